@@ -1,0 +1,85 @@
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import { lazyHandler } from '#adapters/lazy.ts';
+import { createPipeline, type Pipeline } from '#adapters/pipeline.ts';
+import { addDays, daysBetween, isCalendarDate, localDate } from '#domain/dates.ts';
+import { NotFoundError, ValidationError } from '#domain/errors.ts';
+import { parseOrThrow } from '#domain/zod-issues.ts';
+import { apiKeyAuth, httpErrorHandler } from '#http/middleware.ts';
+import { MAX_RANGE_DAYS } from '#http/query-params.ts';
+import { readJsonBody } from '#http/request.ts';
+import { jsonResponse } from '#http/responses.ts';
+import type { HttpEvent, HttpResult } from '#http/types.ts';
+import { InProcessJobRunner, type JobRunner, newJob } from '#services/jobs.ts';
+
+const date = z.string().refine(isCalendarDate, 'must be a real date written YYYY-MM-DD');
+const computeBodySchema = z.strictObject({ from: date.optional(), to: date.optional() });
+const replayBodySchema = z.strictObject({ from: date, to: date });
+const jobIdSchema = z.string().regex(/^[a-z]+-[0-9T]+-[0-9a-f]{8}$/, 'is not a job id');
+
+export interface JobsHandlerProps {
+  readonly pipeline: Pipeline;
+  readonly runner: JobRunner & { idle?: () => Promise<void> };
+  /** Answer only once the job has ended (Lambda without a state machine must not leave work behind). */
+  readonly waitForJobs?: boolean;
+}
+
+/**
+ * `POST /v1/jobs/compute {from?, to?}`, `POST /v1/jobs/replay {from, to}` → 202 `{ jobId }`;
+ * `GET /v1/jobs/{jobId}` → the job. Compute defaults to the scheduled window ending today.
+ */
+export function createJobsHandler(props: JobsHandlerProps) {
+  const { pipeline, runner } = props;
+  return middy<HttpEvent, HttpResult, Error, Context>(async (event: HttpEvent) => {
+    if (event.routeKey === 'GET /v1/jobs/{jobId}') {
+      const jobId = parseOrThrow(jobIdSchema, event.pathParameters?.jobId ?? '', 'job id', ['jobId']);
+      const job = await pipeline.results.get(jobId);
+      if (!job) throw new NotFoundError(`no job ${jobId}`);
+      return jsonResponse(200, job);
+    }
+    const kind = event.routeKey === 'POST /v1/jobs/replay' ? 'replay' : 'compute';
+    const body = event.body ? readJsonBody(event, { maxBytes: 10_000 }) : {};
+    const range =
+      kind === 'replay'
+        ? parseOrThrow(replayBodySchema, body, 'request body')
+        : parseOrThrow(computeBodySchema, body, 'request body');
+    const today = localDate(Date.now(), pipeline.config.timeZone);
+    const to = range.to ?? today;
+    const from = range.from ?? addDays(to, 1 - pipeline.config.scheduleWindowDays);
+    if (from > to)
+      throw new ValidationError('from must not be after to', {
+        issues: [{ path: 'from', message: 'must not be after to' }],
+      });
+    if (daysBetween(from, to) >= MAX_RANGE_DAYS) {
+      throw new ValidationError(`a job may span at most ${MAX_RANGE_DAYS} days`, {
+        issues: [{ path: 'to', message: `must be within ${MAX_RANGE_DAYS} days of from` }],
+      });
+    }
+    const job = newJob(kind, from, to);
+    await runner.start(job);
+    if (props.waitForJobs) await runner.idle?.();
+    return jsonResponse(
+      202,
+      { jobId: job.jobId, status: job.status, from, to },
+      { location: `/v1/jobs/${job.jobId}` },
+    );
+  })
+    .use(httpErrorHandler())
+    .use(apiKeyAuth({ keyStore: pipeline.keyStore, scopeFor: () => 'query' }));
+}
+
+/** The runner a pipeline gets when nothing else is configured: jobs run in this process. */
+export function createInProcessRunner(pipeline: Pipeline): InProcessJobRunner {
+  return new InProcessJobRunner({
+    jobStore: pipeline.results,
+    compute: { ...pipeline, dayStore: pipeline.results },
+    load: pipeline,
+    segments: pipeline.env.SCAN_SEGMENTS,
+  });
+}
+
+export const handler = lazyHandler(() => {
+  const pipeline = createPipeline();
+  return createJobsHandler({ pipeline, runner: createInProcessRunner(pipeline), waitForJobs: true });
+});

@@ -1,0 +1,132 @@
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import { lazyHandler } from '#adapters/lazy.ts';
+import { createPipeline, type Pipeline } from '#adapters/pipeline.ts';
+import { channelIdSchema } from '#domain/channel-ids.ts';
+import { datesBetween } from '#domain/dates.ts';
+import { NotFoundError } from '#domain/errors.ts';
+import {
+  channelShare,
+  cpaByStage,
+  type MetricsPartial,
+  referralTraffic,
+  shareOfVoice,
+} from '#domain/metrics/index.ts';
+import { apiKeyAuth, httpErrorHandler } from '#http/middleware.ts';
+import { type DateRange, parseQuery } from '#http/query-params.ts';
+import { csvResponse, jsonResponse } from '#http/responses.ts';
+import type { HttpEvent, HttpResult } from '#http/types.ts';
+
+const VERSION = '0.1.0';
+
+type MetricRoute = (event: HttpEvent, pipeline: Pipeline) => Promise<HttpResult>;
+
+/** Reads the stored day partials of a range as one partial. */
+async function loadRange(pipeline: Pipeline, range: DateRange): Promise<MetricsPartial> {
+  const days = await pipeline.results.readDays(datesBetween(range.from, range.to));
+  return { days: Object.fromEntries(days) };
+}
+
+function fileName(metric: string, range: DateRange): string {
+  return `${metric}_${range.from}_${range.to}.csv`;
+}
+
+const ROUTES: Readonly<Record<string, MetricRoute>> = {
+  async 'GET /v1/metrics/channel-share'(event, pipeline) {
+    const q = parseQuery(
+      event,
+      { basis: z.enum(['touches', 'conversions', 'spend']).default('touches') },
+      pipeline.config.timeZone,
+    );
+    const result = channelShare(await loadRange(pipeline, q), { from: q.from, to: q.to, basis: q.basis });
+    if (q.format === 'json') return jsonResponse(200, result);
+    return csvResponse(
+      fileName('channel-share', q),
+      ['channel', 'count', 'share'],
+      result.channels.map((row) => [row.channel, row.count, row.share]),
+    );
+  },
+
+  async 'GET /v1/metrics/share-of-voice'(event, pipeline) {
+    const q = parseQuery(
+      event,
+      { source: z.enum(['ads', 'search', 'all']).default('all') },
+      pipeline.config.timeZone,
+    );
+    const result = shareOfVoice(await loadRange(pipeline, q), {
+      from: q.from,
+      to: q.to,
+      source: q.source,
+      brand: pipeline.config.brand.name,
+      competitors: pipeline.config.competitors.map((c) => c.name),
+    });
+    if (q.format === 'json') return jsonResponse(200, result);
+    return csvResponse(
+      fileName('share-of-voice', q),
+      ['name', 'is_brand', 'count', 'share'],
+      result.entries.map((row) => [row.name, row.isBrand, row.count, row.share]),
+    );
+  },
+
+  async 'GET /v1/metrics/referral-traffic'(event, pipeline) {
+    const q = parseQuery(
+      event,
+      { limit: z.coerce.number().int().min(1).max(1000).default(10) },
+      pipeline.config.timeZone,
+    );
+    const result = referralTraffic(await loadRange(pipeline, q), { from: q.from, to: q.to, limit: q.limit });
+    if (q.format === 'json') return jsonResponse(200, result);
+    return csvResponse(
+      fileName('referral-traffic', q),
+      ['domain', 'category', 'visits', 'share', 'conversions'],
+      result.domains.map((row) => [row.domain, row.category, row.visits, row.share, row.conversions]),
+    );
+  },
+
+  async 'GET /v1/metrics/cpa-by-stage'(event, pipeline) {
+    const q = parseQuery(event, { channel: channelIdSchema.optional() }, pipeline.config.timeZone);
+    const result = cpaByStage(await loadRange(pipeline, q), {
+      from: q.from,
+      to: q.to,
+      channel: q.channel,
+      currency: pipeline.config.currency,
+    });
+    if (q.format === 'json') return jsonResponse(200, result);
+    return csvResponse(
+      fileName('cpa-by-stage', q),
+      ['stage', 'events', 'users', 'spend', 'cost_per_event', 'cost_per_user', 'currency'],
+      result.stages.map((row) => [
+        row.stage,
+        row.events,
+        row.users,
+        result.spend,
+        row.costPerEvent,
+        row.costPerUser,
+        result.currency,
+      ]),
+    );
+  },
+
+  async 'GET /v1/health'() {
+    return jsonResponse(200, { status: 'ok', version: VERSION });
+  },
+};
+
+/** The read side: `/v1/metrics/*` (JSON or CSV) and `/v1/health`. */
+export function createQueryHandler(pipeline: Pipeline) {
+  return middy<HttpEvent, HttpResult, Error, Context>(async (event: HttpEvent) => {
+    const route = ROUTES[event.routeKey];
+    if (!route) throw new NotFoundError(`no route ${event.routeKey}`);
+    return route(event, pipeline);
+  })
+    .use(httpErrorHandler())
+    .use(
+      apiKeyAuth({
+        keyStore: pipeline.keyStore,
+        scopeFor: (event) => (event.routeKey === 'GET /v1/health' ? undefined : 'query'),
+      }),
+    );
+}
+
+export const handler = lazyHandler(() => createQueryHandler(createPipeline()));

@@ -1,0 +1,170 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { AppError, MethodNotAllowedError, NotFoundError, PayloadTooLargeError } from '#domain/errors.ts';
+import { errorResponse } from '#http/responses.ts';
+import { ROUTES, type Route, type RouteTarget, routeKeyOf } from '#http/routes.ts';
+import type { HttpEvent, HttpHandler, HttpResult } from '#http/types.ts';
+import { lambdaContext } from './lambda-context.ts';
+
+/** API Gateway's own payload limit. */
+const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+/** Content types API Gateway HTTP APIs hand over as text; everything else arrives base64. */
+const TEXT_TYPES = /^(text\/|application\/(json|[\w.+-]+\+json|xml|x-www-form-urlencoded|javascript)\b)/i;
+
+export interface GatewayProps {
+  readonly host: string;
+  readonly port: number;
+  readonly handlers: Readonly<Record<RouteTarget, HttpHandler>>;
+  /** Serves paths outside the API (the dashboard, later); 404 when absent. */
+  readonly fallback?: (request: IncomingMessage, response: ServerResponse) => boolean;
+}
+
+export interface Gateway {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * A local stand-in for API Gateway (HTTP API, payload format 2.0): each request becomes the
+ * event API Gateway would send, goes to the real handler, and its result becomes the response.
+ */
+export async function startGateway(props: GatewayProps): Promise<Gateway> {
+  const server: Server = createServer((request, response) => {
+    handle(request, response, props).catch((error: unknown) => {
+      const appError = error instanceof AppError ? error : undefined;
+      send(
+        response,
+        errorResponse(appError ?? new AppError(500, 'internal_error', 'gateway failure', { cause: error })),
+      );
+    });
+  });
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(props.port, props.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${props.host}:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+async function handle(
+  request: IncomingMessage,
+  response: ServerResponse,
+  props: GatewayProps,
+): Promise<void> {
+  const url = new URL(request.url ?? '/', 'http://local');
+  const method = (request.method ?? 'GET').toUpperCase();
+  const matches = ROUTES.map((route) => ({ route, params: matchPath(route.path, url.pathname) })).filter(
+    (m): m is { route: Route; params: Record<string, string> } => m.params !== undefined,
+  );
+  const match = matches.find((m) => m.route.method === method);
+  if (!match) {
+    await drain(request);
+    if (matches.length === 0 && props.fallback?.(request, response)) return;
+    const error =
+      matches.length > 0
+        ? new MethodNotAllowedError(`${method} is not allowed on ${url.pathname}`)
+        : new NotFoundError(`no route for ${method} ${url.pathname}`);
+    send(response, errorResponse(error));
+    return;
+  }
+  const body = await readRequestBody(request);
+  const event = toApiGatewayEvent(request, url, method, routeKeyOf(match.route), match.params, body);
+  const handler = props.handlers[match.route.target];
+  send(response, await handler(event, lambdaContext(match.route.target, event.requestContext.requestId)));
+}
+
+function toApiGatewayEvent(
+  request: IncomingMessage,
+  url: URL,
+  method: string,
+  routeKey: string,
+  pathParameters: Record<string, string>,
+  body: Buffer,
+): HttpEvent {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
+  }
+  const query: Record<string, string> = {};
+  for (const [name, value] of url.searchParams)
+    query[name] = name in query ? `${query[name]},${value}` : value;
+  const textual = TEXT_TYPES.test(headers['content-type'] ?? '') && !headers['content-encoding'];
+  const requestId = randomUUID();
+  const now = new Date();
+  return {
+    version: '2.0',
+    routeKey,
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    headers,
+    ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
+    ...(Object.keys(pathParameters).length > 0 ? { pathParameters } : {}),
+    requestContext: {
+      accountId: 'local',
+      apiId: 'local',
+      domainName: headers.host ?? 'localhost',
+      domainPrefix: 'localhost',
+      http: {
+        method,
+        path: url.pathname,
+        protocol: `HTTP/${request.httpVersion}`,
+        sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId,
+      routeKey,
+      stage: '$default',
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+    },
+    ...(body.length > 0 ? { body: textual ? body.toString('utf8') : body.toString('base64') } : {}),
+    isBase64Encoded: body.length > 0 && !textual,
+  };
+}
+
+function matchPath(pattern: string, path: string): Record<string, string> | undefined {
+  const names: string[] = [];
+  const regex = new RegExp(
+    `^${pattern.replace(/\{(\w+)\}/g, (_, name: string) => {
+      names.push(name);
+      return '([^/]+)';
+    })}$`,
+  );
+  const found = regex.exec(path);
+  if (!found) return undefined;
+  return Object.fromEntries(names.map((name, i) => [name, decodeURIComponent(found[i + 1] ?? '')]));
+}
+
+async function readRequestBody(request: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_REQUEST_BYTES) throw new PayloadTooLargeError('request larger than 10 MB');
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+async function drain(request: IncomingMessage): Promise<void> {
+  for await (const _ of request) {
+    // discard
+  }
+}
+
+function send(response: ServerResponse, result: HttpResult): void {
+  if (response.headersSent) return;
+  const body = result.body ?? '';
+  const bytes = result.isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
+  response.writeHead(result.statusCode ?? 200, { ...result.headers, 'content-length': String(bytes.length) });
+  response.end(bytes);
+}

@@ -1,0 +1,28 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+
+const localStateSchema = z.object({
+  piiHashSecret: z.string().min(16),
+  ingestKey: z.string().min(16),
+  queryKey: z.string().min(16),
+});
+export type LocalState = z.infer<typeof localStateSchema>;
+
+/**
+ * Secrets of a local installation, created on first start and kept in `<dataDir>/local.json`
+ * (mode 600) so keys and e-mail hashes stay the same across restarts.
+ */
+export function readOrCreateLocalState(dataDir: string): LocalState {
+  const path = join(dataDir, 'local.json');
+  if (existsSync(path)) return localStateSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
+  mkdirSync(dataDir, { recursive: true });
+  const state: LocalState = {
+    piiHashSecret: randomBytes(32).toString('base64url'),
+    ingestKey: `ik_${randomBytes(24).toString('base64url')}`,
+    queryKey: `qk_${randomBytes(24).toString('base64url')}`,
+  };
+  writeFileSync(path, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+  return state;
+}

@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import { ValidationError } from '#domain/errors.ts';
+import { toFieldIssues } from '#domain/zod-issues.ts';
+
+const flag = z
+  .enum(['true', 'false', '1', '0'])
+  .default('false')
+  .transform((value) => value === 'true' || value === '1');
+
+/** Every environment variable the functions read, parsed once (DESIGN §8). */
+export const envSchema = z.object({
+  RAW_BUCKET: z.string().min(3),
+  EVENTS_TABLE: z.string().min(3),
+  RESULTS_TABLE: z.string().min(3),
+  SPEND_TABLE: z.string().min(3),
+  KEYS_TABLE: z.string().min(3),
+  /** Path of the config file; `ATTRIBUTION_CONFIG_JSON` (the file's content) wins when both are set. */
+  ATTRIBUTION_CONFIG: z.string().min(1).default('attribution.config.json'),
+  ATTRIBUTION_CONFIG_JSON: z.string().min(2).optional(),
+  /** Keys the e-mail hash; at least 16 characters. */
+  PII_HASH_SECRET: z.string().min(16),
+  /** Parallel-scan segments of one compute run. */
+  SCAN_SEGMENTS: z.coerce.number().int().min(1).max(1000).default(4),
+  /** S3-compatible servers (the local runtime) want path-style URLs. */
+  S3_FORCE_PATH_STYLE: flag,
+});
+export type Env = z.infer<typeof envSchema>;
+
+let cached: Env | undefined;
+
+/** The parsed environment; parsed on first use and kept, so a bad variable fails loudly once. */
+export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  if (source !== process.env) return parseEnv(source);
+  cached ??= parseEnv(source);
+  return cached;
+}
+
+function parseEnv(source: NodeJS.ProcessEnv): Env {
+  const result = envSchema.safeParse(source);
+  if (result.success) return result.data;
+  const issues = toFieldIssues(result.error);
+  throw new ValidationError(
+    `invalid environment: ${issues.map((i) => `${i.path} ${i.message}`).join('; ')}`,
+    {
+      issues,
+      cause: result.error,
+    },
+  );
+}

@@ -1,0 +1,97 @@
+import { createHash } from 'node:crypto';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  ScanCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+
+export const KEY_SCOPES = ['ingest', 'query'] as const;
+export type KeyScope = (typeof KEY_SCOPES)[number];
+
+const apiKeyRecordSchema = z.object({
+  keyHash: z.string(),
+  name: z.string(),
+  scopes: z.array(z.enum(KEY_SCOPES)).min(1),
+  createdAt: z.string(),
+  revokedAt: z.string().optional(),
+});
+export type ApiKeyRecord = z.infer<typeof apiKeyRecordSchema>;
+
+/** API keys, stored only as SHA-256 hashes. */
+export interface KeyStore {
+  /** The record of a presented key, if it exists and is not revoked. */
+  find(presentedKey: string): Promise<ApiKeyRecord | undefined>;
+  put(record: ApiKeyRecord): Promise<void>;
+  list(): Promise<ApiKeyRecord[]>;
+  revoke(keyHash: string, at: string): Promise<void>;
+}
+
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest('hex');
+}
+
+export interface DynamoKeyStoreProps {
+  readonly client: DynamoDBDocumentClient;
+  readonly table: string;
+  /** How long a looked-up key is trusted without asking the table again. */
+  readonly cacheMs?: number;
+  readonly now?: () => number;
+}
+
+export class DynamoKeyStore implements KeyStore {
+  readonly #props: DynamoKeyStoreProps;
+  readonly #cache = new Map<string, { record: ApiKeyRecord | undefined; until: number }>();
+
+  constructor(props: DynamoKeyStoreProps) {
+    this.#props = props;
+  }
+
+  async find(presentedKey: string): Promise<ApiKeyRecord | undefined> {
+    const keyHash = hashApiKey(presentedKey);
+    const now = this.#props.now?.() ?? Date.now();
+    const hit = this.#cache.get(keyHash);
+    if (hit && hit.until > now) return hit.record;
+    const result = await this.#props.client.send(
+      new GetCommand({ TableName: this.#props.table, Key: { keyHash } }),
+    );
+    const parsed = result.Item ? apiKeyRecordSchema.parse(result.Item) : undefined;
+    const record = parsed && !parsed.revokedAt ? parsed : undefined;
+    if (this.#cache.size > 1000) this.#cache.clear();
+    this.#cache.set(keyHash, { record, until: now + (this.#props.cacheMs ?? 60_000) });
+    return record;
+  }
+
+  async put(record: ApiKeyRecord): Promise<void> {
+    await this.#props.client.send(new PutCommand({ TableName: this.#props.table, Item: record }));
+    this.#cache.delete(record.keyHash);
+  }
+
+  async list(): Promise<ApiKeyRecord[]> {
+    const records: ApiKeyRecord[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.#props.client.send(
+        new ScanCommand({ TableName: this.#props.table, ExclusiveStartKey: startKey }),
+      );
+      for (const item of page.Items ?? []) records.push(apiKeyRecordSchema.parse(item));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return records;
+  }
+
+  async revoke(keyHash: string, at: string): Promise<void> {
+    await this.#props.client.send(
+      new UpdateCommand({
+        TableName: this.#props.table,
+        Key: { keyHash },
+        UpdateExpression: 'SET revokedAt = :at',
+        ConditionExpression: 'attribute_exists(keyHash)',
+        ExpressionAttributeValues: { ':at': at },
+      }),
+    );
+    this.#cache.delete(keyHash);
+  }
+}

@@ -1,0 +1,145 @@
+import { randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
+import { gunzip, gzip } from 'node:zlib';
+import {
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { datesBetween, utcPartition } from '#domain/dates.ts';
+import { ServiceUnavailableError } from '#domain/errors.ts';
+import { type NormalisedEvent, normalisedEventSchema } from '#domain/normalised-event.ts';
+
+const gzipAsync = promisify(gzip);
+const gunzipAsync = promisify(gunzip);
+
+/** Prefix of the raw zone; `v1` is the NDJSON line format of {@link NormalisedEvent}. */
+export const RAW_PREFIX = 'raw/v1/';
+
+export interface RawLineError {
+  readonly line: number;
+  readonly message: string;
+}
+
+export interface RawObject {
+  readonly events: NormalisedEvent[];
+  /** Lines that are not valid events; the rest of the object is still usable. */
+  readonly invalid: RawLineError[];
+}
+
+/** The raw zone: the source of truth every other store is rebuilt from. */
+export interface RawStore {
+  /** Writes accepted events durably; resolves only when every object is stored. Returns the keys. */
+  putEvents(events: readonly NormalisedEvent[], requestId: string): Promise<string[]>;
+  readObject(key: string): Promise<RawObject>;
+  /** Keys of every raw object in the UTC date partitions from `from` to `to`. */
+  listKeys(from: string, to: string): AsyncIterable<string>;
+}
+
+export interface S3RawStoreProps {
+  readonly client: S3Client;
+  readonly bucket: string;
+}
+
+/**
+ * Raw zone in S3: gzip NDJSON, keys `raw/v1/dt=YYYY-MM-DD/hr=HH/<id>.ndjson.gz` by the UTC date
+ * and hour of the events. A request whose events fall in one hour (nearly all) writes one
+ * object; one spanning hours writes one object per hour, all before the answer.
+ */
+export class S3RawStore implements RawStore {
+  readonly #client: S3Client;
+  readonly #bucket: string;
+
+  constructor(props: S3RawStoreProps) {
+    this.#client = props.client;
+    this.#bucket = props.bucket;
+  }
+
+  async putEvents(events: readonly NormalisedEvent[], requestId: string): Promise<string[]> {
+    const groups = new Map<string, NormalisedEvent[]>();
+    for (const event of events) {
+      const { date, hour } = utcPartition(event.ts);
+      const prefix = `${RAW_PREFIX}dt=${date}/hr=${hour}/`;
+      const group = groups.get(prefix);
+      if (group) group.push(event);
+      else groups.set(prefix, [event]);
+    }
+    const stamp = new Date().toISOString().replace(/[-:.]/g, '');
+    const safeId = requestId.replace(/[^A-Za-z0-9-]/g, '').slice(0, 64) || randomUUID();
+    const written: string[] = [];
+    const results = await Promise.allSettled(
+      [...groups].map(async ([prefix, group], n) => {
+        const key = `${prefix}${stamp}-${safeId}-${n}.ndjson.gz`;
+        const body = await gzipAsync(`${group.map((e) => JSON.stringify(e)).join('\n')}\n`);
+        await this.#client.send(
+          new PutObjectCommand({
+            Bucket: this.#bucket,
+            Key: key,
+            Body: body,
+            ContentType: 'application/x-ndjson',
+            ContentEncoding: 'gzip',
+          }),
+        );
+        written.push(key);
+      }),
+    );
+    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure) {
+      // Take back what did land so the sender's retry is the only copy; the loader is idempotent anyway.
+      await this.#delete(written).catch(() => undefined);
+      throw new ServiceUnavailableError(
+        'the raw store rejected the write; nothing was accepted, retry later',
+        {
+          cause: failure.reason,
+        },
+      );
+    }
+    return written;
+  }
+
+  async readObject(key: string): Promise<RawObject> {
+    const response = await this.#client.send(new GetObjectCommand({ Bucket: this.#bucket, Key: key }));
+    const bytes = await response.Body?.transformToByteArray();
+    if (!bytes) throw new Error(`raw object ${key} has no body`);
+    const text = (await gunzipAsync(bytes)).toString('utf8');
+    const events: NormalisedEvent[] = [];
+    const invalid: RawLineError[] = [];
+    text.split('\n').forEach((line, index) => {
+      if (line.trim() === '') return;
+      try {
+        const parsed = normalisedEventSchema.safeParse(JSON.parse(line));
+        if (parsed.success) events.push(parsed.data);
+        else invalid.push({ line: index + 1, message: parsed.error.issues[0]?.message ?? 'invalid event' });
+      } catch (error) {
+        invalid.push({ line: index + 1, message: (error as Error).message });
+      }
+    });
+    return { events, invalid };
+  }
+
+  async *listKeys(from: string, to: string): AsyncIterable<string> {
+    for (const date of datesBetween(from, to)) {
+      let token: string | undefined;
+      do {
+        const page = await this.#client.send(
+          new ListObjectsV2Command({
+            Bucket: this.#bucket,
+            Prefix: `${RAW_PREFIX}dt=${date}/`,
+            ContinuationToken: token,
+          }),
+        );
+        for (const object of page.Contents ?? []) if (object.Key) yield object.Key;
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+    }
+  }
+
+  async #delete(keys: readonly string[]): Promise<void> {
+    if (keys.length === 0) return;
+    await this.#client.send(
+      new DeleteObjectsCommand({ Bucket: this.#bucket, Delete: { Objects: keys.map((Key) => ({ Key })) } }),
+    );
+  }
+}

@@ -1,0 +1,157 @@
+import { promisify } from 'node:util';
+import { gunzip, gzip } from 'node:zlib';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { type Job, jobSchema } from '#domain/jobs.ts';
+import { batchGetAll, batchWriteAll } from './dynamo-batch.ts';
+
+const gzipAsync = promisify(gzip);
+const gunzipAsync = promisify(gunzip);
+/** Below DynamoDB's 400 KB item limit with room for the key attributes. */
+const CHUNK_BYTES = 350_000;
+
+/** Per-day metric partials as compute stores them and queries read them. */
+export interface DayPartialStore<T> {
+  /** Replaces the stored partial of every day given; each day switches to the new version at once. */
+  writeDays(days: ReadonlyMap<string, T>, version: string): Promise<void>;
+  /** The stored partials of the given days; days never computed are absent. */
+  readDays(dates: readonly string[]): Promise<Map<string, T>>;
+}
+
+/** Job records (compute, replay). */
+export interface JobStore {
+  put(job: Job): Promise<void>;
+  get(jobId: string): Promise<Job | undefined>;
+}
+
+export interface DynamoResultsStoreProps<T> {
+  readonly client: DynamoDBDocumentClient;
+  readonly table: string;
+  /** Validates a day partial read back from the table. */
+  readonly daySchema: z.ZodType<T>;
+}
+
+const headSchema = z.object({
+  pk: z.string().startsWith('day#'),
+  version: z.string(),
+  chunks: z.int().min(1),
+});
+type Head = z.infer<typeof headSchema>;
+const chunkSchema = z.object({ pk: z.string(), sk: z.string(), data: z.instanceof(Uint8Array) });
+
+/**
+ * The results table. A day's partial is gzip JSON split into chunks under
+ * `pk = day#<date>`, `sk = v#<version>#<n>`, and a `head` item that names the current version.
+ * Chunks are written first and the head last, so a reader never sees half a version and a
+ * compute killed midway leaves the previous version in place. Jobs live under `job#<id>`.
+ */
+export class DynamoResultsStore<T> implements DayPartialStore<T>, JobStore {
+  readonly #props: DynamoResultsStoreProps<T>;
+
+  constructor(props: DynamoResultsStoreProps<T>) {
+    this.#props = props;
+  }
+
+  async writeDays(days: ReadonlyMap<string, T>, version: string): Promise<void> {
+    const dates = [...days.keys()];
+    const oldHeads = await this.#readHeads(dates);
+    const chunkWrites: Record<string, unknown>[] = [];
+    const heads: Record<string, unknown>[] = [];
+    for (const [date, partial] of days) {
+      const body = await gzipAsync(JSON.stringify(partial));
+      const count = Math.max(1, Math.ceil(body.length / CHUNK_BYTES));
+      for (let n = 0; n < count; n++) {
+        chunkWrites.push({
+          pk: `day#${date}`,
+          sk: chunkKey(version, n),
+          data: body.subarray(n * CHUNK_BYTES, (n + 1) * CHUNK_BYTES),
+        });
+      }
+      heads.push({
+        pk: `day#${date}`,
+        sk: 'head',
+        version,
+        chunks: count,
+        computedAt: new Date().toISOString(),
+      });
+    }
+    const { client, table } = this.#props;
+    await batchWriteAll(
+      client,
+      table,
+      chunkWrites.map((Item) => ({ PutRequest: { Item } })),
+    );
+    await batchWriteAll(
+      client,
+      table,
+      heads.map((Item) => ({ PutRequest: { Item } })),
+    );
+    const stale = [...oldHeads].filter(([, head]) => head.version !== version);
+    await batchWriteAll(
+      client,
+      table,
+      stale.flatMap(([date, head]) =>
+        Array.from({ length: head.chunks }, (_, n) => ({
+          DeleteRequest: { Key: { pk: `day#${date}`, sk: chunkKey(head.version, n) } },
+        })),
+      ),
+    );
+  }
+
+  async readDays(dates: readonly string[]): Promise<Map<string, T>> {
+    const heads = await this.#readHeads(dates);
+    const keys = [...heads].flatMap(([date, head]) =>
+      Array.from({ length: head.chunks }, (_, n) => ({ pk: `day#${date}`, sk: chunkKey(head.version, n) })),
+    );
+    const chunks = new Map<string, Uint8Array>();
+    for (const item of await batchGetAll(this.#props.client, this.#props.table, keys)) {
+      const chunk = chunkSchema.parse(item);
+      chunks.set(`${chunk.pk}|${chunk.sk}`, chunk.data);
+    }
+    const days = new Map<string, T>();
+    for (const [date, head] of heads) {
+      const parts = Array.from({ length: head.chunks }, (_, n) =>
+        chunks.get(`day#${date}|${chunkKey(head.version, n)}`),
+      );
+      if (parts.some((part) => part === undefined)) {
+        throw new Error(`results for ${date} are incomplete (version ${head.version})`);
+      }
+      const json = (await gunzipAsync(Buffer.concat(parts as Uint8Array[]))).toString('utf8');
+      days.set(date, this.#props.daySchema.parse(JSON.parse(json)));
+    }
+    return days;
+  }
+
+  async put(job: Job): Promise<void> {
+    await this.#props.client.send(
+      new PutCommand({ TableName: this.#props.table, Item: { ...job, pk: `job#${job.jobId}`, sk: 'job' } }),
+    );
+  }
+
+  async get(jobId: string): Promise<Job | undefined> {
+    const result = await this.#props.client.send(
+      new GetCommand({ TableName: this.#props.table, Key: { pk: `job#${jobId}`, sk: 'job' } }),
+    );
+    if (!result.Item) return undefined;
+    const { pk: _pk, sk: _sk, ...job } = result.Item;
+    return jobSchema.parse(job);
+  }
+
+  async #readHeads(dates: readonly string[]): Promise<Map<string, Head>> {
+    const items = await batchGetAll(
+      this.#props.client,
+      this.#props.table,
+      dates.map((date) => ({ pk: `day#${date}`, sk: 'head' })),
+    );
+    return new Map(
+      items.map((item) => {
+        const head = headSchema.parse(item);
+        return [head.pk.slice(4), head];
+      }),
+    );
+  }
+}
+
+function chunkKey(version: string, n: number): string {
+  return `v#${version}#${String(n).padStart(4, '0')}`;
+}

@@ -1,0 +1,93 @@
+import type { ChannelId, ChannelRule, SignalName, SourceCategory, TouchSignals } from './channel-ids.ts';
+import { SIGNAL_NAMES } from './channel-ids.ts';
+import type { Utm } from './event-schema.ts';
+import type { ReferrerCatalogue } from './referrers.ts';
+
+/** What is known about a touch before it gets a channel. */
+export interface TouchFacts {
+  readonly eventType: string;
+  readonly utm?: Utm | undefined;
+  /** Name of the click-id parameter (`gclid`, `msclkid`, ...), if one came with the touch. */
+  readonly clickIdName?: string | undefined;
+  readonly platform?: string | undefined;
+  readonly network?: string | undefined;
+  /** Host of the referrer, lower-cased; absent for no referrer. */
+  readonly referrerHost?: string | undefined;
+}
+
+/** How a referrer host relates to the deployment: absent, one of our own domains, or elsewhere. */
+export interface ReferrerInfo {
+  readonly kind: 'none' | 'own' | 'external';
+  readonly category?: SourceCategory | undefined;
+}
+
+export interface ChannelClassifierProps {
+  /** Ordered rules; the first that matches decides. */
+  readonly rules: readonly ChannelRule[];
+  readonly catalogue: ReferrerCatalogue;
+  /** Own domains, without `www.`; their subdomains count as own too. */
+  readonly ownDomains: readonly string[];
+}
+
+export interface ChannelClassifier {
+  /** The channel of a touch: the explicit one if given, else the first matching rule, else `direct`. */
+  classify(facts: TouchFacts, explicit?: ChannelId): ChannelId;
+  /** Where a referrer host comes from. */
+  describeReferrer(host: string | undefined): ReferrerInfo;
+  /** The signals the rules see for a touch (exposed for explanations and tests). */
+  signalsOf(facts: TouchFacts): TouchSignals;
+}
+
+interface CompiledRule {
+  readonly channel: ChannelId;
+  readonly conditions: ReadonlyArray<readonly [SignalName, RegExp]>;
+}
+
+/** Builds a classifier that evaluates the ordered channel rules as data (DESIGN §5). */
+export function createChannelClassifier(props: ChannelClassifierProps): ChannelClassifier {
+  const compiled: CompiledRule[] = props.rules.map((rule) => ({
+    channel: rule.channel,
+    conditions: SIGNAL_NAMES.flatMap((name) => {
+      const pattern = rule.when[name];
+      return pattern === undefined ? [] : [[name, new RegExp(`^(?:${pattern})$`, 'i')] as const];
+    }),
+  }));
+  const own = props.ownDomains.map((d) => d.toLowerCase().replace(/^www\./, ''));
+
+  const describeReferrer = (host: string | undefined): ReferrerInfo => {
+    if (!host) return { kind: 'none' };
+    const bare = host.toLowerCase().replace(/^www\./, '');
+    if (own.some((d) => bare === d || bare.endsWith(`.${d}`))) return { kind: 'own' };
+    return { kind: 'external', category: props.catalogue.categoryOfHost(bare)?.category ?? 'other' };
+  };
+
+  const signalsOf = (facts: TouchFacts): TouchSignals => {
+    const utm = facts.utm ?? {};
+    const referrer = describeReferrer(facts.referrerHost);
+    const source = utm.source?.toLowerCase() ?? '';
+    return {
+      eventType: facts.eventType,
+      utm: utm.source || utm.medium || utm.campaign ? 'present' : '',
+      source,
+      medium: utm.medium?.toLowerCase() ?? '',
+      campaign: utm.campaign?.toLowerCase() ?? '',
+      sourceCategory: source ? (props.catalogue.categoryOfSource(source) ?? '') : '',
+      clickId: facts.clickIdName?.toLowerCase() ?? '',
+      platform: facts.platform?.toLowerCase() ?? '',
+      network: facts.network?.toLowerCase() ?? '',
+      referrer: referrer.kind,
+      referrerCategory: referrer.category ?? '',
+    };
+  };
+
+  return {
+    describeReferrer,
+    signalsOf,
+    classify(facts, explicit) {
+      if (explicit) return explicit;
+      const signals = signalsOf(facts);
+      const rule = compiled.find((r) => r.conditions.every(([name, re]) => re.test(signals[name])));
+      return rule?.channel ?? 'direct';
+    },
+  };
+}

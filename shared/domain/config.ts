@@ -1,0 +1,81 @@
+import { z } from 'zod';
+import { channelRuleSchema, sourceCategorySchema } from './channel-ids.ts';
+import { isValidTimeZone } from './dates.ts';
+
+/** A name whose share of voice is measured: the brand or a competitor. */
+const voiceSchema = z.object({
+  name: z.string().trim().min(1).max(100),
+  terms: z.array(z.string().trim().min(1).max(200)).min(1),
+});
+
+const hostSchema = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(
+    /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/,
+    'must be a host name like acme.example',
+  )
+  .transform((host) => host.replace(/^www\./, ''));
+
+const conversionNamesSchema = z.array(z.string().trim().min(1).max(100));
+
+/** Conversion names per funnel stage; a conversion whose name is in none is a `decision`. */
+const stagesSchema = z.object({
+  decision: conversionNamesSchema.default(['lead', 'signup', 'purchase']),
+  retention: conversionNamesSchema.default(['renewal', 'repeat_purchase']),
+  advocacy: conversionNamesSchema.default(['referral_signup', 'review']),
+});
+
+/**
+ * The attribution config file (DESIGN §4). Everything but `brand` has a default, so the
+ * smallest valid file is `{ "brand": { "name": "Acme", "terms": ["acme"] } }`.
+ */
+export const attributionConfigSchema = z
+  .object({
+    brand: voiceSchema,
+    competitors: z.array(voiceSchema).default([]),
+    ownDomains: z.array(hostSchema).default([]),
+    timeZone: z
+      .string()
+      .refine(isValidTimeZone, 'must be an IANA time zone such as UTC or Europe/Berlin')
+      .default('UTC'),
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD')
+      .default('USD'),
+    lookbackDays: z.int().min(1).max(365).default(30),
+    timeDecayHalfLifeDays: z.number().positive().max(365).default(7),
+    stages: stagesSchema.default({
+      decision: ['lead', 'signup', 'purchase'],
+      retention: ['renewal', 'repeat_purchase'],
+      advocacy: ['referral_signup', 'review'],
+    }),
+    /** Replaces the built-in ordered channel rules when given. */
+    channelRules: z.array(channelRuleSchema).min(1).optional(),
+    /** Extra source categories by host (`tiktok.com`) or UTM source name (`tiktok`), over the built-in lists. */
+    sources: z.record(z.string().trim().toLowerCase().min(1), sourceCategorySchema).default({}),
+    /** How long loaded events stay in the events table (the raw zone keeps them for good). */
+    eventRetentionDays: z.int().min(2).max(3650).default(90),
+    /** How many past days each scheduled compute recomputes (late events older than that need a job). */
+    scheduleWindowDays: z.int().min(1).max(366).default(7),
+    webhooks: z.looseObject({}).default({}),
+    writeKeys: z.array(z.string().min(8)).default([]),
+  })
+  .superRefine((config, ctx) => {
+    const names = [config.brand.name, ...config.competitors.map((c) => c.name)].map((n) => n.toLowerCase());
+    const duplicate = names.find((name, i) => names.indexOf(name) !== i);
+    if (duplicate)
+      ctx.addIssue({ code: 'custom', path: ['competitors'], message: `name "${duplicate}" is used twice` });
+    if (config.eventRetentionDays < config.lookbackDays + config.scheduleWindowDays) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['eventRetentionDays'],
+        message:
+          'must be at least lookbackDays + scheduleWindowDays so recomputed days still see their journeys',
+      });
+    }
+  });
+
+export type AttributionConfig = z.output<typeof attributionConfigSchema>;
+export type AttributionConfigInput = z.input<typeof attributionConfigSchema>;

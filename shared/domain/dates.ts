@@ -1,0 +1,116 @@
+/**
+ * Calendar helpers. Metrics are reported per calendar day in the configured time zone; the
+ * raw zone is partitioned by UTC date and hour (what Athena and Glue expect).
+ */
+
+const DAY_MS = 86_400_000;
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatterFor(timeZone: string): Intl.DateTimeFormat {
+  let formatter = formatters.get(timeZone);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat('en-CA', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      hourCycle: 'h23',
+    });
+    formatters.set(timeZone, formatter);
+  }
+  return formatter;
+}
+
+/** Whether `timeZone` is an IANA zone this runtime knows. */
+export function isValidTimeZone(timeZone: string): boolean {
+  try {
+    formatterFor(timeZone);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether `value` is a real calendar date written `YYYY-MM-DD` (rejects 2026-02-30). */
+export function isCalendarDate(value: string): boolean {
+  const match = ISO_DATE.exec(value);
+  if (!match) return false;
+  const [, y, m, d] = match.map(Number) as [number, number, number, number];
+  const date = new Date(Date.UTC(y, m - 1, d));
+  return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
+}
+
+/**
+ * Whether an ISO-8601 timestamp names a real instant: the date part is a calendar date and the
+ * time part is in range (zod checks the shape, this checks that 2026-02-30T10:00:00Z is refused).
+ */
+export function isRealTimestamp(value: string): boolean {
+  return isCalendarDate(value.slice(0, 10)) && Number.isFinite(Date.parse(value));
+}
+
+/** The calendar date (`YYYY-MM-DD`) of an instant in a time zone. */
+export function localDate(epochMs: number, timeZone: string): string {
+  if (timeZone === 'UTC') return new Date(epochMs).toISOString().slice(0, 10);
+  const parts = partsOf(epochMs, timeZone);
+  return `${parts.year}-${parts.month}-${parts.day}`;
+}
+
+/** The UTC date and hour of an instant, for Hive-style raw partitions. */
+export function utcPartition(epochMs: number): { readonly date: string; readonly hour: string } {
+  const iso = new Date(epochMs).toISOString();
+  return { date: iso.slice(0, 10), hour: iso.slice(11, 13) };
+}
+
+/** The instant at which calendar day `date` starts in `timeZone`. */
+export function startOfDay(date: string, timeZone: string): number {
+  const utcMidnight = Date.parse(`${date}T00:00:00Z`);
+  if (timeZone === 'UTC') return utcMidnight;
+  // The offset can differ between the guess and the answer around DST changes: settle twice.
+  let guess = utcMidnight - offsetMs(utcMidnight, timeZone);
+  guess = utcMidnight - offsetMs(guess, timeZone);
+  return guess;
+}
+
+/** Every date from `from` to `to`, both included. */
+export function datesBetween(from: string, to: string): string[] {
+  const dates: string[] = [];
+  for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`); t += DAY_MS) {
+    dates.push(new Date(t).toISOString().slice(0, 10));
+  }
+  return dates;
+}
+
+/** `date` moved by `days` calendar days. */
+export function addDays(date: string, days: number): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
+}
+
+/** Number of days from `from` to `to` (0 when equal). */
+export function daysBetween(from: string, to: string): number {
+  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY_MS);
+}
+
+export { DAY_MS };
+
+function partsOf(epochMs: number, timeZone: string): Record<string, string> {
+  const parts: Record<string, string> = {};
+  for (const part of formatterFor(timeZone).formatToParts(epochMs)) parts[part.type] = part.value;
+  return parts;
+}
+
+function offsetMs(epochMs: number, timeZone: string): number {
+  const p = partsOf(epochMs, timeZone);
+  const asUtc = Date.UTC(
+    +(p.year ?? 0),
+    +(p.month ?? 1) - 1,
+    +(p.day ?? 1),
+    +(p.hour ?? 0),
+    +(p.minute ?? 0),
+    +(p.second ?? 0),
+  );
+  return asUtc - Math.floor(epochMs / 1000) * 1000;
+}

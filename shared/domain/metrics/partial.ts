@@ -1,0 +1,352 @@
+import { hash } from 'node:crypto';
+import { z } from 'zod';
+import type { ChannelId } from '../channel-ids.ts';
+import { CHANNEL_IDS, channelIdSchema } from '../channel-ids.ts';
+import type { Stage } from '../event-schema.ts';
+import { STAGES, stageSchema } from '../event-schema.ts';
+
+/**
+ * Mergeable metric aggregates (DESIGN §2 principle 4).
+ *
+ * A {@link MetricsPartial} holds, per calendar day in the configured time zone, only exact
+ * quantities: integer counts, integer money micros and sorted, unique user-hash arrays. Merging is
+ * therefore commutative, associative and exact, and splitting the same events over any number of
+ * scan segments gives the same merged partial.
+ *
+ * Canonical form (so merged partials compare equal, even as JSON text): every field of a
+ * {@link DayPartial} is present; zero counts, empty cells and empty days are never stored; keys are
+ * ordered (channels in `CHANNEL_IDS` order, stages in funnel order, everything else by code unit).
+ * Records keyed by data (voice names, domains) are built with `Object.fromEntries`, so a key such as
+ * `__proto__` is an ordinary own property.
+ */
+
+/** Category of a referring domain (DESIGN §5). */
+export type ReferralCategory = 'search' | 'social' | 'referral';
+export const REFERRAL_CATEGORIES = ['search', 'social', 'referral'] as const;
+
+/** Events and distinct users of one stage on one channel on one day. */
+export interface StageCell {
+  /** Events, weighted by `count`. */
+  events: number;
+  /** Sorted, unique {@link userHash}es of the users behind the events (events without a user add none). */
+  users: string[];
+}
+
+/** Referral visits and last-touch conversions of one referring domain on one day. */
+export interface ReferralCell {
+  category: ReferralCategory;
+  /** Page views with this referral domain, weighted by `count`. */
+  visits: number;
+  /** Conversions whose last touch came from this domain. */
+  conversions: number;
+}
+
+/** Everything the four metric responses need for one calendar day; plain JSON. */
+export interface DayPartial {
+  /** Touches (`touch === true`) per channel, weighted by `count`. */
+  touches: Partial<Record<ChannelId, number>>;
+  /** Conversions per last-touch channel (`direct` when no touch in the lookback window). */
+  conversions: Partial<Record<ChannelId, number>>;
+  /** Conversion value in micros of the configured currency, per last-touch channel. */
+  valueMicros: Partial<Record<ChannelId, number>>;
+  /** Spend in micros per channel (added by `addSpend`, never by the map step). */
+  spendMicros: Partial<Record<ChannelId, number>>;
+  /** Share-of-voice counts per name, weighted by `count`. */
+  voices: { ads: Record<string, number>; search: Record<string, number> };
+  /** Per referring domain. */
+  referrals: Record<string, ReferralCell>;
+  /** Per stage, per channel (a conversion's last-touch channel, a touch's own channel). */
+  stages: Partial<Record<Stage, Partial<Record<ChannelId, StageCell>>>>;
+}
+
+/** Day partials keyed by `YYYY-MM-DD`. */
+export interface MetricsPartial {
+  days: Record<string, DayPartial>;
+}
+
+const count = z.int().min(0);
+const channelCounts = z.partialRecord(channelIdSchema, count);
+const USER_HASH = /^[0-9a-f]{16}$/;
+
+/**
+ * A record keyed by data (voice names, domains). `z.record` rebuilds objects by assignment, which
+ * would drop a key named `__proto__`; going through entries keeps every own key.
+ */
+function dataRecord<T>(value: z.ZodType<T>) {
+  return z
+    .custom<object>(
+      (input) => typeof input === 'object' && input !== null && !Array.isArray(input),
+      'expected an object',
+    )
+    .transform((input) => Object.entries(input))
+    .pipe(z.array(z.tuple([z.string(), value])))
+    .transform((entries): Record<string, T> => Object.fromEntries(entries));
+}
+
+/** Validates one day partial read back from storage (the shape {@link DayPartial} describes). */
+export const dayPartialSchema: z.ZodType<DayPartial> = z.object({
+  touches: channelCounts,
+  conversions: channelCounts,
+  valueMicros: channelCounts,
+  spendMicros: channelCounts,
+  voices: z.object({ ads: dataRecord(count), search: dataRecord(count) }),
+  referrals: dataRecord(
+    z.object({ category: z.enum(REFERRAL_CATEGORIES), visits: count, conversions: count }),
+  ),
+  stages: z.partialRecord(
+    stageSchema,
+    z.partialRecord(
+      channelIdSchema,
+      z.object({ events: count, users: z.array(z.string().regex(USER_HASH)) }),
+    ),
+  ),
+});
+
+/** Validates a whole partial read back from storage. */
+export const metricsPartialSchema: z.ZodType<MetricsPartial> = z.object({
+  days: z.record(z.iso.date(), dayPartialSchema),
+});
+
+/** A partial with no days. */
+export function emptyPartial(): MetricsPartial {
+  return { days: {} };
+}
+
+/** A day partial with nothing in it (every field present, as the canonical form requires). */
+export function emptyDay(): DayPartial {
+  return {
+    touches: {},
+    conversions: {},
+    valueMicros: {},
+    spendMicros: {},
+    voices: { ads: {}, search: {} },
+    referrals: {},
+    stages: {},
+  };
+}
+
+/**
+ * The pseudonymous id under which a user is counted: the first 64 bits of SHA-256 of the user key,
+ * as 16 lower-case hex characters. 64 bits keeps collisions negligible (≈ n²/2⁶⁵: about 3·10⁻⁸ for a
+ * million users) while keeping stored arrays small.
+ */
+export function userHash(userKey: string): string {
+  return hash('sha256', userKey, 'hex').slice(0, 16);
+}
+
+/** Merges two partials into a new one; neither input is changed or shared with the result. */
+export function mergePartials(a: MetricsPartial, b: MetricsPartial): MetricsPartial {
+  return mergeAll([a, b]);
+}
+
+/**
+ * Merges any number of partials into a new, canonical one in one pass (an n-way merge, so reducing
+ * many segment partials does not re-merge the user arrays once per segment).
+ *
+ * @throws RangeError when a sum exceeds `Number.MAX_SAFE_INTEGER` and would stop being exact.
+ */
+export function mergeAll(list: Iterable<MetricsPartial>): MetricsPartial {
+  const byDay = new Map<string, DayPartial[]>();
+  for (const partial of list) {
+    for (const [date, day] of Object.entries(partial.days)) {
+      const parts = byDay.get(date);
+      if (parts) parts.push(day);
+      else byDay.set(date, [day]);
+    }
+  }
+  const days: Array<[string, DayPartial]> = [];
+  for (const date of [...byDay.keys()].sort(byCodeUnit)) {
+    const merged = mergeDays(byDay.get(date) ?? []);
+    if (!isEmptyDay(merged)) days.push([date, merged]);
+  }
+  return { days: Object.fromEntries(days) };
+}
+
+/** Whether a day partial holds nothing. */
+export function isEmptyDay(day: DayPartial): boolean {
+  return (
+    isEmptyRecord(day.touches) &&
+    isEmptyRecord(day.conversions) &&
+    isEmptyRecord(day.valueMicros) &&
+    isEmptyRecord(day.spendMicros) &&
+    isEmptyRecord(day.voices.ads) &&
+    isEmptyRecord(day.voices.search) &&
+    isEmptyRecord(day.referrals) &&
+    isEmptyRecord(day.stages)
+  );
+}
+
+function mergeDays(parts: readonly DayPartial[]): DayPartial {
+  const referrals = new Map<string, ReferralCell>();
+  for (const part of parts) {
+    for (const [domain, cell] of Object.entries(part.referrals)) {
+      const sum = referrals.get(domain);
+      if (sum) {
+        sum.visits = checkedAdd(sum.visits, cell.visits);
+        sum.conversions = checkedAdd(sum.conversions, cell.conversions);
+        sum.category = pickCategory(sum.category, cell.category);
+      } else {
+        referrals.set(domain, {
+          category: cell.category,
+          visits: cell.visits,
+          conversions: cell.conversions,
+        });
+      }
+    }
+  }
+  const stages: Array<[Stage, Partial<Record<ChannelId, StageCell>>]> = [];
+  for (const stage of STAGES) {
+    const cells = new Map<string, { events: number; users: string[][] }>();
+    for (const part of parts) {
+      for (const [channel, cell] of Object.entries(part.stages[stage] ?? {})) {
+        const sum = cells.get(channel);
+        if (sum) {
+          sum.events = checkedAdd(sum.events, cell.events);
+          sum.users.push(cell.users);
+        } else {
+          cells.set(channel, { events: cell.events, users: [cell.users] });
+        }
+      }
+    }
+    const merged: Array<[string, StageCell]> = [];
+    for (const channel of orderedKeys(cells.keys(), CHANNEL_RANK)) {
+      const cell = cells.get(channel);
+      if (!cell) continue;
+      const users = unionSorted(cell.users);
+      if (cell.events > 0 || users.length > 0) merged.push([channel, { events: cell.events, users }]);
+    }
+    if (merged.length > 0) stages.push([stage, Object.fromEntries(merged)]);
+  }
+  return {
+    touches: sumCounts(
+      parts.map((p) => p.touches),
+      CHANNEL_RANK,
+    ),
+    conversions: sumCounts(
+      parts.map((p) => p.conversions),
+      CHANNEL_RANK,
+    ),
+    valueMicros: sumCounts(
+      parts.map((p) => p.valueMicros),
+      CHANNEL_RANK,
+    ),
+    spendMicros: sumCounts(
+      parts.map((p) => p.spendMicros),
+      CHANNEL_RANK,
+    ),
+    voices: {
+      ads: sumCounts(parts.map((p) => p.voices.ads)),
+      search: sumCounts(parts.map((p) => p.voices.search)),
+    },
+    referrals: referralRecord(referrals),
+    stages: Object.fromEntries(stages),
+  };
+}
+
+/** A canonical record of the referral cells that hold something. */
+export function referralRecord(cells: ReadonlyMap<string, ReferralCell>): Record<string, ReferralCell> {
+  const entries: Array<[string, ReferralCell]> = [];
+  for (const domain of orderedKeys(cells.keys())) {
+    const cell = cells.get(domain);
+    if (cell && (cell.visits > 0 || cell.conversions > 0)) entries.push([domain, { ...cell }]);
+  }
+  return Object.fromEntries(entries);
+}
+
+/**
+ * One category per domain, chosen the same way whatever the merge order: the first in
+ * {@link REFERRAL_CATEGORIES} order. Classification is per host so a conflict only appears when the
+ * referrer catalogue changed between loads.
+ */
+export function pickCategory(a: ReferralCategory, b: ReferralCategory): ReferralCategory {
+  return REFERRAL_CATEGORIES.indexOf(a) <= REFERRAL_CATEGORIES.indexOf(b) ? a : b;
+}
+
+/** Sums `a + b`, refusing results that a double can no longer hold exactly. */
+export function checkedAdd(a: number, b: number): number {
+  const sum = a + b;
+  if (!Number.isSafeInteger(sum)) {
+    throw new RangeError(`metric sum ${a} + ${b} is not a safe integer; partials must stay exact`);
+  }
+  return sum;
+}
+
+function sumCounts(
+  records: ReadonlyArray<Readonly<Record<string, number>>>,
+  rank?: ReadonlyMap<string, number>,
+) {
+  const sums = new Map<string, number>();
+  for (const record of records) {
+    for (const [key, value] of Object.entries(record)) sums.set(key, checkedAdd(sums.get(key) ?? 0, value));
+  }
+  return recordOf(sums, rank);
+}
+
+/** A canonical record of the non-zero entries of `counts`. */
+export function recordOf(counts: ReadonlyMap<string, number>, rank?: ReadonlyMap<string, number>) {
+  const entries: Array<[string, number]> = [];
+  for (const key of orderedKeys(counts.keys(), rank)) {
+    const value = counts.get(key) ?? 0;
+    if (value !== 0) entries.push([key, value]);
+  }
+  return Object.fromEntries(entries) as Record<string, number>;
+}
+
+/** Union of sorted, unique string arrays, as a new sorted, unique array. */
+export function unionSorted(lists: readonly (readonly string[])[]): string[] {
+  const nonEmpty = lists.filter((list) => list.length > 0);
+  if (nonEmpty.length === 0) return [];
+  if (nonEmpty.length === 1) return [...(nonEmpty[0] ?? [])];
+  if (nonEmpty.length === 2) return unionTwo(nonEmpty[0] ?? [], nonEmpty[1] ?? []);
+  const all = nonEmpty.flat().sort(byCodeUnit);
+  const out: string[] = [];
+  for (const value of all) if (out[out.length - 1] !== value) out.push(value);
+  return out;
+}
+
+function unionTwo(a: readonly string[], b: readonly string[]): string[] {
+  const out: string[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    const x = a[i] as string;
+    const y = b[j] as string;
+    if (x === y) {
+      out.push(x);
+      i++;
+      j++;
+    } else if (x < y) {
+      out.push(x);
+      i++;
+    } else {
+      out.push(y);
+      j++;
+    }
+  }
+  while (i < a.length) out.push(a[i++] as string);
+  while (j < b.length) out.push(b[j++] as string);
+  return out;
+}
+
+/** Rank of each channel id, for ordering channel-keyed records. */
+export const CHANNEL_RANK: ReadonlyMap<string, number> = new Map(CHANNEL_IDS.map((id, i) => [id, i]));
+
+/** Keys ordered by `rank` (unranked keys last), then by code unit. */
+export function orderedKeys(keys: Iterable<string>, rank?: ReadonlyMap<string, number>): string[] {
+  const list = [...keys];
+  if (!rank) return list.sort(byCodeUnit);
+  return list.sort((a, b) => {
+    const ra = rank.get(a) ?? Number.POSITIVE_INFINITY;
+    const rb = rank.get(b) ?? Number.POSITIVE_INFINITY;
+    return ra === rb ? byCodeUnit(a, b) : ra - rb;
+  });
+}
+
+/** Plain code-unit order: locale-independent, so every runtime sorts the same way. */
+export function byCodeUnit(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function isEmptyRecord(record: object): boolean {
+  return Object.keys(record).length === 0;
+}

@@ -1,0 +1,25 @@
+import type { AttributionConfig } from './config.ts';
+import type { IncomingEvent, Stage } from './event-schema.ts';
+
+/**
+ * The funnel stage of an event (DESIGN §5). An event's own `stage` wins; conversions map by
+ * name through the config (unknown names are decisions); e-mail `sent`, `delivered`, `bounce`,
+ * `unsubscribe` and `complaint` belong to no stage.
+ */
+export function stageOf(event: IncomingEvent, stages: AttributionConfig['stages']): Stage | undefined {
+  switch (event.type) {
+    case 'ad_impression':
+    case 'search':
+      return 'awareness';
+    case 'ad_click':
+    case 'page_view':
+      return 'consideration';
+    case 'email':
+      return event.action === 'open' || event.action === 'click' ? 'consideration' : undefined;
+    case 'conversion':
+      if (event.stage) return event.stage;
+      if (stages.retention.includes(event.name)) return 'retention';
+      if (stages.advocacy.includes(event.name)) return 'advocacy';
+      return 'decision';
+  }
+}

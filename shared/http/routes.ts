@@ -1,0 +1,27 @@
+/** The functions behind the HTTP API. */
+export type RouteTarget = 'ingest' | 'spend' | 'query' | 'jobs';
+
+export interface Route {
+  readonly method: 'GET' | 'POST';
+  /** API Gateway route path; `{name}` is a path parameter. */
+  readonly path: string;
+  readonly target: RouteTarget;
+}
+
+/** Every route of the HTTP API (DESIGN §4); the API Gateway `routeKey` is `${method} ${path}`. */
+export const ROUTES: readonly Route[] = [
+  { method: 'GET', path: '/v1/health', target: 'query' },
+  { method: 'POST', path: '/v1/events', target: 'ingest' },
+  { method: 'POST', path: '/v1/spend', target: 'spend' },
+  { method: 'GET', path: '/v1/metrics/channel-share', target: 'query' },
+  { method: 'GET', path: '/v1/metrics/share-of-voice', target: 'query' },
+  { method: 'GET', path: '/v1/metrics/referral-traffic', target: 'query' },
+  { method: 'GET', path: '/v1/metrics/cpa-by-stage', target: 'query' },
+  { method: 'POST', path: '/v1/jobs/compute', target: 'jobs' },
+  { method: 'POST', path: '/v1/jobs/replay', target: 'jobs' },
+  { method: 'GET', path: '/v1/jobs/{jobId}', target: 'jobs' },
+];
+
+export function routeKeyOf(route: Route): string {
+  return `${route.method} ${route.path}`;
+}
