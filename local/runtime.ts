@@ -5,6 +5,7 @@ import { envSchema } from '#adapters/env.ts';
 import { hashApiKey, type KeyScope } from '#adapters/key-store.ts';
 import { logger } from '#adapters/logger.ts';
 import { createPipeline, type Pipeline } from '#adapters/pipeline.ts';
+import type { AttributionConfig } from '#domain/config.ts';
 import { addDays, localDate } from '#domain/dates.ts';
 import { createIngestHandler } from '#functions/ingest/handler.ts';
 import { createInProcessRunner, createJobsHandler } from '#functions/jobs/handler.ts';
@@ -58,15 +59,7 @@ export async function startLocalRuntime(props: LocalRuntimeProps): Promise<Local
   const config = loadConfig({ path: props.configPath });
   const state = readOrCreateLocalState(props.dataDir);
   const servers = await startEmbeddedServers(props.dataDir);
-  const env = envSchema.parse({
-    ...LOCAL_NAMES,
-    ATTRIBUTION_CONFIG: props.configPath,
-    PII_HASH_SECRET: state.piiHashSecret,
-    SCAN_SEGMENTS: String(props.segments ?? 4),
-    S3_FORCE_PATH_STYLE: 'true',
-  });
-  const clients = props.wrapClients?.({ s3: servers.s3, dynamo: servers.dynamo }) ?? servers;
-  const pipeline = createPipeline({ env, config, s3: clients.s3, dynamo: clients.dynamo });
+  const pipeline = createLocalPipeline({ ...props, config, servers, hashSecret: state.piiHashSecret });
 
   const keys = props.apiKey
     ? { ingest: props.apiKey, query: props.apiKey }
@@ -136,7 +129,33 @@ export async function startLocalRuntime(props: LocalRuntimeProps): Promise<Local
   };
 }
 
-async function registerKeys(pipeline: Pipeline, keys: { ingest: string; query: string }): Promise<void> {
+export interface LocalPipelineProps {
+  readonly servers: Pick<EmbeddedServers, 's3' | 'dynamo'>;
+  readonly config: AttributionConfig;
+  readonly configPath: string;
+  readonly hashSecret: string;
+  readonly segments?: number;
+  readonly wrapClients?: LocalRuntimeProps['wrapClients'];
+}
+
+/** The pipeline the handlers share, wired to the embedded servers. */
+export function createLocalPipeline(props: LocalPipelineProps): Pipeline {
+  const env = envSchema.parse({
+    ...LOCAL_NAMES,
+    ATTRIBUTION_CONFIG: props.configPath,
+    PII_HASH_SECRET: props.hashSecret,
+    SCAN_SEGMENTS: String(props.segments ?? 4),
+    S3_FORCE_PATH_STYLE: 'true',
+  });
+  const clients =
+    props.wrapClients?.({ s3: props.servers.s3, dynamo: props.servers.dynamo }) ?? props.servers;
+  return createPipeline({ env, config: props.config, s3: clients.s3, dynamo: clients.dynamo });
+}
+
+export async function registerKeys(
+  pipeline: Pipeline,
+  keys: { ingest: string; query: string },
+): Promise<void> {
   const createdAt = new Date().toISOString();
   const scopesByKey = new Map<string, KeyScope[]>();
   scopesByKey.set(keys.ingest, ['ingest']);

@@ -108,10 +108,26 @@ export async function startEmbeddedServers(dataDir: string): Promise<EmbeddedSer
     async close() {
       s3.destroy();
       dynamo.destroy();
+      dynamoClient.destroy();
       await s3Server.close();
       await new Promise<void>((resolve) => dynamoServer.close(() => resolve()));
     },
   };
+}
+
+/** An S3 client for the embedded S3-compatible server. */
+export function localS3Client(endpoint: string): S3Client {
+  return new S3Client({ endpoint, region: REGION, credentials: CREDENTIALS, forcePathStyle: true });
+}
+
+/** A DynamoDB document client for the embedded DynamoDB-compatible server. */
+export function localDocumentClient(endpoint: string): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(
+    new DynamoDBClient({ endpoint, region: REGION, credentials: CREDENTIALS }),
+    {
+      marshallOptions: { removeUndefinedValues: true },
+    },
+  );
 }
 
 function tableDefinitions(): CreateTableCommandInput[] {

@@ -14,7 +14,7 @@ const CHUNK_BYTES = 350_000;
 export interface DayPartialStore<T> {
   /** Replaces the stored partial of every day given; each day switches to the new version at once. */
   writeDays(days: ReadonlyMap<string, T>, version: string): Promise<void>;
-  /** The stored partials of the given days; days never computed are absent. */
+  /** The stored partials of the given days, in the order asked; days never computed are absent. */
   readDays(dates: readonly string[]): Promise<Map<string, T>>;
 }
 
@@ -109,7 +109,9 @@ export class DynamoResultsStore<T> implements DayPartialStore<T>, JobStore {
       chunks.set(`${chunk.pk}|${chunk.sk}`, chunk.data);
     }
     const days = new Map<string, T>();
-    for (const [date, head] of heads) {
+    for (const date of dates) {
+      const head = heads.get(date);
+      if (!head) continue;
       const parts = Array.from({ length: head.chunks }, (_, n) =>
         chunks.get(`day#${date}|${chunkKey(head.version, n)}`),
       );

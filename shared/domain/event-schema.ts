@@ -34,7 +34,11 @@ export const NETWORKS = ['search', 'display', 'video', 'social', 'shopping'] as 
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 const timestamp = z.iso
-  .datetime({ offset: true, message: 'must be an ISO-8601 timestamp with a time zone offset' })
+  .datetime({
+    offset: true,
+    abort: true,
+    message: 'must be a real ISO-8601 timestamp with a time zone offset',
+  })
   .refine(isRealTimestamp, 'is not a real date and time');
 const webUrl = z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).max(4096);
 export const currencySchema = z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD');

@@ -131,7 +131,8 @@ export function emptyDay(): DayPartial {
  * million users) while keeping stored arrays small.
  */
 export function userHash(userKey: string): string {
-  return hash('sha256', userKey, 'hex').slice(0, 16);
+  // Hex of the first 8 bytes (not a slice of the full hex, which would keep the 64-char string alive).
+  return hash('sha256', userKey, 'buffer').toString('hex', 0, 8);
 }
 
 /** Merges two partials into a new one; neither input is changed or shared with the result. */

@@ -1,0 +1,153 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiClient } from '#local/api-client.ts';
+import { type LocalRuntime, startLocalRuntime } from '#local/runtime.ts';
+import {
+  EXPECTED_CONVERSIONS,
+  EXPECTED_CPA,
+  EXPECTED_CPA_PAID_SEARCH,
+  EXPECTED_REFERRALS,
+  EXPECTED_SPEND_SHARE,
+  EXPECTED_TOUCHES,
+  EXPECTED_VOICE_ALL,
+  RANGE,
+  SCENARIO_EVENTS,
+  SCENARIO_SPEND,
+} from '../fixtures/scenario.ts';
+import { approx } from '../support/approx.ts';
+import { TEST_CONFIG_PATH } from '../support/stack.ts';
+
+const KEY = 'e2e-local-key-0123456789';
+let runtime: LocalRuntime;
+let dataDir: string;
+let api: ApiClient;
+
+async function get(path: string, init: RequestInit = {}): Promise<Response> {
+  return fetch(`${runtime.url}${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${KEY}`, ...init.headers },
+  });
+}
+
+describe('the local runtime over HTTP', () => {
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'attribution-e2e-'));
+    runtime = await startLocalRuntime({ dataDir, configPath: TEST_CONFIG_PATH, port: 0, apiKey: KEY });
+    api = new ApiClient({ url: runtime.url, key: KEY });
+    const sent = await api.request<{ accepted: number }>('POST', '/v1/events', { events: SCENARIO_EVENTS });
+    expect(sent.accepted).toBe(SCENARIO_EVENTS.length);
+    await api.request('POST', '/v1/spend', { rows: SCENARIO_SPEND });
+    await runtime.idle();
+    const job = await api.runJob('compute', RANGE, 50);
+    expect(job).toMatchObject({ status: 'succeeded', from: RANGE.from, to: RANGE.to });
+  });
+
+  afterAll(async () => {
+    await runtime?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('answers the health check without a key', async () => {
+    const response = await fetch(`${runtime.url}/v1/health`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ status: 'ok' });
+  });
+
+  it.each([
+    ['touches', EXPECTED_TOUCHES],
+    ['conversions', EXPECTED_CONVERSIONS],
+    ['spend', EXPECTED_SPEND_SHARE],
+  ])('serves channel share on the %s basis', async (basis, expected) => {
+    const response = await get(`/v1/metrics/channel-share?basis=${basis}&from=${RANGE.from}&to=${RANGE.to}`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual(approx(expected, 10));
+  });
+
+  it('serves share of voice', async () => {
+    const response = await get(`/v1/metrics/share-of-voice?source=all&from=${RANGE.from}&to=${RANGE.to}`);
+    expect(await response.json()).toEqual(approx(EXPECTED_VOICE_ALL, 10));
+  });
+
+  it('serves referral traffic', async () => {
+    const response = await get(`/v1/metrics/referral-traffic?from=${RANGE.from}&to=${RANGE.to}`);
+    expect(await response.json()).toEqual(EXPECTED_REFERRALS);
+  });
+
+  it('serves CPA by stage, for all channels and for one', async () => {
+    const all = await get(`/v1/metrics/cpa-by-stage?from=${RANGE.from}&to=${RANGE.to}`);
+    expect(await all.json()).toEqual(approx(EXPECTED_CPA));
+    const paid = await get(`/v1/metrics/cpa-by-stage?channel=paid_search&from=${RANGE.from}&to=${RANGE.to}`);
+    expect(await paid.json()).toEqual(approx(EXPECTED_CPA_PAID_SEARCH));
+  });
+
+  it('serves every metric as RFC 4180 CSV with a file name', async () => {
+    const range = `from=${RANGE.from}&to=${RANGE.to}`;
+    const share = await get(`/v1/metrics/channel-share?basis=conversions&format=csv&${range}`);
+    expect(share.headers.get('content-type')).toMatch(/^text\/csv/);
+    expect(share.headers.get('content-disposition')).toBe(
+      `attachment; filename="channel-share_${RANGE.from}_${RANGE.to}.csv"`,
+    );
+    expect(await share.text()).toBe(
+      'channel,count,share\r\ndirect,1,0.25\r\norganic_search,1,0.25\r\nreferral,1,0.25\r\nemail,1,0.25\r\n',
+    );
+    const voice = await get(`/v1/metrics/share-of-voice?source=ads&${range}`, {
+      headers: { accept: 'text/csv' },
+    });
+    // Ads only: Acme 1000, Rival 500 → 2/3 and 1/3 (rounded to 12 decimals by the API).
+    const voiceRows = (await voice.text()).trimEnd().split('\r\n');
+    expect(voiceRows[0]).toBe('name,is_brand,count,share');
+    expect(voiceRows.slice(1).map((row) => row.split(',').slice(0, 3))).toEqual([
+      ['Acme', 'true', '1000'],
+      ['Rival', 'false', '500'],
+    ]);
+    expect(voiceRows.slice(1).map((row) => Number(row.split(',')[3]))).toEqual([
+      expect.closeTo(2 / 3, 10),
+      expect.closeTo(1 / 3, 10),
+    ]);
+    const referral = await get(`/v1/metrics/referral-traffic?format=csv&${range}`);
+    expect(await referral.text()).toBe(
+      'domain,category,visits,share,conversions\r\ngoogle.com,search,1,0.5,1\r\nnews.example.org,referral,1,0.5,1\r\n',
+    );
+    const cpa = await get(`/v1/metrics/cpa-by-stage?format=csv&channel=paid_search&${range}`);
+    expect(await cpa.text()).toBe(
+      [
+        'stage,events,users,spend,cost_per_event,cost_per_user,currency',
+        'awareness,1500,0,300,0.2,,USD',
+        'consideration,1,1,300,300,300,USD',
+        'decision,0,0,300,,,USD',
+        'retention,0,0,300,,,USD',
+        'advocacy,0,0,300,,,USD',
+        '',
+      ].join('\r\n'),
+    );
+  });
+
+  it('refuses metrics without a key', async () => {
+    const anonymous = await fetch(`${runtime.url}/v1/metrics/channel-share`);
+    expect(anonymous.status).toBe(401);
+    expect(await anonymous.json()).toMatchObject({ error: { code: 'unauthorized' } });
+  });
+
+  it('answers unknown routes and methods with JSON errors', async () => {
+    const missing = await get('/v1/nothing');
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({ error: { code: 'not_found' } });
+    const wrongMethod = await get('/v1/events');
+    expect(wrongMethod.status).toBe(405);
+  });
+
+  it('reports the status of a job and 404 for an unknown one', async () => {
+    const { jobId } = await api.request<{ jobId: string }>('POST', '/v1/jobs/replay', RANGE);
+    await runtime.idle();
+    const job = await api.request<{ status: string; stats: Record<string, number> }>(
+      'GET',
+      `/v1/jobs/${jobId}`,
+    );
+    // Replay reads the raw days around the range; every scenario event is in one object.
+    expect(job).toMatchObject({ status: 'succeeded', stats: { events: SCENARIO_EVENTS.length } });
+    const unknown = await get('/v1/jobs/compute-20260101T000000-0000abcd');
+    expect(unknown.status).toBe(404);
+  });
+});
