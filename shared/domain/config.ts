@@ -3,7 +3,7 @@ import { channelRuleSchema, sourceCategorySchema } from './channel-ids.ts';
 import { isValidTimeZone } from './dates.ts';
 
 /** A name whose share of voice is measured: the brand or a competitor. */
-const voiceSchema = z.object({
+const voiceSchema = z.strictObject({
   name: z.string().trim().min(1).max(100),
   terms: z.array(z.string().trim().min(1).max(200)).min(1),
 });
@@ -21,7 +21,7 @@ const hostSchema = z
 const conversionNamesSchema = z.array(z.string().trim().min(1).max(100));
 
 /** Conversion names per funnel stage; a conversion whose name is in none is a `decision`. */
-const stagesSchema = z.object({
+const stagesSchema = z.strictObject({
   decision: conversionNamesSchema.default(['lead', 'signup', 'purchase']),
   retention: conversionNamesSchema.default(['renewal', 'repeat_purchase']),
   advocacy: conversionNamesSchema.default(['referral_signup', 'review']),
@@ -32,7 +32,7 @@ const stagesSchema = z.object({
  * smallest valid file is `{ "brand": { "name": "Acme", "terms": ["acme"] } }`.
  */
 export const attributionConfigSchema = z
-  .object({
+  .strictObject({
     brand: voiceSchema,
     competitors: z.array(voiceSchema).default([]),
     ownDomains: z.array(hostSchema).default([]),
@@ -67,6 +67,20 @@ export const attributionConfigSchema = z
     const duplicate = names.find((name, i) => names.indexOf(name) !== i);
     if (duplicate)
       ctx.addIssue({ code: 'custom', path: ['competitors'], message: `name "${duplicate}" is used twice` });
+    const stageOfName = new Map<string, string>();
+    for (const [stage, names] of Object.entries(config.stages)) {
+      for (const name of names) {
+        const other = stageOfName.get(name);
+        if (other && other !== stage) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['stages', stage],
+            message: `"${name}" is also listed under ${other}`,
+          });
+        }
+        stageOfName.set(name, stage);
+      }
+    }
     if (config.eventRetentionDays < config.lookbackDays + config.scheduleWindowDays) {
       ctx.addIssue({
         code: 'custom',

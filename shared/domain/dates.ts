@@ -4,6 +4,7 @@
  */
 
 const DAY_MS = 86_400_000;
+const QUARTER_HOUR_MS = 900_000;
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
@@ -65,14 +66,20 @@ export function utcPartition(epochMs: number): { readonly date: string; readonly
   return { date: iso.slice(0, 10), hour: iso.slice(11, 13) };
 }
 
-/** The instant at which calendar day `date` starts in `timeZone`. */
+/**
+ * The instant at which calendar day `date` starts in `timeZone`: local midnight, or, where a DST
+ * change skips midnight, the first instant that belongs to the day.
+ */
 export function startOfDay(date: string, timeZone: string): number {
   const utcMidnight = Date.parse(`${date}T00:00:00Z`);
   if (timeZone === 'UTC') return utcMidnight;
   // The offset can differ between the guess and the answer around DST changes: settle twice.
-  let guess = utcMidnight - offsetMs(utcMidnight, timeZone);
-  guess = utcMidnight - offsetMs(guess, timeZone);
-  return guess;
+  let start = utcMidnight - offsetMs(utcMidnight, timeZone);
+  start = utcMidnight - offsetMs(start, timeZone);
+  // Every offset is a multiple of 15 minutes, so day boundaries fall on 15-minute steps.
+  while (localDate(start, timeZone) < date) start += QUARTER_HOUR_MS;
+  while (localDate(start - QUARTER_HOUR_MS, timeZone) === date) start -= QUARTER_HOUR_MS;
+  return start;
 }
 
 /** Every date from `from` to `to`, both included. */

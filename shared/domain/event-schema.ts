@@ -43,8 +43,14 @@ const timestamp = z.iso
 const webUrl = z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).max(4096);
 export const currencySchema = z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD');
 
+/**
+ * Largest amount accepted: a billion units, so amounts in micros (×10⁶) stay exact integers
+ * (below 2⁵³ ≈ 9·10¹⁵).
+ */
+export const MAX_AMOUNT = 1e9;
+
 export const moneySchema = z.object({
-  amount: z.number().finite().min(0).max(1e12),
+  amount: z.number().finite().min(0).max(MAX_AMOUNT),
   currency: currencySchema,
 });
 export type Money = z.infer<typeof moneySchema>;
@@ -118,7 +124,7 @@ export const emailSchema = z.object({
   ...common,
   action: z.enum(EMAIL_ACTIONS),
   campaign: text(256),
-  email: z.email().max(320).optional(),
+  email: z.string().trim().pipe(z.email().max(320)).optional(),
   url: webUrl.optional(),
 });
 export const conversionSchema = z.object({

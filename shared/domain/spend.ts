@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { channelIdSchema } from './channel-ids.ts';
 import type { ChannelClassifier } from './channels.ts';
 import { isCalendarDate } from './dates.ts';
-import { currencySchema, NETWORKS } from './event-schema.ts';
+import { currencySchema, MAX_AMOUNT, NETWORKS } from './event-schema.ts';
 import type { SpendRow } from './normalised-event.ts';
 import { parseOrThrow } from './zod-issues.ts';
 
@@ -10,13 +10,14 @@ export const MAX_SPEND_ROWS = 5_000;
 
 const calendarDate = z.string().refine(isCalendarDate, 'must be a real date written YYYY-MM-DD');
 const label = (max: number) => z.string().trim().min(1).max(max);
-/** Google Ads sends 64-bit integers as strings. */
+/** Google Ads sends 64-bit integers as strings; beyond 2⁵³ they would not stay exact. */
 const integerLike = z.union([
-  z.int().min(0),
+  z.int().min(0).max(Number.MAX_SAFE_INTEGER),
   z
     .string()
-    .regex(/^\d{1,18}$/, 'must be a whole number')
-    .transform(Number),
+    .regex(/^\d{1,16}$/, 'must be a whole number of at most 16 digits')
+    .transform(Number)
+    .refine(Number.isSafeInteger, 'is too large to keep exact'),
 ]);
 
 /** Our own spend row (DESIGN §4): `amount` in currency units or `costMicros`, not both. */
@@ -27,7 +28,7 @@ const plainRowSchema = z
     platform: label(64).toLowerCase().optional(),
     network: z.enum(NETWORKS).optional(),
     campaign: label(256).optional(),
-    amount: z.number().finite().min(0).max(1e12).optional(),
+    amount: z.number().finite().min(0).max(MAX_AMOUNT).optional(),
     costMicros: integerLike.optional(),
     currency: currencySchema,
     impressions: integerLike.optional(),

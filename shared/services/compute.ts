@@ -7,11 +7,10 @@ import {
   addSpend,
   type DayPartial,
   type MetricsPartial,
-  mapSegment,
   mergeAll,
+  SegmentMapper,
 } from '#domain/metrics/index.ts';
 import { emptyDay } from '#domain/metrics/partial.ts';
-import type { NormalisedEvent } from '#domain/normalised-event.ts';
 
 export interface ComputeRange {
   /** First and last local day to compute, both included. */
@@ -50,13 +49,14 @@ export async function computeSegment(
   const { timeZone, lookbackDays } = deps.config;
   const fromTs = startOfDay(addDays(range.from, -lookbackDays), timeZone);
   const toTs = startOfDay(addDays(range.to, 1), timeZone) - 1;
-  const events: NormalisedEvent[] = [];
-  for await (const event of deps.eventStore.scanSegment(segment, totalSegments, { fromTs, toTs }))
-    events.push(event);
-  return {
-    partial: mapSegment(events, { from: range.from, to: range.to, timeZone, lookbackDays }),
-    events: events.length,
-  };
+  // Streamed page by page: the mapper keeps compact columns, not the scanned items.
+  const mapper = new SegmentMapper({ from: range.from, to: range.to, timeZone, lookbackDays });
+  let events = 0;
+  for await (const event of deps.eventStore.scanSegment(segment, totalSegments, { fromTs, toTs })) {
+    mapper.add(event);
+    events += 1;
+  }
+  return { partial: mapper.finish(), events };
 }
 
 /**

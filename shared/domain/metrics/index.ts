@@ -23,7 +23,7 @@ export type {
 } from './finalise.ts';
 export { channelShare, cpaByStage, referralTraffic, shareOfVoice } from './finalise.ts';
 export type { MapSegmentProps } from './map-segment.ts';
-export { mapSegment } from './map-segment.ts';
+export { mapSegment, SegmentMapper } from './map-segment.ts';
 export type { DayPartial, MetricsPartial, ReferralCategory, ReferralCell, StageCell } from './partial.ts';
 export {
   dayPartialSchema,

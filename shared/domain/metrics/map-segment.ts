@@ -69,27 +69,46 @@ const MARGIN_MS = 2 * DAY_MS;
  *   `Number.MAX_SAFE_INTEGER`.
  */
 export function mapSegment(events: Iterable<NormalisedEvent>, props: MapSegmentProps): MetricsPartial {
-  validateProps(props);
-  const lookbackMs = props.lookbackDays * DAY_MS;
-  const lower = Date.parse(`${props.from}T00:00:00Z`) - MARGIN_MS - lookbackMs;
-  const upper = Date.parse(`${props.to}T00:00:00Z`) + DAY_MS + MARGIN_MS;
-  const acc = new SegmentAccumulator(props);
-  const buffer = new JourneyBuffer();
-  /** Index in `buffer` of each user's latest buffered event (earlier ones are chained by `prev`). */
-  const tails = new Map<string, number>();
-  const seenWithoutUser = new Set<string>();
-  let lastKey: string | undefined;
-  let lastTail = -1;
+  const mapper = new SegmentMapper(props);
+  for (const event of events) mapper.add(event);
+  return mapper.finish();
+}
 
-  for (const event of events) {
+/**
+ * {@link mapSegment} one event at a time, for callers that stream (a scan reads pages
+ * asynchronously): `add` every event of the segment, then `finish` once.
+ */
+export class SegmentMapper {
+  readonly #lookbackMs: number;
+  readonly #lower: number;
+  readonly #upper: number;
+  readonly #acc: SegmentAccumulator;
+  readonly #buffer = new JourneyBuffer();
+  /** Index in the buffer of each user's latest buffered event (earlier ones are chained by `prev`). */
+  readonly #tails = new Map<string, number>();
+  readonly #seenWithoutUser = new Set<string>();
+  #lastKey: string | undefined;
+  #lastTail = -1;
+  #finished = false;
+
+  constructor(props: MapSegmentProps) {
+    validateProps(props);
+    this.#lookbackMs = props.lookbackDays * DAY_MS;
+    this.#lower = Date.parse(`${props.from}T00:00:00Z`) - MARGIN_MS - this.#lookbackMs;
+    this.#upper = Date.parse(`${props.to}T00:00:00Z`) + DAY_MS + MARGIN_MS;
+    this.#acc = new SegmentAccumulator(props);
+  }
+
+  add(event: NormalisedEvent): void {
+    if (this.#finished) throw new Error('SegmentMapper.add after finish');
     const ts = event.ts;
-    if (!(ts >= lower && ts < upper)) continue;
+    if (!(ts >= this.#lower && ts < this.#upper)) return;
     const userKey = event.userKey;
     if (userKey === undefined || userKey === '') {
-      if (seenWithoutUser.has(event.eventId)) continue;
-      seenWithoutUser.add(event.eventId);
-      const day = acc.dayAt(ts);
-      if (day === null) continue;
+      if (this.#seenWithoutUser.has(event.eventId)) return;
+      this.#seenWithoutUser.add(event.eventId);
+      const day = this.#acc.dayAt(ts);
+      if (day === null) return;
       if (event.type === 'conversion') {
         day.countConversion(
           DIRECT,
@@ -113,52 +132,58 @@ export function mapSegment(events: Iterable<NormalisedEvent>, props: MapSegmentP
           undefined,
         );
       }
-      continue;
+      return;
     }
     // E-mail sent/delivered/bounce and internal navigation count nowhere: do not hold them.
-    if (!event.touch && event.type !== 'conversion' && !event.voices && !event.referralDomain) continue;
+    if (!event.touch && event.type !== 'conversion' && !event.voices && !event.referralDomain) return;
     // A scan returns a partition's items together, so the Map is only touched when the user changes.
-    if (userKey !== lastKey) {
-      if (lastKey !== undefined) tails.set(lastKey, lastTail);
-      lastKey = userKey;
-      lastTail = tails.get(userKey) ?? -1;
+    if (userKey !== this.#lastKey) {
+      if (this.#lastKey !== undefined) this.#tails.set(this.#lastKey, this.#lastTail);
+      this.#lastKey = userKey;
+      this.#lastTail = this.#tails.get(userKey) ?? -1;
     }
-    lastTail = buffer.push(event, lastTail);
+    this.#lastTail = this.#buffer.push(event, this.#lastTail);
   }
-  if (lastKey !== undefined) tails.set(lastKey, lastTail);
 
-  // Users are counted in hash order, so every stage cell receives its user hashes already sorted
-  // (one sort of users instead of one sort of strings per cell).
-  const userCount = tails.size;
-  const hashes = new Array<string>(userCount);
-  const prefixes = new Float64Array(userCount);
-  const userTails = new Int32Array(userCount);
-  let u = 0;
-  for (const [userKey, tail] of tails) {
-    const digest = hash('sha256', userKey, 'buffer');
-    hashes[u] = digest.toString('hex', 0, 8);
-    prefixes[u] = digest.readUIntBE(0, 6);
-    userTails[u] = tail;
-    u++;
-  }
-  tails.clear();
-  const order = new Uint32Array(userCount).map((_, i) => i);
-  order.sort(
-    (a, b) => (prefixes[a] ?? 0) - (prefixes[b] ?? 0) || byCodeUnit(hashes[a] ?? '', hashes[b] ?? ''),
-  );
+  finish(): MetricsPartial {
+    if (this.#finished) throw new Error('SegmentMapper.finish called twice');
+    this.#finished = true;
+    const tails = this.#tails;
+    const buffer = this.#buffer;
+    if (this.#lastKey !== undefined) tails.set(this.#lastKey, this.#lastTail);
+    // Users are counted in hash order, so every stage cell receives its user hashes already sorted
+    // (one sort of users instead of one sort of strings per cell).
+    const userCount = tails.size;
+    const hashes = new Array<string>(userCount);
+    const prefixes = new Float64Array(userCount);
+    const userTails = new Int32Array(userCount);
+    let u = 0;
+    for (const [userKey, tail] of tails) {
+      const digest = hash('sha256', userKey, 'buffer');
+      hashes[u] = digest.toString('hex', 0, 8);
+      prefixes[u] = digest.readUIntBE(0, 6);
+      userTails[u] = tail;
+      u++;
+    }
+    tails.clear();
+    const order = new Uint32Array(userCount).map((_, i) => i);
+    order.sort(
+      (a, b) => (prefixes[a] ?? 0) - (prefixes[b] ?? 0) || byCodeUnit(hashes[a] ?? '', hashes[b] ?? ''),
+    );
 
-  const user = new CurrentUser();
-  const journey: number[] = [];
-  const byTimeThenId = buffer.comparator();
-  for (const index of order) {
-    user.begin(hashes[index] as string);
-    journey.length = 0;
-    for (let k = userTails[index] ?? -1; k !== -1; k = buffer.prev[k] ?? -1) journey.push(k);
-    journey.reverse();
-    if (!isSorted(journey, byTimeThenId)) journey.sort(byTimeThenId);
-    countJourney(journey, buffer, acc, user, lookbackMs);
+    const user = new CurrentUser();
+    const journey: number[] = [];
+    const byTimeThenId = buffer.comparator();
+    for (const index of order) {
+      user.begin(hashes[index] as string);
+      journey.length = 0;
+      for (let k = userTails[index] ?? -1; k !== -1; k = buffer.prev[k] ?? -1) journey.push(k);
+      journey.reverse();
+      if (!isSorted(journey, byTimeThenId)) journey.sort(byTimeThenId);
+      countJourney(journey, buffer, this.#acc, user, this.#lookbackMs);
+    }
+    return this.#acc.toPartial();
   }
-  return acc.toPartial();
 }
 
 /** Counts one user's events, in (ts, eventId) order. */

@@ -97,7 +97,15 @@ export const dayPartialSchema: z.ZodType<DayPartial> = z.object({
     stageSchema,
     z.partialRecord(
       channelIdSchema,
-      z.object({ events: count, users: z.array(z.string().regex(USER_HASH)) }),
+      z.object({
+        events: count,
+        users: z
+          .array(z.string().regex(USER_HASH))
+          .refine(
+            (users) => users.every((u, i) => i === 0 || (users[i - 1] as string) < u),
+            'must be sorted and unique',
+          ),
+      }),
     ),
   ),
 });

@@ -198,6 +198,17 @@ describe('mapSegment', () => {
     expect(partial.days['2026-03-02']?.conversions).toEqual({ email: 1 });
   });
 
+  it('lists the users of a stage cell once each, sorted, however their events interleave', () => {
+    // Five users, two touches each, interleaved: 10 events, 5 users, on Mar 2 in consideration/email.
+    const keys = ['u:1', 'u:2', 'u:3', 'u:4', 'u:5'];
+    const events = [0, 1].flatMap((round) =>
+      keys.map((key, i) => touch(`${key}-${round}`, key, `2026-03-02T0${round}:0${i}:00Z`, 'email')),
+    );
+    const cell = mapSegment(events, UTC).days['2026-03-02']?.stages.consideration?.email;
+    expect(cell?.events).toBe(10);
+    expect(cell?.users).toEqual(keys.map(userHash).sort());
+  });
+
   it('hashes users to the first 64 bits of SHA-256 of the user key', () => {
     const expected = createHash('sha256').update('u:kim').digest('hex').slice(0, 16);
     expect(userHash('u:kim')).toBe(expected);
