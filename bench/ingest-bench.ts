@@ -82,13 +82,15 @@ export async function benchIngest(props: { runs: number; batchesPerRun: number }
       scopes: ['ingest'],
       createdAt: new Date().toISOString(),
     });
-    // Demo events: every type, realistic URLs and referrers; unique ids per batch.
+    // Demo events (every type, realistic URLs and referrers) re-timed into one hour, as a live
+    // sender's batch is; unique ids per batch.
     const events = generateDemoMonth('2026-03-31', 1, 2000).events;
+    const hour = Date.parse('2026-03-31T10:00:00Z');
     const bodies: string[] = [];
     for (let b = 0; b < props.batchesPerRun; b++) {
       const batch = Array.from({ length: 500 }, (_, i) => {
         const event = events[(b * 500 + i) % events.length] ?? {};
-        return { ...event, eventId: `bench-${b}-${i}` };
+        return { ...event, eventId: `bench-${b}-${i}`, occurredAt: new Date(hour + i * 7_000).toISOString() };
       });
       bodies.push(JSON.stringify({ events: batch }));
     }

@@ -20,23 +20,24 @@ const TYPES = ['ad_click', 'page_view', 'page_view', 'email'] as const;
 const DOMAINS = ['news.example.org', 'blog.example.net', 'google.com', 't.co', 'reddit.com'];
 
 /**
- * Normalised events as the events table would hold them, generated in memory: per user a run of
- * touches on random channels and about one conversion in 20 events. Deterministic for a seed.
+ * Normalised events as a scan of the events table yields them (a user's events together): per
+ * user a run of touches on random channels and about one conversion in 20 events. Deterministic
+ * for a seed.
  */
-export function syntheticEvents(props: SyntheticProps): NormalisedEvent[] {
+export function* syntheticEvents(props: SyntheticProps): Generator<NormalisedEvent> {
   const random = seededRandom(props.seed ?? 7);
   const perUser = Math.max(1, Math.round(props.events / props.users));
   const span = props.days * 86_400_000;
-  const events: NormalisedEvent[] = [];
-  for (let u = 0; events.length < props.events; u++) {
+  let emitted = 0;
+  for (let u = 0; emitted < props.events; u++) {
     const userKey = `u:user-${u % props.users}-${Math.floor(u / props.users)}`;
     let ts = props.start + Math.floor(random() * span * 0.9);
-    for (let i = 0; i < perUser && events.length < props.events; i++) {
+    for (let i = 0; i < perUser && emitted < props.events; i++, emitted++) {
       ts += Math.floor(random() * 2 * 86_400_000);
       const at = Math.min(ts, props.start + span - 1);
       const eventId = `${userKey}-${i}`;
       if (random() < 0.05) {
-        events.push({
+        yield {
           eventId,
           type: 'conversion',
           occurredAt: new Date(at).toISOString(),
@@ -49,13 +50,13 @@ export function syntheticEvents(props: SyntheticProps): NormalisedEvent[] {
           count: 1,
           conversion: 'purchase',
           valueMicros: 50_000_000,
-        });
+        };
         continue;
       }
       const type = TYPES[Math.floor(random() * TYPES.length)] ?? 'page_view';
       const channel = CHANNEL_IDS[Math.floor(random() * CHANNEL_IDS.length)] ?? 'direct';
       const referral = channel === 'referral' ? DOMAINS[Math.floor(random() * DOMAINS.length)] : undefined;
-      events.push({
+      yield {
         eventId,
         type,
         occurredAt: new Date(at).toISOString(),
@@ -68,8 +69,7 @@ export function syntheticEvents(props: SyntheticProps): NormalisedEvent[] {
         count: 1,
         campaign: `campaign-${Math.floor(random() * 20)}`,
         ...(referral ? { referralDomain: referral, referralCategory: 'referral' as const } : {}),
-      });
+      };
     }
   }
-  return events;
 }

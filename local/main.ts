@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { logger } from '#adapters/logger.ts';
 import { AppError } from '#domain/errors.ts';
 import { runDemo } from './demo.ts';
 import { startLocalRuntime } from './runtime.ts';
@@ -29,6 +30,8 @@ async function main(): Promise<void> {
     return;
   }
   const env = localEnvSchema.parse(process.env);
+  // One log line per request drowns the console; POWERTOOLS_LOG_LEVEL=INFO brings them back.
+  if (!process.env.POWERTOOLS_LOG_LEVEL) logger.setLogLevel('WARN');
   const started = Date.now();
   const runtime = await startLocalRuntime({
     dataDir: resolve(env.DATA_DIR),

@@ -45,8 +45,10 @@ export interface S3RawStoreProps {
 
 /**
  * Raw zone in S3: gzip NDJSON, keys `raw/v1/dt=YYYY-MM-DD/hr=HH/<id>.ndjson.gz` by the UTC date
- * and hour of the events. A request whose events fall in one hour (nearly all) writes one
- * object; one spanning hours writes one object per hour, all before the answer.
+ * of the events; `hr` is the hour of the object's earliest event. A request whose events fall on
+ * one day (nearly all) writes one object; a backfill spanning days writes one object per day,
+ * all before the answer. Grouping by day, not hour, keeps a month-long backfill batch at 30 PUTs
+ * at most instead of hundreds.
  */
 export class S3RawStore implements RawStore {
   readonly #client: S3Client;
@@ -58,20 +60,21 @@ export class S3RawStore implements RawStore {
   }
 
   async putEvents(events: readonly NormalisedEvent[], requestId: string): Promise<string[]> {
+    // One object per UTC date of the events; its `hr` is the hour of its earliest event.
     const groups = new Map<string, NormalisedEvent[]>();
     for (const event of events) {
-      const { date, hour } = utcPartition(event.ts);
-      const prefix = `${RAW_PREFIX}dt=${date}/hr=${hour}/`;
-      const group = groups.get(prefix);
+      const { date } = utcPartition(event.ts);
+      const group = groups.get(date);
       if (group) group.push(event);
-      else groups.set(prefix, [event]);
+      else groups.set(date, [event]);
     }
     const stamp = new Date().toISOString().replace(/[-:.]/g, '');
     const safeId = requestId.replace(/[^A-Za-z0-9-]/g, '').slice(0, 64) || randomUUID();
     const written: string[] = [];
     const results = await Promise.allSettled(
-      [...groups].map(async ([prefix, group], n) => {
-        const key = `${prefix}${stamp}-${safeId}-${n}.ndjson.gz`;
+      [...groups].map(async ([date, group], n) => {
+        const earliest = group.reduce((min, event) => Math.min(min, event.ts), Number.POSITIVE_INFINITY);
+        const key = `${RAW_PREFIX}dt=${date}/hr=${utcPartition(earliest).hour}/${stamp}-${safeId}-${n}.ndjson.gz`;
         const body = await gzipAsync(`${group.map((e) => JSON.stringify(e)).join('\n')}\n`);
         await this.#client.send(
           new PutObjectCommand({

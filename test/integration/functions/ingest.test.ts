@@ -50,9 +50,17 @@ describe('POST /v1/events', () => {
     expect(result.statusCode).toBe(202);
     expect(bodyOf(result)).toEqual({ accepted: 14, duplicates: 0, rejected: [] });
     const keys = (await rawKeys()).filter((key) => key.includes('dt=2026-03-0'));
-    // The events fall in 8 distinct UTC hours: 03-01 00h and 10h, 03-02 10h, 03-03 09h, 03-04 07h and 08h,
-    // 03-05 12h, 03-06 12h → one object each.
-    expect(keys).toHaveLength(8);
+    // The events fall on 6 UTC dates, 03-01 to 03-06 → one object each, in the hour of its earliest
+    // event: 03-01 00h (e11–e14 before e1 at 10h), 03-02 10h, 03-03 09h, 03-04 07h (e8), 03-05 12h, 03-06 12h.
+    expect(keys).toHaveLength(6);
+    expect(keys.map((key) => key.slice(7, 26)).sort()).toEqual([
+      'dt=2026-03-01/hr=00',
+      'dt=2026-03-02/hr=10',
+      'dt=2026-03-03/hr=09',
+      'dt=2026-03-04/hr=07',
+      'dt=2026-03-05/hr=12',
+      'dt=2026-03-06/hr=12',
+    ]);
     for (const key of keys)
       expect(key).toMatch(/^raw\/v1\/dt=\d{4}-\d{2}-\d{2}\/hr=\d{2}\/[\w-]+\.ndjson\.gz$/);
     const read = await Promise.all(keys.map((key) => stack.pipeline.rawStore.readObject(key)));
@@ -165,7 +173,7 @@ describe('POST /v1/events', () => {
 
   it('takes back the objects already written when one of several writes fails', async () => {
     const s3 = localS3Client(stack.servers.s3Endpoint);
-    // Two hours → two objects; the second PUT fails.
+    // Two days → two objects; one of the two PUTs fails.
     let puts = 0;
     injectFault(s3, { commands: ['PutObjectCommand'], error: () => new Error('injected'), times: 1 });
     s3.middlewareStack.add(
