@@ -191,7 +191,7 @@ describe('POST /v1/events', () => {
         body: {
           events: [
             valid('two1', { occurredAt: '2026-04-01T01:00:00Z' }),
-            valid('two2', { occurredAt: '2026-04-01T02:00:00Z' }),
+            valid('two2', { occurredAt: '2026-04-02T02:00:00Z' }),
           ],
         },
       }),
