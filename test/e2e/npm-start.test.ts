@@ -1,0 +1,74 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const children: ChildProcess[] = [];
+const dirs: string[] = [];
+
+/** Runs `local/main.ts` as `npm start` does, and collects its output until `until` appears. */
+function start(args: string[], until: RegExp, timeoutMs: number) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'attribution-start-'));
+  dirs.push(dataDir);
+  const child = spawn(process.execPath, ['local/main.ts', ...args], {
+    env: {
+      ...process.env,
+      PORT: '0',
+      DATA_DIR: dataDir,
+      COMPUTE_INTERVAL_SECONDS: '0',
+      POWERTOOLS_LOG_LEVEL: 'WARN',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  const started = Date.now();
+  let output = '';
+  return new Promise<{ output: string; elapsedMs: number }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out; output so far:\n${output}`)), timeoutMs);
+    const read = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (until.test(output)) {
+        clearTimeout(timer);
+        resolve({ output, elapsedMs: Date.now() - started });
+      }
+    };
+    child.stdout?.on('data', read);
+    child.stderr?.on('data', read);
+    child.once('exit', (code) => reject(new Error(`exited with ${code}:\n${output}`)));
+  });
+}
+
+describe('npm start', () => {
+  afterAll(() => {
+    for (const child of children) child.kill('SIGTERM');
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves /v1/health within 15 s and prints its keys', async () => {
+    const { output, elapsedMs } = await start([], /try: curl (\S+)\/v1\/health/, 15_000);
+    const url = /try: curl (\S+)\/v1\/health/.exec(output)?.[1] ?? '';
+    const health = await fetch(`${url}/v1/health`);
+    expect(health.status).toBe(200);
+    expect(elapsedMs).toBeLessThan(15_000);
+    expect(output).toMatch(/ingest key: {2}ik_\S{20,}/);
+    expect(output).toMatch(/query key: {3}qk_\S{20,}/);
+  });
+
+  it('with --demo, ends with the four metrics on screen', async () => {
+    const { output } = await start(['--demo'], /demo finished/, 60_000);
+    for (const title of [
+      'Channel share by touches',
+      'Channel share by conversions',
+      'Share of voice',
+      'Referral traffic, top domains',
+      'Cost per acquisition by funnel stage',
+    ]) {
+      expect(output).toContain(title);
+    }
+    // The demo month has the brand and both competitors of the example config in it.
+    expect(output).toMatch(/'Acme'.*'yes'/);
+    expect(output).toMatch(/'Rival'/);
+    expect(output).toMatch(/'decision'\s*│\s*\d+/);
+  });
+});
