@@ -22,7 +22,6 @@ export interface FaultPlan {
  * rest go to the server as usual. Returns a function that removes the fault.
  */
 export function injectFault(
-  // biome-ignore lint/suspicious/noExplicitAny: any SDK client's stack
   client: { middlewareStack: MiddlewareStack<any, any> },
   plan: FaultPlan,
 ): () => void {
