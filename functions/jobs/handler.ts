@@ -3,19 +3,21 @@ import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { lazyHandler } from '#adapters/lazy.ts';
 import { createPipeline, type Pipeline } from '#adapters/pipeline.ts';
-import { addDays, daysBetween, isCalendarDate, localDate } from '#domain/dates.ts';
-import { NotFoundError, ValidationError } from '#domain/errors.ts';
+import { addDays, calendarDateSchema, localDate } from '#domain/dates.ts';
+import { NotFoundError } from '#domain/errors.ts';
 import { parseOrThrow } from '#domain/zod-issues.ts';
 import { apiKeyAuth, httpErrorHandler } from '#http/middleware.ts';
-import { MAX_RANGE_DAYS } from '#http/query-params.ts';
+import { checkRange } from '#http/query-params.ts';
 import { readJsonBody } from '#http/request.ts';
 import { jsonResponse } from '#http/responses.ts';
 import type { HttpEvent, HttpResult } from '#http/types.ts';
 import { InProcessJobRunner, type JobRunner, newJob } from '#services/jobs.ts';
 
-const date = z.string().refine(isCalendarDate, 'must be a real date written YYYY-MM-DD');
-const computeBodySchema = z.strictObject({ from: date.optional(), to: date.optional() });
-const replayBodySchema = z.strictObject({ from: date, to: date });
+const computeBodySchema = z.strictObject({
+  from: calendarDateSchema.optional(),
+  to: calendarDateSchema.optional(),
+});
+const replayBodySchema = z.strictObject({ from: calendarDateSchema, to: calendarDateSchema });
 const jobIdSchema = z.string().regex(/^[a-z]+-[0-9T]+-[0-9a-f]{8}$/, 'is not a job id');
 
 export interface JobsHandlerProps {
@@ -47,15 +49,7 @@ export function createJobsHandler(props: JobsHandlerProps) {
     const today = localDate(Date.now(), pipeline.config.timeZone);
     const to = range.to ?? today;
     const from = range.from ?? addDays(to, 1 - pipeline.config.scheduleWindowDays);
-    if (from > to)
-      throw new ValidationError('from must not be after to', {
-        issues: [{ path: 'from', message: 'must not be after to' }],
-      });
-    if (daysBetween(from, to) >= MAX_RANGE_DAYS) {
-      throw new ValidationError(`a job may span at most ${MAX_RANGE_DAYS} days`, {
-        issues: [{ path: 'to', message: `must be within ${MAX_RANGE_DAYS} days of from` }],
-      });
-    }
+    checkRange(from, to);
     const job = newJob(kind, from, to);
     await runner.start(job);
     if (props.waitForJobs) await runner.idle?.();

@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * Calendar helpers. Metrics are reported per calendar day in the configured time zone; the
  * raw zone is partitioned by UTC date and hour (what Athena and Glue expect).
@@ -35,6 +37,11 @@ export function isValidTimeZone(timeZone: string): boolean {
     return false;
   }
 }
+
+/** A real calendar date written `YYYY-MM-DD`, for every boundary that takes one. */
+export const calendarDateSchema = z
+  .string()
+  .refine((value) => isCalendarDate(value), 'must be a real date written YYYY-MM-DD');
 
 /** Whether `value` is a real calendar date written `YYYY-MM-DD` (rejects 2026-02-30). */
 export function isCalendarDate(value: string): boolean {

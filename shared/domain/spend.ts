@@ -1,14 +1,14 @@
 import { z } from 'zod';
 import { channelIdSchema } from './channel-ids.ts';
 import type { ChannelClassifier } from './channels.ts';
-import { isCalendarDate } from './dates.ts';
+import { calendarDateSchema } from './dates.ts';
+
 import { currencySchema, MAX_AMOUNT, NETWORKS } from './event-schema.ts';
 import type { SpendRow } from './normalised-event.ts';
 import { parseOrThrow } from './zod-issues.ts';
 
 export const MAX_SPEND_ROWS = 5_000;
 
-const calendarDate = z.string().refine(isCalendarDate, 'must be a real date written YYYY-MM-DD');
 const label = (max: number) => z.string().trim().min(1).max(max);
 /** Google Ads sends 64-bit integers as strings; beyond 2⁵³ they would not stay exact. */
 const integerLike = z.union([
@@ -23,7 +23,7 @@ const integerLike = z.union([
 /** Our own spend row (DESIGN §4): `amount` in currency units or `costMicros`, not both. */
 const plainRowSchema = z
   .object({
-    date: calendarDate,
+    date: calendarDateSchema,
     channel: channelIdSchema.optional(),
     platform: label(64).toLowerCase().optional(),
     network: z.enum(NETWORKS).optional(),
@@ -65,7 +65,7 @@ const googleAdsRowSchema = z.object({
     impressions: integerLike.optional(),
     clicks: integerLike.optional(),
   }),
-  segments: z.object({ date: calendarDate }),
+  segments: z.object({ date: calendarDateSchema }),
   customer: z.object({ currencyCode: currencySchema.optional() }).optional(),
 });
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { addDays, daysBetween, isCalendarDate, localDate } from '#domain/dates.ts';
+import { addDays, calendarDateSchema, daysBetween, localDate } from '#domain/dates.ts';
 import { ValidationError } from '#domain/errors.ts';
 import { parseOrThrow } from '#domain/zod-issues.ts';
 import { header } from './request.ts';
@@ -8,18 +8,30 @@ import type { HttpEvent } from './types.ts';
 /** The longest range one query may ask for. */
 export const MAX_RANGE_DAYS = 400;
 
-const date = z.string().refine(isCalendarDate, 'must be a real date written YYYY-MM-DD');
-
 /** Parameters every metric endpoint takes. */
 export const rangeParams = {
-  from: date.optional(),
-  to: date.optional(),
+  from: calendarDateSchema.optional(),
+  to: calendarDateSchema.optional(),
   format: z.enum(['json', 'csv']).optional(),
 };
 
 export interface DateRange {
   readonly from: string;
   readonly to: string;
+}
+
+/** Refuses a range that runs backwards or spans more than {@link MAX_RANGE_DAYS} days. */
+export function checkRange(from: string, to: string): void {
+  if (from > to) {
+    throw new ValidationError('from must not be after to', {
+      issues: [{ path: 'from', message: 'must not be after to' }],
+    });
+  }
+  if (daysBetween(from, to) >= MAX_RANGE_DAYS) {
+    throw new ValidationError(`the range may span at most ${MAX_RANGE_DAYS} days`, {
+      issues: [{ path: 'to', message: `must be within ${MAX_RANGE_DAYS} days of from` }],
+    });
+  }
 }
 
 /**
@@ -38,16 +50,7 @@ export function parseQuery<T extends z.ZodRawShape>(
   >;
   const to = (parsed.to as string | undefined) ?? localDate(Date.now(), timeZone);
   const from = (parsed.from as string | undefined) ?? addDays(to, -29);
-  if (from > to) {
-    throw new ValidationError('from must not be after to', {
-      issues: [{ path: 'from', message: 'must not be after to' }],
-    });
-  }
-  if (daysBetween(from, to) >= MAX_RANGE_DAYS) {
-    throw new ValidationError(`the range may span at most ${MAX_RANGE_DAYS} days`, {
-      issues: [{ path: 'to', message: `must be within ${MAX_RANGE_DAYS} days of from` }],
-    });
-  }
+  checkRange(from, to);
   const accept = header(event, 'accept') ?? '';
   const format =
     (parsed.format as 'json' | 'csv' | undefined) ?? (/\btext\/csv\b/i.test(accept) ? 'csv' : 'json');
