@@ -3,16 +3,12 @@ import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { lazyHandler } from '#adapters/lazy.ts';
 import { createPipeline, type Pipeline } from '#adapters/pipeline.ts';
+import { attribute, compareModels, MODELS } from '#domain/attribution/index.ts';
 import { channelIdSchema } from '#domain/channel-ids.ts';
 import { datesBetween } from '#domain/dates.ts';
+import { type ComputePartial, toComputePartial } from '#domain/day-result.ts';
 import { NotFoundError } from '#domain/errors.ts';
-import {
-  channelShare,
-  cpaByStage,
-  type MetricsPartial,
-  referralTraffic,
-  shareOfVoice,
-} from '#domain/metrics/index.ts';
+import { channelShare, cpaByStage, referralTraffic, shareOfVoice } from '#domain/metrics/index.ts';
 import { apiKeyAuth, httpErrorHandler } from '#http/middleware.ts';
 import { type DateRange, parseQuery } from '#http/query-params.ts';
 import { csvResponse, jsonResponse } from '#http/responses.ts';
@@ -22,10 +18,9 @@ const VERSION = '0.1.0';
 
 type MetricRoute = (event: HttpEvent, pipeline: Pipeline) => Promise<HttpResult>;
 
-/** Reads the stored day partials of a range as one partial. */
-async function loadRange(pipeline: Pipeline, range: DateRange): Promise<MetricsPartial> {
-  const days = await pipeline.results.readDays(datesBetween(range.from, range.to));
-  return { days: Object.fromEntries(days) };
+/** Reads the stored day results of a range. */
+async function loadRange(pipeline: Pipeline, range: DateRange): Promise<ComputePartial> {
+  return toComputePartial(await pipeline.results.readDays(datesBetween(range.from, range.to)));
 }
 
 function fileName(metric: string, range: DateRange): string {
@@ -39,7 +34,11 @@ const ROUTES: Readonly<Record<string, MetricRoute>> = {
       { basis: z.enum(['touches', 'conversions', 'spend']).default('touches') },
       pipeline.config.timeZone,
     );
-    const result = channelShare(await loadRange(pipeline, q), { from: q.from, to: q.to, basis: q.basis });
+    const result = channelShare((await loadRange(pipeline, q)).metrics, {
+      from: q.from,
+      to: q.to,
+      basis: q.basis,
+    });
     if (q.format === 'json') return jsonResponse(200, result);
     return csvResponse(
       fileName('channel-share', q),
@@ -54,7 +53,7 @@ const ROUTES: Readonly<Record<string, MetricRoute>> = {
       { source: z.enum(['ads', 'search', 'all']).default('all') },
       pipeline.config.timeZone,
     );
-    const result = shareOfVoice(await loadRange(pipeline, q), {
+    const result = shareOfVoice((await loadRange(pipeline, q)).metrics, {
       from: q.from,
       to: q.to,
       source: q.source,
@@ -75,7 +74,11 @@ const ROUTES: Readonly<Record<string, MetricRoute>> = {
       { limit: z.coerce.number().int().min(1).max(1000).default(10) },
       pipeline.config.timeZone,
     );
-    const result = referralTraffic(await loadRange(pipeline, q), { from: q.from, to: q.to, limit: q.limit });
+    const result = referralTraffic((await loadRange(pipeline, q)).metrics, {
+      from: q.from,
+      to: q.to,
+      limit: q.limit,
+    });
     if (q.format === 'json') return jsonResponse(200, result);
     return csvResponse(
       fileName('referral-traffic', q),
@@ -86,7 +89,7 @@ const ROUTES: Readonly<Record<string, MetricRoute>> = {
 
   async 'GET /v1/metrics/cpa-by-stage'(event, pipeline) {
     const q = parseQuery(event, { channel: channelIdSchema.optional() }, pipeline.config.timeZone);
-    const result = cpaByStage(await loadRange(pipeline, q), {
+    const result = cpaByStage((await loadRange(pipeline, q)).metrics, {
       from: q.from,
       to: q.to,
       channel: q.channel,
@@ -108,12 +111,46 @@ const ROUTES: Readonly<Record<string, MetricRoute>> = {
     );
   },
 
+  async 'GET /v1/attribution'(event, pipeline) {
+    const q = parseQuery(
+      event,
+      {
+        model: z.enum(MODELS).default('last_touch'),
+        groupBy: z.enum(['channel', 'campaign']).default('channel'),
+      },
+      pipeline.config.timeZone,
+    );
+    const result = attribute((await loadRange(pipeline, q)).attribution, {
+      from: q.from,
+      to: q.to,
+      model: q.model,
+      groupBy: q.groupBy,
+    });
+    if (q.format === 'json') return jsonResponse(200, { ...result, currency: pipeline.config.currency });
+    return csvResponse(
+      fileName(`attribution-${q.model}-by-${q.groupBy}`, q),
+      [q.groupBy, 'conversions', 'value', 'spend', 'cpa', 'roas'],
+      result.rows.map((row) => [row.key, row.conversions, row.value, row.spend, row.cpa, row.roas]),
+    );
+  },
+
+  async 'GET /v1/attribution/compare'(event, pipeline) {
+    const q = parseQuery(event, {}, pipeline.config.timeZone);
+    const result = compareModels((await loadRange(pipeline, q)).attribution, { from: q.from, to: q.to });
+    if (q.format === 'json') return jsonResponse(200, { ...result, currency: pipeline.config.currency });
+    return csvResponse(
+      fileName('attribution-compare', q),
+      ['channel', 'spend', ...MODELS],
+      result.rows.map((row) => [row.channel, row.spend, ...MODELS.map((model) => row.conversions[model])]),
+    );
+  },
+
   async 'GET /v1/health'() {
     return jsonResponse(200, { status: 'ok', version: VERSION });
   },
 };
 
-/** The read side: `/v1/metrics/*` (JSON or CSV) and `/v1/health`. */
+/** The read side: `/v1/metrics/*` and `/v1/attribution*` (JSON or CSV), and `/v1/health`. */
 export function createQueryHandler(pipeline: Pipeline) {
   return middy<HttpEvent, HttpResult, Error, Context>(async (event: HttpEvent) => {
     const route = ROUTES[event.routeKey];

@@ -3,7 +3,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_CHANNEL_RULES } from '#domain/channel-rules.ts';
 import { type ChannelClassifier, createChannelClassifier } from '#domain/channels.ts';
 import type { AttributionConfig } from '#domain/config.ts';
-import { type DayPartial, dayPartialSchema } from '#domain/metrics/index.ts';
+import { type DayResult, dayResultSchema } from '#domain/day-result.ts';
 import { createNormaliser, type Normaliser } from '#domain/normalise.ts';
 import { createReferrerCatalogue } from '#domain/referrers.ts';
 import { createDocumentClient, createS3Client } from './aws-clients.ts';
@@ -24,7 +24,7 @@ export interface Pipeline {
   readonly rawStore: RawStore;
   readonly eventStore: EventStore;
   readonly spendStore: SpendStore;
-  readonly results: DynamoResultsStore<DayPartial>;
+  readonly results: DynamoResultsStore<DayResult>;
   readonly keyStore: KeyStore;
 }
 
@@ -59,7 +59,7 @@ export function createPipeline(props: PipelineProps = {}): Pipeline {
     results: new DynamoResultsStore({
       client: dynamo,
       table: env.RESULTS_TABLE,
-      daySchema: dayPartialSchema,
+      daySchema: dayResultSchema,
     }),
     keyStore: new DynamoKeyStore({ client: dynamo, table: env.KEYS_TABLE }),
   };

@@ -128,3 +128,21 @@ function offsetMs(epochMs: number, timeZone: string): number {
   );
   return asUtc - Math.floor(epochMs / 1000) * 1000;
 }
+
+/**
+ * `localDate` with a cache per 15-minute bucket (every UTC offset in use is a multiple of 15
+ * minutes, so a bucket never straddles a local midnight): one Intl call per bucket, not per event.
+ */
+export function createLocalDateCache(timeZone: string): (epochMs: number) => string {
+  const cache = new Map<number, string>();
+  return (epochMs) => {
+    const bucket = Math.floor(epochMs / QUARTER_HOUR_MS);
+    let date = cache.get(bucket);
+    if (date === undefined) {
+      date = localDate(bucket * QUARTER_HOUR_MS, timeZone);
+      if (cache.size > 100_000) cache.clear();
+      cache.set(bucket, date);
+    }
+    return date;
+  };
+}

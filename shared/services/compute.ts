@@ -1,16 +1,11 @@
 import type { EventStore } from '#adapters/event-store.ts';
 import type { DayPartialStore } from '#adapters/results-store.ts';
 import type { SpendStore } from '#adapters/spend-store.ts';
+import { AttributionMapper, addAttributionSpend, mergeAttribution } from '#domain/attribution/index.ts';
 import type { AttributionConfig } from '#domain/config.ts';
 import { addDays, datesBetween, startOfDay } from '#domain/dates.ts';
-import {
-  addSpend,
-  type DayPartial,
-  type MetricsPartial,
-  mergeAll,
-  SegmentMapper,
-} from '#domain/metrics/index.ts';
-import { emptyDay } from '#domain/metrics/partial.ts';
+import { type ComputePartial, type DayResult, emptyDayResult } from '#domain/day-result.ts';
+import { addSpend, mergeAll, SegmentMapper } from '#domain/metrics/index.ts';
 
 export interface ComputeRange {
   /** First and last local day to compute, both included. */
@@ -21,12 +16,12 @@ export interface ComputeRange {
 export interface ComputeDeps {
   readonly eventStore: EventStore;
   readonly spendStore: SpendStore;
-  readonly dayStore: DayPartialStore<DayPartial>;
+  readonly dayStore: DayPartialStore<DayResult>;
   readonly config: AttributionConfig;
 }
 
 export interface SegmentResult {
-  readonly partial: MetricsPartial;
+  readonly partial: ComputePartial;
   readonly events: number;
 }
 
@@ -49,14 +44,17 @@ export async function computeSegment(
   const { timeZone, lookbackDays } = deps.config;
   const fromTs = startOfDay(addDays(range.from, -lookbackDays), timeZone);
   const toTs = startOfDay(addDays(range.to, 1), timeZone) - 1;
-  // Streamed page by page: the mapper keeps compact columns, not the scanned items.
-  const mapper = new SegmentMapper({ from: range.from, to: range.to, timeZone, lookbackDays });
+  const props = { from: range.from, to: range.to, timeZone, lookbackDays };
+  // Streamed page by page: the mappers keep what they need, not the scanned items.
+  const metrics = new SegmentMapper(props);
+  const attribution = new AttributionMapper({ ...props, halfLifeDays: deps.config.timeDecayHalfLifeDays });
   let events = 0;
   for await (const event of deps.eventStore.scanSegment(segment, totalSegments, { fromTs, toTs })) {
-    mapper.add(event);
+    metrics.add(event);
+    attribution.add(event);
     events += 1;
   }
-  return { partial: mapper.finish(), events };
+  return { partial: { metrics: metrics.finish(), attribution: attribution.finish() }, events };
 }
 
 /**
@@ -64,15 +62,22 @@ export async function computeSegment(
  * partial per day, including empty days, so a recompute also clears what no longer holds.
  */
 export async function reduceSegments(
-  partials: readonly MetricsPartial[],
+  partials: readonly ComputePartial[],
   range: ComputeRange,
   version: string,
   deps: Pick<ComputeDeps, 'spendStore' | 'dayStore'>,
 ): Promise<number> {
   const spend = await deps.spendStore.list(range.from, range.to);
-  const merged = addSpend(mergeAll(partials), spend, range);
-  const days = new Map<string, DayPartial>();
-  for (const date of datesBetween(range.from, range.to)) days.set(date, merged.days[date] ?? emptyDay());
+  const metrics = addSpend(mergeAll(partials.map((p) => p.metrics)), spend, range);
+  const attribution = addAttributionSpend(mergeAttribution(partials.map((p) => p.attribution)), spend, range);
+  const days = new Map<string, DayResult>();
+  for (const date of datesBetween(range.from, range.to)) {
+    const empty = emptyDayResult();
+    days.set(date, {
+      metrics: metrics.days[date] ?? empty.metrics,
+      attribution: attribution.days[date] ?? empty.attribution,
+    });
+  }
   await deps.dayStore.writeDays(days, version);
   return days.size;
 }

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mergeAttribution } from '#domain/attribution/index.ts';
 import { datesBetween } from '#domain/dates.ts';
 import { mergeAll } from '#domain/metrics/index.ts';
 import { createIngestHandler } from '#functions/ingest/handler.ts';
@@ -37,7 +38,12 @@ describe('compute over the events table', () => {
       const parts = [];
       for (let segment = 0; segment < total; segment++)
         parts.push((await computeSegment(segment, total, RANGE, deps())).partial);
-      bySegments.push(JSON.stringify(mergeAll(parts)));
+      bySegments.push(
+        JSON.stringify({
+          metrics: mergeAll(parts.map((p) => p.metrics)),
+          attribution: mergeAttribution(parts.map((p) => p.attribution)),
+        }),
+      );
     }
     expect(bySegments[1]).toBe(bySegments[0]);
     expect(bySegments[2]).toBe(bySegments[0]);

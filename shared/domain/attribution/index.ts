@@ -1,0 +1,22 @@
+/**
+ * Multi-touch attribution (DESIGN §5): the map step (`AttributionMapper`) emits mergeable
+ * statistics per scan segment and day; `attribute` and `compareModels` merge a date range and
+ * solve the seven models.
+ */
+export { addAttributionSpend } from './add-spend.ts';
+export type {
+  AttributeProps,
+  AttributionResult,
+  AttributionRow,
+  GroupBy,
+  ModelComparison,
+  ModelComparisonRow,
+} from './finalise.ts';
+export { attribute, compareModels, UNATTRIBUTED } from './finalise.ts';
+export type { AttributionMapperProps } from './mapper.ts';
+export { AttributionMapper } from './mapper.ts';
+export { solveMarkov } from './markov.ts';
+export type { HeuristicModel, Model } from './models.ts';
+export { apportion, CREDIT_UNIT, HEURISTIC_MODELS, MODELS, touchWeights } from './models.ts';
+export type { AttributionDay, AttributionPartial } from './partial.ts';
+export { attributionDaySchema, emptyAttributionDay, mergeAttribution } from './partial.ts';

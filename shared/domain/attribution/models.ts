@@ -1,0 +1,108 @@
+/** The attribution models (DESIGN §5), in the order reports list them. */
+export const MODELS = [
+  'first_touch',
+  'last_touch',
+  'linear',
+  'time_decay',
+  'position_based',
+  'markov',
+  'shapley',
+] as const;
+export type Model = (typeof MODELS)[number];
+
+/** Models whose credit is decided conversion by conversion, in the map step. */
+export const HEURISTIC_MODELS = [
+  'first_touch',
+  'last_touch',
+  'linear',
+  'time_decay',
+  'position_based',
+] as const;
+export type HeuristicModel = (typeof HEURISTIC_MODELS)[number];
+
+/**
+ * Credit is kept as integer billionths of a conversion, so merging partials in any order gives
+ * exactly the same sums (floating-point addition is not associative).
+ */
+export const CREDIT_UNIT = 1_000_000_000;
+
+const DAY_MS = 86_400_000;
+
+/** One touch of a journey as the models see it. */
+export interface JourneyTouch {
+  readonly ts: number;
+  readonly channel: string;
+}
+
+/**
+ * The weight of each touch of a journey (oldest first) under a heuristic model; weights are
+ * relative (the apportioning normalises them).
+ * - first / last touch: all to the first / last touch;
+ * - linear: equal;
+ * - time decay: 2^(−Δt / half-life), Δt from the touch to the conversion;
+ * - position based, over the path with consecutive same-channel touches collapsed: one step
+ *   100%, two 50/50, more 40% first, 40% last, 20% shared by the middle; a collapsed step's
+ *   share is split equally over its touches.
+ */
+export function touchWeights(
+  model: HeuristicModel,
+  touches: readonly JourneyTouch[],
+  conversionTs: number,
+  halfLifeDays: number,
+): number[] {
+  const n = touches.length;
+  switch (model) {
+    case 'first_touch':
+      return touches.map((_, i) => (i === 0 ? 1 : 0));
+    case 'last_touch':
+      return touches.map((_, i) => (i === n - 1 ? 1 : 0));
+    case 'linear':
+      return touches.map(() => 1);
+    case 'time_decay':
+      return touches.map((t) => 2 ** (-(conversionTs - t.ts) / (halfLifeDays * DAY_MS)));
+    case 'position_based':
+      return positionWeights(touches);
+  }
+}
+
+function positionWeights(touches: readonly JourneyTouch[]): number[] {
+  // Steps of the collapsed path: [first touch index, touch count].
+  const steps: Array<[number, number]> = [];
+  touches.forEach((touch, i) => {
+    const last = steps[steps.length - 1];
+    if (last && touches[i - 1]?.channel === touch.channel) last[1] += 1;
+    else steps.push([i, 1]);
+  });
+  const k = steps.length;
+  const stepShare = (s: number): number => {
+    if (k === 1) return 1;
+    if (k === 2) return 0.5;
+    return s === 0 || s === k - 1 ? 0.4 : 0.2 / (k - 2);
+  };
+  const weights = new Array<number>(touches.length).fill(0);
+  steps.forEach(([start, count], s) => {
+    for (let i = start; i < start + count; i++) weights[i] = stepShare(s) / count;
+  });
+  return weights;
+}
+
+/**
+ * Splits the integer `total` over `weights` in proportion, exactly: floors, then the remainder
+ * one by one to the largest fractional parts (earlier index first on ties). The parts sum to
+ * `total` and are never negative.
+ */
+export function apportion(total: number, weights: readonly number[]): number[] {
+  const sum = weights.reduce((a, b) => a + b, 0);
+  if (total === 0 || sum <= 0) return weights.map((_, i) => (i === 0 ? total : 0));
+  const exact = weights.map((w) => (total * w) / sum);
+  const parts = exact.map(Math.floor);
+  let rest = total - parts.reduce((a, b) => a + b, 0);
+  const order = exact
+    .map((x, i) => [x - Math.floor(x), i] as const)
+    .sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+  for (let j = 0; rest > 0; j = (j + 1) % order.length, rest--) {
+    const index = order[j]?.[1] ?? 0;
+    parts[index] = (parts[index] ?? 0) + 1;
+  }
+  return parts;
+}
