@@ -85,5 +85,45 @@ say(
 );
 say('The in-memory figure holds all events as objects at once, so its peak overstates what a task needs.');
 
+process.stdout.write('attribution: running...\n');
+interface AttributionRun {
+  readonly ms: number;
+  readonly loadMs?: number;
+  readonly maxRssMb: number;
+  readonly conversions?: number;
+  readonly linear: Record<string, number>;
+}
+const attributionRun = (mode: 'ours' | 'duckdb'): AttributionRun => {
+  const script = fileURLToPath(new URL('./attribution-task.ts', import.meta.url));
+  const output = execFileSync(process.execPath, [script, mode], { encoding: 'utf8' });
+  return JSON.parse(output.trim().split('\n').at(-1) ?? '{}') as AttributionRun;
+};
+const ours = Array.from({ length: RUNS }, () => attributionRun('ours'));
+const duck = Array.from({ length: RUNS }, () => attributionRun('duckdb'));
+const oursMs = median(ours.map((r) => r.ms));
+const duckMs = median(duck.map((r) => r.ms));
+const duckLoadMs = median(duck.map((r) => r.loadMs ?? 0));
+const agreement = Math.max(
+  ...Object.entries(ours[0]?.linear ?? {}).map(([channel, value]) =>
+    Math.abs(value - (duck[0]?.linear[channel] ?? 0)),
+  ),
+);
+say('## Attribution (1,000,000 touches, 50,000 conversions, 100,000 users, 20 channels)');
+say();
+say('| measurement | median time | touches/s | peak RSS |');
+say('|---|---:|---:|---:|');
+say(
+  `| ours: map step from events + all seven models | ${(oursMs / 1000).toFixed(2)} s | ${formatRate(1e6 / (oursMs / 1000))} | ${Math.max(...ours.map((r) => r.maxRssMb)).toFixed(0)} MB |`,
+);
+say(`| DuckDB: load the same journeys (appender) | ${(duckLoadMs / 1000).toFixed(2)} s | | |`);
+say(
+  `| DuckDB: the five heuristic models in one SQL query | ${(duckMs / 1000).toFixed(2)} s | ${formatRate(1e6 / (duckMs / 1000))} | ${Math.max(...duck.map((r) => r.maxRssMb)).toFixed(0)} MB |`,
+);
+say();
+say(
+  `Ours takes ${(oursMs / duckMs).toFixed(1)}× DuckDB's query time and ${(oursMs / (duckMs + duckLoadMs)).toFixed(1)}× its load + query time (below 1 would be faster).`,
+);
+say(`Linear credit per channel agrees with DuckDB within ${agreement.toExponential(1)} conversions.`);
+
 writeFileSync(new URL('../BENCHMARKS.md', import.meta.url), `${lines.join('\n')}\n`);
 console.log('\nwritten to BENCHMARKS.md');

@@ -14,6 +14,10 @@ interface Referral {
   total: number;
   domains: Array<{ domain: string; category: string; visits: number; share: number; conversions: number }>;
 }
+interface Comparison {
+  conversions: number;
+  rows: Array<{ channel: string; spend: number; conversions: Record<string, number> }>;
+}
 interface Cpa {
   currency: string;
   spend: number;
@@ -63,6 +67,7 @@ export async function runDemo(runtime: LocalRuntime): Promise<void> {
   const voice = await query.request<Voice>('GET', `/v1/metrics/share-of-voice?source=all&${range}`);
   const referral = await query.request<Referral>('GET', `/v1/metrics/referral-traffic?limit=5&${range}`);
   const cpa = await query.request<Cpa>('GET', `/v1/metrics/cpa-by-stage?${range}`);
+  const models = await query.request<Comparison>('GET', `/v1/attribution/compare?${range}`);
 
   console.log(`\nChannel share by touches (${touches.total} touches)`);
   console.table(touches.channels.map((c) => ({ channel: c.channel, touches: c.count, share: pct(c.share) })));
@@ -97,6 +102,16 @@ export async function runDemo(runtime: LocalRuntime): Promise<void> {
       users: s.users,
       'cost/event': money(s.costPerEvent),
       'cost/user': money(s.costPerUser),
+    })),
+  );
+  console.log(
+    `Attribution: conversions credited per channel under each model (${models.conversions} conversions)`,
+  );
+  console.table(
+    models.rows.map((row) => ({
+      channel: row.channel,
+      ...Object.fromEntries(Object.entries(row.conversions).map(([model, n]) => [model, n.toFixed(1)])),
+      spend: row.spend.toFixed(0),
     })),
   );
   console.log(

@@ -12,7 +12,6 @@ import {
   type AttributionPartial,
   type CreditCell,
   creditKey,
-  emptyAttributionDay,
   mergeAttributionDays,
   NO_CAMPAIGN,
   splitKey,
@@ -129,7 +128,7 @@ function daysIn(partial: AttributionPartial, from: string, to: string): Attribut
 }
 
 function mergeDays(days: readonly AttributionDay[]): AttributionDay {
-  return days.reduce(mergeAttributionDays, emptyAttributionDay());
+  return mergeAttributionDays(...days);
 }
 
 function creditsOf(day: AttributionDay, model: Model): Credits {

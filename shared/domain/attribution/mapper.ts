@@ -1,12 +1,11 @@
 import { createLocalDateCache, DAY_MS } from '../dates.ts';
 import type { NormalisedEvent } from '../normalised-event.ts';
-import { apportion, CREDIT_UNIT, HEURISTIC_MODELS, type JourneyTouch, touchWeights } from './models.ts';
+import { apportion, CREDIT_UNIT, type JourneyTouch, touchWeights } from './models.ts';
 import {
-  type AttributionDay,
+  AttributionDayAccumulator,
   type AttributionPartial,
   CONVERSION,
   creditKey,
-  emptyAttributionDay,
   KEY_SEPARATOR,
   NULL_STATE,
   START,
@@ -40,8 +39,12 @@ export class AttributionMapper {
   readonly #props: AttributionMapperProps;
   readonly #lookbackMs: number;
   readonly #dayOf: (ts: number) => string;
-  readonly #users = new Map<string, Entry[]>();
-  readonly #days = new Map<string, AttributionDay>();
+  /** Per user, the column index of the user's latest event; earlier ones chain through `prev`. */
+  readonly #tails = new Map<string, number>();
+  readonly #columns = new EventColumns();
+  #lastUser: string | undefined;
+  #lastTail = -1;
+  readonly #days = new Map<string, AttributionDayAccumulator>();
 
   constructor(props: AttributionMapperProps) {
     this.#props = props;
@@ -55,42 +58,37 @@ export class AttributionMapper {
     const key = creditKey(event.channel, event.campaign);
     if (event.touch) {
       const day = this.#dayIfInRange(event.ts);
-      if (day) day.touches[key] = (day.touches[key] ?? 0) + event.count;
+      if (day) day.addTouch(key, event.count);
     }
     if (!event.userKey) {
       // A conversion nobody can be followed to has no journey: it is direct.
       if (isConversion) this.#touchless(event.ts, event.count, event.valueMicros ?? 0);
       return;
     }
-    let entries = this.#users.get(event.userKey);
-    if (!entries) {
-      entries = [];
-      this.#users.set(event.userKey, entries);
+    // A scan keeps a user's items together, so the map is touched only when the user changes.
+    if (event.userKey !== this.#lastUser) {
+      if (this.#lastUser !== undefined) this.#tails.set(this.#lastUser, this.#lastTail);
+      this.#lastUser = event.userKey;
+      this.#lastTail = this.#tails.get(event.userKey) ?? -1;
     }
-    entries.push({
-      ts: event.ts,
-      eventId: event.eventId,
-      channel: event.channel,
-      conversion: isConversion,
-      key,
-      count: event.count,
-      valueMicros: event.valueMicros ?? 0,
-    });
+    this.#lastTail = this.#columns.push(event, key, isConversion, this.#lastTail);
   }
 
   finish(): AttributionPartial {
-    for (const entries of this.#users.values()) this.#journeys(entries);
-    this.#users.clear();
+    if (this.#lastUser !== undefined) this.#tails.set(this.#lastUser, this.#lastTail);
+    // Entries are materialised one user at a time and dropped: short-lived, cheap to collect.
+    for (const tail of this.#tails.values()) this.#journeys(this.#columns.entriesOf(tail));
+    this.#tails.clear();
     const dates = [...this.#days.keys()].sort();
     return {
       days: Object.fromEntries(
-        dates.map((date) => [date, canonical(this.#days.get(date) as AttributionDay)]),
+        dates.map((date) => [date, (this.#days.get(date) as AttributionDayAccumulator).toDay()]),
       ),
     };
   }
 
   #journeys(entries: Entry[]): void {
-    entries.sort((a, b) => a.ts - b.ts || (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
+    if (!isOrdered(entries)) entries.sort(byTimeThenId);
     const touches: Entry[] = [];
     const conversions: Entry[] = [];
     let previous: string | undefined;
@@ -124,80 +122,122 @@ export class AttributionMapper {
       );
   }
 
-  #credit(day: AttributionDay, journey: readonly Entry[], conversion: Entry): void {
-    for (const model of HEURISTIC_MODELS) {
+  #credit(day: AttributionDayAccumulator, journey: readonly Entry[], conversion: Entry): void {
+    const whole = CREDIT_UNIT * conversion.count;
+    day.addCredit('first_touch', (journey[0] as Entry).key, whole, conversion.valueMicros);
+    day.addCredit('last_touch', (journey[journey.length - 1] as Entry).key, whole, conversion.valueMicros);
+    for (const model of SHARED_MODELS) {
       const weights = touchWeights(model, journey, conversion.ts, this.#props.halfLifeDays);
-      const credits = apportion(CREDIT_UNIT * conversion.count, weights);
+      const credits = apportion(whole, weights);
       const values = apportion(conversion.valueMicros, weights);
-      const cells = day.credits[model];
-      journey.forEach((touch, i) => {
-        const credit = credits[i] ?? 0;
-        const value = values[i] ?? 0;
-        if (credit === 0 && value === 0) return;
-        const cell = cells[touch.key];
-        if (cell) {
-          cell.credit += credit;
-          cell.valueMicros += value;
-        } else cells[touch.key] = { credit, valueMicros: value };
-      });
+      for (let i = 0; i < journey.length; i++) {
+        const credit = credits[i] as number;
+        const value = values[i] as number;
+        if (credit !== 0 || value !== 0) day.addCredit(model, (journey[i] as Entry).key, credit, value);
+      }
     }
     addPath(day, journey, CONVERSION, conversion.count);
     const set = [...new Set(journey.map((touch) => touch.channel))].sort().join(',');
-    const cell = day.channelSets[set];
-    if (cell) {
-      cell.conversions += conversion.count;
-      cell.valueMicros += conversion.valueMicros;
-    } else day.channelSets[set] = { conversions: conversion.count, valueMicros: conversion.valueMicros };
+    day.addChannelSet(set, conversion.count, conversion.valueMicros);
   }
 
   #touchless(ts: number, count: number, valueMicros: number): void {
-    const day = this.#dayIfInRange(ts);
-    if (!day) return;
-    day.touchless.conversions += count;
-    day.touchless.valueMicros += valueMicros;
+    this.#dayIfInRange(ts)?.addTouchless(count, valueMicros);
   }
 
-  #dayIfInRange(ts: number): AttributionDay | undefined {
+  #dayIfInRange(ts: number): AttributionDayAccumulator | undefined {
     const date = this.#dayOf(ts);
     if (date < this.#props.from || date > this.#props.to) return undefined;
     let day = this.#days.get(date);
     if (!day) {
-      day = emptyAttributionDay();
+      day = new AttributionDayAccumulator();
       this.#days.set(date, day);
     }
     return day;
   }
 }
 
+function byTimeThenId(a: Entry, b: Entry): number {
+  return a.ts - b.ts || (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0);
+}
+
+function isOrdered(entries: readonly Entry[]): boolean {
+  for (let i = 1; i < entries.length; i++)
+    if (byTimeThenId(entries[i - 1] as Entry, entries[i] as Entry) > 0) return false;
+  return true;
+}
+
+/** The events of a segment as columns, each user's chained newest to oldest through `prev`. */
+class EventColumns {
+  #size = 0;
+  #ts = new Float64Array(1024);
+  #count = new Float64Array(1024);
+  #value = new Float64Array(1024);
+  #prev = new Int32Array(1024);
+  #conversion = new Uint8Array(1024);
+  readonly #eventId: string[] = [];
+  readonly #channel: string[] = [];
+  readonly #key: string[] = [];
+
+  push(event: NormalisedEvent, key: string, conversion: boolean, prev: number): number {
+    if (this.#size === this.#ts.length) this.#grow();
+    const i = this.#size++;
+    this.#ts[i] = event.ts;
+    this.#count[i] = event.count;
+    this.#value[i] = event.valueMicros ?? 0;
+    this.#prev[i] = prev;
+    this.#conversion[i] = conversion ? 1 : 0;
+    this.#eventId[i] = event.eventId;
+    this.#channel[i] = event.channel;
+    this.#key[i] = key;
+    return i;
+  }
+
+  entriesOf(tail: number): Entry[] {
+    const entries: Entry[] = [];
+    for (let i = tail; i !== -1; i = this.#prev[i] as number) {
+      entries.push({
+        ts: this.#ts[i] as number,
+        eventId: this.#eventId[i] as string,
+        channel: this.#channel[i] as string,
+        conversion: this.#conversion[i] === 1,
+        key: this.#key[i] as string,
+        count: this.#count[i] as number,
+        valueMicros: this.#value[i] as number,
+      });
+    }
+    return entries.reverse();
+  }
+
+  #grow(): void {
+    const grow = <T extends Float64Array | Int32Array | Uint8Array>(array: T): T => {
+      const bigger = new (array.constructor as new (n: number) => T)(array.length * 2);
+      bigger.set(array);
+      return bigger;
+    };
+    this.#ts = grow(this.#ts);
+    this.#count = grow(this.#count);
+    this.#value = grow(this.#value);
+    this.#prev = grow(this.#prev);
+    this.#conversion = grow(this.#conversion);
+  }
+}
+
+/** Models that can share a conversion between touches (first and last touch give it whole). */
+const SHARED_MODELS = ['linear', 'time_decay', 'position_based'] as const;
+
 /** Adds the transitions of a path (consecutive same-channel touches collapsed) ending in `end`. */
-function addPath(day: AttributionDay, touches: readonly JourneyTouch[], end: string, weight: number): void {
+function addPath(
+  day: AttributionDayAccumulator,
+  touches: readonly JourneyTouch[],
+  end: string,
+  weight: number,
+): void {
   let state = START;
   for (const touch of touches) {
     if (touch.channel === state) continue;
-    const key = `${state}${KEY_SEPARATOR}${touch.channel}`;
-    day.transitions[key] = (day.transitions[key] ?? 0) + weight;
+    day.addTransition(`${state}${KEY_SEPARATOR}${touch.channel}`, weight);
     state = touch.channel;
   }
-  const key = `${state}${KEY_SEPARATOR}${end}`;
-  day.transitions[key] = (day.transitions[key] ?? 0) + weight;
-}
-
-/** The day with every record's keys sorted, as merged partials have them. */
-function canonical(day: AttributionDay): AttributionDay {
-  const sorted = <T>(record: Record<string, T>) =>
-    Object.fromEntries(
-      Object.keys(record)
-        .sort()
-        .map((key) => [key, record[key] as T]),
-    );
-  return {
-    credits: Object.fromEntries(
-      Object.entries(day.credits).map(([model, cells]) => [model, sorted(cells)]),
-    ) as AttributionDay['credits'],
-    transitions: sorted(day.transitions),
-    channelSets: sorted(day.channelSets),
-    touchless: day.touchless,
-    touches: sorted(day.touches),
-    spendMicros: sorted(day.spendMicros),
-  };
+  day.addTransition(`${state}${KEY_SEPARATOR}${end}`, weight);
 }

@@ -92,17 +92,31 @@ function positionWeights(touches: readonly JourneyTouch[]): number[] {
  * `total` and are never negative.
  */
 export function apportion(total: number, weights: readonly number[]): number[] {
-  const sum = weights.reduce((a, b) => a + b, 0);
-  if (total === 0 || sum <= 0) return weights.map((_, i) => (i === 0 ? total : 0));
-  const exact = weights.map((w) => (total * w) / sum);
-  const parts = exact.map(Math.floor);
-  let rest = total - parts.reduce((a, b) => a + b, 0);
-  const order = exact
-    .map((x, i) => [x - Math.floor(x), i] as const)
-    .sort((a, b) => b[0] - a[0] || a[1] - b[1]);
-  for (let j = 0; rest > 0; j = (j + 1) % order.length, rest--) {
-    const index = order[j]?.[1] ?? 0;
-    parts[index] = (parts[index] ?? 0) + 1;
+  const n = weights.length;
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += weights[i] as number;
+  const parts = new Array<number>(n).fill(0);
+  if (n === 0) return parts;
+  if (total === 0 || sum <= 0) {
+    parts[0] = total;
+    return parts;
+  }
+  const fractions = new Float64Array(n);
+  let rest = total;
+  for (let i = 0; i < n; i++) {
+    const exact = (total * (weights[i] as number)) / sum;
+    const floor = Math.floor(exact);
+    parts[i] = floor;
+    fractions[i] = exact - floor;
+    rest -= floor;
+  }
+  // `rest` is below n: hand out one each to the largest remainders, earlier index first on ties.
+  while (rest > 0) {
+    let best = 0;
+    for (let i = 1; i < n; i++) if ((fractions[i] as number) > (fractions[best] as number)) best = i;
+    parts[best] = (parts[best] as number) + 1;
+    fractions[best] = -1;
+    rest--;
   }
   return parts;
 }

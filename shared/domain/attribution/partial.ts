@@ -83,61 +83,128 @@ export const attributionDaySchema: z.ZodType<AttributionDay> = z.object({
   spendMicros: counts,
 });
 
-/** Adds `b` into a copy of `a`, keys in sorted order so equal partials serialise equally. */
-function mergeRecords<T>(
-  a: Record<string, T>,
-  b: Record<string, T>,
-  add: (x: T, y: T) => T,
-): Record<string, T> {
-  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
-  return Object.fromEntries(
-    keys.map((key) => {
-      const x = a[key];
-      const y = b[key];
-      return [key, x === undefined ? (y as T) : y === undefined ? x : add(x, y)];
-    }),
+/**
+ * Sums attribution days into maps and hands back one canonical day (every record's keys sorted,
+ * so equal sums serialise equally). Merging through it is commutative and associative, exactly.
+ */
+export class AttributionDayAccumulator {
+  readonly #credits = new Map<HeuristicModel, Map<string, CreditCell>>(
+    HEURISTIC_MODELS.map((m) => [m, new Map()]),
   );
+  readonly #transitions = new Map<string, number>();
+  readonly #channelSets = new Map<string, ConversionCell>();
+  readonly #touchless: ConversionCell = { conversions: 0, valueMicros: 0 };
+  readonly #touches = new Map<string, number>();
+  readonly #spend = new Map<string, number>();
+
+  addCredit(model: HeuristicModel, key: string, credit: number, valueMicros: number): void {
+    const cells = this.#credits.get(model) as Map<string, CreditCell>;
+    const found = cells.get(key);
+    if (found) {
+      found.credit += credit;
+      found.valueMicros += valueMicros;
+    } else cells.set(key, { credit, valueMicros });
+  }
+
+  addTransition(key: string, weight: number): void {
+    this.#transitions.set(key, (this.#transitions.get(key) ?? 0) + weight);
+  }
+
+  addChannelSet(set: string, conversions: number, valueMicros: number): void {
+    const found = this.#channelSets.get(set);
+    if (found) {
+      found.conversions += conversions;
+      found.valueMicros += valueMicros;
+    } else this.#channelSets.set(set, { conversions, valueMicros });
+  }
+
+  addTouchless(conversions: number, valueMicros: number): void {
+    this.#touchless.conversions += conversions;
+    this.#touchless.valueMicros += valueMicros;
+  }
+
+  addTouch(key: string, count: number): void {
+    this.#touches.set(key, (this.#touches.get(key) ?? 0) + count);
+  }
+
+  addSpend(key: string, micros: number): void {
+    this.#spend.set(key, (this.#spend.get(key) ?? 0) + micros);
+  }
+
+  add(day: AttributionDay): this {
+    for (const model of HEURISTIC_MODELS) {
+      const target = this.#credits.get(model) as Map<string, CreditCell>;
+      for (const [key, cell] of Object.entries(day.credits[model])) {
+        const found = target.get(key);
+        if (found) {
+          found.credit += cell.credit;
+          found.valueMicros += cell.valueMicros;
+        } else target.set(key, { credit: cell.credit, valueMicros: cell.valueMicros });
+      }
+    }
+    addCounts(this.#transitions, day.transitions);
+    for (const [key, cell] of Object.entries(day.channelSets)) {
+      const found = this.#channelSets.get(key);
+      if (found) {
+        found.conversions += cell.conversions;
+        found.valueMicros += cell.valueMicros;
+      } else this.#channelSets.set(key, { conversions: cell.conversions, valueMicros: cell.valueMicros });
+    }
+    this.#touchless.conversions += day.touchless.conversions;
+    this.#touchless.valueMicros += day.touchless.valueMicros;
+    addCounts(this.#touches, day.touches);
+    addCounts(this.#spend, day.spendMicros);
+    return this;
+  }
+
+  toDay(): AttributionDay {
+    return {
+      credits: Object.fromEntries(
+        HEURISTIC_MODELS.map((model) => [
+          model,
+          sortedRecord(this.#credits.get(model) as Map<string, CreditCell>),
+        ]),
+      ) as AttributionDay['credits'],
+      transitions: sortedRecord(this.#transitions),
+      channelSets: sortedRecord(this.#channelSets),
+      touchless: { ...this.#touchless },
+      touches: sortedRecord(this.#touches),
+      spendMicros: sortedRecord(this.#spend),
+    };
+  }
 }
 
-const addNumbers = (x: number, y: number) => x + y;
-const addCells = (x: CreditCell, y: CreditCell): CreditCell => ({
-  credit: x.credit + y.credit,
-  valueMicros: x.valueMicros + y.valueMicros,
-});
-const addConversions = (x: ConversionCell, y: ConversionCell): ConversionCell => ({
-  conversions: x.conversions + y.conversions,
-  valueMicros: x.valueMicros + y.valueMicros,
-});
+function addCounts(target: Map<string, number>, counts: Record<string, number>): void {
+  for (const [key, count] of Object.entries(counts)) target.set(key, (target.get(key) ?? 0) + count);
+}
 
-export function mergeAttributionDays(a: AttributionDay, b: AttributionDay): AttributionDay {
-  return {
-    credits: Object.fromEntries(
-      HEURISTIC_MODELS.map((model) => [model, mergeRecords(a.credits[model], b.credits[model], addCells)]),
-    ) as AttributionDay['credits'],
-    transitions: mergeRecords(a.transitions, b.transitions, addNumbers),
-    channelSets: mergeRecords(a.channelSets, b.channelSets, addConversions),
-    touchless: addConversions(a.touchless, b.touchless),
-    touches: mergeRecords(a.touches, b.touches, addNumbers),
-    spendMicros: mergeRecords(a.spendMicros, b.spendMicros, addNumbers),
-  };
+/** A record of a map's entries with keys in code-unit order. */
+export function sortedRecord<T>(map: ReadonlyMap<string, T>): Record<string, T> {
+  return Object.fromEntries([...map.keys()].sort().map((key) => [key, map.get(key) as T]));
+}
+
+export function mergeAttributionDays(...days: AttributionDay[]): AttributionDay {
+  const accumulator = new AttributionDayAccumulator();
+  for (const day of days) accumulator.add(day);
+  return accumulator.toDay();
 }
 
 /** Merges partials day by day; commutative and associative, exactly. */
 export function mergeAttribution(partials: Iterable<AttributionPartial>): AttributionPartial {
-  const days: Record<string, AttributionDay> = {};
+  const days = new Map<string, AttributionDayAccumulator>();
   for (const partial of partials) {
     for (const [date, day] of Object.entries(partial.days)) {
-      const current = days[date];
-      days[date] = current
-        ? mergeAttributionDays(current, day)
-        : mergeAttributionDays(emptyAttributionDay(), day);
+      let accumulator = days.get(date);
+      if (!accumulator) {
+        accumulator = new AttributionDayAccumulator();
+        days.set(date, accumulator);
+      }
+      accumulator.add(day);
     }
   }
   return {
     days: Object.fromEntries(
-      Object.keys(days)
-        .sort()
-        .map((date) => [date, days[date] as AttributionDay]),
+      [...days.keys()].sort().map((date) => [date, (days.get(date) as AttributionDayAccumulator).toDay()]),
     ),
   };
 }
