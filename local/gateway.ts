@@ -16,8 +16,6 @@ export interface GatewayProps {
   readonly host: string;
   readonly port: number;
   readonly handlers: Readonly<Record<RouteTarget, HttpHandler>>;
-  /** Serves paths outside the API (the dashboard, later); 404 when absent. */
-  readonly fallback?: (request: IncomingMessage, response: ServerResponse) => boolean;
 }
 
 export interface Gateway {
@@ -30,8 +28,9 @@ export interface Gateway {
  * event API Gateway would send, goes to the real handler, and its result becomes the response.
  */
 export async function startGateway(props: GatewayProps): Promise<Gateway> {
+  const dispatch = createDispatcher(props.handlers);
   const server: Server = createServer((request, response) => {
-    handle(request, response, props).catch((error: unknown) => {
+    handle(request, response, dispatch).catch((error: unknown) => {
       const appError = error instanceof AppError ? error : undefined;
       send(
         response,
@@ -55,44 +54,72 @@ export async function startGateway(props: GatewayProps): Promise<Gateway> {
   };
 }
 
-async function handle(
-  request: IncomingMessage,
-  response: ServerResponse,
-  props: GatewayProps,
-): Promise<void> {
-  const url = new URL(request.url ?? '/', 'http://local');
-  const method = (request.method ?? 'GET').toUpperCase();
-  const matches = ROUTES.map((route) => ({ route, params: matchPath(route.path, url.pathname) })).filter(
-    (m): m is { route: Route; params: Record<string, string> } => m.params !== undefined,
-  );
-  const match = matches.find((m) => m.route.method === method);
-  if (!match) {
-    await drain(request);
-    if (matches.length === 0 && props.fallback?.(request, response)) return;
-    const error =
-      matches.length > 0
-        ? new MethodNotAllowedError(`${method} is not allowed on ${url.pathname}`)
-        : new NotFoundError(`no route for ${method} ${url.pathname}`);
-    send(response, errorResponse(error));
-    return;
-  }
-  const body = await readRequestBody(request);
-  const event = toApiGatewayEvent(request, url, method, routeKeyOf(match.route), match.params, body);
-  const handler = props.handlers[match.route.target];
-  send(response, await handler(event, lambdaContext(match.route.target, event.requestContext.requestId)));
+/** A request as the gateway receives it, before it becomes an API Gateway event. */
+export interface GatewayRequest {
+  readonly method: string;
+  /** Path and query string, as on the request line. */
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
+  readonly body: Buffer;
+  readonly sourceIp?: string;
 }
 
+/**
+ * Routes a request to its handler as API Gateway would: the matching route's event (payload
+ * format 2.0), or a JSON 404/405. Used by the HTTP server and, in-process, by the fuzz tests.
+ */
+export function createDispatcher(handlers: Readonly<Record<RouteTarget, HttpHandler>>) {
+  return async (request: GatewayRequest): Promise<HttpResult> => {
+    const url = new URL(request.url, 'http://local');
+    const method = request.method.toUpperCase();
+    const matches = ROUTES.map((route) => ({ route, params: matchPath(route.path, url.pathname) })).filter(
+      (m): m is { route: Route; params: Record<string, string> } => m.params !== undefined,
+    );
+    const match = matches.find((m) => m.route.method === method);
+    if (!match) {
+      return errorResponse(
+        matches.length > 0
+          ? new MethodNotAllowedError(`${method} is not allowed on ${url.pathname}`)
+          : new NotFoundError(`no route for ${method} ${url.pathname}`),
+      );
+    }
+    const event = toApiGatewayEvent(request, url, method, routeKeyOf(match.route), match.params);
+    return handlers[match.route.target](
+      event,
+      lambdaContext(match.route.target, event.requestContext.requestId),
+    );
+  };
+}
+
+async function handle(request: IncomingMessage, response: ServerResponse, dispatch: Dispatch): Promise<void> {
+  const body = await readRequestBody(request);
+  send(
+    response,
+    await dispatch({
+      method: request.method ?? 'GET',
+      url: request.url ?? '/',
+      headers: request.headers,
+      body,
+      sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+    }),
+  );
+}
+
+type Dispatch = ReturnType<typeof createDispatcher>;
+
 function toApiGatewayEvent(
-  request: IncomingMessage,
+  request: GatewayRequest,
   url: URL,
   method: string,
   routeKey: string,
   pathParameters: Record<string, string>,
-  body: Buffer,
 ): HttpEvent {
+  const body = request.body;
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers)) {
-    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
+    // API Gateway lower-cases names and joins repeated headers with commas.
+    if (value !== undefined)
+      headers[name.toLowerCase()] = typeof value === 'string' ? value : value.join(',');
   }
   const query: Record<string, string> = {};
   for (const [name, value] of url.searchParams)
@@ -116,8 +143,8 @@ function toApiGatewayEvent(
       http: {
         method,
         path: url.pathname,
-        protocol: `HTTP/${request.httpVersion}`,
-        sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+        protocol: 'HTTP/1.1',
+        sourceIp: request.sourceIp ?? '127.0.0.1',
         userAgent: headers['user-agent'] ?? '',
       },
       requestId,
@@ -153,12 +180,6 @@ async function readRequestBody(request: IncomingMessage): Promise<Buffer> {
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
-}
-
-async function drain(request: IncomingMessage): Promise<void> {
-  for await (const _ of request) {
-    // discard
-  }
 }
 
 function send(response: ServerResponse, result: HttpResult): void {

@@ -42,6 +42,7 @@ export class AttributionMapper {
   /** Per user, the column index of the user's latest event; earlier ones chain through `prev`. */
   readonly #tails = new Map<string, number>();
   readonly #columns = new EventColumns();
+  readonly #seenWithoutUser = new Set<string>();
   #lastUser: string | undefined;
   #lastTail = -1;
   readonly #days = new Map<string, AttributionDayAccumulator>();
@@ -61,8 +62,11 @@ export class AttributionMapper {
       if (day) day.addTouch(key, event.count);
     }
     if (!event.userKey) {
-      // A conversion nobody can be followed to has no journey: it is direct.
-      if (isConversion) this.#touchless(event.ts, event.count, event.valueMicros ?? 0);
+      // A conversion nobody can be followed to has no journey: it is direct (once per event id).
+      if (isConversion && !this.#seenWithoutUser.has(event.eventId)) {
+        this.#seenWithoutUser.add(event.eventId);
+        this.#touchless(event.ts, event.count, event.valueMicros ?? 0);
+      }
       return;
     }
     // A scan keeps a user's items together, so the map is touched only when the user changes.

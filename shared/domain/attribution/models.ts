@@ -58,8 +58,14 @@ export function touchWeights(
       return touches.map((_, i) => (i === n - 1 ? 1 : 0));
     case 'linear':
       return touches.map(() => 1);
-    case 'time_decay':
-      return touches.map((t) => 2 ** (-(conversionTs - t.ts) / (halfLifeDays * DAY_MS)));
+    case 'time_decay': {
+      // Measured from the newest touch, not the conversion: the ratios are the same once
+      // normalised, and the newest touch weighs 1, so weights never all underflow to 0.
+      let newest = Number.NEGATIVE_INFINITY;
+      for (const touch of touches) if (touch.ts > newest) newest = touch.ts;
+      newest = Math.min(conversionTs, newest);
+      return touches.map((t) => 2 ** (-(newest - t.ts) / (halfLifeDays * DAY_MS)));
+    }
     case 'position_based':
       return positionWeights(touches);
   }
@@ -110,13 +116,15 @@ export function apportion(total: number, weights: readonly number[]): number[] {
     fractions[i] = exact - floor;
     rest -= floor;
   }
-  // `rest` is below n: hand out one each to the largest remainders, earlier index first on ties.
-  while (rest > 0) {
-    let best = 0;
-    for (let i = 1; i < n; i++) if ((fractions[i] as number) > (fractions[best] as number)) best = i;
-    parts[best] = (parts[best] as number) + 1;
-    fractions[best] = -1;
-    rest--;
+  if (rest > 0) {
+    // `rest` is below n: one each to the largest remainders, earlier index first on ties.
+    const order = Array.from({ length: n }, (_, i) => i).sort(
+      (a, b) => (fractions[b] as number) - (fractions[a] as number) || a - b,
+    );
+    for (let j = 0; rest > 0; j = (j + 1) % n, rest--) {
+      const index = order[j] as number;
+      parts[index] = (parts[index] as number) + 1;
+    }
   }
   return parts;
 }

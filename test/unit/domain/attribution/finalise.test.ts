@@ -371,6 +371,25 @@ describe('attribute: journeys worked by hand', () => {
     }
   });
 
+  it('time decay favours the newest touch even when every touch is over 1074 half-lives old', () => {
+    // A valid config (lookbackDays ≤ 365, half-life any positive number): half-life 6 h, lookback 365.
+    // display 300 days and email 290 days before the conversion: Δt / half-life = 1200 and 1160,
+    // weights 2^−1200 : 2^−1160 = 1 : 2^40 → email ≈ 1 (1e9 units: 2^40/(1+2^40)·1e9 rounds
+    // to 1e9 by largest remainder), display ≈ 0.
+    const partial = partialOf(
+      [
+        touch('1', 'u:1', '2025-05-10T09:00:00Z', 'display'),
+        touch('2', 'u:1', '2025-05-20T09:00:00Z', 'email'),
+        conversion('3', 'u:1', '2026-03-06T09:00:00Z', 10),
+      ],
+      [],
+      { ...PROPS, lookbackDays: 365, halfLifeDays: 0.25 },
+    );
+    expect(credited(attribute(partial, { ...RANGE, model: 'time_decay', groupBy: 'channel' }))).toEqual({
+      email: [1, 10],
+    });
+  });
+
   it('shapley: channel set {A, B} with 2 conversions and {A} with 1 → A 2, B 1', () => {
     // u1: PS, EM → {EM, PS}; u2: EM, PS → {EM, PS}; u3: PS → {PS}.
     // {EM, PS}: 2 conversions shared equally → 1 each; {PS}: 1 → PS. PS 2, EM 1.

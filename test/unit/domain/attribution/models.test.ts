@@ -11,11 +11,14 @@ function journey(...channels: string[]) {
   return channels.map((channel, i) => ({ channel, ts: CONVERSION_TS - (channels.length - i) * DAY }));
 }
 
-/** The weights of a model, normalised to shares of 1. */
-function shares(model: HeuristicModel, touches: ReturnType<typeof journey>, halfLifeDays = 7): number[] {
-  const weights = touchWeights(model, touches, CONVERSION_TS, halfLifeDays);
+function normalise(weights: number[]): number[] {
   const sum = weights.reduce((a, b) => a + b, 0);
   return weights.map((w) => w / sum);
+}
+
+/** The weights of a model, normalised to shares of 1. */
+function shares(model: HeuristicModel, touches: ReturnType<typeof journey>, halfLifeDays = 7): number[] {
+  return normalise(touchWeights(model, touches, CONVERSION_TS, halfLifeDays));
 }
 
 function expectShares(actual: number[], expected: number[]): void {
@@ -55,21 +58,18 @@ describe('touchWeights: time decay', () => {
     // so normalised 1/7, 2/7, 4/7.
     const touches = [15, 8, 1].map((days, i) => ({ channel: `C${i}`, ts: CONVERSION_TS - days * DAY }));
     const weights = touchWeights('time_decay', touches, CONVERSION_TS, 7);
-    const sum = weights.reduce((a, b) => a + b, 0);
-    expectShares(
-      weights.map((w) => w / sum),
-      [1 / 7, 2 / 7, 4 / 7],
-    );
+    expectShares(normalise(weights), [1 / 7, 2 / 7, 4 / 7]);
     // In credit units: 1e9/7 = 142857142.857…, 2e9/7 = 285714285.714…, 4e9/7 = 571428571.428…;
     // floors 142857142 + 285714285 + 571428571 = 999999998; the 2 left over go to the two
     // largest fractions (.857 at index 0, .714 at index 1, not .428 at index 2).
     expect(apportion(CREDIT_UNIT, weights)).toEqual([142_857_143, 285_714_286, 571_428_571]);
   });
 
-  it('gives a touch at the conversion instant weight 1 and one a half-life earlier weight 1/2', () => {
-    // 2^0 = 1; 2^(−7/7) = 0.5; 2^(−14/7) = 0.25.
+  it('halves the weight per half-life back from the conversion: 0, 7 and 14 days → 4/7, 2/7, 1/7', () => {
+    // 2^0 = 1; 2^(−7/7) = 0.5; 2^(−14/7) = 0.25 → 1 : 2 : 4 over 1.75 (weights are relative; only
+    // the normalised shares are specified).
     const touches = [14, 7, 0].map((days) => ({ channel: 'A', ts: CONVERSION_TS - days * DAY }));
-    expect(touchWeights('time_decay', touches, CONVERSION_TS, 7)).toEqual([0.25, 0.5, 1]);
+    expectShares(normalise(touchWeights('time_decay', touches, CONVERSION_TS, 7)), [1 / 7, 2 / 7, 4 / 7]);
   });
 
   it('still gives the newest touch the most credit when every touch is hundreds of half-lives old', () => {
@@ -86,10 +86,29 @@ describe('touchWeights: time decay', () => {
     expect(apportion(CREDIT_UNIT, weights)).toEqual([0, CREDIT_UNIT]);
   });
 
+  it('weighs a 300,000-touch journey (one bot-like user) without throwing', () => {
+    // 300k touches 5 s apart, the newest 1 s before the conversion; half-life 7 days. Over ≈ 17 days
+    // the oldest weighs ≈ 2^−(17.4/7) ≈ 0.18 of the newest, so every weight is positive, finite, and
+    // the newest is the largest.
+    const n = 300_000;
+    const touches = Array.from({ length: n }, (_, i) => ({
+      channel: i % 2 ? 'A' : 'B',
+      ts: CONVERSION_TS - 1000 - (n - 1 - i) * 5000,
+    }));
+    const weights = touchWeights('time_decay', touches, CONVERSION_TS, 7);
+    expect(weights).toHaveLength(n);
+    expect(weights.every((w) => Number.isFinite(w) && w > 0)).toBe(true);
+    expect(weights[n - 1]).toBe(1);
+    expect((weights[0] as number) / (weights[n - 1] as number)).toBeCloseTo(
+      2 ** (-((n - 1) * 5000) / (7 * DAY)),
+      9,
+    );
+  });
+
   it('scales with the half-life', () => {
     // Half-life 1 day: touches 2 and 1 days before → 2^−2 : 2^−1 = 1 : 2 → 1/3, 2/3.
     const touches = [2, 1].map((days) => ({ channel: 'A', ts: CONVERSION_TS - days * DAY }));
-    expect(touchWeights('time_decay', touches, CONVERSION_TS, 1)).toEqual([0.25, 0.5]);
+    expectShares(normalise(touchWeights('time_decay', touches, CONVERSION_TS, 1)), [1 / 3, 2 / 3]);
   });
 });
 
@@ -174,6 +193,17 @@ describe('apportion', () => {
     expect(apportion(CREDIT_UNIT, [0.2, 0.2, 0.2, 0.4])).toEqual([
       200_000_000, 200_000_000, 200_000_000, 400_000_000,
     ]);
+  });
+
+  it('splits a credit over a long journey: 60,000 equal weights, the remainder to the earliest', () => {
+    // 1e9 / 60000 = 16666.67 → floors 16666 each (999960000), 40000 units left: the 40000 parts
+    // with the largest fraction (all equal: the first 40000 by index) get one more.
+    const n = 60_000;
+    const parts = apportion(CREDIT_UNIT, new Array<number>(n).fill(1));
+    expect(parts[0]).toBe(16_667);
+    expect(parts[39_999]).toBe(16_667);
+    expect(parts[40_000]).toBe(16_666);
+    expect(parts.reduce((a, b) => a + b, 0)).toBe(CREDIT_UNIT);
   });
 
   it('always sums exactly to the total and never goes negative, for any non-negative weights', () => {
