@@ -70,7 +70,9 @@ export interface GatewayRequest {
  */
 export function createDispatcher(handlers: Readonly<Record<RouteTarget, HttpHandler>>) {
   return async (request: GatewayRequest): Promise<HttpResult> => {
-    const url = new URL(request.url, 'http://local');
+    // Joined, not resolved: a path such as `//x` must stay a path, not become a host.
+    const url = URL.parse(`http://local${request.url.startsWith('/') ? '' : '/'}${request.url}`);
+    if (!url) return errorResponse(new NotFoundError('the request path is not a valid URL path'));
     const method = request.method.toUpperCase();
     const matches = ROUTES.map((route) => ({ route, params: matchPath(route.path, url.pathname) })).filter(
       (m): m is { route: Route; params: Record<string, string> } => m.params !== undefined,
