@@ -1,7 +1,8 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { logger } from '#adapters/logger.ts';
 import { createIngestHandler } from '#functions/ingest/handler.ts';
 import { createLoadHandler } from '#functions/load/handler.ts';
 import { LOCAL_NAMES, localDocumentClient } from '#local/servers.ts';
@@ -109,10 +110,24 @@ describe('load (SQS → events table)', () => {
       ...sqsEvent(['raw/v1/dt=2026-03-09/hr=00/missing.ndjson.gz']).Records[0],
       messageId: 'missing',
     };
+    const logged = vi.spyOn(logger, 'error');
     const response = await load(
       { Records: [good, poisonObject, poisonMessage, missing] as SQSEvent['Records'] },
       testContext('load'),
     );
+    // Each failure is logged with its message id and the reason, for whoever reads the DLQ.
+    const reasons = Object.fromEntries(
+      logged.mock.calls.map(([, extra]) => [
+        (extra as { messageId: string }).messageId,
+        (extra as { reason: string }).reason,
+      ]),
+    );
+    logged.mockRestore();
+    expect(reasons).toEqual({
+      'poison-object': 'raw object raw/v1/dt=2026-03-09/hr=00/poison.ndjson.gz could not be loaded',
+      'poison-message': 'message body is not JSON',
+      missing: 'raw object raw/v1/dt=2026-03-09/hr=00/missing.ndjson.gz could not be loaded',
+    });
     expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual([
       'missing',
       'poison-message',
@@ -126,23 +141,28 @@ describe('load (SQS → events table)', () => {
     expect(await load(test, testContext('load'))).toEqual({ batchItemFailures: [] });
   });
 
-  it('reports the message as failed when DynamoDB throttles past the retries, and the retry succeeds', async () => {
-    const dynamo = localDocumentClient(stack.servers.dynamoEndpoint);
-    const plan = {
-      commands: ['BatchWriteItemCommand', 'BatchWriteCommand'],
-      times: 100,
-      error: () =>
+  it.each([
+    [
+      'throttles',
+      () =>
         Object.assign(new Error('throttled'), {
           name: 'ProvisionedThroughputExceededException',
           $retryable: {},
         }),
-    };
-    injectFault(dynamo, plan);
-    const load = createLoadHandler(stack.pipelineWith(({ s3 }) => ({ s3, dynamo })));
-    const response = await load(sqsEvent([keys[0] ?? '']), testContext('load'));
-    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm0' }]);
-    plan.times = 0;
-    expect(await load(sqsEvent([keys[0] ?? '']), testContext('load'))).toEqual({ batchItemFailures: [] });
-    expect(await storedEventIds()).toEqual(SCENARIO_EVENTS.map((event) => event.eventId).sort());
-  });
+    ],
+    ['times out', () => Object.assign(new Error('socket timed out'), { name: 'TimeoutError' })],
+  ])(
+    'reports the message as failed when DynamoDB %s past the retries, and the retry stores each event once',
+    async (_, error) => {
+      const dynamo = localDocumentClient(stack.servers.dynamoEndpoint);
+      const plan = { commands: ['BatchWriteItemCommand', 'BatchWriteCommand'], times: 100, error };
+      injectFault(dynamo, plan);
+      const load = createLoadHandler(stack.pipelineWith(({ s3 }) => ({ s3, dynamo })));
+      const response = await load(sqsEvent([keys[0] ?? '']), testContext('load'));
+      expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm0' }]);
+      plan.times = 0;
+      expect(await load(sqsEvent([keys[0] ?? '']), testContext('load'))).toEqual({ batchItemFailures: [] });
+      expect(await storedEventIds()).toEqual(SCENARIO_EVENTS.map((event) => event.eventId).sort());
+    },
+  );
 });

@@ -4,6 +4,7 @@ import { datesBetween } from '#domain/dates.ts';
 import { mergeAll } from '#domain/metrics/index.ts';
 import { createIngestHandler } from '#functions/ingest/handler.ts';
 import { createSpendHandler } from '#functions/spend/handler.ts';
+import { localDocumentClient } from '#local/servers.ts';
 import { computeRange, computeSegment } from '#services/compute.ts';
 import { replayRange } from '#services/replay.ts';
 import { RANGE, SCENARIO_EVENTS, SCENARIO_SPEND } from '../../fixtures/scenario.ts';
@@ -56,6 +57,27 @@ describe('compute over the events table', () => {
     expect(Object.keys(before)).toEqual(datesBetween(RANGE.from, RANGE.to));
     await computeRange(RANGE, 'v2', 5, deps());
     expect(await storedDays()).toEqual(before);
+  });
+
+  it('gives identical results on a re-run after a compute killed while writing its days', async () => {
+    await computeRange(RANGE, 'clean', 3, deps());
+    const clean = await storedDays();
+    // A client that dies on the second batch write: the new chunks are written, no head is switched.
+    const dying = localDocumentClient(stack.servers.dynamoEndpoint);
+    let writes = 0;
+    dying.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (String(context.commandName).startsWith('BatchWrite') && ++writes === 2) throw new Error('killed');
+        return next(args);
+      },
+      { step: 'initialize', name: 'die-mid-run' },
+    );
+    const killed = stack.pipelineWith(({ s3 }) => ({ s3, dynamo: dying }));
+    await expect(computeRange(RANGE, 'killed', 3, { ...killed, dayStore: killed.results })).rejects.toThrow(
+      'killed',
+    );
+    await computeRange(RANGE, 'rerun', 3, deps());
+    expect(await storedDays()).toEqual(clean);
   });
 
   it('leaves metrics unchanged when every batch is delivered twice and every raw object loaded twice', async () => {
