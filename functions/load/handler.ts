@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { lazyHandler } from '#adapters/lazy.ts';
 import { logger } from '#adapters/logger.ts';
 import { createPipeline, type Pipeline } from '#adapters/pipeline.ts';
+import { RAW_PREFIX } from '#adapters/raw-store.ts';
 import { loadRawObject } from '#services/load-raw.ts';
 
 /** An S3 event notification as SQS delivers it; `s3:TestEvent` messages have no `Records`. */
@@ -37,6 +38,8 @@ export function createLoadHandler(pipeline: Pipeline) {
       if (!notification.eventName.startsWith('ObjectCreated')) continue;
       // S3 URL-encodes keys in notifications, with `+` for spaces.
       const key = decodeURIComponent(notification.s3.object.key.replace(/\+/g, ' '));
+      // Compute partials share the bucket; only the raw zone is loaded.
+      if (!key.startsWith(RAW_PREFIX)) continue;
       const outcome = await loadRawObject(key, pipeline).catch((error: unknown) => {
         throw poison(record, `raw object ${key} could not be loaded`, error);
       });

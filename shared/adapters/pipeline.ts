@@ -18,6 +18,8 @@ import { DynamoSpendStore, type SpendStore } from './spend-store.ts';
 /** Everything a function needs, built once per container from the environment. */
 export interface Pipeline {
   readonly env: Env;
+  /** The S3 client behind the raw store (compute partials share the bucket). */
+  readonly s3: S3Client;
   readonly config: AttributionConfig;
   readonly classifier: ChannelClassifier;
   readonly normaliser: Normaliser;
@@ -46,6 +48,7 @@ export function createPipeline(props: PipelineProps = {}): Pipeline {
   const dynamo = props.dynamo ?? createDocumentClient();
   return {
     env,
+    s3,
     config,
     classifier,
     normaliser: createNormaliser({ config, classifier, hashSecret: env.PII_HASH_SECRET }),

@@ -5,7 +5,7 @@ import {
   attributionDaySchema,
   emptyAttributionDay,
 } from './attribution/index.ts';
-import { type DayPartial, dayPartialSchema, type MetricsPartial } from './metrics/index.ts';
+import { type DayPartial, dayPartialSchema, type MetricsPartial, metricsPartialSchema } from './metrics/index.ts';
 import { emptyDay } from './metrics/partial.ts';
 
 /** What compute stores per calendar day: the metric partial and the attribution statistics. */
@@ -24,6 +24,12 @@ export interface ComputePartial {
   metrics: MetricsPartial;
   attribution: AttributionPartial;
 }
+
+/** Validates a map step's output read back between steps. */
+export const computePartialSchema: z.ZodType<ComputePartial> = z.object({
+  metrics: metricsPartialSchema,
+  attribution: z.object({ days: z.record(z.string(), attributionDaySchema) }),
+});
 
 export function emptyDayResult(): DayResult {
   return { metrics: emptyDay(), attribution: emptyAttributionDay() };
