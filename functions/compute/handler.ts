@@ -2,7 +2,7 @@ import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { lazyHandler } from '#adapters/lazy.ts';
 import { S3PartialStore } from '#adapters/partial-store.ts';
-import { createPipeline, type Pipeline } from '#adapters/pipeline.ts';
+import { createPipelineFromEnvironment, type Pipeline } from '#adapters/pipeline.ts';
 import { addDays, calendarDateSchema, localDate } from '#domain/dates.ts';
 import { type ComputePartial, computePartialSchema } from '#domain/day-result.ts';
 import type { Job } from '#domain/jobs.ts';
@@ -147,4 +147,4 @@ function describe(error: unknown): string {
   return String(error).slice(0, 1000);
 }
 
-export const handler = lazyHandler(() => createComputeHandler(createPipeline()));
+export const handler = lazyHandler(async () => createComputeHandler(await createPipelineFromEnvironment()));

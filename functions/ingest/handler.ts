@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { lazyHandler } from '#adapters/lazy.ts';
 import { logger } from '#adapters/logger.ts';
-import { createPipeline, type Pipeline } from '#adapters/pipeline.ts';
+import { createPipelineFromEnvironment, type Pipeline } from '#adapters/pipeline.ts';
 import { validateEventBatch } from '#domain/event-batch.ts';
 import { MAX_BATCH_BYTES } from '#domain/event-schema.ts';
 import { apiKeyAuth, httpErrorHandler } from '#http/middleware.ts';
@@ -35,4 +35,6 @@ export function createIngestHandler(pipeline: Pipeline) {
     .use(apiKeyAuth({ keyStore: pipeline.keyStore, scopeFor: () => 'ingest' }));
 }
 
-export const handler = lazyHandler(() => createIngestHandler(createPipeline()));
+export const handler = lazyHandler(async () =>
+  createIngestHandler(await createPipelineFromEnvironment({ hashSecret: true })),
+);

@@ -2,7 +2,8 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { lazyHandler } from '#adapters/lazy.ts';
-import { createPipeline, type Pipeline } from '#adapters/pipeline.ts';
+import { createPipelineFromEnvironment, type Pipeline } from '#adapters/pipeline.ts';
+import { StepFunctionsJobRunner } from '#adapters/step-functions-runner.ts';
 import { addDays, calendarDateSchema, localDate } from '#domain/dates.ts';
 import { NotFoundError } from '#domain/errors.ts';
 import { parseOrThrow } from '#domain/zod-issues.ts';
@@ -73,7 +74,27 @@ export function createInProcessRunner(pipeline: Pipeline): InProcessJobRunner {
   });
 }
 
-export const handler = lazyHandler(() => {
-  const pipeline = createPipeline();
-  return createJobsHandler({ pipeline, runner: createInProcessRunner(pipeline), waitForJobs: true });
+/**
+ * On AWS: compute jobs go to the state machine; replays run in this invocation (they are
+ * idempotent loads, bounded by the function timeout) before the answer.
+ */
+export const handler = lazyHandler(async () => {
+  const pipeline = await createPipelineFromEnvironment();
+  const inProcess = createInProcessRunner(pipeline);
+  const stateMachineArn = pipeline.env.STATE_MACHINE_ARN;
+  if (!stateMachineArn) return createJobsHandler({ pipeline, runner: inProcess, waitForJobs: true });
+  const { SFNClient } = await import('@aws-sdk/client-sfn');
+  const machine = new StepFunctionsJobRunner({
+    client: new SFNClient({}),
+    stateMachineArn,
+    jobStore: pipeline.results,
+  });
+  return createJobsHandler({
+    pipeline,
+    runner: {
+      start: (job) => (job.kind === 'compute' ? machine.start(job) : inProcess.start(job)),
+      idle: () => inProcess.idle(),
+    },
+    waitForJobs: true,
+  });
 });

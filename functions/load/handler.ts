@@ -3,7 +3,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { z } from 'zod';
 import { lazyHandler } from '#adapters/lazy.ts';
 import { logger } from '#adapters/logger.ts';
-import { createPipeline, type Pipeline } from '#adapters/pipeline.ts';
+import { createPipelineFromEnvironment, type Pipeline } from '#adapters/pipeline.ts';
 import { RAW_PREFIX } from '#adapters/raw-store.ts';
 import { loadRawObject } from '#services/load-raw.ts';
 
@@ -66,4 +66,4 @@ function poison(record: SQSRecord, reason: string, cause: unknown): Error {
   return new Error(reason, { cause });
 }
 
-export const handler = lazyHandler(() => createLoadHandler(createPipeline()));
+export const handler = lazyHandler(async () => createLoadHandler(await createPipelineFromEnvironment()));

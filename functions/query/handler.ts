@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { lazyHandler } from '#adapters/lazy.ts';
-import { createPipeline, type Pipeline } from '#adapters/pipeline.ts';
+import { createPipelineFromEnvironment, type Pipeline } from '#adapters/pipeline.ts';
 import { attribute, compareModels, MODELS } from '#domain/attribution/index.ts';
 import { channelIdSchema } from '#domain/channel-ids.ts';
 import { datesBetween } from '#domain/dates.ts';
@@ -166,4 +166,4 @@ export function createQueryHandler(pipeline: Pipeline) {
     );
 }
 
-export const handler = lazyHandler(() => createQueryHandler(createPipeline()));
+export const handler = lazyHandler(async () => createQueryHandler(await createPipelineFromEnvironment()));

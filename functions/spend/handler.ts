@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { lazyHandler } from '#adapters/lazy.ts';
-import { createPipeline, type Pipeline } from '#adapters/pipeline.ts';
+import { createPipelineFromEnvironment, type Pipeline } from '#adapters/pipeline.ts';
 import { normaliseSpendBody } from '#domain/spend.ts';
 import { apiKeyAuth, httpErrorHandler } from '#http/middleware.ts';
 import { readJsonBody } from '#http/request.ts';
@@ -25,4 +25,4 @@ export function createSpendHandler(pipeline: Pipeline) {
     .use(apiKeyAuth({ keyStore: pipeline.keyStore, scopeFor: () => 'ingest' }));
 }
 
-export const handler = lazyHandler(() => createSpendHandler(createPipeline()));
+export const handler = lazyHandler(async () => createSpendHandler(await createPipelineFromEnvironment()));

@@ -17,8 +17,12 @@ export const envSchema = z.object({
   /** Path of the config file; `ATTRIBUTION_CONFIG_JSON` (the file's content) wins when both are set. */
   ATTRIBUTION_CONFIG: z.string().min(1).default('attribution.config.json'),
   ATTRIBUTION_CONFIG_JSON: z.string().min(2).optional(),
-  /** Keys the e-mail hash; at least 16 characters. */
-  PII_HASH_SECRET: z.string().min(16),
+  /** Keys the e-mail hash; at least 16 characters. On AWS, `PII_HASH_SECRET_ARN` names it instead. */
+  PII_HASH_SECRET: z.string().min(16).optional(),
+  /** Secrets Manager secret holding the e-mail hash key, read once per container. */
+  PII_HASH_SECRET_ARN: z.string().startsWith('arn:').optional(),
+  /** The compute state machine; jobs start it when set, and run in-process otherwise. */
+  STATE_MACHINE_ARN: z.string().startsWith('arn:').optional(),
   /** Parallel-scan segments of one compute run. */
   SCAN_SEGMENTS: z.coerce.number().int().min(1).max(1000).default(4),
   /** S3-compatible servers (the local runtime) want path-style URLs. */

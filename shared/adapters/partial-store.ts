@@ -45,7 +45,9 @@ export class S3PartialStore<T> implements PartialStore<T> {
   }
 
   async get(key: string): Promise<T> {
-    const response = await this.#props.client.send(new GetObjectCommand({ Bucket: this.#props.bucket, Key: key }));
+    const response = await this.#props.client.send(
+      new GetObjectCommand({ Bucket: this.#props.bucket, Key: key }),
+    );
     const bytes = await response.Body?.transformToByteArray();
     if (!bytes) throw new Error(`partial ${key} has no body`);
     return this.#props.schema.parse(JSON.parse((await gunzipAsync(bytes)).toString('utf8')));

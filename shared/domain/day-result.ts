@@ -5,7 +5,12 @@ import {
   attributionDaySchema,
   emptyAttributionDay,
 } from './attribution/index.ts';
-import { type DayPartial, dayPartialSchema, type MetricsPartial, metricsPartialSchema } from './metrics/index.ts';
+import {
+  type DayPartial,
+  dayPartialSchema,
+  type MetricsPartial,
+  metricsPartialSchema,
+} from './metrics/index.ts';
 import { emptyDay } from './metrics/partial.ts';
 
 /** What compute stores per calendar day: the metric partial and the attribution statistics. */

@@ -1,0 +1,32 @@
+import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { Job } from '#domain/jobs.ts';
+import type { JobStore } from './results-store.ts';
+
+export interface StepFunctionsJobRunnerProps {
+  readonly client: SFNClient;
+  readonly stateMachineArn: string;
+  readonly jobStore: JobStore;
+}
+
+/**
+ * Starts a compute job as an execution of the compute state machine, named after the job so a
+ * retried start cannot run it twice; the machine's steps record the job's progress.
+ */
+export class StepFunctionsJobRunner {
+  readonly #props: StepFunctionsJobRunnerProps;
+
+  constructor(props: StepFunctionsJobRunnerProps) {
+    this.#props = props;
+  }
+
+  async start(job: Job): Promise<void> {
+    await this.#props.jobStore.put(job);
+    await this.#props.client.send(
+      new StartExecutionCommand({
+        stateMachineArn: this.#props.stateMachineArn,
+        name: job.jobId,
+        input: JSON.stringify({ jobId: job.jobId, from: job.from, to: job.to }),
+      }),
+    );
+  }
+}
