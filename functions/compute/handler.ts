@@ -20,7 +20,11 @@ const rangeShape = { from: calendarDateSchema.optional(), to: calendarDateSchema
  * or a small deployment without the state machine) the whole compute runs here.
  */
 const actionSchema = z.discriminatedUnion('action', [
-  z.object({ action: z.literal('plan'), jobId: jobIdSchema.optional(), ...rangeShape }),
+  z.object({
+    action: z.literal('plan'),
+    /** The execution's input: `{}` from the schedule, `{ jobId, from, to }` from the jobs API. */
+    input: z.looseObject({ jobId: jobIdSchema.optional(), ...rangeShape }).default({}),
+  }),
   z.object({
     action: z.literal('map'),
     jobId: jobIdSchema,
@@ -76,8 +80,9 @@ export function createComputeHandler(pipeline: Pipeline) {
         : { action: undefined, ...parseOrThrow(scheduledSchema, input ?? {}, 'compute input') };
     switch (request.action) {
       case 'plan': {
-        const range = defaultRange(request.from, request.to);
-        const existing = request.jobId ? await pipeline.results.get(request.jobId) : undefined;
+        const { jobId, from, to } = request.input;
+        const range = defaultRange(from, to);
+        const existing = jobId ? await pipeline.results.get(jobId) : undefined;
         const job = existing ?? newJob('compute', range.from, range.to);
         await pipeline.results.put({ ...job, status: 'running', startedAt: new Date().toISOString() });
         const totalSegments = pipeline.env.SCAN_SEGMENTS;

@@ -60,6 +60,8 @@ export const attributionConfigSchema = z
     /** How many past days each scheduled compute recomputes (late events older than that need a job). */
     scheduleWindowDays: z.int().min(1).max(366).default(7),
     webhooks: z.looseObject({}).default({}),
+    /** Deployment settings, read by the CDK app (cdk/deploy-config.ts) and ignored at run time. */
+    deploy: z.looseObject({}).optional(),
     writeKeys: z.array(z.string().min(8)).default([]),
   })
   .superRefine((config, ctx) => {

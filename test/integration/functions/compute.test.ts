@@ -39,7 +39,7 @@ describe('the scheduled compute function', () => {
     const whole = await stack.pipeline.results.readDays(datesBetween(RANGE.from, RANGE.to));
 
     const handler = createComputeHandler(stack.pipeline);
-    const plan = (await handler({ action: 'plan', ...RANGE })) as unknown as {
+    const plan = (await handler({ action: 'plan', input: RANGE })) as unknown as {
       jobId: string;
       segments: Array<{ segment: number; totalSegments: number }>;
     };
@@ -60,7 +60,7 @@ describe('the scheduled compute function', () => {
 
   it('records a failed run with the state machine error', async () => {
     const handler = createComputeHandler(stack.pipeline);
-    const plan = (await handler({ action: 'plan', ...RANGE })) as unknown as { jobId: string };
+    const plan = (await handler({ action: 'plan', input: RANGE })) as unknown as { jobId: string };
     await handler({
       action: 'fail',
       jobId: plan.jobId,

@@ -1,0 +1,47 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+/**
+ * Deployment settings: the `deploy` key of the attribution config file (DESIGN §4). The rest of
+ * the file is handed to the functions as it is and validated by them at start (the CDK app does
+ * not import runtime code).
+ */
+export const deploySettingsSchema = z.strictObject({
+  /** Distinguishes several deployments in one account: stack and resource names carry it. */
+  stage: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,19}$/, 'lower-case letters, digits and dashes, up to 20')
+    .default('prod'),
+  /** When the scheduled compute runs, as an EventBridge Scheduler expression. */
+  computeSchedule: z.string().min(6).default('rate(15 minutes)'),
+  /** Parallel-scan segments of one compute run (Map state iterations). */
+  scanSegments: z.int().min(1).max(100).default(4),
+  logRetentionDays: z.int().min(1).max(3653).default(30),
+  /** Raw objects move to Infrequent Access after this many days and expire after `rawExpiryDays` (0 keeps them). */
+  rawInfrequentAccessDays: z.int().min(30).default(30),
+  rawExpiryDays: z.int().min(0).default(0),
+  /** Alarm e-mails go here when set (the subscription must be confirmed). */
+  alarmEmail: z.email().optional(),
+  /** Steady-state requests per second and burst for the whole HTTP API. */
+  throttleRate: z.number().positive().default(500),
+  throttleBurst: z.int().positive().default(1000),
+});
+export type DeploySettings = z.infer<typeof deploySettingsSchema>;
+
+export interface DeployConfig {
+  readonly settings: DeploySettings;
+  /** The attribution config file's content, without `deploy`, as the functions read it. */
+  readonly attributionConfigJson: string;
+}
+
+/** Reads the config file and validates its `deploy` key; throws naming the bad field. */
+export function loadDeployConfig(path: string): DeployConfig {
+  const raw = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  const { deploy, ...attribution } = raw;
+  const parsed = deploySettingsSchema.safeParse(deploy ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`invalid deploy settings in ${path}: deploy.${issue?.path.join('.')}: ${issue?.message}`);
+  }
+  return { settings: parsed.data, attributionConfigJson: JSON.stringify(attribution) };
+}

@@ -1,0 +1,221 @@
+import { Aws, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import * as athena from 'aws-cdk-lib/aws-athena';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as glue from 'aws-cdk-lib/aws-glue';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import type { DeploySettings } from './deploy-config.ts';
+
+export interface StorageStackProps extends StackProps {
+  readonly settings: DeploySettings;
+}
+
+/**
+ * Everything that holds data and must outlive a redeploy: the raw zone (source of truth), the
+ * tables, the e-mail hash key, the load queue fed by the raw bucket, and the Athena view of the
+ * raw zone. Retained on stack deletion.
+ */
+export class StorageStack extends Stack {
+  readonly rawBucket: s3.Bucket;
+  readonly eventsTable: dynamodb.Table;
+  readonly resultsTable: dynamodb.Table;
+  readonly spendTable: dynamodb.Table;
+  readonly keysTable: dynamodb.Table;
+  readonly loadQueue: sqs.Queue;
+  readonly loadDeadLetterQueue: sqs.Queue;
+  readonly hashSecret: secretsmanager.Secret;
+
+  constructor(scope: Construct, id: string, props: StorageStackProps) {
+    super(scope, id, props);
+    const { settings } = props;
+
+    const accessLogs = new s3.Bucket(this, 'AccessLogs', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+      lifecycleRules: [{ expiration: Duration.days(365) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(this).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason: "CDK's bucket-notification helper function only writes its own logs with this policy.",
+    });
+    Validations.of(accessLogs).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'This is the access-log bucket itself; logging it into itself would loop.',
+    });
+
+    this.rawBucket = new s3.Bucket(this, 'Raw', {
+      // A known name lets the pipeline stack scope its policies to it without a cross-stack export.
+      bucketName: rawBucketName(settings.stage),
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      versioned: true,
+      serverAccessLogsBucket: accessLogs,
+      serverAccessLogsPrefix: 'raw/',
+      removalPolicy: RemovalPolicy.RETAIN,
+      lifecycleRules: [
+        {
+          id: 'raw-zone',
+          prefix: 'raw/',
+          transitions: [
+            {
+              storageClass: s3.StorageClass.INFREQUENT_ACCESS,
+              transitionAfter: Duration.days(settings.rawInfrequentAccessDays),
+            },
+          ],
+          ...(settings.rawExpiryDays > 0 ? { expiration: Duration.days(settings.rawExpiryDays) } : {}),
+          noncurrentVersionExpiration: Duration.days(30),
+        },
+        // Compute partials live from a map step to its reduce step.
+        {
+          id: 'compute-partials',
+          prefix: 'compute/',
+          expiration: Duration.days(2),
+          noncurrentVersionExpiration: Duration.days(1),
+        },
+      ],
+    });
+
+    const table = (id: string, partitionKey: string, sortKey?: string, ttl?: string) =>
+      new dynamodb.Table(this, id, {
+        partitionKey: { name: partitionKey, type: dynamodb.AttributeType.STRING },
+        ...(sortKey ? { sortKey: { name: sortKey, type: dynamodb.AttributeType.STRING } } : {}),
+        billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+        encryption: dynamodb.TableEncryption.AWS_MANAGED,
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+        ...(ttl ? { timeToLiveAttribute: ttl } : {}),
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+    this.eventsTable = table('Events', 'pk', 'sk', 'ttl');
+    this.resultsTable = table('Results', 'pk', 'sk');
+    this.spendTable = table('Spend', 'pk', 'sk');
+    this.keysTable = table('Keys', 'keyHash');
+
+    this.hashSecret = new secretsmanager.Secret(this, 'EmailHashKey', {
+      description: 'Keys the HMAC of e-mail addresses; changing it changes every e-mail user key.',
+      generateSecretString: { passwordLength: 48, excludePunctuation: true },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(this.hashSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'Rotating the e-mail hash key would split every e-mail-only user into two; it is rotated by hand with a replay.',
+    });
+
+    this.loadDeadLetterQueue = new sqs.Queue(this, 'LoadDeadLetters', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.loadDeadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This is the dead-letter queue of the load queue; an alarm watches its depth.',
+    });
+    this.loadQueue = new sqs.Queue(this, 'Load', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // Six times the load function's timeout, as Lambda event sources advise.
+      visibilityTimeout: Duration.minutes(6),
+      deadLetterQueue: { queue: this.loadDeadLetterQueue, maxReceiveCount: 5 },
+    });
+    this.rawBucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.SqsDestination(this.loadQueue), {
+      prefix: 'raw/',
+    });
+
+    this.#addAthena(settings);
+  }
+
+  /** A Glue table over the raw zone with partition projection, and an Athena workgroup to query it. */
+  #addAthena(settings: DeploySettings): void {
+    const database = new glue.CfnDatabase(this, 'RawDatabase', {
+      catalogId: this.account,
+      databaseInput: {
+        name: `attribution_${settings.stage.replaceAll('-', '_')}`,
+        description: 'Raw attribution events',
+      },
+    });
+    const column = (name: string, type: string) => ({ name, type });
+    const table = new glue.CfnTable(this, 'RawEventsTable', {
+      catalogId: this.account,
+      databaseName: database.ref,
+      tableInput: {
+        name: 'raw_events',
+        tableType: 'EXTERNAL_TABLE',
+        partitionKeys: [column('dt', 'string'), column('hr', 'string')],
+        parameters: {
+          classification: 'json',
+          'projection.enabled': 'true',
+          'projection.dt.type': 'date',
+          'projection.dt.format': 'yyyy-MM-dd',
+          'projection.dt.range': '2020-01-01,NOW',
+          'projection.dt.interval': '1',
+          'projection.dt.interval.unit': 'DAYS',
+          'projection.hr.type': 'integer',
+          'projection.hr.range': '0,23',
+          'projection.hr.digits': '2',
+          'storage.location.template': `s3://${this.rawBucket.bucketName}/raw/v1/dt=\${dt}/hr=\${hr}/`,
+        },
+        storageDescriptor: {
+          location: `s3://${this.rawBucket.bucketName}/raw/v1/`,
+          inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
+          outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
+          serdeInfo: { serializationLibrary: 'org.openx.data.jsonserde.JsonSerDe' },
+          columns: [
+            column('eventid', 'string'),
+            column('type', 'string'),
+            column('occurredat', 'string'),
+            column('ts', 'bigint'),
+            column('receivedat', 'string'),
+            column('userkey', 'string'),
+            column('channel', 'string'),
+            column('stage', 'string'),
+            column('touch', 'boolean'),
+            column('count', 'int'),
+            column('campaign', 'string'),
+            column('platform', 'string'),
+            column('costmicros', 'bigint'),
+            column('valuemicros', 'bigint'),
+            column('conversion', 'string'),
+            column('referraldomain', 'string'),
+            column('referrerhost', 'string'),
+            column('url', 'string'),
+          ],
+        },
+      },
+    });
+    table.addResourceDependency(database);
+
+    const results = new s3.Bucket(this, 'AthenaResults', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      serverAccessLogsBucket: this.node.findChild('AccessLogs') as s3.Bucket,
+      serverAccessLogsPrefix: 'athena-results/',
+      lifecycleRules: [{ expiration: Duration.days(30) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    new athena.CfnWorkGroup(this, 'Analysts', {
+      name: `attribution-${settings.stage}`,
+      state: 'ENABLED',
+      workGroupConfiguration: {
+        enforceWorkGroupConfiguration: true,
+        publishCloudWatchMetricsEnabled: true,
+        resultConfiguration: {
+          outputLocation: `s3://${results.bucketName}/`,
+          encryptionConfiguration: { encryptionOption: 'SSE_S3' },
+        },
+      },
+    });
+  }
+}
+
+/** The raw bucket's name: unique per stage, account and region. */
+export function rawBucketName(stage: string): string {
+  return `attribution-${stage}-raw-${Aws.ACCOUNT_ID}-${Aws.REGION}`;
+}

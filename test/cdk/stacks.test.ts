@@ -1,0 +1,226 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ROUTES } from '#http/routes.ts';
+import { createAttributionApp } from '../../cdk/lib/attribution-app.ts';
+import { API_ROUTES } from '../../cdk/lib/pipeline-stack.ts';
+
+const GOLDEN = new URL('./golden/compute-state-machine.json', import.meta.url);
+let storage: Template;
+let pipeline: Template;
+let pipelineStack: Stack;
+
+describe('the CDK app', () => {
+  beforeAll(() => {
+    // Bundling is skipped here (a test below bundles every entry point for real).
+    const {
+      app,
+      storage: s,
+      pipeline: p,
+    } = createAttributionApp({
+      configPath: 'attribution.config.json',
+      outdir: mkdtempSync(join(tmpdir(), 'cdk-out-')),
+      context: { 'aws:cdk:bundling-stacks': [] },
+    });
+    // Synthesis runs cdk-nag's AWS Solutions checks and throws on any unacknowledged finding.
+    const assembly = app.synth();
+    expect(assembly.stacks).toHaveLength(2);
+    storage = Template.fromStack(s);
+    pipeline = Template.fromStack(p);
+    pipelineStack = p;
+  });
+
+  it('passes cdk-nag AwsSolutions with every finding acknowledged (synthesis would have thrown)', () => {
+    expect(storage).toBeDefined();
+  });
+
+  it('encrypts, versions and locks the raw bucket to TLS, with lifecycle and access logs', () => {
+    storage.hasResourceProperties('AWS::S3::Bucket', {
+      BucketName: Match.anyValue(),
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      VersioningConfiguration: { Status: 'Enabled' },
+      LoggingConfiguration: Match.objectLike({ LogFilePrefix: 'raw/' }),
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([
+          Match.objectLike({
+            Id: 'raw-zone',
+            Prefix: 'raw/',
+            Transitions: [{ StorageClass: 'STANDARD_IA', TransitionInDays: 30 }],
+          }),
+          Match.objectLike({ Id: 'compute-partials', Prefix: 'compute/', ExpirationInDays: 2 }),
+        ]),
+      },
+    });
+    // Every bucket denies plain HTTP.
+    const policies = storage.findResources('AWS::S3::BucketPolicy');
+    expect(Object.keys(policies).length).toBe(Object.keys(storage.findResources('AWS::S3::Bucket')).length);
+    for (const policy of Object.values(policies)) {
+      expect(JSON.stringify(policy)).toContain('"aws:SecureTransport":"false"');
+    }
+  });
+
+  it('creates four on-demand, encrypted tables with point-in-time recovery, and TTL on events', () => {
+    const tables = storage.findResources('AWS::DynamoDB::Table');
+    expect(Object.keys(tables)).toHaveLength(4);
+    for (const table of Object.values(tables)) {
+      expect(table.Properties).toMatchObject({
+        BillingMode: 'PAY_PER_REQUEST',
+        SSESpecification: { SSEEnabled: true },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      });
+    }
+    storage.hasResourceProperties('AWS::DynamoDB::Table', {
+      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+    });
+  });
+
+  it('feeds the load function from a queue with a dead-letter queue and partial batch responses', () => {
+    storage.hasResourceProperties('AWS::SQS::Queue', {
+      RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 5 },
+    });
+    pipeline.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BatchSize: 10,
+    });
+  });
+
+  it('runs every function on Node.js 22, arm64, with its log retention set', () => {
+    const functions = Object.values(pipeline.findResources('AWS::Lambda::Function'));
+    expect(functions).toHaveLength(6);
+    for (const f of functions) {
+      expect(f.Properties).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        TracingConfig: { Mode: 'Active' },
+      });
+      expect(Object.keys(f.Properties.Environment.Variables)).toEqual(
+        expect.arrayContaining([
+          'RAW_BUCKET',
+          'EVENTS_TABLE',
+          'RESULTS_TABLE',
+          'SPEND_TABLE',
+          'KEYS_TABLE',
+          'ATTRIBUTION_CONFIG_JSON',
+        ]),
+      );
+    }
+    for (const group of Object.values(pipeline.findResources('AWS::Logs::LogGroup'))) {
+      expect(group.Properties.RetentionInDays).toBe(30);
+    }
+  });
+
+  it('serves every route of the runtime route table', () => {
+    const routeKeys = Object.values(pipeline.findResources('AWS::ApiGatewayV2::Route'))
+      .map((r) => r.Properties.RouteKey)
+      .sort();
+    expect(routeKeys).toEqual(ROUTES.map((route) => `${route.method} ${route.path}`).sort());
+    expect(API_ROUTES.map(([method, path, target]) => ({ method, path, target }))).toEqual([...ROUTES]);
+    pipeline.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      DefaultRouteSettings: { ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 },
+      AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('requestId') },
+    });
+  });
+
+  it('schedules the compute state machine', () => {
+    pipeline.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(15 minutes)',
+      Target: Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('ComputeStateMachine') } }),
+    });
+  });
+
+  it('keeps the compute state machine definition equal to its golden file', () => {
+    const [machine] = Object.values(pipeline.findResources('AWS::StepFunctions::StateMachine'));
+    const definition = Stack.of(pipelineStack).resolve(machine?.Properties.DefinitionString) as unknown;
+    // Tokens (function ARNs) stay in their CloudFormation form; regenerate with UPDATE_GOLDEN=1 after a reviewed change.
+    if (process.env.UPDATE_GOLDEN === '1') writeFileSync(GOLDEN, `${JSON.stringify(definition, null, 2)}\n`);
+    expect(definition).toEqual(JSON.parse(readFileSync(GOLDEN, 'utf8')));
+    expect(machine?.Properties.TracingConfiguration).toEqual({ Enabled: true });
+    expect(machine?.Properties.LoggingConfiguration).toMatchObject({
+      Level: 'ALL',
+      IncludeExecutionData: false,
+    });
+  });
+
+  it('alarms on dead letters, function errors and throttles, and state machine failures, to an encrypted topic', () => {
+    const alarms = Object.values(pipeline.findResources('AWS::CloudWatch::Alarm'));
+    // 1 dead-letter queue + 6 functions × (errors, throttles) + 2 state machine (failed, timed out).
+    expect(alarms).toHaveLength(15);
+    for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toHaveLength(1);
+    const metrics = alarms.map((a) => a.Properties.MetricName).sort();
+    expect(metrics.filter((m) => m === 'Errors')).toHaveLength(6);
+    expect(metrics.filter((m) => m === 'Throttles')).toHaveLength(6);
+    expect(metrics).toEqual(
+      expect.arrayContaining([
+        'ApproximateNumberOfMessagesVisible',
+        'ExecutionsFailed',
+        'ExecutionsTimedOut',
+      ]),
+    );
+    pipeline.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+  });
+
+  it('grants no IAM statement Action "*" nor a data action on Resource "*"', () => {
+    const statements = [storage, pipeline].flatMap((template) =>
+      Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+        (p) => p.Properties.PolicyDocument.Statement as Array<Record<string, unknown>>,
+      ),
+    );
+    expect(statements.length).toBeGreaterThan(10);
+    // Actions that AWS offers only on "*": tracing, log delivery set-up, and notification set-up.
+    const allowedOnAnyResource =
+      /^(xray:\w+|logs:(CreateLogDelivery|GetLogDelivery|UpdateLogDelivery|DeleteLogDelivery|ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups)|s3:PutBucketNotification)$/;
+    for (const statement of statements) {
+      const actions = [statement.Action].flat() as string[];
+      const resources = [statement.Resource].flat();
+      expect(actions).not.toContain('*');
+      if (resources.includes('*')) {
+        for (const action of actions) expect(action, JSON.stringify(statement)).toMatch(allowedOnAnyResource);
+      }
+    }
+  });
+
+  it('exposes a Glue table over the raw zone with partition projection and an encrypted Athena workgroup', () => {
+    storage.hasResourceProperties('AWS::Glue::Table', {
+      TableInput: Match.objectLike({
+        PartitionKeys: [
+          { Name: 'dt', Type: 'string' },
+          { Name: 'hr', Type: 'string' },
+        ],
+        Parameters: Match.objectLike({ 'projection.enabled': 'true', 'projection.dt.type': 'date' }),
+      }),
+    });
+    storage.hasResourceProperties('AWS::Athena::WorkGroup', {
+      WorkGroupConfiguration: Match.objectLike({
+        EnforceWorkGroupConfiguration: true,
+        ResultConfiguration: Match.objectLike({ EncryptionConfiguration: { EncryptionOption: 'SSE_S3' } }),
+      }),
+    });
+  });
+
+  it('outputs the API and dashboard URLs and the storage names', () => {
+    const outputs = Object.keys(pipeline.findOutputs('*'));
+    expect(outputs).toEqual(
+      expect.arrayContaining([
+        'ApiUrl',
+        'DashboardUrl',
+        'RawBucketName',
+        'EventsTableName',
+        'ResultsTableName',
+        'SpendTableName',
+        'KeysTableName',
+      ]),
+    );
+  });
+});
