@@ -92,6 +92,11 @@ export class PipelineStack extends Stack {
     storage.resultsTable.grantReadWriteData(compute);
     compute.addToRolePolicy(objects('compute', 'GetObject', 'PutObject'));
     for (const f of [ingest, spend, query]) storage.keysTable.grantReadData(f);
+    const withBootstrapKey = (f: AttributionFunction) => {
+      f.addEnvironment('BOOTSTRAP_API_KEY_SECRET_ARN', storage.bootstrapKey.secretArn);
+      storage.bootstrapKey.grantRead(f);
+    };
+    for (const f of [ingest, spend, query]) withBootstrapKey(f);
 
     load.addEventSource(
       new SqsEventSource(storage.loadQueue, {
@@ -109,6 +114,7 @@ export class PipelineStack extends Stack {
     this.stateMachine.grantStartExecution(jobs);
     storage.resultsTable.grantReadWriteData(jobs);
     storage.keysTable.grantReadData(jobs);
+    withBootstrapKey(jobs);
     // Replay runs in the jobs function: it lists and reads the raw zone and writes events.
     jobs.addToRolePolicy(objects('raw', 'GetObject'));
     jobs.addToRolePolicy(
@@ -139,6 +145,11 @@ export class PipelineStack extends Stack {
     new CfnOutput(this, 'SpendTableName', { value: storage.spendTable.tableName });
     new CfnOutput(this, 'KeysTableName', { value: storage.keysTable.tableName });
     new CfnOutput(this, 'StateMachineArn', { value: this.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'BootstrapApiKeySecret', {
+      value: storage.bootstrapKey.secretName,
+      description:
+        'aws secretsmanager get-secret-value --secret-id <this> --query SecretString --output text',
+    });
 
     for (const f of [ingest, spend, query, jobs, load, compute]) {
       Validations.of(f).acknowledge({

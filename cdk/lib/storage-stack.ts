@@ -27,6 +27,7 @@ export class StorageStack extends Stack {
   readonly loadQueue: sqs.Queue;
   readonly loadDeadLetterQueue: sqs.Queue;
   readonly hashSecret: secretsmanager.Secret;
+  readonly bootstrapKey: secretsmanager.Secret;
 
   constructor(scope: Construct, id: string, props: StorageStackProps) {
     super(scope, id, props);
@@ -106,6 +107,18 @@ export class StorageStack extends Stack {
       id: 'AwsSolutions-SMG4',
       reason:
         'Rotating the e-mail hash key would split every e-mail-only user into two; it is rotated by hand with a replay.',
+    });
+
+    this.bootstrapKey = new secretsmanager.Secret(this, 'BootstrapApiKey', {
+      description:
+        'An API key valid for ingest and query, to use a fresh deployment; replace it with created keys.',
+      generateSecretString: { passwordLength: 40, excludePunctuation: true },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(this.bootstrapKey).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'Senders hold this key; rotating it without telling them would stop ingestion. Revoke it by deleting the secret value.',
     });
 
     this.loadDeadLetterQueue = new sqs.Queue(this, 'LoadDeadLetters', {

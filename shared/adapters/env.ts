@@ -21,6 +21,8 @@ export const envSchema = z.object({
   PII_HASH_SECRET: z.string().min(16).optional(),
   /** Secrets Manager secret holding the e-mail hash key, read once per container. */
   PII_HASH_SECRET_ARN: z.string().startsWith('arn:').optional(),
+  /** Secrets Manager secret holding a bootstrap API key valid for ingest and query. */
+  BOOTSTRAP_API_KEY_SECRET_ARN: z.string().startsWith('arn:').optional(),
   /** The compute state machine; jobs start it when set, and run in-process otherwise. */
   STATE_MACHINE_ARN: z.string().startsWith('arn:').optional(),
   /** Parallel-scan segments of one compute run. */

@@ -4,14 +4,14 @@ import { DEFAULT_CHANNEL_RULES } from '#domain/channel-rules.ts';
 import { type ChannelClassifier, createChannelClassifier } from '#domain/channels.ts';
 import type { AttributionConfig } from '#domain/config.ts';
 import { type DayResult, dayResultSchema } from '#domain/day-result.ts';
-import { ValidationError } from '#domain/errors.ts';
+import { InternalError, ValidationError } from '#domain/errors.ts';
 import { createNormaliser, type Normaliser } from '#domain/normalise.ts';
 import { createReferrerCatalogue } from '#domain/referrers.ts';
 import { createDocumentClient, createS3Client } from './aws-clients.ts';
 import { loadConfig } from './config-loader.ts';
 import { type Env, readEnv } from './env.ts';
 import { DynamoEventStore, type EventStore } from './event-store.ts';
-import { DynamoKeyStore, type KeyStore } from './key-store.ts';
+import { DynamoKeyStore, type KeyStore, withBootstrapKey } from './key-store.ts';
 import { type RawStore, S3RawStore } from './raw-store.ts';
 import { DynamoResultsStore } from './results-store.ts';
 import { DynamoSpendStore, type SpendStore } from './spend-store.ts';
@@ -49,21 +49,16 @@ export function createPipeline(props: PipelineProps = {}): Pipeline {
   const classifier = createClassifier(config);
   const s3 = props.s3 ?? createS3Client({ forcePathStyle: env.S3_FORCE_PATH_STYLE });
   const dynamo = props.dynamo ?? createDocumentClient();
-  let normaliser: Normaliser | undefined;
+  const hashSecret = props.hashSecret ?? env.PII_HASH_SECRET;
   return {
     env,
     s3,
     config,
     classifier,
-    // Built on first use: only ingest hashes e-mail, so only it needs the key.
-    get normaliser() {
-      normaliser ??= createNormaliser({
-        config,
-        classifier,
-        hashSecret: requireSecret(props.hashSecret ?? env.PII_HASH_SECRET),
-      });
-      return normaliser;
-    },
+    // Only ingest hashes e-mail, so only it needs the key; elsewhere using it is a wiring error.
+    normaliser: hashSecret
+      ? createNormaliser({ config, classifier, hashSecret: checkSecret(hashSecret) })
+      : missingNormaliser(),
     rawStore: new S3RawStore({ client: s3, bucket: env.RAW_BUCKET }),
     eventStore: new DynamoEventStore({
       client: dynamo,
@@ -81,28 +76,39 @@ export function createPipeline(props: PipelineProps = {}): Pipeline {
 }
 
 /**
- * The pipeline of a Lambda container: like {@link createPipeline}, fetching the e-mail hash key
- * from Secrets Manager first when the environment names it by ARN.
+ * The pipeline of a Lambda container: like {@link createPipeline}, fetching from Secrets Manager
+ * first the e-mail hash key (when asked) and the bootstrap API key, when the environment names them.
  */
 export async function createPipelineFromEnvironment(
   options: { readonly hashSecret?: boolean } = {},
 ): Promise<Pipeline> {
   const env = readEnv();
-  if (!options.hashSecret || env.PII_HASH_SECRET || !env.PII_HASH_SECRET_ARN) return createPipeline({ env });
+  const needsHashKey = options.hashSecret && !env.PII_HASH_SECRET && env.PII_HASH_SECRET_ARN;
+  if (!needsHashKey && !env.BOOTSTRAP_API_KEY_SECRET_ARN) return createPipeline({ env });
   const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
   const client = new SecretsManagerClient({});
-  const secret = await client.send(new GetSecretValueCommand({ SecretId: env.PII_HASH_SECRET_ARN }));
+  const read = async (arn: string | undefined) =>
+    arn ? (await client.send(new GetSecretValueCommand({ SecretId: arn }))).SecretString : undefined;
+  const [hashSecret, bootstrapKey] = await Promise.all([
+    needsHashKey ? read(env.PII_HASH_SECRET_ARN) : undefined,
+    read(env.BOOTSTRAP_API_KEY_SECRET_ARN),
+  ]);
   client.destroy();
-  return createPipeline({ env, hashSecret: secret.SecretString });
+  const pipeline = createPipeline({ env, ...(hashSecret ? { hashSecret } : {}) });
+  if (!bootstrapKey) return pipeline;
+  return { ...pipeline, keyStore: withBootstrapKey(pipeline.keyStore, bootstrapKey) };
 }
 
-function requireSecret(secret: string | undefined): string {
-  if (!secret || secret.length < 16) {
-    throw new ValidationError(
-      'the e-mail hash key is missing or shorter than 16 characters (PII_HASH_SECRET or PII_HASH_SECRET_ARN)',
-    );
-  }
+function checkSecret(secret: string): string {
+  if (secret.length < 16) throw new ValidationError('the e-mail hash key must be at least 16 characters');
   return secret;
+}
+
+function missingNormaliser(): Normaliser {
+  const fail = (): never => {
+    throw new InternalError('no e-mail hash key is configured (PII_HASH_SECRET or PII_HASH_SECRET_ARN)');
+  };
+  return { checkEvent: fail, normalise: fail };
 }
 
 /** The channel classifier a config asks for: its own rules or the defaults, plus its source list. */
