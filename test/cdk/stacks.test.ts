@@ -135,7 +135,7 @@ describe('the CDK app', () => {
 
   it('schedules the compute state machine', () => {
     pipeline.hasResourceProperties('AWS::Scheduler::Schedule', {
-      ScheduleExpression: 'rate(15 minutes)',
+      ScheduleExpression: 'rate(6 hours)',
       Target: Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('ComputeStateMachine') } }),
     });
   });
