@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
 
 /**
@@ -41,10 +42,43 @@ export interface DeployConfig {
 export function loadDeployConfig(path: string): DeployConfig {
   const raw = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
   const { deploy, ...attribution } = raw;
+  const inline = inlineSecrets(attribution);
+  if (inline.length > 0) {
+    throw new Error(
+      `${path}: ${inline.join(', ')} must name a Secrets Manager secret (arn:...) or an SSM SecureString (ssm:/...) on AWS, not hold the secret: the file goes into the functions' configuration`,
+    );
+  }
   const parsed = deploySettingsSchema.safeParse(deploy ?? {});
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new Error(`invalid deploy settings in ${path}: deploy.${issue?.path.join('.')}: ${issue?.message}`);
   }
   return { settings: parsed.data, attributionConfigJson: JSON.stringify(attribution) };
+}
+
+/** Paths of secret-bearing config values (webhook secrets, write keys) that hold a value, not a reference. */
+export function inlineSecrets(config: Record<string, unknown>): string[] {
+  const isReference = (value: unknown) => typeof value === 'string' && /^(arn:|ssm:\/)/.test(value);
+  const found: string[] = [];
+  const webhooks = (config.webhooks ?? {}) as Record<string, Record<string, unknown>>;
+  for (const [provider, settings] of Object.entries(webhooks)) {
+    for (const [name, value] of Object.entries(settings ?? {})) {
+      const values = Array.isArray(value) ? value : [value];
+      // SES topic ARNs are identifiers, not secrets.
+      if (name !== 'topicArns' && values.some((v) => !isReference(v)))
+        found.push(`webhooks.${provider}.${name}`);
+    }
+  }
+  const writeKeys = (config.writeKeys ?? []) as unknown[];
+  writeKeys.forEach((key, i) => {
+    if (!isReference(key)) found.push(`writeKeys.${i}`);
+  });
+  return found;
+}
+
+/** The shortest CloudWatch Logs retention that keeps logs at least `days` days. */
+export function retentionOf(days: number): RetentionDays {
+  const allowed = Object.values(RetentionDays).filter((v): v is number => typeof v === 'number');
+  const fit = allowed.filter((v) => v >= days).sort((a, b) => a - b)[0];
+  return (fit ?? RetentionDays.TEN_YEARS) as RetentionDays;
 }

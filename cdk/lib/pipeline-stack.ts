@@ -17,7 +17,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import { AttributionFunction } from './attribution-function.ts';
-import type { DeployConfig } from './deploy-config.ts';
+import { type DeployConfig, retentionOf } from './deploy-config.ts';
 import { rawBucketName, type StorageStack } from './storage-stack.ts';
 
 /** Every route of the HTTP API (DESIGN §4) and the function behind it; a test keeps it equal to the runtime's table. */
@@ -344,10 +344,4 @@ export class PipelineStack extends Stack {
     alarm('ComputeFailures', this.stateMachine.metricFailed({ period: Duration.minutes(5) }));
     alarm('ComputeTimeouts', this.stateMachine.metricTimedOut({ period: Duration.minutes(5) }));
   }
-}
-
-function retentionOf(days: number): logs.RetentionDays {
-  const allowed = Object.values(logs.RetentionDays).filter((v): v is number => typeof v === 'number');
-  const fit = allowed.filter((v) => v >= days).sort((a, b) => a - b)[0];
-  return (fit ?? logs.RetentionDays.TEN_YEARS) as logs.RetentionDays;
 }

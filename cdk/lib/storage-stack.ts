@@ -1,13 +1,22 @@
-import { Aws, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import {
+  Aws,
+  type CfnResource,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  Validations,
+} from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as glue from 'aws-cdk-lib/aws-glue';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import type { DeploySettings } from './deploy-config.ts';
+import { type DeploySettings, retentionOf } from './deploy-config.ts';
 
 export interface StorageStackProps extends StackProps {
   readonly settings: DeploySettings;
@@ -140,6 +149,17 @@ export class StorageStack extends Stack {
     this.rawBucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.SqsDestination(this.loadQueue), {
       prefix: 'raw/',
     });
+    // CDK's helper that applies the notification logs too: give it a log group with a retention.
+    const notificationsHandler = this.node.children.find((child) =>
+      child.node.id.startsWith('BucketNotificationsHandler'),
+    );
+    const handlerResource = notificationsHandler?.node.tryFindChild('Resource') as CfnResource | undefined;
+    if (handlerResource) {
+      const logGroup = new logs.LogGroup(this, 'BucketNotificationsLogs', {
+        retention: retentionOf(settings.logRetentionDays),
+      });
+      handlerResource.addPropertyOverride('LoggingConfig', { LogGroup: logGroup.logGroupName });
+    }
 
     this.#addAthena(settings);
   }

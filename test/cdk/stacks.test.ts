@@ -6,6 +6,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '#http/routes.ts';
 import { createAttributionApp } from '../../cdk/lib/attribution-app.ts';
+import { inlineSecrets } from '../../cdk/lib/deploy-config.ts';
 import { API_ROUTES } from '../../cdk/lib/pipeline-stack.ts';
 
 const GOLDEN = new URL('./golden/compute-state-machine.json', import.meta.url);
@@ -23,7 +24,11 @@ describe('the CDK app', () => {
     } = createAttributionApp({
       configPath: 'attribution.config.json',
       outdir: mkdtempSync(join(tmpdir(), 'cdk-out-')),
-      context: { 'aws:cdk:bundling-stacks': [] },
+      // The feature flags of cdk.json, as the CLI would pass them.
+      context: {
+        ...(JSON.parse(readFileSync('cdk.json', 'utf8')).context as object),
+        'aws:cdk:bundling-stacks': [],
+      },
     });
     // Synthesis runs cdk-nag's AWS Solutions checks and throws on any unacknowledged finding.
     const assembly = app.synth();
@@ -115,8 +120,13 @@ describe('the CDK app', () => {
         ]),
       );
     }
-    for (const group of Object.values(pipeline.findResources('AWS::Logs::LogGroup'))) {
-      expect(group.Properties.RetentionInDays).toBe(30);
+    // Every function of both stacks (CDK's own helper included) logs into a group with a retention.
+    for (const template of [storage, pipeline]) {
+      const groups = template.findResources('AWS::Logs::LogGroup');
+      for (const group of Object.values(groups)) expect(group.Properties.RetentionInDays).toBe(30);
+      for (const f of Object.values(template.findResources('AWS::Lambda::Function'))) {
+        expect(f.Properties.LoggingConfig?.LogGroup, JSON.stringify(f.Properties.Handler)).toBeDefined();
+      }
     }
   });
 
@@ -207,6 +217,21 @@ describe('the CDK app', () => {
         ResultConfiguration: Match.objectLike({ EncryptionConfiguration: { EncryptionOption: 'SSE_S3' } }),
       }),
     });
+  });
+
+  it('refuses a config that holds webhook secrets or write keys instead of referencing them', () => {
+    expect(
+      inlineSecrets({
+        webhooks: { mailgun: { signingKey: 'key-123' }, ses: { topicArns: ['arn:aws:sns:x'] } },
+        writeKeys: ['wk'],
+      }),
+    ).toEqual(['webhooks.mailgun.signingKey', 'writeKeys.0']);
+    expect(
+      inlineSecrets({
+        webhooks: { mailgun: { signingKey: 'arn:aws:secretsmanager:us-east-1:1:secret:mg' } },
+        writeKeys: ['ssm:/attribution/wk'],
+      }),
+    ).toEqual([]);
   });
 
   it('outputs the API and dashboard URLs and the storage names', () => {
