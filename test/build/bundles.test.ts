@@ -1,0 +1,161 @@
+/**
+ * Bundles every Lambda entry point for real, as CDK's NodejsFunction would (bench/bundles.ts),
+ * and loads each bundle in a fresh Node process: the check that what deploys is what was tested.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { SQSBatchResponse } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOCAL_NAMES } from '#local/servers.ts';
+import {
+  type BundleResult,
+  bundleAll,
+  ESM_REQUIRE_BANNER,
+  entryPoints,
+  importInChild,
+} from '../../bench/bundles.ts';
+import { apiEvent, INGEST_KEY, startTestStack, type TestStack } from '../support/stack.ts';
+
+/** Generous: today's bundles are about 1 MB; this catches a dependency ballooning or a broken tree-shake. */
+const MAX_BUNDLE_BYTES = 5 * 1024 * 1024;
+const FUNCTIONS = ['compute', 'ingest', 'jobs', 'load', 'query', 'spend'];
+
+let outdir: string;
+let bundles: BundleResult[];
+
+const bundleOf = (name: string): BundleResult => {
+  const bundle = bundles.find((b) => b.name === name);
+  if (!bundle) throw new Error(`no bundle for ${name}`);
+  return bundle;
+};
+
+beforeAll(async () => {
+  outdir = mkdtempSync(join(tmpdir(), 'attribution-bundles-'));
+  bundles = await bundleAll(outdir);
+});
+
+afterAll(() => {
+  if (outdir) rmSync(outdir, { recursive: true, force: true });
+});
+
+describe('Lambda bundles (esbuild, ESM, node22, minified, linked source maps)', () => {
+  it('finds every entry point', () => {
+    expect(entryPoints().map((e) => e.name)).toEqual(FUNCTIONS);
+    expect(bundles.map((b) => b.name)).toEqual(FUNCTIONS);
+  });
+
+  it.each(FUNCTIONS)('%s builds without errors, as an ES module, under the size bound', (name) => {
+    const bundle = bundleOf(name);
+    expect(bundle.errors.map((e) => e.text)).toEqual([]);
+    expect(bundle.bytes).toBeGreaterThan(0);
+    expect(bundle.bytes).toBeLessThan(MAX_BUNDLE_BYTES);
+    expect(bundle.mapBytes).toBeGreaterThan(0);
+    const code = readFileSync(bundle.file, 'utf8');
+    // Booleans, not the code itself: a failure must not print a megabyte of minified JavaScript.
+    expect(code.startsWith(ESM_REQUIRE_BANNER)).toBe(true);
+    expect(code.includes('//# sourceMappingURL=index.mjs.map')).toBe(true);
+  });
+
+  it.each(FUNCTIONS)('%s imports in a fresh process and exports handler as a function', async (name) => {
+    const loaded = await importInChild(bundleOf(name).file);
+    expect(loaded.exports).toContain('handler');
+    expect(loaded.handlerType).toBe('function');
+  });
+});
+
+describe('bundled handlers against the embedded servers', () => {
+  let stack: TestStack;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    stack = await startTestStack();
+    // The bundles reach the embedded servers through the standard SDK variables, as on AWS.
+    env = {
+      ...LOCAL_NAMES,
+      AWS_ENDPOINT_URL_S3: stack.servers.s3Endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: stack.servers.dynamoEndpoint,
+      AWS_ACCESS_KEY_ID: 'S3RVER',
+      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+      S3_FORCE_PATH_STYLE: 'true',
+    };
+  });
+
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('ingest writes a batch to S3 and load puts it into DynamoDB (SDK v3 bundled in)', async () => {
+    const ingested = await importInChild(bundleOf('ingest').file, {
+      env,
+      invoke: {
+        requestId: 'bundle-check',
+        event: apiEvent({
+          path: '/v1/events',
+          key: INGEST_KEY,
+          body: {
+            events: [
+              {
+                eventId: 'bundle-evt-1',
+                type: 'page_view',
+                occurredAt: '2026-03-02T10:00:00Z',
+                userId: 'bundle-user',
+                url: 'https://acme.example/?utm_source=newsletter&utm_medium=email',
+              },
+            ],
+          },
+        }),
+      },
+    });
+    expect(ingested.result).toMatchObject({ statusCode: 202 });
+
+    const keys: string[] = [];
+    for await (const key of stack.pipeline.rawStore.listKeys('2026-03-02', '2026-03-02')) keys.push(key);
+    expect(keys).toHaveLength(1);
+
+    const loaded = await importInChild(bundleOf('load').file, {
+      env,
+      invoke: {
+        requestId: 'bundle-check-load',
+        event: {
+          Records: [
+            {
+              messageId: 'm1',
+              receiptHandle: 'r1',
+              body: JSON.stringify({
+                Records: [
+                  {
+                    eventName: 'ObjectCreated:Put',
+                    s3: { bucket: { name: LOCAL_NAMES.RAW_BUCKET }, object: { key: keys[0] } },
+                  },
+                ],
+              }),
+              attributes: {},
+              messageAttributes: {},
+              md5OfBody: '',
+              eventSource: 'aws:sqs',
+              eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:load',
+              awsRegion: 'us-east-1',
+            },
+          ],
+        },
+      },
+    });
+    expect((loaded.result as SQSBatchResponse).batchItemFailures).toEqual([]);
+    const events = [];
+    for await (const event of stack.pipeline.eventStore.scanSegment(0, 1, {
+      fromTs: 0,
+      toTs: Number.MAX_SAFE_INTEGER,
+    }))
+      events.push(event.eventId);
+    expect(events).toEqual(['bundle-evt-1']);
+  });
+
+  it('query answers GET /v1/health', async () => {
+    const answered = await importInChild(bundleOf('query').file, {
+      env,
+      invoke: { requestId: 'bundle-check-query', event: apiEvent({ path: '/v1/health', key: null }) },
+    });
+    expect(answered.result).toMatchObject({ statusCode: 200 });
+  });
+});
