@@ -101,7 +101,7 @@ export interface CostInputs {
   readonly retentionDays: number;
   readonly lookbackDays: number;
   readonly scheduleWindowDays: number;
-  /** Scheduled compute runs per day (the AWS schedule is not fixed yet). */
+  /** Scheduled compute runs per day (the CDK default, `deploy.computeSchedule`, is every 6 hours). */
   readonly computeRunsPerDay: number;
 }
 
@@ -305,7 +305,7 @@ export function costModelMarkdown(inputs: CostInputs): string[] {
     const variant = costModel({ ...inputs, computeRunsPerDay: runs });
     const scan = variant.lines.find((l) => l.term.startsWith('compute scans'))?.usd ?? 0;
     out.push(
-      `| ${runs}${runs === 1440 ? ' (the local default, every 60 s)' : ''} | ${usd(scan)} | ${usd(variant.perMillion)} |`,
+      `| ${runs}${runs === 4 ? ' (the deploy default, every 6 hours)' : runs === 1440 ? ' (every minute)' : ''} | ${usd(scan)} | ${usd(variant.perMillion)} |`,
     );
   }
   out.push('');

@@ -209,7 +209,7 @@ for (const line of costModelMarkdown({
   retentionDays: config.eventRetentionDays,
   lookbackDays: config.lookbackDays,
   scheduleWindowDays: config.scheduleWindowDays,
-  computeRunsPerDay: 24,
+  computeRunsPerDay: 4, // the CDK default schedule, rate(6 hours)
 }))
   say(line);
 
