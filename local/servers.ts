@@ -7,6 +7,7 @@ import {
   type CreateTableCommandInput,
   DynamoDBClient,
   ResourceInUseException,
+  waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -94,6 +95,13 @@ export async function startEmbeddedServers(dataDir: string): Promise<EmbeddedSer
     await dynamoClient.send(new CreateTableCommand(table)).catch((error: unknown) => {
       if (!(error instanceof ResourceInUseException)) throw error;
     });
+  }
+  // dynalite makes a table ACTIVE a moment after CreateTable answers; writes before that fail.
+  for (const table of tableDefinitions()) {
+    await waitUntilTableExists(
+      { client: dynamoClient, maxWaitTime: 30, minDelay: 0.05, maxDelay: 0.2 },
+      { TableName: table.TableName },
+    );
   }
 
   return {
