@@ -27,6 +27,7 @@ const KEY = 'bench-ingest-key-0123456789';
 /** A raw store that accepts and drops: isolates the handler's own cost from the S3 write. */
 const discardingRawStore: RawStore = {
   putEvents: async () => [],
+  putArchive: async () => '',
   readObject: async () => ({ events: [], invalid: [] }),
   listKeys: async function* () {},
 };

@@ -7,6 +7,7 @@ import { logger } from '#adapters/logger.ts';
 import { createPipeline, type Pipeline } from '#adapters/pipeline.ts';
 import type { AttributionConfig } from '#domain/config.ts';
 import { addDays, localDate } from '#domain/dates.ts';
+import { createCollectHandler } from '#functions/collect/handler.ts';
 import { createIngestHandler } from '#functions/ingest/handler.ts';
 import { createInProcessRunner, createJobsHandler } from '#functions/jobs/handler.ts';
 import { createLoadHandler } from '#functions/load/handler.ts';
@@ -86,6 +87,7 @@ export async function startLocalRuntime(props: LocalRuntimeProps): Promise<Local
     port: props.port ?? 3000,
     handlers: {
       ingest: createIngestHandler(pipeline),
+      collect: createCollectHandler(pipeline),
       spend: createSpendHandler(pipeline),
       query: createQueryHandler(pipeline),
       jobs: createJobsHandler({ pipeline, runner: jobs }),

@@ -25,6 +25,13 @@ export const API_ROUTES = [
   ['GET', '/v1/health', 'query'],
   ['POST', '/v1/events', 'ingest'],
   ['POST', '/v1/spend', 'spend'],
+  ['POST', '/v1/batch', 'collect'],
+  ['POST', '/v1/track', 'collect'],
+  ['POST', '/v1/page', 'collect'],
+  ['POST', '/v1/identify', 'collect'],
+  ['POST', '/v1/screen', 'collect'],
+  ['POST', '/v1/group', 'collect'],
+  ['POST', '/v1/alias', 'collect'],
   ['GET', '/v1/metrics/channel-share', 'query'],
   ['GET', '/v1/metrics/share-of-voice', 'query'],
   ['GET', '/v1/metrics/referral-traffic', 'query'],
@@ -69,6 +76,7 @@ export class PipelineStack extends Stack {
       });
 
     const ingest = fn('ingest', { environment: { PII_HASH_SECRET_ARN: storage.hashSecret.secretArn } });
+    const collect = fn('collect', { environment: { PII_HASH_SECRET_ARN: storage.hashSecret.secretArn } });
     const spend = fn('spend');
     const query = fn('query');
     const load = fn('load', { timeout: Duration.minutes(1) });
@@ -81,8 +89,11 @@ export class PipelineStack extends Stack {
         actions: s3Actions.map((a) => `s3:${a}`),
         resources: [raw.arnForObjects(`${prefix}/*`)],
       });
-    ingest.addToRolePolicy(objects('raw', 'PutObject', 'DeleteObject'));
-    storage.hashSecret.grantRead(ingest);
+    for (const f of [ingest, collect]) {
+      f.addToRolePolicy(objects('raw', 'PutObject', 'DeleteObject'));
+      storage.hashSecret.grantRead(f);
+    }
+    collect.addToRolePolicy(objects('archive', 'PutObject'));
     storage.spendTable.grantWriteData(spend);
     storage.resultsTable.grantReadData(query);
     load.addToRolePolicy(objects('raw', 'GetObject'));
@@ -91,12 +102,12 @@ export class PipelineStack extends Stack {
     storage.spendTable.grantReadData(compute);
     storage.resultsTable.grantReadWriteData(compute);
     compute.addToRolePolicy(objects('compute', 'GetObject', 'PutObject'));
-    for (const f of [ingest, spend, query]) storage.keysTable.grantReadData(f);
+    for (const f of [ingest, collect, spend, query]) storage.keysTable.grantReadData(f);
     const withBootstrapKey = (f: AttributionFunction) => {
       f.addEnvironment('BOOTSTRAP_API_KEY_SECRET_ARN', storage.bootstrapKey.secretArn);
       storage.bootstrapKey.grantRead(f);
     };
-    for (const f of [ingest, spend, query]) withBootstrapKey(f);
+    for (const f of [ingest, collect, spend, query]) withBootstrapKey(f);
 
     load.addEventSource(
       new SqsEventSource(storage.loadQueue, {
@@ -134,8 +145,8 @@ export class PipelineStack extends Stack {
       }),
     });
 
-    this.api = this.#httpApi({ ingest, spend, query, jobs }, settings, logRetention);
-    this.#alarms([ingest, spend, query, jobs, load, compute], storage, settings.alarmEmail);
+    this.api = this.#httpApi({ ingest, collect, spend, query, jobs }, settings, logRetention);
+    this.#alarms([ingest, collect, spend, query, jobs, load, compute], storage, settings.alarmEmail);
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
     new CfnOutput(this, 'DashboardUrl', { value: `${this.api.apiEndpoint}/` });
@@ -151,7 +162,7 @@ export class PipelineStack extends Stack {
         'aws secretsmanager get-secret-value --secret-id <this> --query SecretString --output text',
     });
 
-    for (const f of [ingest, spend, query, jobs, load, compute]) {
+    for (const f of [ingest, collect, spend, query, jobs, load, compute]) {
       Validations.of(f).acknowledge({
         id: 'AwsSolutions-L1',
         reason:
@@ -176,6 +187,10 @@ export class PipelineStack extends Stack {
       [
         `AwsSolutions-IAM5[Resource::${raw}/compute/*]`,
         'Compute partials have per-job keys; access is limited to the compute/ prefix of the one raw bucket.',
+      ],
+      [
+        `AwsSolutions-IAM5[Resource::${raw}/archive/*]`,
+        'Archived messages have generated keys; collect may only put objects under the archive/ prefix.',
       ],
       [
         'AwsSolutions-IAM5[Resource::*]',
@@ -264,7 +279,7 @@ export class PipelineStack extends Stack {
   }
 
   #httpApi(
-    functions: Record<'ingest' | 'spend' | 'query' | 'jobs', AttributionFunction>,
+    functions: Record<'ingest' | 'collect' | 'spend' | 'query' | 'jobs', AttributionFunction>,
     settings: DeployConfig['settings'],
     retention: logs.RetentionDays,
   ): apigw.HttpApi {

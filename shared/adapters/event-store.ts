@@ -1,6 +1,13 @@
-import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
 import { type NormalisedEvent, normalisedEventSchema } from '#domain/normalised-event.ts';
-import { batchWriteAll } from './dynamo-batch.ts';
+import { batchGetAll, batchWriteAll } from './dynamo-batch.ts';
 
 export interface ScanRange {
   /** Inclusive bounds on the event instant, epoch milliseconds. */
@@ -14,6 +21,13 @@ export interface EventStore {
   putEvents(events: readonly NormalisedEvent[]): Promise<void>;
   /** Events of one parallel-scan segment with an instant in range. */
   scanSegment(segment: number, totalSegments: number, range: ScanRange): AsyncIterable<NormalisedEvent>;
+  /**
+   * Makes an anonymous key part of a user's journey: its events move under the user and later
+   * ones are keyed to the user. The first link of an anonymous key wins.
+   */
+  linkIdentity(anonymousKey: string, userKey: string): Promise<void>;
+  /** The user key each given anonymous key is linked to, for those that are. */
+  resolveAliases(anonymousKeys: readonly string[]): Promise<Map<string, string>>;
 }
 
 export interface DynamoEventStoreProps {
@@ -82,7 +96,62 @@ export class DynamoEventStore implements EventStore {
       startKey = page.LastEvaluatedKey;
     } while (startKey);
   }
+
+  async linkIdentity(anonymousKey: string, userKey: string): Promise<void> {
+    const { client, table } = this.#props;
+    const existing = await client.send(new GetCommand({ TableName: table, Key: aliasKey(anonymousKey) }));
+    if (existing.Item) return;
+    // Move first, then write the alias: if this dies midway, the alias is missing, the load is
+    // retried and the move is redone (puts and deletes are idempotent), so nothing stays doubled.
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await client.send(
+        new QueryCommand({
+          TableName: table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': anonymousKey },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      const items = page.Items ?? [];
+      await batchWriteAll(
+        client,
+        table,
+        items.map((item) => ({ PutRequest: { Item: { ...item, pk: userKey, userKey } } })),
+      );
+      await batchWriteAll(
+        client,
+        table,
+        items.map((item) => ({ DeleteRequest: { Key: { pk: item.pk, sk: item.sk } } })),
+      );
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    await client
+      .send(
+        new PutCommand({
+          TableName: table,
+          Item: { ...aliasKey(anonymousKey), userKey },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      )
+      .catch((error: Error) => {
+        if (error.name !== 'ConditionalCheckFailedException') throw error;
+      });
+  }
+
+  async resolveAliases(anonymousKeys: readonly string[]): Promise<Map<string, string>> {
+    const unique = [...new Set(anonymousKeys)];
+    const items = await batchGetAll(this.#props.client, this.#props.table, unique.map(aliasKey));
+    return new Map(
+      items.map((item) => [String(item.pk).slice('alias#'.length), aliasItemSchema.parse(item).userKey]),
+    );
+  }
 }
+
+const aliasItemSchema = z.object({ pk: z.string(), userKey: z.string().startsWith('u:') });
+
+/** Alias items live beside the events; they have no `ts`, so compute's range filter never returns them. */
+const aliasKey = (anonymousKey: string) => ({ pk: `alias#${anonymousKey}`, sk: 'alias' });
 
 export function partitionKeyOf(event: NormalisedEvent): string {
   return event.userKey ?? `event#${event.eventId}`;

@@ -17,6 +17,8 @@ const gunzipAsync = promisify(gunzip);
 
 /** Prefix of the raw zone; `v1` is the NDJSON line format of {@link NormalisedEvent}. */
 export const RAW_PREFIX = 'raw/v1/';
+/** Messages kept but not counted (Segment `screen`, `group`, `alias`, other `track`s), as received. */
+export const ARCHIVE_PREFIX = 'archive/v1/';
 
 export interface RawLineError {
   readonly line: number;
@@ -34,6 +36,8 @@ export interface RawStore {
   /** Writes accepted events durably; resolves only when every object is stored. Returns the keys. */
   putEvents(events: readonly NormalisedEvent[], requestId: string): Promise<string[]>;
   readObject(key: string): Promise<RawObject>;
+  /** Keeps messages that are not events, as they came, under `archive/v1/dt=<today>/`. */
+  putArchive(records: readonly unknown[], requestId: string): Promise<string>;
   /** Keys of every raw object in the UTC date partitions from `from` to `to`. */
   listKeys(from: string, to: string): AsyncIterable<string>;
 }
@@ -100,6 +104,29 @@ export class S3RawStore implements RawStore {
       );
     }
     return written;
+  }
+
+  async putArchive(records: readonly unknown[], requestId: string): Promise<string> {
+    const now = new Date().toISOString();
+    const key = `${ARCHIVE_PREFIX}dt=${now.slice(0, 10)}/${now.replace(/[-:.]/g, '')}-${requestId.replace(/[^A-Za-z0-9-]/g, '').slice(0, 64) || randomUUID()}.ndjson.gz`;
+    const body = await gzipAsync(`${records.map((record) => JSON.stringify(record)).join('\n')}\n`);
+    try {
+      await this.#client.send(
+        new PutObjectCommand({
+          Bucket: this.#bucket,
+          Key: key,
+          Body: body,
+          ContentType: 'application/x-ndjson',
+          ContentEncoding: 'gzip',
+        }),
+      );
+    } catch (error) {
+      throw new ServiceUnavailableError(
+        'the raw store rejected the write; nothing was accepted, retry later',
+        { cause: error },
+      );
+    }
+    return key;
   }
 
   async readObject(key: string): Promise<RawObject> {

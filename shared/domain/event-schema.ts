@@ -14,6 +14,7 @@ export const EVENT_TYPES = [
   'page_view',
   'email',
   'conversion',
+  'identify',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -135,6 +136,17 @@ export const conversionSchema = z.object({
   stage: stageSchema.optional(),
 });
 
+/**
+ * That an anonymous visitor is a known user: from now on, and for their earlier events too, both
+ * ids are one journey (the loader re-keys the anonymous events; docs/decisions.md).
+ */
+export const identifySchema = z.object({
+  type: z.literal('identify'),
+  ...common,
+  userId: text(256),
+  anonymousId: text(256),
+});
+
 /** One incoming event, validated. Who the event is about is checked in {@link eventSchema}. */
 export const eventSchema = z
   .discriminatedUnion('type', [
@@ -144,6 +156,7 @@ export const eventSchema = z
     pageViewSchema,
     emailSchema,
     conversionSchema,
+    identifySchema,
   ])
   .superRefine((event, ctx) => {
     if (event.type === 'search' && !event.query && !event.brand) {

@@ -16,6 +16,8 @@ export function stageOf(event: IncomingEvent, stages: AttributionConfig['stages'
       return 'consideration';
     case 'email':
       return event.action === 'open' || event.action === 'click' ? 'consideration' : undefined;
+    case 'identify':
+      return undefined;
     case 'conversion':
       if (event.stage) return event.stage;
       if (stages.retention.includes(event.name)) return 'retention';

@@ -1,5 +1,5 @@
 /** The functions behind the HTTP API. */
-export type RouteTarget = 'ingest' | 'spend' | 'query' | 'jobs';
+export type RouteTarget = 'ingest' | 'collect' | 'spend' | 'query' | 'jobs';
 
 export interface Route {
   readonly method: 'GET' | 'POST';
@@ -13,6 +13,13 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/v1/health', target: 'query' },
   { method: 'POST', path: '/v1/events', target: 'ingest' },
   { method: 'POST', path: '/v1/spend', target: 'spend' },
+  { method: 'POST', path: '/v1/batch', target: 'collect' },
+  { method: 'POST', path: '/v1/track', target: 'collect' },
+  { method: 'POST', path: '/v1/page', target: 'collect' },
+  { method: 'POST', path: '/v1/identify', target: 'collect' },
+  { method: 'POST', path: '/v1/screen', target: 'collect' },
+  { method: 'POST', path: '/v1/group', target: 'collect' },
+  { method: 'POST', path: '/v1/alias', target: 'collect' },
   { method: 'GET', path: '/v1/metrics/channel-share', target: 'query' },
   { method: 'GET', path: '/v1/metrics/share-of-voice', target: 'query' },
   { method: 'GET', path: '/v1/metrics/referral-traffic', target: 'query' },

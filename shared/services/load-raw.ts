@@ -1,5 +1,6 @@
 import type { EventStore } from '#adapters/event-store.ts';
 import type { RawLineError, RawStore } from '#adapters/raw-store.ts';
+import type { NormalisedEvent } from '#domain/normalised-event.ts';
 
 export interface LoadDeps {
   readonly rawStore: RawStore;
@@ -19,6 +20,31 @@ export interface LoadOutcome {
  */
 export async function loadRawObject(key: string, deps: LoadDeps): Promise<LoadOutcome> {
   const { events, invalid } = await deps.rawStore.readObject(key);
-  await deps.eventStore.putEvents(events);
+  await deps.eventStore.putEvents(await joinIdentities(events, deps.eventStore));
   return { key, loaded: events.length, invalid };
+}
+
+/**
+ * Identity joining: an event that carries both an anonymous id and a user id (an identify, or
+ * any later event) links the two, moving the anonymous events already loaded under the user;
+ * events that carry only a linked anonymous id are keyed to the user.
+ */
+async function joinIdentities(
+  events: readonly NormalisedEvent[],
+  store: EventStore,
+): Promise<NormalisedEvent[]> {
+  const links = new Map<string, string>();
+  for (const event of events) {
+    if (event.anonymousId && event.userId && !links.has(`a:${event.anonymousId}`)) {
+      links.set(`a:${event.anonymousId}`, `u:${event.userId}`);
+    }
+  }
+  for (const [anonymousKey, userKey] of links) await store.linkIdentity(anonymousKey, userKey);
+  const anonymous = events.flatMap((event) => (event.userKey?.startsWith('a:') ? [event.userKey] : []));
+  if (anonymous.length === 0) return [...events];
+  const aliases = await store.resolveAliases(anonymous);
+  return events.map((event) => {
+    const userKey = event.userKey ? aliases.get(event.userKey) : undefined;
+    return userKey ? { ...event, userKey } : event;
+  });
 }

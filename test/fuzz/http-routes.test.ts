@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pipeline } from '#adapters/pipeline.ts';
 import type { RawStore } from '#adapters/raw-store.ts';
+import { createCollectHandler } from '#functions/collect/handler.ts';
 import { createIngestHandler } from '#functions/ingest/handler.ts';
 import { createInProcessRunner, createJobsHandler } from '#functions/jobs/handler.ts';
 import { createQueryHandler } from '#functions/query/handler.ts';
@@ -25,6 +26,10 @@ class CountingRawStore implements RawStore {
   putEvents(events: Parameters<RawStore['putEvents']>[0], requestId: string) {
     this.events += events.length;
     return this.#inner.putEvents(events, requestId);
+  }
+  putArchive(records: readonly unknown[], requestId: string) {
+    this.events += records.length;
+    return this.#inner.putArchive(records, requestId);
   }
   readObject(key: string) {
     return this.#inner.readObject(key);
@@ -148,7 +153,10 @@ const target = fc.oneof(
     arbitrary: fc.constantFrom(...ROUTES).map((route) => ({
       method: route.method as string,
       path: route.path.replace('{jobId}', 'compute-20260101T000000-deadbeef'),
-      key: route.target === 'ingest' || route.target === 'spend' ? INGEST_KEY : QUERY_KEY,
+      key:
+        route.target === 'ingest' || route.target === 'spend' || route.target === 'collect'
+          ? INGEST_KEY
+          : QUERY_KEY,
     })),
   },
   fc.record({
@@ -213,6 +221,7 @@ describe('every HTTP route under generated hostile input', () => {
     const pipeline: Pipeline = { ...stack.pipeline, rawStore: counting };
     dispatch = createDispatcher({
       ingest: createIngestHandler(pipeline),
+      collect: createCollectHandler(pipeline),
       spend: createSpendHandler(pipeline),
       query: createQueryHandler(pipeline),
       jobs: createJobsHandler({ pipeline, runner: createInProcessRunner(pipeline), waitForJobs: true }),

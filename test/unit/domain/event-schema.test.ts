@@ -44,6 +44,7 @@ const minimal = {
     campaign: 'newsletter',
   },
   conversion: { eventId: 'cv-1', type: 'conversion', occurredAt: AT, userId: 'u1', name: 'purchase' },
+  identify: { eventId: 'id-1', type: 'identify', occurredAt: AT, userId: 'u1', anonymousId: 'a1' },
 } as const satisfies Record<(typeof EVENT_TYPES)[number], Record<string, unknown>>;
 
 const common = {
@@ -104,6 +105,7 @@ const full = {
     value: { amount: 99.9, currency: 'USD' },
     stage: 'retention',
   },
+  identify: { ...minimal.identify, ...common },
 } as const;
 
 /** Parses and returns the field issues (`[]` when valid). */

@@ -1,0 +1,131 @@
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import { lazyHandler } from '#adapters/lazy.ts';
+import { logger } from '#adapters/logger.ts';
+import { createPipelineFromEnvironment, type Pipeline } from '#adapters/pipeline.ts';
+import { UnauthorizedError } from '#domain/errors.ts';
+import { eventSchema } from '#domain/event-schema.ts';
+import type { NormalisedEvent } from '#domain/normalised-event.ts';
+import {
+  eventIdOf,
+  MAX_MESSAGE_BYTES,
+  MAX_SEGMENT_BATCH_BYTES,
+  mapSegmentMessage,
+  segmentBatchSchema,
+  segmentMessageSchema,
+} from '#domain/segment.ts';
+import { parseOrThrow, toFieldIssues } from '#domain/zod-issues.ts';
+import { httpErrorHandler } from '#http/middleware.ts';
+import { header, readJsonBody } from '#http/request.ts';
+import { jsonResponse } from '#http/responses.ts';
+import type { HttpEvent, HttpResult } from '#http/types.ts';
+
+const TYPE_OF_ROUTE: Readonly<Record<string, string>> = {
+  'POST /v1/track': 'track',
+  'POST /v1/page': 'page',
+  'POST /v1/identify': 'identify',
+  'POST /v1/screen': 'screen',
+  'POST /v1/group': 'group',
+  'POST /v1/alias': 'alias',
+};
+
+/**
+ * The Segment HTTP Tracking API (`/v1/batch`, `/v1/track`, `/v1/page`, `/v1/identify`,
+ * `/v1/screen`, `/v1/group`, `/v1/alias`), so Segment and RudderStack server SDKs deliver here
+ * unchanged. Auth: HTTP Basic with the write key as user name, or `writeKey` in the body; a
+ * configured write key or any ingest API key is accepted. Answers 200 once everything is in S3.
+ */
+export function createCollectHandler(pipeline: Pipeline) {
+  const writeKeys = new Set(pipeline.config.writeKeys);
+
+  const authenticate = async (event: HttpEvent, bodyKey: string | undefined) => {
+    const basic = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header(event, 'authorization') ?? '');
+    const key = basic?.[1] ? Buffer.from(basic[1], 'base64').toString('utf8').split(':')[0] : bodyKey;
+    if (!key) throw new UnauthorizedError('send the write key as HTTP Basic user name or as writeKey');
+    if (writeKeys.has(key)) return;
+    const record = await pipeline.keyStore.find(key);
+    if (!record?.scopes.includes('ingest')) throw new UnauthorizedError('the write key is not valid');
+  };
+
+  return middy<HttpEvent, HttpResult, Error, Context>(async (event: HttpEvent, context: Context) => {
+    const single = TYPE_OF_ROUTE[event.routeKey];
+    const body = readJsonBody(event, { maxBytes: single ? MAX_MESSAGE_BYTES : MAX_SEGMENT_BATCH_BYTES });
+    const envelope = single
+      ? parseOrThrow(z.looseObject({ writeKey: z.string().optional() }), body, 'message')
+      : parseOrThrow(segmentBatchSchema, body, 'batch');
+    await authenticate(event, envelope.writeKey);
+
+    const messages: unknown[] = single
+      ? [{ ...envelope, type: single }]
+      : (envelope as { batch: unknown[] }).batch;
+    const receivedAt = new Date().toISOString();
+    const accepted: NormalisedEvent[] = [];
+    const archived: unknown[] = [];
+    const rejected: Array<{ index: number; errors: ReturnType<typeof toFieldIssues> }> = [];
+    const seen = new Set<string>();
+    messages.forEach((candidate, index) => {
+      if (Buffer.byteLength(JSON.stringify(candidate) ?? '', 'utf8') > MAX_MESSAGE_BYTES) {
+        rejected.push({
+          index,
+          errors: [{ path: '(message)', message: `must be at most ${MAX_MESSAGE_BYTES} bytes` }],
+        });
+        return;
+      }
+      const message = segmentMessageSchema.safeParse(candidate);
+      if (!message.success) {
+        rejected.push({ index, errors: toFieldIssues(message.error) });
+        return;
+      }
+      const mapping = mapSegmentMessage(message.data, pipeline.config, receivedAt);
+      if (mapping.kind === 'archive') {
+        archived.push({ ...message.data, receivedAt });
+        // An identify also joins journeys: it goes to the raw zone as an identify event.
+        if (message.data.type !== 'identify') return;
+      }
+      const canonical =
+        mapping.kind === 'event'
+          ? mapping.event
+          : {
+              type: 'identify',
+              eventId: eventIdOf(message.data),
+              occurredAt: receivedAt,
+              userId: message.data.userId,
+              anonymousId: message.data.anonymousId,
+            };
+      const parsed = eventSchema.safeParse(canonical);
+      if (!parsed.success) {
+        // An identify without both ids links nothing; it stays archived only.
+        if (canonical.type !== 'identify') rejected.push({ index, errors: toFieldIssues(parsed.error) });
+        return;
+      }
+      const issues = pipeline.normaliser.checkEvent(parsed.data);
+      if (issues.length > 0) {
+        rejected.push({ index, errors: issues });
+        return;
+      }
+      if (seen.has(parsed.data.eventId)) return;
+      seen.add(parsed.data.eventId);
+      accepted.push(pipeline.normaliser.normalise(parsed.data, receivedAt));
+    });
+    await Promise.all([
+      accepted.length > 0 ? pipeline.rawStore.putEvents(accepted, context.awsRequestId) : undefined,
+      archived.length > 0 ? pipeline.rawStore.putArchive(archived, context.awsRequestId) : undefined,
+    ]);
+    logger.info('collected', {
+      accepted: accepted.length,
+      archived: archived.length,
+      rejected: rejected.length,
+    });
+    return jsonResponse(200, {
+      success: true,
+      accepted: accepted.length,
+      archived: archived.length,
+      rejected,
+    });
+  }).use(httpErrorHandler());
+}
+
+export const handler = lazyHandler(async () =>
+  createCollectHandler(await createPipelineFromEnvironment({ hashSecret: true })),
+);

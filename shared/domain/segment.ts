@@ -1,0 +1,157 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import type { AttributionConfig } from './config.ts';
+
+/**
+ * The Segment HTTP Tracking API (also spoken by RudderStack): message shapes and their mapping to
+ * canonical events. `track` with a configured conversion name becomes a conversion, `page` a page
+ * view; `identify` links an anonymous id to a user; `track` of other names, `screen`, `group` and
+ * `alias` are archived and not counted.
+ */
+
+/** Segment's limits: 32 KB per message, 500 KB per batch request. */
+export const MAX_MESSAGE_BYTES = 32 * 1024;
+export const MAX_SEGMENT_BATCH_BYTES = 500 * 1024;
+
+export const SEGMENT_TYPES = ['track', 'page', 'identify', 'screen', 'group', 'alias'] as const;
+export type SegmentType = (typeof SEGMENT_TYPES)[number];
+
+const optionalText = z.string().trim().min(1).max(4096).optional();
+const id = z.union([z.string().trim().min(1).max(256), z.number().transform(String)]);
+
+/** One message; fields we do not use pass through to the archive untouched. */
+export const segmentMessageSchema = z.looseObject({
+  type: z.enum(SEGMENT_TYPES),
+  messageId: z.string().min(1).max(100).optional(),
+  timestamp: z.string().optional(),
+  originalTimestamp: z.string().optional(),
+  sentAt: z.string().optional(),
+  userId: id.optional(),
+  anonymousId: id.optional(),
+  event: z.string().trim().min(1).max(200).optional(),
+  name: optionalText,
+  properties: z.record(z.string(), z.unknown()).optional(),
+  traits: z.record(z.string(), z.unknown()).optional(),
+  context: z
+    .looseObject({
+      campaign: z
+        .looseObject({
+          name: optionalText,
+          source: optionalText,
+          medium: optionalText,
+          term: optionalText,
+          content: optionalText,
+        })
+        .optional(),
+      page: z.looseObject({ url: optionalText, referrer: z.string().max(4096).optional() }).optional(),
+    })
+    .optional(),
+});
+export type SegmentMessage = z.infer<typeof segmentMessageSchema>;
+
+export const segmentBatchSchema = z.looseObject({
+  batch: z
+    .array(z.unknown())
+    .min(1, 'must hold at least one message')
+    .max(2500, 'must hold at most 2500 messages'),
+  writeKey: z.string().optional(),
+  context: z.record(z.string(), z.unknown()).optional(),
+});
+
+export type SegmentMapping =
+  /** A canonical event, to validate and ingest like `POST /v1/events`. */
+  | { readonly kind: 'event'; readonly event: Record<string, unknown> }
+  /** Not counted; kept in the archive. */
+  | { readonly kind: 'archive' };
+
+/**
+ * Maps one message. The event id is the message id (a client retry resends the same id), the
+ * time the message's own `timestamp` (when the client saw it), else `receivedAt`.
+ */
+export function mapSegmentMessage(
+  message: SegmentMessage,
+  config: AttributionConfig,
+  receivedAt: string,
+): SegmentMapping {
+  const conversions = new Set([
+    ...config.stages.decision,
+    ...config.stages.retention,
+    ...config.stages.advocacy,
+  ]);
+  const common = {
+    eventId: eventIdOf(message),
+    occurredAt: toIsoOrUndefined(message.timestamp ?? message.originalTimestamp) ?? receivedAt,
+    ...(message.userId === undefined ? {} : { userId: message.userId }),
+    ...(message.anonymousId === undefined ? {} : { anonymousId: message.anonymousId }),
+    ...utmOf(message),
+  };
+  const properties = message.properties ?? {};
+  if (message.type === 'track' && message.event && conversions.has(message.event)) {
+    const amount = numberOf(properties.revenue) ?? numberOf(properties.value);
+    const currency =
+      typeof properties.currency === 'string' ? properties.currency.toUpperCase() : config.currency;
+    return {
+      kind: 'event',
+      event: {
+        ...common,
+        type: 'conversion',
+        name: message.event,
+        ...(amount === undefined ? {} : { value: { amount, currency } }),
+      },
+    };
+  }
+  if (message.type === 'page') {
+    const url = stringOf(properties.url) ?? message.context?.page?.url;
+    const referrer = stringOf(properties.referrer) ?? message.context?.page?.referrer;
+    return {
+      kind: 'event',
+      event: { ...common, type: 'page_view', url, ...(referrer ? { referrer } : {}) },
+    };
+  }
+  return { kind: 'archive' };
+}
+
+function utmOf(message: SegmentMessage): { utm?: Record<string, string> } {
+  const campaign = message.context?.campaign;
+  if (!campaign) return {};
+  const utm: Record<string, string> = {};
+  if (campaign.source) utm.source = campaign.source;
+  if (campaign.medium) utm.medium = campaign.medium;
+  if (campaign.name) utm.campaign = campaign.name;
+  if (campaign.term) utm.term = campaign.term;
+  if (campaign.content) utm.content = campaign.content;
+  return Object.keys(utm).length > 0 ? { utm } : {};
+}
+
+function toIsoOrUndefined(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  const ms = Date.parse(value);
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : undefined;
+}
+
+function numberOf(value: unknown): number | undefined {
+  const n = typeof value === 'string' ? Number(value) : value;
+  return typeof n === 'number' && Number.isFinite(n) && n >= 0 ? n : undefined;
+}
+
+function stringOf(value: unknown): string | undefined {
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+
+/**
+ * The message id, or for a message without one a hash of its content, so a client's retry of
+ * the same message is still recognised.
+ */
+export function eventIdOf(message: SegmentMessage): string {
+  return (
+    message.messageId ??
+    `segment:${createHash('sha256').update(JSON.stringify(message)).digest('hex').slice(0, 40)}`
+  );
+}
+
+/** The anonymous → user link an identify (or any message with both ids) establishes. */
+export function identityLinkOf(message: SegmentMessage): { anonymousId: string; userId: string } | undefined {
+  return message.anonymousId !== undefined && message.userId !== undefined
+    ? { anonymousId: message.anonymousId, userId: message.userId }
+    : undefined;
+}

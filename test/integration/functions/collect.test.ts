@@ -1,0 +1,157 @@
+import { gzipSync } from 'node:zlib';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ARCHIVE_PREFIX, RAW_PREFIX } from '#adapters/raw-store.ts';
+import { createCollectHandler } from '#functions/collect/handler.ts';
+import { LOCAL_NAMES } from '#local/servers.ts';
+import {
+  apiEvent,
+  bodyOf,
+  INGEST_KEY,
+  QUERY_KEY,
+  startTestStack,
+  type TestStack,
+  testContext,
+} from '../../support/stack.ts';
+
+const WRITE_KEY = 'test-write-key-0123456789';
+const basic = (key: string) => `Basic ${Buffer.from(`${key}:`).toString('base64')}`;
+let stack: TestStack;
+let collect: ReturnType<typeof createCollectHandler>;
+
+const post = (
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = { authorization: basic(WRITE_KEY) },
+) => collect(apiEvent({ path, body, key: null, headers }), testContext('collect'));
+
+async function objects(prefix: string) {
+  const page = await stack.servers.s3.send(
+    new ListObjectsV2Command({ Bucket: LOCAL_NAMES.RAW_BUCKET, Prefix: prefix }),
+  );
+  return (page.Contents ?? []).map((object) => object.Key ?? '');
+}
+
+async function rawEvents() {
+  const events = [];
+  for (const key of await objects(RAW_PREFIX))
+    events.push(...(await stack.pipeline.rawStore.readObject(key)).events);
+  return events;
+}
+
+describe('the Segment-compatible routes', () => {
+  beforeAll(async () => {
+    stack = await startTestStack();
+    collect = createCollectHandler(stack.pipeline);
+  });
+  afterAll(() => stack.close());
+
+  it('maps a batch: a configured conversion, a page with campaign context, an identify; archives the rest', async () => {
+    const result = await post('/v1/batch', {
+      batch: [
+        {
+          type: 'page',
+          messageId: 'seg-page-1',
+          anonymousId: 'anon-1',
+          timestamp: '2026-03-02T10:00:00.000Z',
+          properties: { url: 'https://acme.example/pricing', referrer: 'https://www.google.com/' },
+          context: { campaign: { source: 'newsletter', medium: 'email', name: 'march' } },
+        },
+        {
+          type: 'identify',
+          messageId: 'seg-id-1',
+          anonymousId: 'anon-1',
+          userId: 'user-1',
+          traits: { plan: 'pro' },
+        },
+        {
+          type: 'track',
+          messageId: 'seg-buy-1',
+          userId: 'user-1',
+          event: 'purchase',
+          timestamp: '2026-03-02T10:05:00.000Z',
+          properties: { revenue: 49.5, currency: 'usd' },
+        },
+        { type: 'track', messageId: 'seg-other-1', userId: 'user-1', event: 'Product Viewed' },
+        { type: 'screen', messageId: 'seg-screen-1', userId: 'user-1', name: 'Home' },
+      ],
+    });
+    expect(result.statusCode).toBe(200);
+    expect(bodyOf(result)).toMatchObject({ success: true, accepted: 3, archived: 3, rejected: [] });
+    const events = await rawEvents();
+    const byId = Object.fromEntries(events.map((event) => [event.eventId, event]));
+    expect(byId['seg-page-1']).toMatchObject({
+      type: 'page_view',
+      userKey: 'a:anon-1',
+      channel: 'email',
+      utm: { source: 'newsletter', medium: 'email', campaign: 'march' },
+      url: 'https://acme.example/pricing',
+    });
+    expect(byId['seg-buy-1']).toMatchObject({
+      type: 'conversion',
+      conversion: 'purchase',
+      valueMicros: 49_500_000,
+      userKey: 'u:user-1',
+    });
+    expect(byId['seg-id-1']).toMatchObject({
+      type: 'identify',
+      userId: 'user-1',
+      anonymousId: 'anon-1',
+      touch: false,
+    });
+    expect(byId['seg-other-1']).toBeUndefined();
+    expect((await objects(ARCHIVE_PREFIX)).length).toBe(1);
+  });
+
+  it('accepts writeKey in the body, and an ingest API key as a write key; refuses others', async () => {
+    const message = { userId: 'u2', event: 'signup', messageId: 'seg-k1' };
+    expect((await post('/v1/track', { ...message, writeKey: WRITE_KEY }, {})).statusCode).toBe(200);
+    expect((await post('/v1/track', message, { authorization: basic(INGEST_KEY) })).statusCode).toBe(200);
+    expect((await post('/v1/track', message, { authorization: basic(QUERY_KEY) })).statusCode).toBe(401);
+    expect((await post('/v1/track', message, { authorization: basic('nope') })).statusCode).toBe(401);
+    expect((await post('/v1/track', message, {})).statusCode).toBe(401);
+  });
+
+  it('refuses a message over 32 KB inside a batch by its index, and a batch over 500 KB whole', async () => {
+    const big = {
+      type: 'track',
+      messageId: 'seg-big',
+      userId: 'u3',
+      event: 'signup',
+      properties: { pad: 'x'.repeat(33_000) },
+    };
+    const ok = { type: 'track', messageId: 'seg-ok', userId: 'u3', event: 'signup' };
+    const mixed = await post('/v1/batch', { batch: [ok, big] });
+    expect(bodyOf(mixed)).toMatchObject({
+      accepted: 1,
+      rejected: [{ index: 1, errors: [{ path: '(message)' }] }],
+    });
+    const huge = await post('/v1/batch', {
+      batch: Array.from({ length: 20 }, (_, i) => ({ ...big, messageId: `h${i}` })),
+    });
+    expect(huge.statusCode).toBe(413);
+    const single = await post('/v1/track', big);
+    expect(single.statusCode).toBe(413);
+  });
+
+  it('reads gzip bodies delivered base64-encoded, and keeps one event per message id', async () => {
+    const batch = { batch: [{ type: 'track', messageId: 'seg-gz', userId: 'u4', event: 'lead' }] };
+    const event = apiEvent({
+      path: '/v1/batch',
+      rawBody: gzipSync(JSON.stringify(batch)).toString('base64'),
+      isBase64Encoded: true,
+      key: null,
+      headers: { authorization: basic(WRITE_KEY), 'content-encoding': 'gzip' },
+    });
+    expect((await collect(event, testContext())).statusCode).toBe(200);
+    expect((await collect(event, testContext())).statusCode).toBe(200);
+    expect((await rawEvents()).filter((e) => e.eventId === 'seg-gz')).toHaveLength(2);
+    // The raw zone holds both deliveries; the events table, keyed by event id, will hold one (see load tests).
+  });
+
+  it('answers a body that is not a batch with 400 naming the field', async () => {
+    const result = await post('/v1/batch', { messages: [] });
+    expect(result.statusCode).toBe(400);
+    expect(bodyOf(result)).toMatchObject({ error: { issues: [{ path: 'batch' }] } });
+  });
+});
