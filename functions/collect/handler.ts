@@ -50,7 +50,11 @@ export function createCollectHandler(pipeline: Pipeline) {
 
   return middy<HttpEvent, HttpResult, Error, Context>(async (event: HttpEvent, context: Context) => {
     const single = TYPE_OF_ROUTE[event.routeKey];
-    const body = readJsonBody(event, { maxBytes: single ? MAX_MESSAGE_BYTES : MAX_SEGMENT_BATCH_BYTES });
+    // Segment's API reads JSON whatever the content type; RudderStack's client posts gzip as form data.
+    const body = readJsonBody(event, {
+      maxBytes: single ? MAX_MESSAGE_BYTES : MAX_SEGMENT_BATCH_BYTES,
+      anyContentType: true,
+    });
     const envelope = single
       ? parseOrThrow(z.looseObject({ writeKey: z.string().optional() }), body, 'message')
       : parseOrThrow(segmentBatchSchema, body, 'batch');

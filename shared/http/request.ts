@@ -5,6 +5,8 @@ import type { HttpEvent } from './types.ts';
 export interface ReadBodyProps {
   /** Largest accepted body in bytes, after base64 and gzip decoding. */
   readonly maxBytes: number;
+  /** Read the body as JSON whatever its content type says (SDKs that post gzip as form data). */
+  readonly anyContentType?: boolean;
 }
 
 /**
@@ -37,7 +39,7 @@ export function readBody(event: HttpEvent, props: ReadBodyProps): Buffer {
 /** The body parsed as JSON; not JSON → 400 naming the body. */
 export function readJsonBody(event: HttpEvent, props: ReadBodyProps): unknown {
   const type = header(event, 'content-type')?.toLowerCase();
-  if (type && !/^application\/([\w.+-]*\+)?json\b|^text\/plain\b/.test(type)) {
+  if (type && !props.anyContentType && !/^application\/([\w.+-]*\+)?json\b|^text\/plain\b/.test(type)) {
     throw new UnsupportedMediaTypeError(`content type ${type} is not supported; send application/json`);
   }
   const bytes = readBody(event, props);
