@@ -5,14 +5,17 @@ import { envSchema } from '#adapters/env.ts';
 import { hashApiKey, type KeyScope } from '#adapters/key-store.ts';
 import { logger } from '#adapters/logger.ts';
 import { createPipeline, type Pipeline } from '#adapters/pipeline.ts';
+import { createSnsCertificateSource, createSnsSubscriptionConfirmer } from '#adapters/sns-http.ts';
 import type { AttributionConfig } from '#domain/config.ts';
 import { addDays, localDate } from '#domain/dates.ts';
+import { createSesWebhook } from '#domain/webhooks/ses.ts';
 import { createCollectHandler } from '#functions/collect/handler.ts';
 import { createIngestHandler } from '#functions/ingest/handler.ts';
 import { createInProcessRunner, createJobsHandler } from '#functions/jobs/handler.ts';
 import { createLoadHandler } from '#functions/load/handler.ts';
 import { createQueryHandler } from '#functions/query/handler.ts';
 import { createSpendHandler } from '#functions/spend/handler.ts';
+import { createWebhooksHandler } from '#functions/webhooks/handler.ts';
 import type { InProcessJobRunner } from '#services/jobs.ts';
 import { newJob } from '#services/jobs.ts';
 import { replayRange } from '#services/replay.ts';
@@ -88,6 +91,14 @@ export async function startLocalRuntime(props: LocalRuntimeProps): Promise<Local
     handlers: {
       ingest: createIngestHandler(pipeline),
       collect: createCollectHandler(pipeline),
+      webhooks: createWebhooksHandler({
+        pipeline,
+        webhooks: config.webhooks,
+        ses: createSesWebhook({
+          certificates: createSnsCertificateSource(),
+          confirm: createSnsSubscriptionConfirmer(),
+        }),
+      }),
       spend: createSpendHandler(pipeline),
       query: createQueryHandler(pipeline),
       jobs: createJobsHandler({ pipeline, runner: jobs }),

@@ -32,6 +32,8 @@ export const API_ROUTES = [
   ['POST', '/v1/screen', 'collect'],
   ['POST', '/v1/group', 'collect'],
   ['POST', '/v1/alias', 'collect'],
+  ['POST', '/v1/webhooks/{provider}', 'webhooks'],
+  ['GET', '/v1/webhooks/{provider}', 'webhooks'],
   ['GET', '/v1/metrics/channel-share', 'query'],
   ['GET', '/v1/metrics/share-of-voice', 'query'],
   ['GET', '/v1/metrics/referral-traffic', 'query'],
@@ -77,6 +79,7 @@ export class PipelineStack extends Stack {
 
     const ingest = fn('ingest', { environment: { PII_HASH_SECRET_ARN: storage.hashSecret.secretArn } });
     const collect = fn('collect', { environment: { PII_HASH_SECRET_ARN: storage.hashSecret.secretArn } });
+    const webhooks = fn('webhooks', { environment: { PII_HASH_SECRET_ARN: storage.hashSecret.secretArn } });
     const spend = fn('spend');
     const query = fn('query');
     const load = fn('load', { timeout: Duration.minutes(1) });
@@ -89,7 +92,7 @@ export class PipelineStack extends Stack {
         actions: s3Actions.map((a) => `s3:${a}`),
         resources: [raw.arnForObjects(`${prefix}/*`)],
       });
-    for (const f of [ingest, collect]) {
+    for (const f of [ingest, collect, webhooks]) {
       f.addToRolePolicy(objects('raw', 'PutObject', 'DeleteObject'));
       storage.hashSecret.grantRead(f);
     }
@@ -145,8 +148,12 @@ export class PipelineStack extends Stack {
       }),
     });
 
-    this.api = this.#httpApi({ ingest, collect, spend, query, jobs }, settings, logRetention);
-    this.#alarms([ingest, collect, spend, query, jobs, load, compute], storage, settings.alarmEmail);
+    this.api = this.#httpApi({ ingest, collect, webhooks, spend, query, jobs }, settings, logRetention);
+    this.#alarms(
+      [ingest, collect, webhooks, spend, query, jobs, load, compute],
+      storage,
+      settings.alarmEmail,
+    );
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
     new CfnOutput(this, 'DashboardUrl', { value: `${this.api.apiEndpoint}/` });
@@ -162,7 +169,7 @@ export class PipelineStack extends Stack {
         'aws secretsmanager get-secret-value --secret-id <this> --query SecretString --output text',
     });
 
-    for (const f of [ingest, collect, spend, query, jobs, load, compute]) {
+    for (const f of [ingest, collect, webhooks, spend, query, jobs, load, compute]) {
       Validations.of(f).acknowledge({
         id: 'AwsSolutions-L1',
         reason:
@@ -279,7 +286,7 @@ export class PipelineStack extends Stack {
   }
 
   #httpApi(
-    functions: Record<'ingest' | 'collect' | 'spend' | 'query' | 'jobs', AttributionFunction>,
+    functions: Record<'ingest' | 'collect' | 'webhooks' | 'spend' | 'query' | 'jobs', AttributionFunction>,
     settings: DeployConfig['settings'],
     retention: logs.RetentionDays,
   ): apigw.HttpApi {

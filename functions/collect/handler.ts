@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { lazyHandler } from '#adapters/lazy.ts';
 import { logger } from '#adapters/logger.ts';
 import { createPipelineFromEnvironment, type Pipeline } from '#adapters/pipeline.ts';
+import { resolveSecretReferences } from '#adapters/secret-references.ts';
 import { UnauthorizedError } from '#domain/errors.ts';
 import { eventSchema } from '#domain/event-schema.ts';
 import type { NormalisedEvent } from '#domain/normalised-event.ts';
@@ -130,6 +131,8 @@ export function createCollectHandler(pipeline: Pipeline) {
   }).use(httpErrorHandler());
 }
 
-export const handler = lazyHandler(async () =>
-  createCollectHandler(await createPipelineFromEnvironment({ hashSecret: true })),
-);
+export const handler = lazyHandler(async () => {
+  const pipeline = await createPipelineFromEnvironment({ hashSecret: true });
+  const writeKeys = await resolveSecretReferences(pipeline.config.writeKeys);
+  return createCollectHandler({ ...pipeline, config: { ...pipeline.config, writeKeys } });
+});

@@ -1,5 +1,5 @@
 /** The functions behind the HTTP API. */
-export type RouteTarget = 'ingest' | 'collect' | 'spend' | 'query' | 'jobs';
+export type RouteTarget = 'ingest' | 'collect' | 'webhooks' | 'spend' | 'query' | 'jobs';
 
 export interface Route {
   readonly method: 'GET' | 'POST';
@@ -20,6 +20,8 @@ export const ROUTES: readonly Route[] = [
   { method: 'POST', path: '/v1/screen', target: 'collect' },
   { method: 'POST', path: '/v1/group', target: 'collect' },
   { method: 'POST', path: '/v1/alias', target: 'collect' },
+  { method: 'POST', path: '/v1/webhooks/{provider}', target: 'webhooks' },
+  { method: 'GET', path: '/v1/webhooks/{provider}', target: 'webhooks' },
   { method: 'GET', path: '/v1/metrics/channel-share', target: 'query' },
   { method: 'GET', path: '/v1/metrics/share-of-voice', target: 'query' },
   { method: 'GET', path: '/v1/metrics/referral-traffic', target: 'query' },

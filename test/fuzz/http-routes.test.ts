@@ -3,11 +3,13 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pipeline } from '#adapters/pipeline.ts';
 import type { RawStore } from '#adapters/raw-store.ts';
+import { createSesWebhook } from '#domain/webhooks/ses.ts';
 import { createCollectHandler } from '#functions/collect/handler.ts';
 import { createIngestHandler } from '#functions/ingest/handler.ts';
 import { createInProcessRunner, createJobsHandler } from '#functions/jobs/handler.ts';
 import { createQueryHandler } from '#functions/query/handler.ts';
 import { createSpendHandler } from '#functions/spend/handler.ts';
+import { createWebhooksHandler } from '#functions/webhooks/handler.ts';
 import { ROUTES } from '#http/routes.ts';
 import type { HttpResult } from '#http/types.ts';
 import { createDispatcher, type GatewayRequest } from '#local/gateway.ts';
@@ -152,7 +154,9 @@ const target = fc.oneof(
     weight: 8,
     arbitrary: fc.constantFrom(...ROUTES).map((route) => ({
       method: route.method as string,
-      path: route.path.replace('{jobId}', 'compute-20260101T000000-deadbeef'),
+      path: route.path
+        .replace('{jobId}', 'compute-20260101T000000-deadbeef')
+        .replace('{provider}', 'sendgrid'),
       key:
         route.target === 'ingest' || route.target === 'spend' || route.target === 'collect'
           ? INGEST_KEY
@@ -222,6 +226,18 @@ describe('every HTTP route under generated hostile input', () => {
     dispatch = createDispatcher({
       ingest: createIngestHandler(pipeline),
       collect: createCollectHandler(pipeline),
+      webhooks: createWebhooksHandler({
+        pipeline,
+        webhooks: pipeline.config.webhooks,
+        ses: createSesWebhook({
+          certificates: {
+            get: async () => {
+              throw new Error('no certificate fetch in the fuzz test');
+            },
+          },
+          confirm: { confirm: async () => undefined },
+        }),
+      }),
       spend: createSpendHandler(pipeline),
       query: createQueryHandler(pipeline),
       jobs: createJobsHandler({ pipeline, runner: createInProcessRunner(pipeline), waitForJobs: true }),

@@ -1,0 +1,93 @@
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { lazyHandler } from '#adapters/lazy.ts';
+import { logger } from '#adapters/logger.ts';
+import { createPipelineFromEnvironment, type Pipeline } from '#adapters/pipeline.ts';
+import { resolveSecretReferences } from '#adapters/secret-references.ts';
+import { createSnsCertificateSource, createSnsSubscriptionConfirmer } from '#adapters/sns-http.ts';
+import { NotFoundError } from '#domain/errors.ts';
+import { eventSchema, MAX_BATCH_BYTES } from '#domain/event-schema.ts';
+import type { NormalisedEvent } from '#domain/normalised-event.ts';
+import { handleWebhook, isWebhookRoute } from '#domain/webhooks/index.ts';
+import { createSesWebhook, type SesWebhook } from '#domain/webhooks/ses.ts';
+import type { WebhookOutcome, WebhookRequest } from '#domain/webhooks/types.ts';
+import { toFieldIssues } from '#domain/zod-issues.ts';
+import { httpErrorHandler } from '#http/middleware.ts';
+import { readBody } from '#http/request.ts';
+import { jsonResponse } from '#http/responses.ts';
+import type { HttpEvent, HttpResult } from '#http/types.ts';
+
+export interface WebhooksHandlerProps {
+  readonly pipeline: Pipeline;
+  /** The config's `webhooks` block with secret references resolved. */
+  readonly webhooks: Readonly<Record<string, unknown>>;
+  readonly ses: SesWebhook;
+  readonly now?: () => number;
+}
+
+/**
+ * `POST /v1/webhooks/{provider}` (and `GET` for Meta's verification): the provider's signature
+ * is checked on the raw bytes, its payload mapped to canonical events, and those stored like
+ * `POST /v1/events` (provider dedup keys are the event ids, so redeliveries count once).
+ */
+export function createWebhooksHandler(props: WebhooksHandlerProps) {
+  const { pipeline } = props;
+  return middy<HttpEvent, HttpResult, Error, Context>(async (event: HttpEvent, context: Context) => {
+    const provider = event.pathParameters?.provider ?? '';
+    const headers: Record<string, string | undefined> = {};
+    for (const [name, value] of Object.entries(event.headers ?? {})) headers[name.toLowerCase()] = value;
+    const request: WebhookRequest = {
+      method: event.requestContext.http.method === 'GET' ? 'GET' : 'POST',
+      headers,
+      query: event.queryStringParameters ?? {},
+      rawBody: readBody(event, { maxBytes: MAX_BATCH_BYTES }),
+    };
+    const now = props.now?.() ?? Date.now();
+    let outcome: WebhookOutcome;
+    if (provider === 'ses') {
+      const ses = props.webhooks.ses as { topicArns?: string[] } | undefined;
+      if (!ses) throw new NotFoundError('the ses webhook is not configured');
+      outcome = await props.ses.handle(request, { topicArns: ses.topicArns ?? [] }, now);
+    } else if (isWebhookRoute(provider)) {
+      outcome = handleWebhook(provider, request, props.webhooks, now);
+    } else {
+      throw new NotFoundError(`no webhook provider ${provider}`);
+    }
+    if (outcome.reply) {
+      return {
+        statusCode: outcome.reply.statusCode,
+        headers: { 'content-type': outcome.reply.contentType },
+        body: outcome.reply.body,
+      };
+    }
+    const receivedAt = new Date(now).toISOString();
+    const accepted: NormalisedEvent[] = [];
+    const rejected: Array<{ index: number; errors: unknown }> = [];
+    outcome.events.forEach((candidate, index) => {
+      const parsed = eventSchema.safeParse(candidate);
+      const issues = parsed.success
+        ? pipeline.normaliser.checkEvent(parsed.data)
+        : toFieldIssues(parsed.error);
+      if (!parsed.success || issues.length > 0) {
+        rejected.push({ index, errors: issues });
+        return;
+      }
+      accepted.push(pipeline.normaliser.normalise(parsed.data, receivedAt));
+    });
+    if (accepted.length > 0) await pipeline.rawStore.putEvents(accepted, context.awsRequestId);
+    if (rejected.length > 0) logger.warn('webhook events not accepted', { provider, rejected });
+    return jsonResponse(200, { accepted: accepted.length, rejected });
+  }).use(httpErrorHandler());
+}
+
+export const handler = lazyHandler(async () => {
+  const pipeline = await createPipelineFromEnvironment({ hashSecret: true });
+  return createWebhooksHandler({
+    pipeline,
+    webhooks: await resolveSecretReferences(pipeline.config.webhooks),
+    ses: createSesWebhook({
+      certificates: createSnsCertificateSource(),
+      confirm: createSnsSubscriptionConfirmer(),
+    }),
+  });
+});

@@ -1,0 +1,55 @@
+/**
+ * On AWS the config file names secrets instead of holding them (`arn:aws:secretsmanager:...` or
+ * `ssm:/parameter/name`, DESIGN §4); this resolves every such string inside a config block once,
+ * at cold start. Plain strings (the local runtime's file) stay as they are.
+ */
+export async function resolveSecretReferences<T>(value: T): Promise<T> {
+  const references = new Set<string>();
+  collect(value, references);
+  if (references.size === 0) return value;
+  const resolved = new Map<string, string>();
+  const secretArns = [...references].filter((r) => r.startsWith('arn:aws') && r.includes(':secretsmanager:'));
+  const parameters = [...references].filter((r) => r.startsWith('ssm:/'));
+  if (secretArns.length > 0) {
+    const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+    const client = new SecretsManagerClient({});
+    for (const arn of secretArns) {
+      resolved.set(arn, (await client.send(new GetSecretValueCommand({ SecretId: arn }))).SecretString ?? '');
+    }
+    client.destroy();
+  }
+  if (parameters.length > 0) {
+    const { SSMClient, GetParameterCommand } = await import('@aws-sdk/client-ssm');
+    const client = new SSMClient({});
+    for (const reference of parameters) {
+      const name = reference.slice('ssm:'.length);
+      const result = await client.send(new GetParameterCommand({ Name: name, WithDecryption: true }));
+      resolved.set(reference, result.Parameter?.Value ?? '');
+    }
+    client.destroy();
+  }
+  return replace(value, resolved) as T;
+}
+
+function isReference(value: string): boolean {
+  return (value.startsWith('arn:aws') && value.includes(':secretsmanager:')) || value.startsWith('ssm:/');
+}
+
+function collect(value: unknown, into: Set<string>): void {
+  if (typeof value === 'string') {
+    if (isReference(value)) into.add(value);
+  } else if (Array.isArray(value)) {
+    for (const item of value) collect(item, into);
+  } else if (value && typeof value === 'object') {
+    for (const item of Object.values(value)) collect(item, into);
+  }
+}
+
+function replace(value: unknown, resolved: ReadonlyMap<string, string>): unknown {
+  if (typeof value === 'string') return resolved.get(value) ?? value;
+  if (Array.isArray(value)) return value.map((item) => replace(item, resolved));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, replace(item, resolved)]));
+  }
+  return value;
+}

@@ -1,0 +1,35 @@
+import { ServiceUnavailableError } from '#domain/errors.ts';
+import type { CertificateSource, SubscriptionConfirmer } from '#domain/webhooks/ses.ts';
+import { createCachingCertificateSource } from '#domain/webhooks/ses.ts';
+
+const MAX_CERTIFICATE_BYTES = 16 * 1024;
+const TIMEOUT_MS = 5_000;
+
+/** GET with a time limit and a size cap; a failure is a 503 so SNS delivers again later. */
+async function get(url: string, maxBytes: number): Promise<string> {
+  let response: Response;
+  try {
+    response = await fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS), redirect: 'error' });
+  } catch (error) {
+    throw new ServiceUnavailableError(`cannot reach ${new URL(url).host}`, { cause: error });
+  }
+  if (response.status !== 200)
+    throw new ServiceUnavailableError(`${new URL(url).host} answered ${response.status}`);
+  const body = await response.text();
+  if (Buffer.byteLength(body) > maxBytes)
+    throw new ServiceUnavailableError(`${new URL(url).host} sent more than ${maxBytes} bytes`);
+  return body;
+}
+
+/**
+ * SNS signing certificates over HTTPS, cached per URL (SNS publishes each certificate at a new
+ * URL). The SES module has already checked the URL's host before asking.
+ */
+export function createSnsCertificateSource(): CertificateSource {
+  return createCachingCertificateSource((url) => get(url, MAX_CERTIFICATE_BYTES));
+}
+
+/** Confirms an SNS subscription by visiting its SubscribeURL (host already checked). */
+export function createSnsSubscriptionConfirmer(): SubscriptionConfirmer {
+  return { confirm: async (subscribeUrl) => void (await get(subscribeUrl, 64 * 1024)) };
+}
