@@ -34,6 +34,8 @@ export type DeploySettings = z.infer<typeof deploySettingsSchema>;
 
 export interface DeployConfig {
   readonly settings: DeploySettings;
+  /** Secrets Manager ARNs and SSM parameter names the config refers to (webhook secrets, write keys). */
+  readonly secretReferences: { readonly webhooks: readonly string[]; readonly writeKeys: readonly string[] };
   /** The attribution config file's content, without `deploy`, as the functions read it. */
   readonly attributionConfigJson: string;
 }
@@ -53,7 +55,14 @@ export function loadDeployConfig(path: string): DeployConfig {
     const issue = parsed.error.issues[0];
     throw new Error(`invalid deploy settings in ${path}: deploy.${issue?.path.join('.')}: ${issue?.message}`);
   }
-  return { settings: parsed.data, attributionConfigJson: JSON.stringify(attribution) };
+  return {
+    settings: parsed.data,
+    attributionConfigJson: JSON.stringify(attribution),
+    secretReferences: {
+      webhooks: referencesIn(attribution.webhooks),
+      writeKeys: referencesIn(attribution.writeKeys),
+    },
+  };
 }
 
 /** Paths of secret-bearing config values (webhook secrets, write keys) that hold a value, not a reference. */
@@ -81,4 +90,12 @@ export function retentionOf(days: number): RetentionDays {
   const allowed = Object.values(RetentionDays).filter((v): v is number => typeof v === 'number');
   const fit = allowed.filter((v) => v >= days).sort((a, b) => a - b)[0];
   return (fit ?? RetentionDays.TEN_YEARS) as RetentionDays;
+}
+
+/** Every `arn:…:secretsmanager:…` and `ssm:/…` string inside a config value. */
+function referencesIn(value: unknown): string[] {
+  if (typeof value === 'string') return /^(arn:[^:]+:secretsmanager:|ssm:\/)/.test(value) ? [value] : [];
+  if (Array.isArray(value)) return value.flatMap(referencesIn);
+  if (value && typeof value === 'object') return Object.values(value).flatMap(referencesIn);
+  return [];
 }

@@ -97,6 +97,31 @@ export class PipelineStack extends Stack {
       storage.hashSecret.grantRead(f);
     }
     collect.addToRolePolicy(objects('archive', 'PutObject'));
+    // Secrets the config names: webhook secrets for the webhooks function, write keys for collect.
+    const readReferences = (f: AttributionFunction, references: readonly string[]) => {
+      const secrets = references.filter((r) => r.startsWith('arn:'));
+      const parameters = references.filter((r) => r.startsWith('ssm:/')).map((r) => r.slice('ssm:'.length));
+      if (secrets.length > 0)
+        f.addToRolePolicy(
+          new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: secrets }),
+        );
+      if (parameters.length > 0) {
+        f.addToRolePolicy(
+          new iam.PolicyStatement({
+            actions: ['ssm:GetParameter'],
+            resources: parameters.map((name) =>
+              this.formatArn({
+                service: 'ssm',
+                resource: 'parameter',
+                resourceName: name.replace(/^\//, ''),
+              }),
+            ),
+          }),
+        );
+      }
+    };
+    readReferences(webhooks, props.config.secretReferences.webhooks);
+    readReferences(collect, props.config.secretReferences.writeKeys);
     storage.spendTable.grantWriteData(spend);
     storage.resultsTable.grantReadData(query);
     load.addToRolePolicy(objects('raw', 'GetObject'));

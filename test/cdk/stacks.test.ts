@@ -234,6 +234,31 @@ describe('the CDK app', () => {
     ).toEqual([]);
   });
 
+  it('lets the webhooks and collect functions read exactly the secrets the config names', () => {
+    const configPath = join(mkdtempSync(join(tmpdir(), 'cdk-config-')), 'config.json');
+    writeFileSync(
+      configPath,
+      JSON.stringify({
+        brand: { name: 'Acme', terms: ['acme'] },
+        webhooks: {
+          mailgun: { signingKey: 'arn:aws:secretsmanager:us-east-1:111111111111:secret:mailgun-AbCdEf' },
+        },
+        writeKeys: ['ssm:/attribution/write-key'],
+      }),
+    );
+    const { app, pipeline: stack } = createAttributionApp({
+      configPath,
+      outdir: mkdtempSync(join(tmpdir(), 'cdk-out-')),
+      context: { 'aws:cdk:bundling-stacks': [] },
+    });
+    app.synth();
+    const policies = JSON.stringify(Template.fromStack(stack).findResources('AWS::IAM::Policy'));
+    expect(policies).toContain(
+      '"Action":"secretsmanager:GetSecretValue","Effect":"Allow","Resource":"arn:aws:secretsmanager:us-east-1:111111111111:secret:mailgun-AbCdEf"',
+    );
+    expect(policies).toMatch(/"Action":"ssm:GetParameter".*parameter\/attribution\/write-key/);
+  });
+
   it('outputs the API and dashboard URLs and the storage names', () => {
     const outputs = Object.keys(pipeline.findOutputs('*'));
     expect(outputs).toEqual(
