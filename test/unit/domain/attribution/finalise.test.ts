@@ -12,25 +12,10 @@ import {
   UNATTRIBUTED,
 } from '#domain/attribution/index.ts';
 import type { NormalisedEvent, SpendRow } from '#domain/normalised-event.ts';
+import { event } from '../../../support/events.ts';
 
 const RANGE = { from: '2026-03-01', to: '2026-03-31' };
 const PROPS: AttributionMapperProps = { ...RANGE, timeZone: 'UTC', lookbackDays: 30, halfLifeDays: 7 };
-
-function event(eventId: string, occurredAt: string, fields: Partial<NormalisedEvent> = {}): NormalisedEvent {
-  const ts = Date.parse(occurredAt);
-  return {
-    eventId,
-    type: 'page_view',
-    occurredAt: new Date(ts).toISOString(),
-    ts,
-    receivedAt: new Date(ts).toISOString(),
-    channel: 'direct',
-    stage: 'consideration',
-    touch: true,
-    count: 1,
-    ...fields,
-  };
-}
 
 function touch(
   eventId: string,

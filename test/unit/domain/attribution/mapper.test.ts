@@ -8,6 +8,7 @@ import {
   mergeAttribution,
 } from '#domain/attribution/index.ts';
 import type { NormalisedEvent } from '#domain/normalised-event.ts';
+import { event } from '../../../support/events.ts';
 
 const PROPS: AttributionMapperProps = {
   from: '2026-03-01',
@@ -16,23 +17,6 @@ const PROPS: AttributionMapperProps = {
   lookbackDays: 30,
   halfLifeDays: 7,
 };
-
-/** A stored event: a page-view touch on `direct` with count 1 unless told otherwise. */
-function event(eventId: string, occurredAt: string, fields: Partial<NormalisedEvent> = {}): NormalisedEvent {
-  const ts = Date.parse(occurredAt);
-  return {
-    eventId,
-    type: 'page_view',
-    occurredAt: new Date(ts).toISOString(),
-    ts,
-    receivedAt: new Date(ts).toISOString(),
-    channel: 'direct',
-    stage: 'consideration',
-    touch: true,
-    count: 1,
-    ...fields,
-  };
-}
 
 function touch(
   eventId: string,

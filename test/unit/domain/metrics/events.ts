@@ -1,25 +1,7 @@
 import type { NormalisedEvent } from '#domain/normalised-event.ts';
+import { event } from '../../../support/events.ts';
 
-/** Test helper: a stored event with sensible defaults (a page-view touch on `direct`, count 1). */
-export function event(
-  eventId: string,
-  occurredAt: string,
-  fields: Partial<Omit<NormalisedEvent, 'eventId' | 'occurredAt' | 'ts'>> = {},
-): NormalisedEvent {
-  const ts = Date.parse(occurredAt);
-  return {
-    eventId,
-    type: 'page_view',
-    occurredAt: new Date(ts).toISOString(),
-    ts,
-    receivedAt: new Date(ts).toISOString(),
-    channel: 'direct',
-    stage: 'consideration',
-    touch: true,
-    count: 1,
-    ...fields,
-  };
-}
+export { event };
 
 /** A touch by `userKey` on `channel`. */
 export function touch(
