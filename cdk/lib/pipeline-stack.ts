@@ -23,6 +23,7 @@ import { rawBucketName, type StorageStack } from './storage-stack.ts';
 /** Every route of the HTTP API (DESIGN §4) and the function behind it; a test keeps it equal to the runtime's table. */
 export const API_ROUTES = [
   ['GET', '/v1/health', 'query'],
+  ['GET', '/v1/openapi.json', 'query'],
   ['POST', '/v1/events', 'ingest'],
   ['POST', '/v1/spend', 'spend'],
   ['POST', '/v1/batch', 'collect'],

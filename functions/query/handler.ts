@@ -1,20 +1,22 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
 import { lazyHandler } from '#adapters/lazy.ts';
 import { createPipelineFromEnvironment, type Pipeline } from '#adapters/pipeline.ts';
 import { attribute, compareModels, MODELS } from '#domain/attribution/index.ts';
-import { channelIdSchema } from '#domain/channel-ids.ts';
 import { datesBetween } from '#domain/dates.ts';
 import { type ComputePartial, toComputePartial } from '#domain/day-result.ts';
 import { NotFoundError } from '#domain/errors.ts';
 import { channelShare, cpaByStage, referralTraffic, shareOfVoice } from '#domain/metrics/index.ts';
+import { QUERY_SHAPES } from '#http/api-schemas.ts';
 import { apiKeyAuth, httpErrorHandler } from '#http/middleware.ts';
+import { openApiDocument } from '#http/openapi.ts';
 import { type DateRange, parseQuery } from '#http/query-params.ts';
 import { csvResponse, jsonResponse } from '#http/responses.ts';
 import type { HttpEvent, HttpResult } from '#http/types.ts';
 
-const VERSION = '0.1.0';
+export const VERSION = '0.1.0';
+/** Routes anyone may call. */
+const PUBLIC_ROUTES = new Set(['GET /v1/health', 'GET /v1/openapi.json']);
 
 type MetricRoute = (event: HttpEvent, pipeline: Pipeline) => Promise<HttpResult>;
 
@@ -29,11 +31,7 @@ function fileName(metric: string, range: DateRange): string {
 
 const ROUTES: Readonly<Record<string, MetricRoute>> = {
   async 'GET /v1/metrics/channel-share'(event, pipeline) {
-    const q = parseQuery(
-      event,
-      { basis: z.enum(['touches', 'conversions', 'spend']).default('touches') },
-      pipeline.config.timeZone,
-    );
+    const q = parseQuery(event, QUERY_SHAPES['GET /v1/metrics/channel-share'], pipeline.config.timeZone);
     const result = channelShare((await loadRange(pipeline, q)).metrics, {
       from: q.from,
       to: q.to,
@@ -48,11 +46,7 @@ const ROUTES: Readonly<Record<string, MetricRoute>> = {
   },
 
   async 'GET /v1/metrics/share-of-voice'(event, pipeline) {
-    const q = parseQuery(
-      event,
-      { source: z.enum(['ads', 'search', 'all']).default('all') },
-      pipeline.config.timeZone,
-    );
+    const q = parseQuery(event, QUERY_SHAPES['GET /v1/metrics/share-of-voice'], pipeline.config.timeZone);
     const result = shareOfVoice((await loadRange(pipeline, q)).metrics, {
       from: q.from,
       to: q.to,
@@ -69,11 +63,7 @@ const ROUTES: Readonly<Record<string, MetricRoute>> = {
   },
 
   async 'GET /v1/metrics/referral-traffic'(event, pipeline) {
-    const q = parseQuery(
-      event,
-      { limit: z.coerce.number().int().min(1).max(1000).default(10) },
-      pipeline.config.timeZone,
-    );
+    const q = parseQuery(event, QUERY_SHAPES['GET /v1/metrics/referral-traffic'], pipeline.config.timeZone);
     const result = referralTraffic((await loadRange(pipeline, q)).metrics, {
       from: q.from,
       to: q.to,
@@ -88,7 +78,7 @@ const ROUTES: Readonly<Record<string, MetricRoute>> = {
   },
 
   async 'GET /v1/metrics/cpa-by-stage'(event, pipeline) {
-    const q = parseQuery(event, { channel: channelIdSchema.optional() }, pipeline.config.timeZone);
+    const q = parseQuery(event, QUERY_SHAPES['GET /v1/metrics/cpa-by-stage'], pipeline.config.timeZone);
     const result = cpaByStage((await loadRange(pipeline, q)).metrics, {
       from: q.from,
       to: q.to,
@@ -112,14 +102,7 @@ const ROUTES: Readonly<Record<string, MetricRoute>> = {
   },
 
   async 'GET /v1/attribution'(event, pipeline) {
-    const q = parseQuery(
-      event,
-      {
-        model: z.enum(MODELS).default('last_touch'),
-        groupBy: z.enum(['channel', 'campaign']).default('channel'),
-      },
-      pipeline.config.timeZone,
-    );
+    const q = parseQuery(event, QUERY_SHAPES['GET /v1/attribution'], pipeline.config.timeZone);
     const result = attribute((await loadRange(pipeline, q)).attribution, {
       from: q.from,
       to: q.to,
@@ -135,7 +118,7 @@ const ROUTES: Readonly<Record<string, MetricRoute>> = {
   },
 
   async 'GET /v1/attribution/compare'(event, pipeline) {
-    const q = parseQuery(event, {}, pipeline.config.timeZone);
+    const q = parseQuery(event, QUERY_SHAPES['GET /v1/attribution/compare'], pipeline.config.timeZone);
     const result = compareModels((await loadRange(pipeline, q)).attribution, { from: q.from, to: q.to });
     if (q.format === 'json') return jsonResponse(200, { ...result, currency: pipeline.config.currency });
     return csvResponse(
@@ -143,6 +126,10 @@ const ROUTES: Readonly<Record<string, MetricRoute>> = {
       ['channel', 'spend', ...MODELS],
       result.rows.map((row) => [row.channel, row.spend, ...MODELS.map((model) => row.conversions[model])]),
     );
+  },
+
+  async 'GET /v1/openapi.json'() {
+    return jsonResponse(200, openApiDocument(), { 'cache-control': 'public, max-age=300' });
   },
 
   async 'GET /v1/health'() {
@@ -161,7 +148,7 @@ export function createQueryHandler(pipeline: Pipeline) {
     .use(
       apiKeyAuth({
         keyStore: pipeline.keyStore,
-        scopeFor: (event) => (event.routeKey === 'GET /v1/health' ? undefined : 'query'),
+        scopeFor: (event) => (PUBLIC_ROUTES.has(event.routeKey) ? undefined : 'query'),
       }),
     );
 }

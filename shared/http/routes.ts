@@ -11,6 +11,7 @@ export interface Route {
 /** Every route of the HTTP API (DESIGN §4); the API Gateway `routeKey` is `${method} ${path}`. */
 export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/v1/health', target: 'query' },
+  { method: 'GET', path: '/v1/openapi.json', target: 'query' },
   { method: 'POST', path: '/v1/events', target: 'ingest' },
   { method: 'POST', path: '/v1/spend', target: 'spend' },
   { method: 'POST', path: '/v1/batch', target: 'collect' },

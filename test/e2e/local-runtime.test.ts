@@ -2,6 +2,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  attributionCompareResponseSchema,
+  attributionResponseSchema,
+  channelShareResponseSchema,
+  cpaByStageResponseSchema,
+  errorResponseSchema,
+  referralTrafficResponseSchema,
+  shareOfVoiceResponseSchema,
+} from '#http/api-schemas.ts';
 import { ApiClient } from '#local/api-client.ts';
 import { type LocalRuntime, startLocalRuntime } from '#local/runtime.ts';
 import {
@@ -122,6 +131,25 @@ describe('the local runtime over HTTP', () => {
         '',
       ].join('\r\n'),
     );
+  });
+
+  it('serves the OpenAPI document without a key, and every answer matches its documented schema', async () => {
+    const document = await fetch(`${runtime.url}/v1/openapi.json`);
+    expect(document.status).toBe(200);
+    expect(await document.json()).toMatchObject({ openapi: '3.1.0' });
+    const range = `from=${RANGE.from}&to=${RANGE.to}`;
+    const checks: Array<[string, { parse(value: unknown): unknown }]> = [
+      [`/v1/metrics/channel-share?${range}`, channelShareResponseSchema],
+      [`/v1/metrics/share-of-voice?${range}`, shareOfVoiceResponseSchema],
+      [`/v1/metrics/referral-traffic?${range}`, referralTrafficResponseSchema],
+      [`/v1/metrics/cpa-by-stage?${range}`, cpaByStageResponseSchema],
+      [`/v1/attribution?model=markov&${range}`, attributionResponseSchema],
+      [`/v1/attribution/compare?${range}`, attributionCompareResponseSchema],
+    ];
+    // The schemas can fail: an empty object matches none of them.
+    for (const [, schema] of checks) expect(() => schema.parse({})).toThrow();
+    for (const [path, schema] of checks) schema.parse(await (await get(path)).json());
+    errorResponseSchema.parse(await (await fetch(`${runtime.url}/v1/metrics/channel-share`)).json());
   });
 
   it('refuses metrics without a key', async () => {

@@ -1,0 +1,168 @@
+import { z } from 'zod';
+import { MODELS } from '#domain/attribution/models.ts';
+import { CHANNEL_IDS, channelIdSchema } from '#domain/channel-ids.ts';
+import { calendarDateSchema } from '#domain/dates.ts';
+import { STAGES } from '#domain/event-schema.ts';
+import { JOB_KINDS, JOB_STATUSES } from '#domain/jobs.ts';
+
+/**
+ * The schemas of the HTTP API beyond the request bodies the domain already validates: the query
+ * parameters of each read route (the handlers parse with these) and the response shapes (the
+ * OpenAPI document is generated from these; the e2e tests check real answers against them).
+ */
+
+/** Query parameters of each read route, besides `from`, `to` and `format` (shared by all). */
+export const QUERY_SHAPES = {
+  'GET /v1/metrics/channel-share': { basis: z.enum(['touches', 'conversions', 'spend']).default('touches') },
+  'GET /v1/metrics/share-of-voice': { source: z.enum(['ads', 'search', 'all']).default('all') },
+  'GET /v1/metrics/referral-traffic': { limit: z.coerce.number().int().min(1).max(1000).default(10) },
+  'GET /v1/metrics/cpa-by-stage': { channel: channelIdSchema.optional() },
+  'GET /v1/attribution': {
+    model: z.enum(MODELS).default('last_touch'),
+    groupBy: z.enum(['channel', 'campaign']).default('channel'),
+  },
+  'GET /v1/attribution/compare': {},
+} as const;
+
+const range = { from: calendarDateSchema, to: calendarDateSchema };
+const share = z.number().min(0).max(1);
+const money = z.number().min(0);
+const nullableMoney = z.number().min(0).nullable();
+
+export const errorResponseSchema = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    requestId: z.string().optional(),
+  }),
+});
+
+export const channelShareResponseSchema = z.object({
+  ...range,
+  basis: z.enum(['touches', 'conversions', 'spend']),
+  total: z.number().min(0),
+  channels: z.array(z.object({ channel: z.enum(CHANNEL_IDS), count: z.number().min(0), share })),
+});
+
+export const shareOfVoiceResponseSchema = z.object({
+  ...range,
+  source: z.enum(['ads', 'search', 'all']),
+  total: z.number().min(0),
+  entries: z.array(z.object({ name: z.string(), isBrand: z.boolean(), count: z.number().min(0), share })),
+});
+
+export const referralTrafficResponseSchema = z.object({
+  ...range,
+  total: z.number().min(0),
+  domains: z.array(
+    z.object({
+      domain: z.string(),
+      category: z.enum(['search', 'social', 'referral']),
+      visits: z.number().min(0),
+      share,
+      conversions: z.number().min(0),
+    }),
+  ),
+  daily: z.array(z.object({ date: calendarDateSchema, visits: z.number().min(0) })),
+});
+
+export const cpaByStageResponseSchema = z.object({
+  ...range,
+  currency: z.string(),
+  spend: money,
+  stages: z.array(
+    z.object({
+      stage: z.enum(STAGES),
+      events: z.number().min(0),
+      users: z.int().min(0),
+      costPerEvent: nullableMoney,
+      costPerUser: nullableMoney,
+    }),
+  ),
+});
+
+export const attributionResponseSchema = z.object({
+  ...range,
+  model: z.enum(MODELS),
+  groupBy: z.enum(['channel', 'campaign']),
+  currency: z.string(),
+  conversions: z.number().min(0),
+  value: money,
+  spend: money,
+  rows: z.array(
+    z.object({
+      key: z.string(),
+      conversions: z.number().min(0),
+      value: money,
+      spend: money,
+      cpa: nullableMoney,
+      roas: nullableMoney,
+    }),
+  ),
+});
+
+export const attributionCompareResponseSchema = z.object({
+  ...range,
+  currency: z.string(),
+  models: z.array(z.enum(MODELS)),
+  conversions: z.number().min(0),
+  value: money,
+  spend: money,
+  rows: z.array(
+    z.object({
+      channel: z.string(),
+      spend: money,
+      conversions: z.object(
+        Object.fromEntries(MODELS.map((m) => [m, z.number().min(0)])) as Record<
+          (typeof MODELS)[number],
+          z.ZodNumber
+        >,
+      ),
+    }),
+  ),
+});
+
+const fieldIssues = z.array(z.object({ path: z.string(), message: z.string() }));
+
+export const eventsAcceptedResponseSchema = z.object({
+  accepted: z.int().min(0),
+  duplicates: z.int().min(0),
+  rejected: z.array(z.object({ index: z.int().min(0), errors: fieldIssues })),
+});
+
+export const collectResponseSchema = z.object({
+  success: z.literal(true),
+  accepted: z.int().min(0),
+  archived: z.int().min(0),
+  rejected: z.array(z.object({ index: z.int().min(0), errors: fieldIssues })),
+});
+
+export const webhookResponseSchema = z.object({
+  accepted: z.int().min(0),
+  rejected: z.array(z.object({ index: z.int().min(0), errors: z.unknown() })),
+});
+
+export const spendResponseSchema = z.object({ upserted: z.int().min(0) });
+
+export const jobStartedResponseSchema = z.object({
+  jobId: z.string(),
+  status: z.enum(JOB_STATUSES),
+  from: calendarDateSchema,
+  to: calendarDateSchema,
+});
+
+export const jobResponseSchema = z.object({
+  jobId: z.string(),
+  kind: z.enum(JOB_KINDS),
+  status: z.enum(JOB_STATUSES),
+  from: calendarDateSchema,
+  to: calendarDateSchema,
+  createdAt: z.string(),
+  startedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+  error: z.string().optional(),
+  stats: z.record(z.string(), z.number()).optional(),
+});
+
+export const healthResponseSchema = z.object({ status: z.literal('ok'), version: z.string() });
