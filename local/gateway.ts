@@ -170,7 +170,12 @@ function matchPath(pattern: string, path: string): Record<string, string> | unde
   );
   const found = regex.exec(path);
   if (!found) return undefined;
-  return Object.fromEntries(names.map((name, i) => [name, decodeURIComponent(found[i + 1] ?? '')]));
+  try {
+    return Object.fromEntries(names.map((name, i) => [name, decodeURIComponent(found[i + 1] ?? '')]));
+  } catch {
+    // A malformed percent-encoding matches no route.
+    return undefined;
+  }
 }
 
 async function readRequestBody(request: IncomingMessage): Promise<Buffer> {

@@ -110,11 +110,14 @@ export async function startLocalRuntime(props: LocalRuntimeProps): Promise<Local
   const timer =
     interval > 0
       ? setInterval(() => {
-          scheduled = scheduled.then(async () => {
-            await queue.idle();
-            const to = localDate(Date.now(), config.timeZone);
-            await jobs.start(newJob('compute', addDays(to, 1 - config.scheduleWindowDays), to));
-          });
+          scheduled = scheduled
+            .then(async () => {
+              await queue.idle();
+              const to = localDate(Date.now(), config.timeZone);
+              await jobs.start(newJob('compute', addDays(to, 1 - config.scheduleWindowDays), to));
+            })
+            // One failed run must not stop the schedule (or the process).
+            .catch((error: unknown) => logger.error('scheduled compute failed to start', { error }));
         }, interval)
       : undefined;
 

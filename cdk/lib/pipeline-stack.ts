@@ -100,7 +100,10 @@ export class PipelineStack extends Stack {
     collect.addToRolePolicy(objects('archive', 'PutObject'));
     // Secrets the config names: webhook secrets for the webhooks function, write keys for collect.
     const readReferences = (f: AttributionFunction, references: readonly string[]) => {
-      const secrets = references.filter((r) => r.startsWith('arn:'));
+      // A secret ARN without its random 6-character suffix matches the secret only with a wildcard for it.
+      const secrets = references
+        .filter((r) => r.startsWith('arn:'))
+        .map((arn) => (/-[A-Za-z0-9]{6}$/.test(arn) ? arn : `${arn}-??????`));
       const parameters = references.filter((r) => r.startsWith('ssm:/')).map((r) => r.slice('ssm:'.length));
       if (secrets.length > 0)
         f.addToRolePolicy(
@@ -126,7 +129,8 @@ export class PipelineStack extends Stack {
     storage.spendTable.grantWriteData(spend);
     storage.resultsTable.grantReadData(query);
     load.addToRolePolicy(objects('raw', 'GetObject'));
-    storage.eventsTable.grantWriteData(load);
+    // Load reads aliases and moves anonymous events (identity joining), so it reads too.
+    storage.eventsTable.grantReadWriteData(load);
     storage.eventsTable.grantReadData(compute);
     storage.spendTable.grantReadData(compute);
     storage.resultsTable.grantReadWriteData(compute);
@@ -164,7 +168,7 @@ export class PipelineStack extends Stack {
         conditions: { StringLike: { 's3:prefix': ['raw/*'] } },
       }),
     );
-    storage.eventsTable.grantWriteData(jobs);
+    storage.eventsTable.grantReadWriteData(jobs);
 
     new scheduler.Schedule(this, 'ComputeSchedule', {
       description: 'Recomputes the last scheduleWindowDays days of metrics and attribution',

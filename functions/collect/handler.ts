@@ -61,8 +61,10 @@ export function createCollectHandler(pipeline: Pipeline) {
       : parseOrThrow(segmentBatchSchema, body, 'batch');
     await authenticate(event, envelope.writeKey);
 
+    // The write key authenticates; it is not part of the message and must not reach the archive.
+    const { writeKey: _writeKey, ...rest } = envelope as Record<string, unknown>;
     const messages: unknown[] = single
-      ? [{ ...envelope, type: single }]
+      ? [{ ...rest, type: single }]
       : (envelope as { batch: unknown[] }).batch;
     const receivedAt = new Date().toISOString();
     const accepted: NormalisedEvent[] = [];
@@ -70,7 +72,7 @@ export function createCollectHandler(pipeline: Pipeline) {
     const rejected: Array<{ index: number; errors: ReturnType<typeof toFieldIssues> }> = [];
     const seen = new Set<string>();
     messages.forEach((candidate, index) => {
-      if (Buffer.byteLength(JSON.stringify(candidate) ?? '', 'utf8') > MAX_MESSAGE_BYTES) {
+      if (byteLengthOf(candidate) > MAX_MESSAGE_BYTES) {
         rejected.push({
           index,
           errors: [{ path: '(message)', message: `must be at most ${MAX_MESSAGE_BYTES} bytes` }],
@@ -85,8 +87,9 @@ export function createCollectHandler(pipeline: Pipeline) {
       const mapping = mapSegmentMessage(message.data, pipeline.config, receivedAt);
       if (mapping.kind === 'archive') {
         archived.push({ ...message.data, receivedAt });
-        // An identify also joins journeys: it goes to the raw zone as an identify event.
-        if (message.data.type !== 'identify') return;
+        // Any message that carries both ids (an identify, a track...) also joins the journeys:
+        // it goes to the raw zone as an identify event.
+        if (message.data.anonymousId === undefined || message.data.userId === undefined) return;
       }
       const canonical =
         mapping.kind === 'event'
@@ -129,6 +132,15 @@ export function createCollectHandler(pipeline: Pipeline) {
       rejected,
     });
   }).use(httpErrorHandler());
+}
+
+/** Serialised size; a value nested too deep to serialise counts as too large. */
+function byteLengthOf(value: unknown): number {
+  try {
+    return Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
 }
 
 export const handler = lazyHandler(async () => {

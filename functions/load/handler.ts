@@ -41,8 +41,14 @@ export function createLoadHandler(pipeline: Pipeline) {
       // Compute partials share the bucket; only the raw zone is loaded.
       if (!key.startsWith(RAW_PREFIX)) continue;
       const outcome = await loadRawObject(key, pipeline).catch((error: unknown) => {
+        // Ingest deletes the objects of a request that failed as a whole; their notifications still come.
+        if ((error as Error).name === 'NoSuchKey') return undefined;
         throw poison(record, `raw object ${key} could not be loaded`, error);
       });
+      if (!outcome) {
+        logger.warn('raw object no longer exists; nothing to load', { key });
+        continue;
+      }
       if (outcome.invalid.length > 0) {
         throw poison(
           record,
@@ -58,6 +64,8 @@ export function createLoadHandler(pipeline: Pipeline) {
     processPartialResponse(event, processRecord, new BatchProcessor(EventType.SQS), {
       context,
       throwOnFullBatchFailure: false,
+      // One record after another: identity links in one object must land before the next object's events.
+      processInParallel: false,
     });
 }
 

@@ -43,6 +43,7 @@ export async function batchGetAll(
   client: DynamoDBDocumentClient,
   table: string,
   keys: readonly Key[],
+  consistentRead = false,
 ): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = [];
   for (let i = 0; i < keys.length; i += 100) {
@@ -50,7 +51,9 @@ export async function batchGetAll(
     for (let round = 0; pending.length > 0; round++) {
       if (round === MAX_ROUNDS) throw new Error(`${pending.length} reads from ${table} stayed unprocessed`);
       if (round > 0) await sleep(Math.min(2000, 25 * 2 ** round));
-      const result = await client.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: pending } } }));
+      const result = await client.send(
+        new BatchGetCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: consistentRead } } }),
+      );
       items.push(...((result.Responses?.[table] ?? []) as Record<string, unknown>[]));
       pending = (result.UnprocessedKeys?.[table]?.Keys ?? []) as Key[];
     }

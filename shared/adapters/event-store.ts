@@ -23,11 +23,14 @@ export interface EventStore {
   scanSegment(segment: number, totalSegments: number, range: ScanRange): AsyncIterable<NormalisedEvent>;
   /**
    * Makes an anonymous key part of a user's journey: its events move under the user and later
-   * ones are keyed to the user. The first link of an anonymous key wins.
+   * ones are keyed to the user. The first link of an anonymous key wins; a later link to another
+   * user moves the events to the first.
    */
   linkIdentity(anonymousKey: string, userKey: string): Promise<void>;
   /** The user key each given anonymous key is linked to, for those that are. */
   resolveAliases(anonymousKeys: readonly string[]): Promise<Map<string, string>>;
+  /** Moves the events of those anonymous keys that are linked by now under their users. */
+  moveLinked(anonymousKeys: readonly string[]): Promise<void>;
 }
 
 export interface DynamoEventStoreProps {
@@ -99,25 +102,51 @@ export class DynamoEventStore implements EventStore {
 
   async linkIdentity(anonymousKey: string, userKey: string): Promise<void> {
     const { client, table } = this.#props;
-    const existing = await client.send(new GetCommand({ TableName: table, Key: aliasKey(anonymousKey) }));
-    if (existing.Item) return;
-    // Move first, then write the alias: if this dies midway, the alias is missing, the load is
-    // retried and the move is redone (puts and deletes are idempotent), so nothing stays doubled.
+    // The alias first, conditionally: of concurrent links, exactly one wins, and every caller
+    // then moves the anonymous events to the winner. Moving is idempotent (put, then delete), so
+    // a load that dies midway is retried and converges, and a repeated link cleans up after it.
+    const target = await client
+      .send(
+        new PutCommand({
+          TableName: table,
+          Item: { ...aliasKey(anonymousKey), userKey },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      )
+      .then(() => userKey)
+      .catch(async (error: Error) => {
+        if (error.name !== 'ConditionalCheckFailedException') throw error;
+        const existing = await client.send(
+          new GetCommand({ TableName: table, Key: aliasKey(anonymousKey), ConsistentRead: true }),
+        );
+        return aliasItemSchema.parse(existing.Item).userKey;
+      });
+    await this.#move(anonymousKey, target);
+  }
+
+  async moveLinked(anonymousKeys: readonly string[]): Promise<void> {
+    for (const [anonymousKey, userKey] of await this.#aliases(anonymousKeys, true))
+      await this.#move(anonymousKey, userKey);
+  }
+
+  async #move(fromKey: string, toKey: string): Promise<void> {
+    const { client, table } = this.#props;
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await client.send(
         new QueryCommand({
           TableName: table,
           KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': anonymousKey },
+          ExpressionAttributeValues: { ':pk': fromKey },
           ExclusiveStartKey: startKey,
+          ConsistentRead: true,
         }),
       );
       const items = page.Items ?? [];
       await batchWriteAll(
         client,
         table,
-        items.map((item) => ({ PutRequest: { Item: { ...item, pk: userKey, userKey } } })),
+        items.map((item) => ({ PutRequest: { Item: { ...item, pk: toKey, userKey: toKey } } })),
       );
       await batchWriteAll(
         client,
@@ -126,22 +155,20 @@ export class DynamoEventStore implements EventStore {
       );
       startKey = page.LastEvaluatedKey;
     } while (startKey);
-    await client
-      .send(
-        new PutCommand({
-          TableName: table,
-          Item: { ...aliasKey(anonymousKey), userKey },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      )
-      .catch((error: Error) => {
-        if (error.name !== 'ConditionalCheckFailedException') throw error;
-      });
   }
 
-  async resolveAliases(anonymousKeys: readonly string[]): Promise<Map<string, string>> {
+  resolveAliases(anonymousKeys: readonly string[]): Promise<Map<string, string>> {
+    return this.#aliases(anonymousKeys, true);
+  }
+
+  async #aliases(anonymousKeys: readonly string[], consistentRead: boolean): Promise<Map<string, string>> {
     const unique = [...new Set(anonymousKeys)];
-    const items = await batchGetAll(this.#props.client, this.#props.table, unique.map(aliasKey));
+    const items = await batchGetAll(
+      this.#props.client,
+      this.#props.table,
+      unique.map(aliasKey),
+      consistentRead,
+    );
     return new Map(
       items.map((item) => [String(item.pk).slice('alias#'.length), aliasItemSchema.parse(item).userKey]),
     );

@@ -2,6 +2,7 @@ import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { ServiceUnavailableError } from '#domain/errors.ts';
 import { type Job, jobSchema } from '#domain/jobs.ts';
 import { batchGetAll, batchWriteAll } from './dynamo-batch.ts';
 
@@ -99,6 +100,16 @@ export class DynamoResultsStore<T> implements DayPartialStore<T>, JobStore {
   }
 
   async readDays(dates: readonly string[]): Promise<Map<string, T>> {
+    // A compute that switches a day's version between our head read and chunk read deletes the
+    // chunks we were about to read: read the heads again, once; then ask the caller to retry.
+    const first = await this.#tryReadDays(dates);
+    if (first) return first;
+    const second = await this.#tryReadDays(dates);
+    if (second) return second;
+    throw new ServiceUnavailableError('results are being recomputed; retry in a moment');
+  }
+
+  async #tryReadDays(dates: readonly string[]): Promise<Map<string, T> | undefined> {
     const heads = await this.#readHeads(dates);
     const keys = [...heads].flatMap(([date, head]) =>
       Array.from({ length: head.chunks }, (_, n) => ({ pk: `day#${date}`, sk: chunkKey(head.version, n) })),
@@ -115,9 +126,7 @@ export class DynamoResultsStore<T> implements DayPartialStore<T>, JobStore {
       const parts = Array.from({ length: head.chunks }, (_, n) =>
         chunks.get(`day#${date}|${chunkKey(head.version, n)}`),
       );
-      if (parts.some((part) => part === undefined)) {
-        throw new Error(`results for ${date} are incomplete (version ${head.version})`);
-      }
+      if (parts.some((part) => part === undefined)) return undefined;
       const json = (await gunzipAsync(Buffer.concat(parts as Uint8Array[]))).toString('utf8');
       days.set(date, this.#props.daySchema.parse(JSON.parse(json)));
     }

@@ -21,12 +21,23 @@ export class StepFunctionsJobRunner {
 
   async start(job: Job): Promise<void> {
     await this.#props.jobStore.put(job);
-    await this.#props.client.send(
-      new StartExecutionCommand({
-        stateMachineArn: this.#props.stateMachineArn,
-        name: job.jobId,
-        input: JSON.stringify({ jobId: job.jobId, from: job.from, to: job.to }),
-      }),
-    );
+    try {
+      await this.#props.client.send(
+        new StartExecutionCommand({
+          stateMachineArn: this.#props.stateMachineArn,
+          name: job.jobId,
+          input: JSON.stringify({ jobId: job.jobId, from: job.from, to: job.to }),
+        }),
+      );
+    } catch (error) {
+      // A job that never started must not stay queued for ever.
+      await this.#props.jobStore.put({
+        ...job,
+        status: 'failed',
+        finishedAt: new Date().toISOString(),
+        error: (error as Error).message,
+      });
+      throw error;
+    }
   }
 }

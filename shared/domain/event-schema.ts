@@ -66,12 +66,14 @@ export const utmSchema = z.object({
 });
 export type Utm = z.infer<typeof utmSchema>;
 
-const propertiesSchema = z
-  .record(z.string(), z.unknown())
-  .refine(
-    (value) => JSON.stringify(value).length <= MAX_PROPERTIES_BYTES,
-    `must be at most ${MAX_PROPERTIES_BYTES} bytes as JSON`,
-  );
+const propertiesSchema = z.record(z.string(), z.unknown()).refine((value) => {
+  try {
+    return Buffer.byteLength(JSON.stringify(value), 'utf8') <= MAX_PROPERTIES_BYTES;
+  } catch {
+    // Nesting too deep to serialise (RangeError) is not acceptable either.
+    return false;
+  }
+}, `must be at most ${MAX_PROPERTIES_BYTES} bytes as JSON`);
 
 const common = {
   eventId: z.string().min(1).max(128),

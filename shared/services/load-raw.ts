@@ -20,7 +20,11 @@ export interface LoadOutcome {
  */
 export async function loadRawObject(key: string, deps: LoadDeps): Promise<LoadOutcome> {
   const { events, invalid } = await deps.rawStore.readObject(key);
-  await deps.eventStore.putEvents(await joinIdentities(events, deps.eventStore));
+  const keyed = await joinIdentities(events, deps.eventStore);
+  await deps.eventStore.putEvents(keyed);
+  // A link loaded elsewhere meanwhile may have missed what was just written anonymously: look again.
+  const stillAnonymous = keyed.flatMap((event) => (event.userKey?.startsWith('a:') ? [event.userKey] : []));
+  if (stillAnonymous.length > 0) await deps.eventStore.moveLinked(stillAnonymous);
   return { key, loaded: events.length, invalid };
 }
 

@@ -181,6 +181,24 @@ describe('the CDK app', () => {
     pipeline.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
   });
 
+  it('lets the load and jobs functions read the events table (identity joining reads aliases and moves items)', () => {
+    for (const name of ['LoadFunction', 'JobsFunction']) {
+      const policies = Object.entries(pipeline.findResources('AWS::IAM::Policy')).filter(([id]) =>
+        id.startsWith(name),
+      );
+      const actions = JSON.stringify(policies);
+      for (const action of [
+        'dynamodb:Query',
+        'dynamodb:GetItem',
+        'dynamodb:BatchGetItem',
+        'dynamodb:BatchWriteItem',
+        'dynamodb:DeleteItem',
+      ]) {
+        expect(actions, `${name} ${action}`).toContain(action);
+      }
+    }
+  });
+
   it('grants no IAM statement Action "*" nor a data action on Resource "*"', () => {
     const statements = [storage, pipeline].flatMap((template) =>
       Object.values(template.findResources('AWS::IAM::Policy')).flatMap(

@@ -149,6 +149,42 @@ describe('the Segment-compatible routes', () => {
     // The raw zone holds both deliveries; the events table, keyed by event id, will hold one (see load tests).
   });
 
+  it('keeps the write key out of the archive, and links ids carried by a non-conversion track', async () => {
+    const result = await post(
+      '/v1/track',
+      { writeKey: WRITE_KEY, event: 'Viewed', userId: 'u9', anonymousId: 'a9', messageId: 'seg-wk' },
+      {},
+    );
+    expect(bodyOf(result)).toMatchObject({ accepted: 1, archived: 1 });
+    for (const key of await objects(ARCHIVE_PREFIX)) {
+      const { GetObjectCommand } = await import('@aws-sdk/client-s3');
+      const { gunzipSync } = await import('node:zlib');
+      const object = await stack.servers.s3.send(
+        new GetObjectCommand({ Bucket: LOCAL_NAMES.RAW_BUCKET, Key: key }),
+      );
+      const text = gunzipSync(
+        Buffer.from(await (object.Body?.transformToByteArray() ?? Promise.resolve(new Uint8Array()))),
+      ).toString();
+      expect(text).not.toContain(WRITE_KEY);
+    }
+    expect((await rawEvents()).find((e) => e.eventId === 'seg-wk')).toMatchObject({
+      type: 'identify',
+      userKey: 'u:u9',
+    });
+  });
+
+  it('rejects a message nested too deep to serialise by its index instead of failing the batch', async () => {
+    // Built as text: 20,000 levels parse, but serialising them again overflows the stack.
+    const deep = `${'{"a":'.repeat(20_000)}{}${'}'.repeat(20_000)}`;
+    const rawBody = `{"batch":[{"type":"track","messageId":"seg-fine","userId":"u5","event":"lead"},{"type":"track","messageId":"seg-deep","userId":"u5","event":"lead","properties":${deep}}]}`;
+    const result = await collect(
+      apiEvent({ path: '/v1/batch', rawBody, key: null, headers: { authorization: basic(WRITE_KEY) } }),
+      testContext('collect'),
+    );
+    expect(result.statusCode).toBe(200);
+    expect(bodyOf(result)).toMatchObject({ accepted: 1, rejected: [{ index: 1 }] });
+  });
+
   it('answers a body that is not a batch with 400 naming the field', async () => {
     const result = await post('/v1/batch', { messages: [] });
     expect(result.statusCode).toBe(400);

@@ -138,6 +138,18 @@ describe('POST /v1/events', () => {
     expect((await rawKeys()).length).toBe(before);
   });
 
+  it('rejects an event nested too deep to serialise by its index, never a 500', async () => {
+    const deep = `${'{"a":'.repeat(20_000)}{}${'}'.repeat(20_000)}`;
+    const ok = JSON.stringify(valid('n1'));
+    const rawBody = `{"events":[${ok},{"eventId":"n2","type":"page_view","occurredAt":"2026-03-02T10:00:00Z","userId":"u1","url":"https://acme.example/","properties":${deep}}]}`;
+    const result = await post(undefined, { rawBody });
+    expect(result.statusCode).toBe(202);
+    expect(bodyOf(result)).toMatchObject({
+      accepted: 1,
+      rejected: [{ index: 1, errors: [{ path: 'properties' }] }],
+    });
+  });
+
   it('accepts a gzip body delivered base64-encoded, as API Gateway passes it', async () => {
     const compressed = gzipSync(JSON.stringify({ events: [valid('gz1')] })).toString('base64');
     const result = await post(undefined, {

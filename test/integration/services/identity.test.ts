@@ -88,3 +88,59 @@ describe('identity joining', () => {
     });
   });
 });
+
+describe('identity joining under concurrency', () => {
+  let store: TestStack;
+  beforeEach(async () => {
+    await store?.close();
+    store = await startTestStack();
+  });
+  afterAll(() => store.close());
+
+  const anonymousEvent = (eventId: string, anonymousKey: string) => ({
+    eventId,
+    type: 'page_view' as const,
+    occurredAt: '2026-05-01T09:00:00.000Z',
+    ts: Date.parse('2026-05-01T09:00:00Z'),
+    receivedAt: '2026-05-01T09:00:00.000Z',
+    userKey: anonymousKey,
+    anonymousId: anonymousKey.slice(2),
+    channel: 'referral' as const,
+    stage: 'consideration' as const,
+    touch: true,
+    count: 1,
+  });
+
+  async function where(eventId: string) {
+    const found: string[] = [];
+    for (let segment = 0; segment < 2; segment++) {
+      for await (const event of store.pipeline.eventStore.scanSegment(segment, 2, {
+        fromTs: 0,
+        toTs: Date.parse('2100-01-01'),
+      })) {
+        if (event.eventId === eventId) found.push(event.userKey ?? '');
+      }
+    }
+    return found;
+  }
+
+  it('moves the events once, to the winner, when two users claim one anonymous id at the same time', async () => {
+    await store.pipeline.eventStore.putEvents([anonymousEvent('e1', 'a:X')]);
+    await Promise.all([
+      store.pipeline.eventStore.linkIdentity('a:X', 'u:Y'),
+      store.pipeline.eventStore.linkIdentity('a:X', 'u:Z'),
+    ]);
+    const owners = await where('e1');
+    expect(owners).toHaveLength(1);
+    expect(['u:Y', 'u:Z']).toContain(owners[0]);
+  });
+
+  it('moves an anonymous event written after the link was made (a load that raced the identify)', async () => {
+    await store.pipeline.eventStore.linkIdentity('a:W', 'u:V');
+    // The racing load resolved no alias, so it writes the event under the anonymous key...
+    await store.pipeline.eventStore.putEvents([anonymousEvent('e2', 'a:W')]);
+    // ...and looks again after writing, as loadRawObject does.
+    await store.pipeline.eventStore.moveLinked(['a:W']);
+    expect(await where('e2')).toEqual(['u:V']);
+  });
+});
