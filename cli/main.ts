@@ -1,0 +1,257 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { SingleBar } from 'cli-progress';
+import Table from 'cli-table3';
+import { parse as parseCsv } from 'csv-parse/sync';
+import { ApiClient, ApiError } from '#local/api-client.ts';
+
+/**
+ * `npx attribution <command>`: send events and spend, run replays and computes, and print reports,
+ * against the local runtime or a deployed API (`--url`/`ATTRIBUTION_URL`, `--key`/`ATTRIBUTION_KEY`).
+ */
+const USAGE = `usage: attribution <command> [options]
+  send <events.ndjson|events.csv>   send events in batches of 500, with retries
+  spend <spend.csv>                 upsert spend rows
+  replay --from YYYY-MM-DD --to YYYY-MM-DD
+  compute [--from YYYY-MM-DD] [--to YYYY-MM-DD]
+  report [--from YYYY-MM-DD] [--to YYYY-MM-DD]
+options: --url (ATTRIBUTION_URL, default http://127.0.0.1:3000), --key (ATTRIBUTION_KEY)`;
+
+const BATCH = 500;
+const MAX_ATTEMPTS = 5;
+
+async function main(): Promise<number> {
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: {
+      url: { type: 'string', default: process.env.ATTRIBUTION_URL ?? 'http://127.0.0.1:3000' },
+      key: { type: 'string', default: process.env.ATTRIBUTION_KEY },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+  });
+  const [command, file] = positionals;
+  if (values.help || !command) {
+    console.log(USAGE);
+    return command ? 0 : 2;
+  }
+  if (!values.key) {
+    console.error('an API key is needed: --key or ATTRIBUTION_KEY');
+    return 2;
+  }
+  const api = new ApiClient({ url: values.url, key: values.key });
+  const range = { ...(values.from ? { from: values.from } : {}), ...(values.to ? { to: values.to } : {}) };
+  switch (command) {
+    case 'send':
+      return send(api, requireFile(file));
+    case 'spend':
+      return spend(api, requireFile(file));
+    case 'replay':
+    case 'compute': {
+      const job = await api.runJob(command, range, 500);
+      console.log(`${command} job ${job.jobId} ${job.status}: ${JSON.stringify(job.stats ?? {})}`);
+      return 0;
+    }
+    case 'report':
+      await report(api, range);
+      return 0;
+    default:
+      console.error(`unknown command ${command}\n${USAGE}`);
+      return 2;
+  }
+}
+
+function requireFile(file: string | undefined): string {
+  if (!file) throw new Error('a file is needed');
+  return file;
+}
+
+/** Events from NDJSON (one event per line) or CSV (a header row naming event fields). */
+function readEvents(path: string): Record<string, unknown>[] {
+  const text = readFileSync(path, 'utf8');
+  if (!path.endsWith('.csv')) {
+    return text
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+  }
+  const rows = parseCsv(text, { columns: true, skip_empty_lines: true, trim: true }) as Record<
+    string,
+    string
+  >[];
+  return rows.map((row) => {
+    const event: Record<string, unknown> = {};
+    const utm: Record<string, string> = {};
+    for (const [column, value] of Object.entries(row)) {
+      if (value === '') continue;
+      if (column.startsWith('utm_')) utm[column.slice(4)] = value;
+      else if (column === 'count') event.count = Number(value);
+      else if (column === 'value' || column === 'cost')
+        event[column] = { amount: Number(value), currency: row.currency || 'USD' };
+      else if (column !== 'currency') event[column] = value;
+    }
+    if (Object.keys(utm).length > 0) event.utm = utm;
+    return event;
+  });
+}
+
+/** POSTs with retries and exponential backoff on 429, 5xx and network failures. */
+async function postWithRetry<T>(api: ApiClient, path: string, body: unknown): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await api.request<T>('POST', path, body);
+    } catch (error) {
+      const retryable = !(error instanceof ApiError) || error.status === 429 || error.status >= 500;
+      if (!retryable || attempt === MAX_ATTEMPTS) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** (attempt - 1)));
+    }
+  }
+}
+
+async function send(api: ApiClient, path: string): Promise<number> {
+  const events = readEvents(path);
+  const bar = new SingleBar({
+    format: 'sending [{bar}] {value}/{total} events',
+    noTTYOutput: true,
+    notTTYSchedule: 1000,
+  });
+  bar.start(events.length, 0);
+  let accepted = 0;
+  let duplicates = 0;
+  const rejected: Array<{ index: number; errors: Array<{ path: string; message: string }> }> = [];
+  for (let start = 0; start < events.length; start += BATCH) {
+    const batch = events.slice(start, start + BATCH);
+    const result = await postWithRetry<{ accepted: number; duplicates: number; rejected: typeof rejected }>(
+      api,
+      '/v1/events',
+      {
+        events: batch,
+      },
+    );
+    accepted += result.accepted;
+    duplicates += result.duplicates;
+    rejected.push(...result.rejected.map((r) => ({ ...r, index: r.index + start })));
+    bar.update(start + batch.length);
+  }
+  bar.stop();
+  console.log(
+    `sent ${events.length} events: ${accepted} accepted, ${duplicates} duplicates, ${rejected.length} rejected`,
+  );
+  for (const r of rejected.slice(0, 20)) {
+    console.log(`  line ${r.index + 1}: ${r.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
+  }
+  return rejected.length > 0 ? 1 : 0;
+}
+
+async function spend(api: ApiClient, path: string): Promise<number> {
+  const rows = (
+    parseCsv(readFileSync(path, 'utf8'), { columns: true, skip_empty_lines: true, trim: true }) as Record<
+      string,
+      string
+    >[]
+  ).map((row) =>
+    Object.fromEntries(
+      Object.entries(row)
+        .filter(([, value]) => value !== '')
+        .map(([column, value]) => [
+          column,
+          ['amount', 'impressions', 'clicks'].includes(column) ? Number(value) : value,
+        ]),
+    ),
+  );
+  let upserted = 0;
+  for (let start = 0; start < rows.length; start += 1000) {
+    upserted += (
+      await postWithRetry<{ upserted: number }>(api, '/v1/spend', { rows: rows.slice(start, start + 1000) })
+    ).upserted;
+  }
+  console.log(`upserted ${upserted} spend rows`);
+  return 0;
+}
+
+const pct = (share: number) => `${(share * 100).toFixed(1)}%`;
+const fixed = (n: number | null) => (n === null ? '-' : n.toFixed(2));
+
+function print(title: string, head: string[], rows: Array<Array<string | number>>): void {
+  const table = new Table({ head, style: { head: [], border: [] } });
+  table.push(...rows);
+  console.log(`${title}\n${table.toString()}`);
+}
+
+async function report(api: ApiClient, range: { from?: string; to?: string }): Promise<void> {
+  const query = new URLSearchParams(range).toString();
+  type Share = {
+    from: string;
+    to: string;
+    total: number;
+    channels: Array<{ channel: string; count: number; share: number }>;
+  };
+  const touches = await api.request<Share>('GET', `/v1/metrics/channel-share?basis=touches&${query}`);
+  const conversions = await api.request<Share>('GET', `/v1/metrics/channel-share?basis=conversions&${query}`);
+  const voice = await api.request<{ entries: Array<{ name: string; count: number; share: number }> }>(
+    'GET',
+    `/v1/metrics/share-of-voice?${query}`,
+  );
+  const referral = await api.request<{
+    domains: Array<{ domain: string; category: string; visits: number; conversions: number }>;
+  }>('GET', `/v1/metrics/referral-traffic?${query}`);
+  const cpa = await api.request<{
+    currency: string;
+    spend: number;
+    stages: Array<{
+      stage: string;
+      events: number;
+      users: number;
+      costPerEvent: number | null;
+      costPerUser: number | null;
+    }>;
+  }>('GET', `/v1/metrics/cpa-by-stage?${query}`);
+  const models = await api.request<{
+    models: string[];
+    rows: Array<{ channel: string; spend: number; conversions: Record<string, number> }>;
+  }>('GET', `/v1/attribution/compare?${query}`);
+  console.log(`report ${touches.from} .. ${touches.to}`);
+  print(
+    `channel share by touches (${touches.total})`,
+    ['channel', 'touches', 'share'],
+    touches.channels.map((c) => [c.channel, c.count, pct(c.share)]),
+  );
+  print(
+    `channel share by conversions (${conversions.total})`,
+    ['channel', 'conversions', 'share'],
+    conversions.channels.map((c) => [c.channel, c.count, pct(c.share)]),
+  );
+  print(
+    'share of voice',
+    ['name', 'count', 'share'],
+    voice.entries.map((e) => [e.name, e.count, pct(e.share)]),
+  );
+  print(
+    'referral traffic',
+    ['domain', 'category', 'visits', 'conversions'],
+    referral.domains.map((d) => [d.domain, d.category, d.visits, d.conversions]),
+  );
+  print(
+    `CPA by stage (spend ${fixed(cpa.spend)} ${cpa.currency})`,
+    ['stage', 'events', 'users', 'cost/event', 'cost/user'],
+    cpa.stages.map((s) => [s.stage, s.events, s.users, fixed(s.costPerEvent), fixed(s.costPerUser)]),
+  );
+  print(
+    'attribution models',
+    ['channel', ...models.models, 'spend'],
+    models.rows.map((r) => [
+      r.channel,
+      ...models.models.map((m) => (r.conversions[m] ?? 0).toFixed(2)),
+      fixed(r.spend),
+    ]),
+  );
+}
+
+main()
+  .then((code) => process.exit(code))
+  .catch((error: unknown) => {
+    console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  });

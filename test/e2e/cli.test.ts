@@ -1,0 +1,95 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalRuntime, startLocalRuntime } from '#local/runtime.ts';
+import { RANGE, SCENARIO_EVENTS, SCENARIO_SPEND } from '../fixtures/scenario.ts';
+import { TEST_CONFIG_PATH } from '../support/stack.ts';
+
+const run = promisify(execFile);
+const KEY = 'e2e-cli-key-0123456789';
+let runtime: LocalRuntime;
+let dir: string;
+
+/** Runs `attribution …` as a user would (the package's bin), against the runtime. */
+async function cli(...args: string[]) {
+  return run(process.execPath, ['cli/main.ts', ...args, '--url', runtime.url, '--key', KEY], {
+    encoding: 'utf8',
+  });
+}
+
+describe('the attribution CLI against the local runtime', () => {
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'attribution-cli-'));
+    runtime = await startLocalRuntime({
+      dataDir: join(dir, 'data'),
+      configPath: TEST_CONFIG_PATH,
+      port: 0,
+      apiKey: KEY,
+    });
+  });
+  afterAll(async () => {
+    await runtime.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('sends an NDJSON file, reporting accepted and rejected lines with their reasons', async () => {
+    const file = join(dir, 'events.ndjson');
+    const bad = {
+      eventId: 'bad-1',
+      type: 'page_view',
+      occurredAt: '2026-02-30T10:00:00Z',
+      userId: 'x',
+      url: 'https://acme.example/',
+    };
+    writeFileSync(file, `${[...SCENARIO_EVENTS, bad].map((e) => JSON.stringify(e)).join('\n')}\n`);
+    const result = await cli('send', file).catch((error: { stdout: string; code: number }) => error);
+    // One rejected line makes the exit code 1, so scripts notice.
+    expect((result as { code?: number }).code).toBe(1);
+    expect(result.stdout).toContain(
+      `sent ${SCENARIO_EVENTS.length + 1} events: ${SCENARIO_EVENTS.length} accepted, 0 duplicates, 1 rejected`,
+    );
+    expect(result.stdout).toContain(`line ${SCENARIO_EVENTS.length + 1}: occurredAt:`);
+  });
+
+  it('upserts spend from CSV, computes, and reports the hand-worked numbers', async () => {
+    const csv = join(dir, 'spend.csv');
+    writeFileSync(
+      csv,
+      [
+        'date,platform,network,campaign,amount,currency',
+        ...SCENARIO_SPEND.map((r) =>
+          [r.date, r.platform, 'network' in r ? r.network : '', r.campaign, r.amount, r.currency].join(','),
+        ),
+      ].join('\n'),
+    );
+    expect((await cli('spend', csv)).stdout).toContain('upserted 2 spend rows');
+    await runtime.idle();
+    expect((await cli('compute', '--from', RANGE.from, '--to', RANGE.to)).stdout).toMatch(
+      /compute job \S+ succeeded: .*"days":7/,
+    );
+    const { stdout } = await cli('report', '--from', RANGE.from, '--to', RANGE.to);
+    // Touches 1,754: paid_search 1,501 (85.6%), organic_search 251 (14.3%); see test/fixtures/scenario.ts.
+    expect(stdout).toContain('channel share by touches (1754)');
+    expect(stdout).toMatch(/paid_search\s*│\s*1501\s*│\s*85\.6%/);
+    expect(stdout).toMatch(/organic_search\s*│\s*251\s*│\s*14\.3%/);
+    // CPA: spend 400; consideration 4 events, 3 users → 100.00 and 133.33.
+    expect(stdout).toContain('CPA by stage (spend 400.00 USD)');
+    expect(stdout).toMatch(/consideration\s*│\s*4\s*│\s*3\s*│\s*100\.00\s*│\s*133\.33/);
+    // Markov gives each of the four touched channels 0.75 of the three path conversions.
+    expect(stdout).toMatch(
+      /referral\s*│\s*1\.00\s*│\s*1\.00\s*│\s*1\.00\s*│\s*1\.00\s*│\s*1\.00\s*│\s*0\.75\s*│\s*1\.00/,
+    );
+  });
+
+  it('refuses to run without a key and explains usage', async () => {
+    const result = await run(process.execPath, ['cli/main.ts', 'report'], {
+      encoding: 'utf8',
+      env: { ...process.env, ATTRIBUTION_KEY: '' },
+    }).catch((error: { stderr: string; code: number }) => error);
+    expect((result as { code?: number }).code).toBe(2);
+    expect(result.stderr).toContain('an API key is needed');
+  });
+});
