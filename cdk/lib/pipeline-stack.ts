@@ -22,6 +22,8 @@ import { rawBucketName, type StorageStack } from './storage-stack.ts';
 
 /** Every route of the HTTP API (DESIGN §4) and the function behind it; a test keeps it equal to the runtime's table. */
 export const API_ROUTES = [
+  ['GET', '/', 'query'],
+  ['GET', '/dashboard.js', 'query'],
   ['GET', '/v1/health', 'query'],
   ['GET', '/v1/openapi.json', 'query'],
   ['POST', '/v1/events', 'ingest'],

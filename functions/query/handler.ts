@@ -8,6 +8,7 @@ import { type ComputePartial, toComputePartial } from '#domain/day-result.ts';
 import { NotFoundError } from '#domain/errors.ts';
 import { channelShare, cpaByStage, referralTraffic, shareOfVoice } from '#domain/metrics/index.ts';
 import { QUERY_SHAPES } from '#http/api-schemas.ts';
+import { dashboardPage, dashboardScript } from '#http/dashboard.ts';
 import { apiKeyAuth, httpErrorHandler } from '#http/middleware.ts';
 import { openApiDocument } from '#http/openapi.ts';
 import { type DateRange, parseQuery } from '#http/query-params.ts';
@@ -16,7 +17,7 @@ import type { HttpEvent, HttpResult } from '#http/types.ts';
 
 export const VERSION = '0.1.0';
 /** Routes anyone may call. */
-const PUBLIC_ROUTES = new Set(['GET /v1/health', 'GET /v1/openapi.json']);
+const PUBLIC_ROUTES = new Set(['GET /', 'GET /dashboard.js', 'GET /v1/health', 'GET /v1/openapi.json']);
 
 type MetricRoute = (event: HttpEvent, pipeline: Pipeline) => Promise<HttpResult>;
 
@@ -126,6 +127,14 @@ const ROUTES: Readonly<Record<string, MetricRoute>> = {
       ['channel', 'spend', ...MODELS],
       result.rows.map((row) => [row.channel, row.spend, ...MODELS.map((model) => row.conversions[model])]),
     );
+  },
+
+  async 'GET /'() {
+    return dashboardPage();
+  },
+
+  async 'GET /dashboard.js'() {
+    return dashboardScript();
   },
 
   async 'GET /v1/openapi.json'() {

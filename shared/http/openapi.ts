@@ -51,6 +51,16 @@ interface Operation {
 }
 
 const OPERATIONS: Readonly<Record<string, Operation>> = {
+  'GET /': {
+    summary: 'The dashboard (HTML)',
+    ok: { status: 200, description: 'The page' },
+    security: 'none',
+  },
+  'GET /dashboard.js': {
+    summary: "The dashboard's script",
+    ok: { status: 200, description: 'JavaScript' },
+    security: 'none',
+  },
   'GET /v1/health': {
     summary: 'Liveness',
     ok: { status: 200, schema: healthResponseSchema, description: 'Up' },

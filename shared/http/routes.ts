@@ -10,6 +10,8 @@ export interface Route {
 
 /** Every route of the HTTP API (DESIGN §4); the API Gateway `routeKey` is `${method} ${path}`. */
 export const ROUTES: readonly Route[] = [
+  { method: 'GET', path: '/', target: 'query' },
+  { method: 'GET', path: '/dashboard.js', target: 'query' },
   { method: 'GET', path: '/v1/health', target: 'query' },
   { method: 'GET', path: '/v1/openapi.json', target: 'query' },
   { method: 'POST', path: '/v1/events', target: 'ingest' },

@@ -1,0 +1,55 @@
+import { DASHBOARD_JS } from './dashboard-assets.generated.ts';
+import type { HttpResult } from './types.ts';
+
+/** The dashboard page; its script is the bundle `npm run build:dashboard` generates. */
+const PAGE = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Attribution dashboard</title>
+<style>
+  body { font-family: system-ui, sans-serif; margin: 1.5rem; color: #222; }
+  header { display: flex; gap: .75rem; align-items: end; flex-wrap: wrap; margin-bottom: 1rem; }
+  label { display: flex; flex-direction: column; font-size: .8rem; gap: .2rem; }
+  main { display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); gap: 1.5rem; }
+  section { border: 1px solid #ddd; border-radius: 6px; padding: .75rem; }
+  h2 { font-size: 1rem; margin: 0 0 .5rem; }
+</style>
+</head>
+<body>
+<header>
+  <h1 style="margin:0 1rem 0 0;font-size:1.3rem">Attribution</h1>
+  <label>Query key <input id="key" type="password" size="30" autocomplete="off"></label>
+  <label>From <input id="from" type="date"></label>
+  <label>To <input id="to" type="date"></label>
+  <button id="load">Show</button>
+  <span id="status" aria-live="polite"></span>
+</header>
+<main>
+  <section><h2>Channel share of touches by day (%)</h2><canvas id="channel-share"></canvas></section>
+  <section><h2>Share of voice by day (%)</h2><canvas id="share-of-voice"></canvas></section>
+  <section><h2>Top referral domains</h2><canvas id="referrals"></canvas></section>
+  <section><h2>Funnel: events (log scale) and cost per event by stage</h2><canvas id="cpa"></canvas></section>
+  <section><h2>Conversions per channel under each attribution model</h2><canvas id="models"></canvas></section>
+</main>
+<script src="/dashboard.js"></script>
+</body>
+</html>
+`;
+
+export function dashboardPage(): HttpResult {
+  return {
+    statusCode: 200,
+    headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' },
+    body: PAGE,
+  };
+}
+
+export function dashboardScript(): HttpResult {
+  return {
+    statusCode: 200,
+    headers: { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'public, max-age=300' },
+    body: DASHBOARD_JS,
+  };
+}
