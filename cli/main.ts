@@ -16,6 +16,7 @@ const USAGE = `usage: attribution <command> [options]
   replay --from YYYY-MM-DD --to YYYY-MM-DD
   compute [--from YYYY-MM-DD] [--to YYYY-MM-DD]
   report [--from YYYY-MM-DD] [--to YYYY-MM-DD]
+  keys create --name NAME --scopes ingest,query,admin | keys list | keys revoke <keyHash>   (admin key)
 options: --url (ATTRIBUTION_URL, default http://127.0.0.1:3000), --key (ATTRIBUTION_KEY)`;
 
 const BATCH = 500;
@@ -30,6 +31,8 @@ async function main(): Promise<number> {
       from: { type: 'string' },
       to: { type: 'string' },
       help: { type: 'boolean' },
+      name: { type: 'string' },
+      scopes: { type: 'string' },
     },
   });
   const [command, file] = positionals;
@@ -50,13 +53,20 @@ async function main(): Promise<number> {
       return spend(api, requireFile(file));
     case 'replay':
     case 'compute': {
-      const job = await api.runJob(command, range, 500);
+      const started = Date.now();
+      const job = await api.runJob(command, range, 500, (current) =>
+        console.error(
+          `${command} job ${current.jobId}: ${current.status} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+        ),
+      );
       console.log(`${command} job ${job.jobId} ${job.status}: ${JSON.stringify(job.stats ?? {})}`);
       return 0;
     }
     case 'report':
       await report(api, range);
       return 0;
+    case 'keys':
+      return keys(api, file, positionals[2], values);
     default:
       console.error(`unknown command ${command}\n${USAGE}`);
       return 2;
@@ -169,6 +179,52 @@ async function spend(api: ApiClient, path: string): Promise<number> {
   }
   console.log(`upserted ${upserted} spend rows`);
   return 0;
+}
+
+async function keys(
+  api: ApiClient,
+  action: string | undefined,
+  keyHash: string | undefined,
+  options: { name?: string | undefined; scopes?: string | undefined },
+): Promise<number> {
+  if (action === 'create') {
+    const created = await api.request<{ key: string; keyHash: string; scopes: string[] }>(
+      'POST',
+      '/v1/keys',
+      {
+        name: options.name ?? 'cli',
+        scopes: (options.scopes ?? 'query').split(',').map((s) => s.trim()),
+      },
+    );
+    console.log(
+      `created key ${created.key}\n  hash ${created.keyHash}, scopes ${created.scopes.join(',')} (the key is not shown again)`,
+    );
+    return 0;
+  }
+  if (action === 'list') {
+    const { keys: list } = await api.request<{
+      keys: Array<{ keyHash: string; name: string; scopes: string[]; createdAt: string; revokedAt?: string }>;
+    }>('GET', '/v1/keys');
+    print(
+      'API keys',
+      ['hash', 'name', 'scopes', 'created', 'revoked'],
+      list.map((k) => [
+        k.keyHash,
+        k.name,
+        k.scopes.join(','),
+        k.createdAt.slice(0, 19),
+        k.revokedAt?.slice(0, 19) ?? '',
+      ]),
+    );
+    return 0;
+  }
+  if (action === 'revoke' && keyHash) {
+    await api.request('DELETE', `/v1/keys/${keyHash}`);
+    console.log(`revoked ${keyHash}`);
+    return 0;
+  }
+  console.error(`usage: keys create --name NAME --scopes ingest,query | keys list | keys revoke <keyHash>`);
+  return 2;
 }
 
 const pct = (share: number) => `${(share * 100).toFixed(1)}%`;

@@ -45,10 +45,14 @@ export class ApiClient {
     kind: 'compute' | 'replay',
     range: { from?: string; to?: string },
     pollMs = 200,
+    onStatus?: (job: Job) => void,
   ): Promise<Job> {
     const { jobId } = await this.request<{ jobId: string }>('POST', `/v1/jobs/${kind}`, range);
+    let last: string | undefined;
     for (;;) {
       const job = await this.request<Job>('GET', `/v1/jobs/${jobId}`);
+      if (job.status !== last) onStatus?.(job);
+      last = job.status;
       if (job.status === 'succeeded') return job;
       if (job.status === 'failed') throw new Error(`job ${jobId} failed: ${job.error ?? 'unknown error'}`);
       await new Promise((resolve) => setTimeout(resolve, pollMs));

@@ -7,8 +7,10 @@ const localStateSchema = z.object({
   piiHashSecret: z.string().min(16),
   ingestKey: z.string().min(16),
   queryKey: z.string().min(16),
+  /** Added after the first release: data folders from before get one on their next start. */
+  adminKey: z.string().min(16).optional(),
 });
-export type LocalState = z.infer<typeof localStateSchema>;
+export type LocalState = z.infer<typeof localStateSchema> & { adminKey: string };
 
 /**
  * Secrets of a local installation, created on first start and kept in `<dataDir>/local.json`
@@ -16,13 +18,24 @@ export type LocalState = z.infer<typeof localStateSchema>;
  */
 export function readOrCreateLocalState(dataDir: string): LocalState {
   const path = join(dataDir, 'local.json');
-  if (existsSync(path)) return localStateSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
+  if (existsSync(path)) {
+    const state = localStateSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
+    if (state.adminKey) return { ...state, adminKey: state.adminKey };
+    const upgraded = { ...state, adminKey: newAdminKey() };
+    writeFileSync(path, `${JSON.stringify(upgraded, null, 2)}\n`, { mode: 0o600 });
+    return upgraded;
+  }
   mkdirSync(dataDir, { recursive: true });
   const state: LocalState = {
     piiHashSecret: randomBytes(32).toString('base64url'),
     ingestKey: `ik_${randomBytes(24).toString('base64url')}`,
     queryKey: `qk_${randomBytes(24).toString('base64url')}`,
+    adminKey: newAdminKey(),
   };
   writeFileSync(path, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
   return state;
+}
+
+function newAdminKey(): string {
+  return `ak_${randomBytes(24).toString('base64url')}`;
 }

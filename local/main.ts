@@ -46,6 +46,7 @@ async function main(): Promise<void> {
   console.log(`  data folder: ${resolve(env.DATA_DIR)}`);
   console.log(`  ingest key:  ${runtime.keys.ingest}`);
   console.log(`  query key:   ${runtime.keys.query}`);
+  console.log(`  admin key:   ${runtime.keys.admin}`);
   console.log(`  try: curl ${runtime.url}/v1/health`);
 
   const stop = async () => {

@@ -12,6 +12,7 @@ import { createSesWebhook } from '#domain/webhooks/ses.ts';
 import { createCollectHandler } from '#functions/collect/handler.ts';
 import { createIngestHandler } from '#functions/ingest/handler.ts';
 import { createInProcessRunner, createJobsHandler } from '#functions/jobs/handler.ts';
+import { createKeysHandler } from '#functions/keys/handler.ts';
 import { createLoadHandler } from '#functions/load/handler.ts';
 import { createQueryHandler } from '#functions/query/handler.ts';
 import { createSpendHandler } from '#functions/spend/handler.ts';
@@ -44,7 +45,7 @@ export interface LocalRuntimeProps {
 
 export interface LocalRuntime {
   readonly url: string;
-  readonly keys: { readonly ingest: string; readonly query: string };
+  readonly keys: { readonly ingest: string; readonly query: string; readonly admin: string };
   readonly pipeline: Pipeline;
   readonly queue: LoadQueue;
   readonly jobs: InProcessJobRunner;
@@ -66,8 +67,8 @@ export async function startLocalRuntime(props: LocalRuntimeProps): Promise<Local
   const pipeline = createLocalPipeline({ ...props, config, servers, hashSecret: state.piiHashSecret });
 
   const keys = props.apiKey
-    ? { ingest: props.apiKey, query: props.apiKey }
-    : { ingest: state.ingestKey, query: state.queryKey };
+    ? { ingest: props.apiKey, query: props.apiKey, admin: props.apiKey }
+    : { ingest: state.ingestKey, query: state.queryKey, admin: state.adminKey };
   await registerKeys(pipeline, keys);
 
   const jobs = createInProcessRunner(pipeline);
@@ -100,6 +101,7 @@ export async function startLocalRuntime(props: LocalRuntimeProps): Promise<Local
         }),
       }),
       spend: createSpendHandler(pipeline),
+      keys: createKeysHandler(pipeline),
       query: createQueryHandler(pipeline),
       jobs: createJobsHandler({ pipeline, runner: jobs }),
     },
@@ -170,12 +172,13 @@ export function createLocalPipeline(props: LocalPipelineProps): Pipeline {
 
 export async function registerKeys(
   pipeline: Pipeline,
-  keys: { ingest: string; query: string },
+  keys: { ingest: string; query: string; admin: string },
 ): Promise<void> {
   const createdAt = new Date().toISOString();
   const scopesByKey = new Map<string, KeyScope[]>();
   scopesByKey.set(keys.ingest, ['ingest']);
   scopesByKey.set(keys.query, [...(scopesByKey.get(keys.query) ?? []), 'query']);
+  scopesByKey.set(keys.admin, [...(scopesByKey.get(keys.admin) ?? []), 'admin']);
   for (const [key, scopes] of scopesByKey) {
     await pipeline.keyStore.put({
       keyHash: hashApiKey(key),

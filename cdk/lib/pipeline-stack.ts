@@ -46,6 +46,9 @@ export const API_ROUTES = [
   ['POST', '/v1/jobs/compute', 'jobs'],
   ['POST', '/v1/jobs/replay', 'jobs'],
   ['GET', '/v1/jobs/{jobId}', 'jobs'],
+  ['POST', '/v1/keys', 'keys'],
+  ['GET', '/v1/keys', 'keys'],
+  ['DELETE', '/v1/keys/{keyHash}', 'keys'],
 ] as const;
 
 export interface PipelineStackProps extends StackProps {
@@ -84,6 +87,8 @@ export class PipelineStack extends Stack {
     const collect = fn('collect', { environment: { PII_HASH_SECRET_ARN: storage.hashSecret.secretArn } });
     const webhooks = fn('webhooks', { environment: { PII_HASH_SECRET_ARN: storage.hashSecret.secretArn } });
     const spend = fn('spend');
+    const keys = fn('keys');
+    storage.keysTable.grantReadWriteData(keys);
     const query = fn('query');
     const load = fn('load', { timeout: Duration.minutes(1) });
     const compute = fn('compute', { memorySize: 1769, timeout: Duration.minutes(15) });
@@ -142,7 +147,7 @@ export class PipelineStack extends Stack {
       f.addEnvironment('BOOTSTRAP_API_KEY_SECRET_ARN', storage.bootstrapKey.secretArn);
       storage.bootstrapKey.grantRead(f);
     };
-    for (const f of [ingest, collect, spend, query]) withBootstrapKey(f);
+    for (const f of [ingest, collect, spend, query, keys]) withBootstrapKey(f);
 
     load.addEventSource(
       new SqsEventSource(storage.loadQueue, {
@@ -180,9 +185,9 @@ export class PipelineStack extends Stack {
       }),
     });
 
-    this.api = this.#httpApi({ ingest, collect, webhooks, spend, query, jobs }, settings, logRetention);
+    this.api = this.#httpApi({ ingest, collect, webhooks, spend, query, jobs, keys }, settings, logRetention);
     this.#alarms(
-      [ingest, collect, webhooks, spend, query, jobs, load, compute],
+      [ingest, collect, webhooks, spend, query, jobs, keys, load, compute],
       storage,
       settings.alarmEmail,
     );
@@ -201,7 +206,7 @@ export class PipelineStack extends Stack {
         'aws secretsmanager get-secret-value --secret-id <this> --query SecretString --output text',
     });
 
-    for (const f of [ingest, collect, webhooks, spend, query, jobs, load, compute]) {
+    for (const f of [ingest, collect, webhooks, spend, query, jobs, keys, load, compute]) {
       Validations.of(f).acknowledge({
         id: 'AwsSolutions-L1',
         reason:
@@ -318,7 +323,10 @@ export class PipelineStack extends Stack {
   }
 
   #httpApi(
-    functions: Record<'ingest' | 'collect' | 'webhooks' | 'spend' | 'query' | 'jobs', AttributionFunction>,
+    functions: Record<
+      'ingest' | 'collect' | 'webhooks' | 'spend' | 'query' | 'jobs' | 'keys',
+      AttributionFunction
+    >,
     settings: DeployConfig['settings'],
     retention: logs.RetentionDays,
   ): apigw.HttpApi {

@@ -8,7 +8,8 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 
-export const KEY_SCOPES = ['ingest', 'query'] as const;
+/** `admin` manages keys; a key holds one or more scopes. */
+export const KEY_SCOPES = ['ingest', 'query', 'admin'] as const;
 export type KeyScope = (typeof KEY_SCOPES)[number];
 
 const apiKeyRecordSchema = z.object({
@@ -106,7 +107,7 @@ export function withBootstrapKey(store: KeyStore, bootstrapKey: string): KeyStor
   const record: ApiKeyRecord = {
     keyHash: expected.toString('hex'),
     name: 'bootstrap',
-    scopes: ['ingest', 'query'],
+    scopes: ['ingest', 'query', 'admin'],
     createdAt: '',
   };
   return {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { KEY_SCOPES } from '#adapters/key-store.ts';
 import { MODELS } from '#domain/attribution/models.ts';
 import { CHANNEL_IDS, channelIdSchema } from '#domain/channel-ids.ts';
 import { calendarDateSchema } from '#domain/dates.ts';
@@ -166,3 +167,19 @@ export const jobResponseSchema = z.object({
 });
 
 export const healthResponseSchema = z.object({ status: z.literal('ok'), version: z.string() });
+
+export const createKeyBodySchema = z.strictObject({
+  name: z.string().trim().min(1).max(100),
+  scopes: z.array(z.enum(KEY_SCOPES)).min(1).max(KEY_SCOPES.length),
+});
+
+const keyRecord = {
+  keyHash: z.string(),
+  name: z.string(),
+  scopes: z.array(z.enum(KEY_SCOPES)),
+  createdAt: z.string(),
+  revokedAt: z.string().optional(),
+};
+export const createdKeyResponseSchema = z.object({ key: z.string(), ...keyRecord });
+export const keyListResponseSchema = z.object({ keys: z.array(z.object(keyRecord)) });
+export const revokedKeyResponseSchema = z.object({ keyHash: z.string(), revokedAt: z.string() });

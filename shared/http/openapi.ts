@@ -9,13 +9,17 @@ import {
   channelShareResponseSchema,
   collectResponseSchema,
   cpaByStageResponseSchema,
+  createdKeyResponseSchema,
+  createKeyBodySchema,
   errorResponseSchema,
   eventsAcceptedResponseSchema,
   healthResponseSchema,
   jobResponseSchema,
   jobStartedResponseSchema,
+  keyListResponseSchema,
   QUERY_SHAPES,
   referralTrafficResponseSchema,
+  revokedKeyResponseSchema,
   shareOfVoiceResponseSchema,
   spendResponseSchema,
   webhookResponseSchema,
@@ -47,7 +51,7 @@ interface Operation {
   readonly summary: string;
   readonly body?: { schema: z.ZodType; description: string; contentType?: string };
   readonly ok: { status: number; schema?: z.ZodType; description: string; csv?: boolean };
-  readonly security: 'query' | 'ingest' | 'writeKey' | 'signature' | 'none';
+  readonly security: 'query' | 'ingest' | 'admin' | 'writeKey' | 'signature' | 'none';
 }
 
 const OPERATIONS: Readonly<Record<string, Operation>> = {
@@ -162,6 +166,22 @@ const OPERATIONS: Readonly<Record<string, Operation>> = {
     ok: { status: 202, schema: jobStartedResponseSchema, description: 'Started' },
     security: 'query',
   },
+  'POST /v1/keys': {
+    summary: 'Create an API key; the key is shown once',
+    body: { schema: createKeyBodySchema, description: 'Its name and scopes' },
+    ok: { status: 201, schema: createdKeyResponseSchema, description: 'The key, its hash and scopes' },
+    security: 'admin',
+  },
+  'GET /v1/keys': {
+    summary: 'List API keys (hashes only)',
+    ok: { status: 200, schema: keyListResponseSchema, description: 'The keys' },
+    security: 'admin',
+  },
+  'DELETE /v1/keys/{keyHash}': {
+    summary: 'Revoke an API key',
+    ok: { status: 200, schema: revokedKeyResponseSchema, description: 'Revoked' },
+    security: 'admin',
+  },
   'GET /v1/jobs/{jobId}': {
     summary: 'A job and its status',
     ok: { status: 200, schema: jobResponseSchema, description: 'The job' },
@@ -172,6 +192,7 @@ const OPERATIONS: Readonly<Record<string, Operation>> = {
 const SECURITY: Readonly<Record<Operation['security'], unknown[]>> = {
   query: [{ apiKey: [] }],
   ingest: [{ apiKey: [] }],
+  admin: [{ apiKey: [] }],
   writeKey: [{ writeKey: [] }],
   signature: [],
   none: [],

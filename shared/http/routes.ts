@@ -1,8 +1,8 @@
 /** The functions behind the HTTP API. */
-export type RouteTarget = 'ingest' | 'collect' | 'webhooks' | 'spend' | 'query' | 'jobs';
+export type RouteTarget = 'ingest' | 'collect' | 'webhooks' | 'spend' | 'query' | 'jobs' | 'keys';
 
 export interface Route {
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'DELETE';
   /** API Gateway route path; `{name}` is a path parameter. */
   readonly path: string;
   readonly target: RouteTarget;
@@ -34,6 +34,9 @@ export const ROUTES: readonly Route[] = [
   { method: 'POST', path: '/v1/jobs/compute', target: 'jobs' },
   { method: 'POST', path: '/v1/jobs/replay', target: 'jobs' },
   { method: 'GET', path: '/v1/jobs/{jobId}', target: 'jobs' },
+  { method: 'POST', path: '/v1/keys', target: 'keys' },
+  { method: 'GET', path: '/v1/keys', target: 'keys' },
+  { method: 'DELETE', path: '/v1/keys/{keyHash}', target: 'keys' },
 ];
 
 export function routeKeyOf(route: Route): string {

@@ -19,7 +19,7 @@ import { apiEvent, INGEST_KEY, startTestStack, type TestStack } from '../support
 
 /** Generous: today's bundles are about 1 MB; this catches a dependency ballooning or a broken tree-shake. */
 const MAX_BUNDLE_BYTES = 5 * 1024 * 1024;
-const FUNCTIONS = ['collect', 'compute', 'ingest', 'jobs', 'load', 'query', 'spend', 'webhooks'];
+const FUNCTIONS = ['collect', 'compute', 'ingest', 'jobs', 'keys', 'load', 'query', 'spend', 'webhooks'];
 
 let outdir: string;
 let bundles: BundleResult[];

@@ -102,7 +102,7 @@ describe('the CDK app', () => {
 
   it('runs every function on Node.js 22, arm64, with its log retention set', () => {
     const functions = Object.values(pipeline.findResources('AWS::Lambda::Function'));
-    expect(functions).toHaveLength(8);
+    expect(functions).toHaveLength(9);
     for (const f of functions) {
       expect(f.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
@@ -165,12 +165,12 @@ describe('the CDK app', () => {
 
   it('alarms on dead letters, function errors and throttles, and state machine failures, to an encrypted topic', () => {
     const alarms = Object.values(pipeline.findResources('AWS::CloudWatch::Alarm'));
-    // 1 dead-letter queue + 8 functions × (errors, throttles) + 2 state machine (failed, timed out).
-    expect(alarms).toHaveLength(19);
+    // 1 dead-letter queue + 9 functions × (errors, throttles) + 2 state machine (failed, timed out).
+    expect(alarms).toHaveLength(21);
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toHaveLength(1);
     const metrics = alarms.map((a) => a.Properties.MetricName).sort();
-    expect(metrics.filter((m) => m === 'Errors')).toHaveLength(8);
-    expect(metrics.filter((m) => m === 'Throttles')).toHaveLength(8);
+    expect(metrics.filter((m) => m === 'Errors')).toHaveLength(9);
+    expect(metrics.filter((m) => m === 'Throttles')).toHaveLength(9);
     expect(metrics).toEqual(
       expect.arrayContaining([
         'ApproximateNumberOfMessagesVisible',

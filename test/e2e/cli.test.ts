@@ -84,6 +84,31 @@ describe('the attribution CLI against the local runtime', () => {
     );
   });
 
+  it('creates, lists and revokes API keys with an admin key; a revoked key stops working', async () => {
+    const created = (await cli('keys', 'create', '--name', 'analyst', '--scopes', 'query')).stdout;
+    const key = /created key (\S+)/.exec(created)?.[1] ?? '';
+    const hash = /hash ([0-9a-f]{64})/.exec(created)?.[1] ?? '';
+    expect(key).toMatch(/^key_/);
+    expect((await cli('keys', 'list')).stdout).toMatch(new RegExp(`${hash}\\s*│\\s*analyst\\s*│\\s*query`));
+    const withNewKey = () =>
+      run(process.execPath, ['cli/main.ts', 'report', '--url', runtime.url, '--key', key], {
+        encoding: 'utf8',
+      }).then(
+        () => 0,
+        (error: { code: number }) => error.code,
+      );
+    expect(await withNewKey()).toBe(0);
+    expect((await cli('keys', 'revoke', hash)).stdout).toContain(`revoked ${hash}`);
+    expect(await withNewKey()).toBe(1);
+    // A query key may not manage keys.
+    const forbidden = await run(
+      process.execPath,
+      ['cli/main.ts', 'keys', 'list', '--url', runtime.url, '--key', key],
+      { encoding: 'utf8' },
+    ).catch((error: { stderr: string }) => error);
+    expect(forbidden.stderr).toMatch(/HTTP 401|HTTP 403/);
+  });
+
   it('refuses to run without a key and explains usage', async () => {
     const result = await run(process.execPath, ['cli/main.ts', 'report'], {
       encoding: 'utf8',

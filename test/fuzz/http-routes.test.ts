@@ -7,6 +7,7 @@ import { createSesWebhook } from '#domain/webhooks/ses.ts';
 import { createCollectHandler } from '#functions/collect/handler.ts';
 import { createIngestHandler } from '#functions/ingest/handler.ts';
 import { createInProcessRunner, createJobsHandler } from '#functions/jobs/handler.ts';
+import { createKeysHandler } from '#functions/keys/handler.ts';
 import { createQueryHandler } from '#functions/query/handler.ts';
 import { createSpendHandler } from '#functions/spend/handler.ts';
 import { createWebhooksHandler } from '#functions/webhooks/handler.ts';
@@ -239,6 +240,7 @@ describe('every HTTP route under generated hostile input', () => {
         }),
       }),
       spend: createSpendHandler(pipeline),
+      keys: createKeysHandler(pipeline),
       query: createQueryHandler(pipeline),
       jobs: createJobsHandler({ pipeline, runner: createInProcessRunner(pipeline), waitForJobs: true }),
     });
