@@ -120,7 +120,7 @@ export class StorageStack extends Stack {
 
     this.bootstrapKey = new secretsmanager.Secret(this, 'BootstrapApiKey', {
       description:
-        'An API key valid for ingest and query, to use a fresh deployment; replace it with created keys.',
+        'An API key valid for ingest, query and key management, to start a fresh deployment; create other keys with it.',
       generateSecretString: { passwordLength: 40, excludePunctuation: true },
       removalPolicy: RemovalPolicy.RETAIN,
     });

@@ -10,11 +10,11 @@ describe('API keys', () => {
   });
   afterAll(() => stack.close());
 
-  it('accepts the bootstrap key for ingest and query, and still the stored keys; refuses others', async () => {
+  it('accepts the bootstrap key for ingest, query and key management, and still the stored keys; refuses others', async () => {
     const keys = withBootstrapKey(stack.pipeline.keyStore, 'bootstrap-key-0123456789');
     expect(await keys.find('bootstrap-key-0123456789')).toMatchObject({
       name: 'bootstrap',
-      scopes: ['ingest', 'query'],
+      scopes: ['ingest', 'query', 'admin'],
     });
     expect(await keys.find(INGEST_KEY)).toMatchObject({ scopes: ['ingest'] });
     expect(await keys.find('bootstrap-key-012345678')).toBeUndefined();
