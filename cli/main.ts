@@ -2,9 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { SingleBar } from 'cli-progress';
-import Table from 'cli-table3';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { ApiClient, ApiError } from '#local/api-client.ts';
+import { printReport, printTable } from '#local/report.ts';
 
 /**
  * `npx attribution <command>`: send events and spend, run replays and computes, and print reports,
@@ -63,7 +63,7 @@ async function main(): Promise<number> {
       return 0;
     }
     case 'report':
-      await report(api, range);
+      await printReport(api, range);
       return 0;
     case 'keys':
       return keys(api, file, positionals[2], values);
@@ -205,7 +205,7 @@ async function keys(
     const { keys: list } = await api.request<{
       keys: Array<{ keyHash: string; name: string; scopes: string[]; createdAt: string; revokedAt?: string }>;
     }>('GET', '/v1/keys');
-    print(
+    printTable(
       'API keys',
       ['hash', 'name', 'scopes', 'created', 'revoked'],
       list.map((k) => [
@@ -225,84 +225,6 @@ async function keys(
   }
   console.error(`usage: keys create --name NAME --scopes ingest,query | keys list | keys revoke <keyHash>`);
   return 2;
-}
-
-const pct = (share: number) => `${(share * 100).toFixed(1)}%`;
-const fixed = (n: number | null) => (n === null ? '-' : n.toFixed(2));
-
-function print(title: string, head: string[], rows: Array<Array<string | number>>): void {
-  const table = new Table({ head, style: { head: [], border: [] } });
-  table.push(...rows);
-  console.log(`${title}\n${table.toString()}`);
-}
-
-async function report(api: ApiClient, range: { from?: string; to?: string }): Promise<void> {
-  const query = new URLSearchParams(range).toString();
-  type Share = {
-    from: string;
-    to: string;
-    total: number;
-    channels: Array<{ channel: string; count: number; share: number }>;
-  };
-  const touches = await api.request<Share>('GET', `/v1/metrics/channel-share?basis=touches&${query}`);
-  const conversions = await api.request<Share>('GET', `/v1/metrics/channel-share?basis=conversions&${query}`);
-  const voice = await api.request<{ entries: Array<{ name: string; count: number; share: number }> }>(
-    'GET',
-    `/v1/metrics/share-of-voice?${query}`,
-  );
-  const referral = await api.request<{
-    domains: Array<{ domain: string; category: string; visits: number; conversions: number }>;
-  }>('GET', `/v1/metrics/referral-traffic?${query}`);
-  const cpa = await api.request<{
-    currency: string;
-    spend: number;
-    stages: Array<{
-      stage: string;
-      events: number;
-      users: number;
-      costPerEvent: number | null;
-      costPerUser: number | null;
-    }>;
-  }>('GET', `/v1/metrics/cpa-by-stage?${query}`);
-  const models = await api.request<{
-    models: string[];
-    rows: Array<{ channel: string; spend: number; conversions: Record<string, number> }>;
-  }>('GET', `/v1/attribution/compare?${query}`);
-  console.log(`report ${touches.from} .. ${touches.to}`);
-  print(
-    `channel share by touches (${touches.total})`,
-    ['channel', 'touches', 'share'],
-    touches.channels.map((c) => [c.channel, c.count, pct(c.share)]),
-  );
-  print(
-    `channel share by conversions (${conversions.total})`,
-    ['channel', 'conversions', 'share'],
-    conversions.channels.map((c) => [c.channel, c.count, pct(c.share)]),
-  );
-  print(
-    'share of voice',
-    ['name', 'count', 'share'],
-    voice.entries.map((e) => [e.name, e.count, pct(e.share)]),
-  );
-  print(
-    'referral traffic',
-    ['domain', 'category', 'visits', 'conversions'],
-    referral.domains.map((d) => [d.domain, d.category, d.visits, d.conversions]),
-  );
-  print(
-    `CPA by stage (spend ${fixed(cpa.spend)} ${cpa.currency})`,
-    ['stage', 'events', 'users', 'cost/event', 'cost/user'],
-    cpa.stages.map((s) => [s.stage, s.events, s.users, fixed(s.costPerEvent), fixed(s.costPerUser)]),
-  );
-  print(
-    'attribution models',
-    ['channel', ...models.models, 'spend'],
-    models.rows.map((r) => [
-      r.channel,
-      ...models.models.map((m) => (r.conversions[m] ?? 0).toFixed(2)),
-      fixed(r.spend),
-    ]),
-  );
 }
 
 main()

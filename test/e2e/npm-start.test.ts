@@ -58,17 +58,18 @@ describe('npm start', () => {
   it('with --demo, ends with the four metrics on screen', async () => {
     const { output } = await start(['--demo'], /demo finished/, 60_000);
     for (const title of [
-      'Channel share by touches',
-      'Channel share by conversions',
-      'Share of voice',
-      'Referral traffic, top domains',
-      'Cost per acquisition by funnel stage',
+      'channel share by touches',
+      'channel share by conversions',
+      'share of voice',
+      'referral traffic',
+      'CPA by stage',
+      'attribution models',
     ]) {
       expect(output).toContain(title);
     }
     // The demo month has the brand and both competitors of the example config in it.
-    expect(output).toMatch(/'Acme'.*'yes'/);
-    expect(output).toMatch(/'Rival'/);
-    expect(output).toMatch(/'decision'\s*│\s*\d+/);
+    expect(output).toMatch(/Acme\s*│\s*\d+\s*│\s*\d+\.\d%/);
+    expect(output).toMatch(/Rival\s*│\s*\d+/);
+    expect(output).toMatch(/decision\s*│\s*\d+/);
   });
 });
