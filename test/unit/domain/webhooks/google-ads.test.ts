@@ -6,6 +6,7 @@ import { eventSchema } from '#domain/event-schema.ts';
 import { createReferrerCatalogue } from '#domain/referrers.ts';
 import { googleAdsSecretsSchema, handleGoogleAds } from '#domain/webhooks/google-ads.ts';
 import type { WebhookRequest } from '#domain/webhooks/types.ts';
+import { jsonPost, statusOf } from '../../../support/webhooks.ts';
 
 const NOW = Date.UTC(2026, 2, 1, 10); // 2026-03-01T10:00:00Z
 const FIXTURE = readFileSync(
@@ -15,24 +16,9 @@ const FIXTURE = readFileSync(
 const LEAD = JSON.parse(FIXTURE) as Record<string, unknown>;
 const secrets = { key: 'fixture-google-key' };
 
-function post(body: unknown): WebhookRequest {
-  const raw = typeof body === 'string' ? body : JSON.stringify(body);
-  return {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    query: {},
-    rawBody: Buffer.from(raw),
-  };
-}
+const post = jsonPost;
 
-const status = (run: () => unknown) => {
-  try {
-    run();
-    return 200;
-  } catch (error) {
-    return (error as { statusCode?: number }).statusCode;
-  }
-};
+const status = statusOf;
 
 describe('Google Ads lead form: google_key', () => {
   it('accepts a lead carrying the configured key', () => {

@@ -8,17 +8,11 @@ import {
   webhooksConfigSchema,
 } from '#domain/webhooks/index.ts';
 import type { WebhookRequest } from '#domain/webhooks/types.ts';
+import { statusOf } from '../../../support/webhooks.ts';
 
 const NOW = Date.UTC(2026, 2, 1, 10);
 
-const status = (run: () => unknown) => {
-  try {
-    run();
-    return 200;
-  } catch (error) {
-    return (error as { statusCode?: number }).statusCode;
-  }
-};
+const status = statusOf;
 
 describe('WEBHOOK_PROVIDERS', () => {
   it('has one provider per route, each reading its own key of the webhooks config', () => {

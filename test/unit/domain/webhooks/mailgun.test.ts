@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { eventSchema } from '#domain/event-schema.ts';
 import { handleMailgun, mailgunSecretsSchema } from '#domain/webhooks/mailgun.ts';
 import type { WebhookRequest } from '#domain/webhooks/types.ts';
+import { jsonPost, statusOf } from '../../../support/webhooks.ts';
 
 const NOW = Date.UTC(2026, 2, 1, 10); // 2026-03-01T10:00:00Z
 const NOW_S = NOW / 1000;
@@ -36,24 +37,9 @@ function signedBody(eventData: unknown, options: SignOptions = {}): Record<strin
   };
 }
 
-function post(body: unknown): WebhookRequest {
-  const raw = typeof body === 'string' ? body : JSON.stringify(body);
-  return {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    query: {},
-    rawBody: Buffer.from(raw),
-  };
-}
+const post = jsonPost;
 
-const status = (run: () => unknown) => {
-  try {
-    run();
-    return 200;
-  } catch (error) {
-    return (error as { statusCode?: number }).statusCode;
-  }
-};
+const status = statusOf;
 
 const opened = FIXTURE.find((item) => item.event === 'opened');
 

@@ -7,6 +7,7 @@ import { eventSchema } from '#domain/event-schema.ts';
 import { createReferrerCatalogue } from '#domain/referrers.ts';
 import { handleMeta, metaSecretsSchema } from '#domain/webhooks/meta.ts';
 import type { WebhookRequest } from '#domain/webhooks/types.ts';
+import { statusOf } from '../../../support/webhooks.ts';
 
 const NOW = Date.UTC(2026, 2, 1, 10); // 2026-03-01T10:00:00Z
 const FIXTURE = readFileSync(
@@ -30,14 +31,7 @@ function challenge(query: Record<string, string | undefined>): WebhookRequest {
   return { method: 'GET', headers: {}, query, rawBody: Buffer.alloc(0) };
 }
 
-const status = (run: () => unknown) => {
-  try {
-    run();
-    return 200;
-  } catch (error) {
-    return (error as { statusCode?: number }).statusCode;
-  }
-};
+const status = statusOf;
 
 describe('Meta verification challenge', () => {
   const query = {

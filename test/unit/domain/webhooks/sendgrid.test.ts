@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { eventSchema } from '#domain/event-schema.ts';
 import { handleSendgrid, sendgridSecretsSchema } from '#domain/webhooks/sendgrid.ts';
 import type { WebhookRequest } from '#domain/webhooks/types.ts';
+import { statusOf } from '../../../support/webhooks.ts';
 
 const { EventWebhook } = sendgridHelper;
 
@@ -42,14 +43,7 @@ function signedRequest(
   };
 }
 
-const status = (run: () => unknown) => {
-  try {
-    run();
-    return 200;
-  } catch (error) {
-    return (error as { statusCode?: number }).statusCode;
-  }
-};
+const status = statusOf;
 
 describe('SendGrid signature', () => {
   it('signs the way SendGrid does: its own helper library accepts the test signature', () => {

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { eventSchema } from '#domain/event-schema.ts';
 import { handleStandard, standardSecretsSchema } from '#domain/webhooks/standard-webhooks.ts';
 import type { WebhookRequest } from '#domain/webhooks/types.ts';
+import { statusOf } from '../../../support/webhooks.ts';
 
 const NOW = Date.UTC(2026, 2, 1, 10); // 2026-03-01T10:00:00Z
 const NOW_S = NOW / 1000;
@@ -45,14 +46,7 @@ const withHeader = (request: WebhookRequest, name: string, value: string | undef
   headers: { ...request.headers, [name]: value },
 });
 
-const status = (run: () => unknown) => {
-  try {
-    run();
-    return 200;
-  } catch (error) {
-    return (error as { statusCode?: number }).statusCode;
-  }
-};
+const status = statusOf;
 
 afterEach(() => {
   vi.useRealTimers();
