@@ -72,23 +72,13 @@ export class S3RawStore implements RawStore {
       if (group) group.push(event);
       else groups.set(date, [event]);
     }
-    const stamp = new Date().toISOString().replace(/[-:.]/g, '');
-    const safeId = requestId.replace(/[^A-Za-z0-9-]/g, '').slice(0, 64) || randomUUID();
+    const name = objectName(requestId);
     const written: string[] = [];
     const results = await Promise.allSettled(
       [...groups].map(async ([date, group], n) => {
         const earliest = group.reduce((min, event) => Math.min(min, event.ts), Number.POSITIVE_INFINITY);
-        const key = `${RAW_PREFIX}dt=${date}/hr=${utcPartition(earliest).hour}/${stamp}-${safeId}-${n}.ndjson.gz`;
-        const body = await gzipAsync(`${group.map((e) => JSON.stringify(e)).join('\n')}\n`);
-        await this.#client.send(
-          new PutObjectCommand({
-            Bucket: this.#bucket,
-            Key: key,
-            Body: body,
-            ContentType: 'application/x-ndjson',
-            ContentEncoding: 'gzip',
-          }),
-        );
+        const key = `${RAW_PREFIX}dt=${date}/hr=${utcPartition(earliest).hour}/${name}-${n}.ndjson.gz`;
+        await this.#putLines(key, group);
         written.push(key);
       }),
     );
@@ -96,37 +86,31 @@ export class S3RawStore implements RawStore {
     if (failure) {
       // Take back what did land so the sender's retry is the only copy; the loader is idempotent anyway.
       await this.#delete(written).catch(() => undefined);
-      throw new ServiceUnavailableError(
-        'the raw store rejected the write; nothing was accepted, retry later',
-        {
-          cause: failure.reason,
-        },
-      );
+      throw rejected(failure.reason);
     }
     return written;
   }
 
   async putArchive(records: readonly unknown[], requestId: string): Promise<string> {
-    const now = new Date().toISOString();
-    const key = `${ARCHIVE_PREFIX}dt=${now.slice(0, 10)}/${now.replace(/[-:.]/g, '')}-${requestId.replace(/[^A-Za-z0-9-]/g, '').slice(0, 64) || randomUUID()}.ndjson.gz`;
-    const body = await gzipAsync(`${records.map((record) => JSON.stringify(record)).join('\n')}\n`);
-    try {
-      await this.#client.send(
-        new PutObjectCommand({
-          Bucket: this.#bucket,
-          Key: key,
-          Body: body,
-          ContentType: 'application/x-ndjson',
-          ContentEncoding: 'gzip',
-        }),
-      );
-    } catch (error) {
-      throw new ServiceUnavailableError(
-        'the raw store rejected the write; nothing was accepted, retry later',
-        { cause: error },
-      );
-    }
+    const key = `${ARCHIVE_PREFIX}dt=${new Date().toISOString().slice(0, 10)}/${objectName(requestId)}.ndjson.gz`;
+    await this.#putLines(key, records).catch((error: unknown) => {
+      throw rejected(error);
+    });
     return key;
+  }
+
+  /** One gzip NDJSON object, a record a line. */
+  async #putLines(key: string, records: readonly unknown[]): Promise<void> {
+    const body = await gzipAsync(`${records.map((record) => JSON.stringify(record)).join('\n')}\n`);
+    await this.#client.send(
+      new PutObjectCommand({
+        Bucket: this.#bucket,
+        Key: key,
+        Body: body,
+        ContentType: 'application/x-ndjson',
+        ContentEncoding: 'gzip',
+      }),
+    );
   }
 
   async readObject(key: string): Promise<RawObject> {
@@ -172,4 +156,16 @@ export class S3RawStore implements RawStore {
       new DeleteObjectsCommand({ Bucket: this.#bucket, Delete: { Objects: keys.map((Key) => ({ Key })) } }),
     );
   }
+}
+
+/** `<UTC stamp>-<request id>`: unique per request, sortable by arrival. */
+function objectName(requestId: string): string {
+  const stamp = new Date().toISOString().replace(/[-:.]/g, '');
+  return `${stamp}-${requestId.replace(/[^A-Za-z0-9-]/g, '').slice(0, 64) || randomUUID()}`;
+}
+
+function rejected(cause: unknown): ServiceUnavailableError {
+  return new ServiceUnavailableError('the raw store rejected the write; nothing was accepted, retry later', {
+    cause,
+  });
 }
