@@ -1,7 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { loadConfig } from '#adapters/config-loader.ts';
 import { hashApiKey } from '#adapters/key-store.ts';
 import type { Pipeline } from '#adapters/pipeline.ts';
 import type { RawStore } from '#adapters/raw-store.ts';
@@ -9,8 +5,7 @@ import { createIngestHandler } from '#functions/ingest/handler.ts';
 import type { HttpEvent } from '#http/types.ts';
 import { generateDemoMonth } from '#local/demo-data.ts';
 import { lambdaContext } from '#local/lambda-context.ts';
-import { createLocalPipeline } from '#local/runtime.ts';
-import { startEmbeddedServers } from '#local/servers.ts';
+import { withBenchStack } from './bench-stack.ts';
 import { median, percentile } from './stats.ts';
 
 export interface IngestFigures {
@@ -67,16 +62,7 @@ function batchEvents(body: string): HttpEvent {
  * embedded S3-compatible server, once with the write dropped.
  */
 export async function benchIngest(props: { runs: number; batchesPerRun: number }): Promise<IngestFigures[]> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'attribution-bench-'));
-  const servers = await startEmbeddedServers(dataDir);
-  try {
-    const configPath = 'attribution.config.json';
-    const pipeline = createLocalPipeline({
-      servers,
-      config: loadConfig({ path: configPath }),
-      configPath,
-      hashSecret: 'bench-secret-0123456789',
-    });
+  return withBenchStack(async ({ pipeline }) => {
     await pipeline.keyStore.put({
       keyHash: hashApiKey(KEY),
       name: 'bench',
@@ -124,8 +110,5 @@ export async function benchIngest(props: { runs: number; batchesPerRun: number }
       });
     }
     return results;
-  } finally {
-    await servers.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+  });
 }

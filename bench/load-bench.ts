@@ -3,19 +3,15 @@
  * embedded servers, plus the sizes the cost model needs: request body, gzip raw object and
  * DynamoDB item size per event.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
-import { loadConfig } from '#adapters/config-loader.ts';
 import { validateEventBatch } from '#domain/event-batch.ts';
 import { createLoadHandler } from '#functions/load/handler.ts';
 import { generateDemoMonth } from '#local/demo-data.ts';
 import { lambdaContext } from '#local/lambda-context.ts';
-import { createLocalPipeline } from '#local/runtime.ts';
-import { LOCAL_NAMES, startEmbeddedServers } from '#local/servers.ts';
+import { LOCAL_NAMES } from '#local/servers.ts';
+import { withBenchStack } from './bench-stack.ts';
 import { median, percentile } from './stats.ts';
 
 export const BATCH_EVENTS = 500;
@@ -125,16 +121,7 @@ export function dynamoItemBytes(item: Record<string, unknown>): number {
 
 /** Ingests `objects + 1` batches straight to the raw store, then times the load handler on each object. */
 export async function benchLoad(props: { objects: number }): Promise<LoadFigures> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'attribution-bench-load-'));
-  const servers = await startEmbeddedServers(dataDir);
-  try {
-    const configPath = 'attribution.config.json';
-    const pipeline = createLocalPipeline({
-      servers,
-      config: loadConfig({ path: configPath }),
-      configPath,
-      hashSecret: 'bench-secret-0123456789',
-    });
+  return withBenchStack(async ({ servers, pipeline }) => {
     const batches = demoBatches(props.objects + 1);
     const bodies = batches.map((events) => JSON.stringify({ events }));
     const eventJson = batches.flat().map((event) => utf8(JSON.stringify(event)));
@@ -206,8 +193,5 @@ export async function benchLoad(props: { objects: number }): Promise<LoadFigures
       items: sizes.length,
       scanUsPerItem: (scanMs * 1000) / Math.max(1, scanned),
     };
-  } finally {
-    await servers.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+  });
 }
