@@ -26,108 +26,125 @@ async function loadRange(pipeline: Pipeline, range: DateRange): Promise<ComputeP
   return toComputePartial(await pipeline.results.readDays(datesBetween(range.from, range.to)));
 }
 
-function fileName(metric: string, range: DateRange): string {
-  return `${metric}_${range.from}_${range.to}.csv`;
+type Shapes = typeof QUERY_SHAPES;
+type Query<K extends keyof Shapes> = ReturnType<typeof parseQuery<Shapes[K]>>;
+
+/** What a read route answers: the JSON body, and the same as a CSV table with its file name. */
+interface Answer {
+  readonly json: unknown;
+  readonly csv: readonly [name: string, header: string[], rows: unknown[][]];
+}
+
+/** A read route: parse its query, read the range's stored days once, answer as JSON or CSV. */
+function readRoute<K extends keyof Shapes>(
+  key: K,
+  answer: (data: ComputePartial, q: Query<K>, pipeline: Pipeline) => Answer,
+): MetricRoute {
+  return async (event, pipeline) => {
+    const q = parseQuery(event, QUERY_SHAPES[key], pipeline.config.timeZone) as Query<K>;
+    const { json, csv } = answer(await loadRange(pipeline, q), q, pipeline);
+    if (q.format === 'json') return jsonResponse(200, json);
+    const [name, header, rows] = csv;
+    return csvResponse(`${name}_${q.from}_${q.to}.csv`, header, rows);
+  };
 }
 
 const ROUTES: Readonly<Record<string, MetricRoute>> = {
-  async 'GET /v1/metrics/channel-share'(event, pipeline) {
-    const q = parseQuery(event, QUERY_SHAPES['GET /v1/metrics/channel-share'], pipeline.config.timeZone);
-    const result = channelShare((await loadRange(pipeline, q)).metrics, {
-      from: q.from,
-      to: q.to,
-      basis: q.basis,
-    });
-    if (q.format === 'json') return jsonResponse(200, result);
-    return csvResponse(
-      fileName('channel-share', q),
-      ['channel', 'count', 'share'],
-      result.channels.map((row) => [row.channel, row.count, row.share]),
-    );
-  },
+  'GET /v1/metrics/channel-share': readRoute('GET /v1/metrics/channel-share', (data, q) => {
+    const result = channelShare(data.metrics, { from: q.from, to: q.to, basis: q.basis });
+    return {
+      json: result,
+      csv: [
+        'channel-share',
+        ['channel', 'count', 'share'],
+        result.channels.map((r) => [r.channel, r.count, r.share]),
+      ],
+    };
+  }),
 
-  async 'GET /v1/metrics/share-of-voice'(event, pipeline) {
-    const q = parseQuery(event, QUERY_SHAPES['GET /v1/metrics/share-of-voice'], pipeline.config.timeZone);
-    const result = shareOfVoice((await loadRange(pipeline, q)).metrics, {
+  'GET /v1/metrics/share-of-voice': readRoute('GET /v1/metrics/share-of-voice', (data, q, pipeline) => {
+    const result = shareOfVoice(data.metrics, {
       from: q.from,
       to: q.to,
       source: q.source,
       brand: pipeline.config.brand.name,
       competitors: pipeline.config.competitors.map((c) => c.name),
     });
-    if (q.format === 'json') return jsonResponse(200, result);
-    return csvResponse(
-      fileName('share-of-voice', q),
-      ['name', 'is_brand', 'count', 'share'],
-      result.entries.map((row) => [row.name, row.isBrand, row.count, row.share]),
-    );
-  },
+    return {
+      json: result,
+      csv: [
+        'share-of-voice',
+        ['name', 'is_brand', 'count', 'share'],
+        result.entries.map((r) => [r.name, r.isBrand, r.count, r.share]),
+      ],
+    };
+  }),
 
-  async 'GET /v1/metrics/referral-traffic'(event, pipeline) {
-    const q = parseQuery(event, QUERY_SHAPES['GET /v1/metrics/referral-traffic'], pipeline.config.timeZone);
-    const result = referralTraffic((await loadRange(pipeline, q)).metrics, {
-      from: q.from,
-      to: q.to,
-      limit: q.limit,
-    });
-    if (q.format === 'json') return jsonResponse(200, result);
-    return csvResponse(
-      fileName('referral-traffic', q),
-      ['domain', 'category', 'visits', 'share', 'conversions'],
-      result.domains.map((row) => [row.domain, row.category, row.visits, row.share, row.conversions]),
-    );
-  },
+  'GET /v1/metrics/referral-traffic': readRoute('GET /v1/metrics/referral-traffic', (data, q) => {
+    const result = referralTraffic(data.metrics, { from: q.from, to: q.to, limit: q.limit });
+    return {
+      json: result,
+      csv: [
+        'referral-traffic',
+        ['domain', 'category', 'visits', 'share', 'conversions'],
+        result.domains.map((r) => [r.domain, r.category, r.visits, r.share, r.conversions]),
+      ],
+    };
+  }),
 
-  async 'GET /v1/metrics/cpa-by-stage'(event, pipeline) {
-    const q = parseQuery(event, QUERY_SHAPES['GET /v1/metrics/cpa-by-stage'], pipeline.config.timeZone);
-    const result = cpaByStage((await loadRange(pipeline, q)).metrics, {
+  'GET /v1/metrics/cpa-by-stage': readRoute('GET /v1/metrics/cpa-by-stage', (data, q, pipeline) => {
+    const result = cpaByStage(data.metrics, {
       from: q.from,
       to: q.to,
       channel: q.channel,
       currency: pipeline.config.currency,
     });
-    if (q.format === 'json') return jsonResponse(200, result);
-    return csvResponse(
-      fileName('cpa-by-stage', q),
-      ['stage', 'events', 'users', 'spend', 'cost_per_event', 'cost_per_user', 'currency'],
-      result.stages.map((row) => [
-        row.stage,
-        row.events,
-        row.users,
-        result.spend,
-        row.costPerEvent,
-        row.costPerUser,
-        result.currency,
-      ]),
-    );
-  },
+    return {
+      json: result,
+      csv: [
+        'cpa-by-stage',
+        ['stage', 'events', 'users', 'spend', 'cost_per_event', 'cost_per_user', 'currency'],
+        result.stages.map((r) => [
+          r.stage,
+          r.events,
+          r.users,
+          result.spend,
+          r.costPerEvent,
+          r.costPerUser,
+          result.currency,
+        ]),
+      ],
+    };
+  }),
 
-  async 'GET /v1/attribution'(event, pipeline) {
-    const q = parseQuery(event, QUERY_SHAPES['GET /v1/attribution'], pipeline.config.timeZone);
-    const result = attribute((await loadRange(pipeline, q)).attribution, {
+  'GET /v1/attribution': readRoute('GET /v1/attribution', (data, q, pipeline) => {
+    const result = attribute(data.attribution, {
       from: q.from,
       to: q.to,
       model: q.model,
       groupBy: q.groupBy,
     });
-    if (q.format === 'json') return jsonResponse(200, { ...result, currency: pipeline.config.currency });
-    return csvResponse(
-      fileName(`attribution-${q.model}-by-${q.groupBy}`, q),
-      [q.groupBy, 'conversions', 'value', 'spend', 'cpa', 'roas'],
-      result.rows.map((row) => [row.key, row.conversions, row.value, row.spend, row.cpa, row.roas]),
-    );
-  },
+    return {
+      json: { ...result, currency: pipeline.config.currency },
+      csv: [
+        `attribution-${q.model}-by-${q.groupBy}`,
+        [q.groupBy, 'conversions', 'value', 'spend', 'cpa', 'roas'],
+        result.rows.map((r) => [r.key, r.conversions, r.value, r.spend, r.cpa, r.roas]),
+      ],
+    };
+  }),
 
-  async 'GET /v1/attribution/compare'(event, pipeline) {
-    const q = parseQuery(event, QUERY_SHAPES['GET /v1/attribution/compare'], pipeline.config.timeZone);
-    const result = compareModels((await loadRange(pipeline, q)).attribution, { from: q.from, to: q.to });
-    if (q.format === 'json') return jsonResponse(200, { ...result, currency: pipeline.config.currency });
-    return csvResponse(
-      fileName('attribution-compare', q),
-      ['channel', 'spend', ...MODELS],
-      result.rows.map((row) => [row.channel, row.spend, ...MODELS.map((model) => row.conversions[model])]),
-    );
-  },
+  'GET /v1/attribution/compare': readRoute('GET /v1/attribution/compare', (data, q, pipeline) => {
+    const result = compareModels(data.attribution, { from: q.from, to: q.to });
+    return {
+      json: { ...result, currency: pipeline.config.currency },
+      csv: [
+        'attribution-compare',
+        ['channel', 'spend', ...MODELS],
+        result.rows.map((r) => [r.channel, r.spend, ...MODELS.map((model) => r.conversions[model])]),
+      ],
+    };
+  }),
 
   async 'GET /'() {
     return dashboardPage();
