@@ -4,12 +4,13 @@
  * fresh Node process. Used by `npm run bench` and by test/build/bundles.test.ts.
  */
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { build, type Message, type Metafile } from 'esbuild';
+import { ENGINE_FUNCTIONS, ENGINE_PACKAGES } from '../cdk/lib/attribution-function.ts';
 import { median } from './stats.ts';
 
 /** Repository root. */
@@ -38,6 +39,7 @@ export const BUNDLE_OPTIONS = {
   format: 'esm',
   target: 'node22',
   minify: true,
+  keepNames: true,
   sourcemap: 'linked',
   mainFields: ['module', 'main'],
   banner: { js: ESM_REQUIRE_BANNER },
@@ -53,7 +55,6 @@ export const BUNDLE_OPTIONS = {
  */
 export const HANDLER_ENV: Readonly<Record<string, string>> = {
   RAW_BUCKET: 'attribution-raw',
-  EVENTS_TABLE: 'attribution-events',
   RESULTS_TABLE: 'attribution-results',
   SPEND_TABLE: 'attribution-spend',
   KEYS_TABLE: 'attribution-keys',
@@ -95,6 +96,7 @@ export interface BundleResult {
 /** Bundles one entry point with {@link BUNDLE_OPTIONS}; esbuild errors come back, not thrown. */
 export async function bundleFunction(entry: EntryPoint, outdir: string): Promise<BundleResult> {
   const file = join(outdir, entry.name, 'index.mjs');
+  const engine = (ENGINE_FUNCTIONS as readonly string[]).includes(entry.name);
   try {
     const result = await build({
       ...BUNDLE_OPTIONS,
@@ -102,7 +104,20 @@ export async function bundleFunction(entry: EntryPoint, outdir: string): Promise
       entryPoints: { [`${entry.name}/index`]: entry.path },
       outdir,
       absWorkingDir: ROOT,
+      // Never bundled (a native binding); only the engine functions ship it beside the bundle.
+      external: [...ENGINE_PACKAGES],
     });
+    // As the CDK's afterBundling hook does: the DuckDB binding and the metric SQL beside the bundle.
+    if (engine) {
+      for (const name of ENGINE_PACKAGES) {
+        cpSync(join(ROOT, 'node_modules', name), join(outdir, entry.name, 'node_modules', name), {
+          recursive: true,
+        });
+      }
+      for (const sql of readdirSync(join(ROOT, 'shared/metrics')).filter((f) => f.endsWith('.sql'))) {
+        cpSync(join(ROOT, 'shared/metrics', sql), join(outdir, entry.name, sql));
+      }
+    }
     const code = readFileSync(file);
     return {
       name: entry.name,

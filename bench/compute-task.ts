@@ -1,80 +1,156 @@
 /**
- * One compute measurement, run in its own process so its peak memory is its own:
- * `node bench/compute-task.ts in-memory|stream <events>` prints one JSON line.
- * - in-memory: the events are generated first into segments held in memory (not timed), then
- *   map (every segment) + merge + finalise (the four metrics) are timed.
- * - stream: one map task over all the events as they stream in, as from scan pages.
+ * Child process: one compute over the lake in the embedded S3 of the parent, as the compute
+ * function runs it (3,008 MB, DuckDB memory limit 2GB): `computeBucket` for one bucket (cold
+ * lake cache first, then warm), `reduceBuckets` into the results table, the day results read back
+ * as a query reads them, and every query-time finaliser, Markov and Shapley included.
  */
-import { addDays } from '#domain/dates.ts';
-import {
-  channelShare,
-  cpaByStage,
-  mapSegment,
-  mergeAll,
-  referralTraffic,
-  SegmentMapper,
-  shareOfVoice,
-} from '#domain/metrics/index.ts';
-import type { NormalisedEvent } from '#domain/normalised-event.ts';
-import { syntheticEvents } from './synthetic-events.ts';
+import { gzipSync } from 'node:zlib';
+import { attribute, compareModels, MODELS } from '#domain/attribution/index.ts';
+import { addDays, datesBetween } from '#domain/dates.ts';
+import { toComputePartial } from '#domain/day-result.ts';
+import { channelShare, cpaByStage, referralTraffic, shareOfVoice } from '#domain/metrics/index.ts';
+import { type BucketResult, computeBucket, reduceBuckets } from '#services/compute.ts';
+import { median } from './stats.ts';
+import { benchPipeline, childInput, type Endpoints, report } from './support.ts';
 
-const [mode = 'in-memory', countText = '1000000', segmentsText = '4'] = process.argv.slice(2);
-const events = Number(countText);
-const segments = Number(segmentsText);
-const from = '2026-03-01';
-const to = '2026-03-30';
-const props = { from, to, timeZone: 'UTC', lookbackDays: 30 };
-const source = {
-  events,
-  users: Math.round(events / 10),
-  start: Date.parse(`${addDays(from, -10)}T00:00:00Z`),
-  days: 40,
+export interface ComputeTaskInput {
+  readonly endpoints: Endpoints;
+  readonly workDir: string;
+  readonly from: string;
+  readonly to: string;
+  /** Warm runs of computeBucket after the cold one. */
+  readonly warmRuns: number;
+  readonly memoryLimit?: string;
+  /** Also time bucket 0 of 2 (warm): how much of a bucket's work does not split over buckets. */
+  readonly bucketProbe?: boolean;
+}
+
+export interface ComputeTaskResult {
+  readonly fetchColdMs: number;
+  /** The first computeBucket of the process (lake cache already filled by the fetch before it). */
+  readonly computeFirstMs: number;
+  readonly computeWarmMs: readonly number[];
+  /** Bucket 0 of 2, warm, when asked. */
+  readonly halfBucketMs?: number;
+  readonly reduceMs: number;
+  readonly readBackMs: number;
+  /** Query-time finalisers over the whole range, by model (grouped by channel) and a few more. */
+  readonly finaliseMs: Record<string, number>;
+  readonly events: number;
+  readonly conversions: number;
+  readonly days: number;
+  readonly dayResultGzipBytes: { readonly median: number; readonly max: number; readonly total: number };
+  readonly duckdbThreads: string;
+  readonly duckdbMemoryLimit: string;
+  /** For the comparison with the hand-written SQL. */
+  readonly touchesByChannel: Record<string, number>;
+  readonly lastTouchByChannel: Record<string, number>;
+  readonly channels: number;
+  readonly campaignRows: number;
+}
+
+const input = childInput<ComputeTaskInput>();
+const pipeline = benchPipeline({
+  endpoints: input.endpoints,
+  workDir: input.workDir,
+  duckdbMemoryLimit: input.memoryLimit ?? '2GB',
+});
+const range = { from: input.from, to: input.to };
+const { lookbackDays } = pipeline.config;
+const time = async <T>(work: () => Promise<T>): Promise<[T, number]> => {
+  const started = performance.now();
+  const value = await work();
+  return [value, performance.now() - started];
 };
 
-function finaliseAll(partial: ReturnType<typeof mergeAll>): number {
-  const range = { from, to };
-  const results = [
-    channelShare(partial, { ...range, basis: 'touches' }),
-    channelShare(partial, { ...range, basis: 'conversions' }),
-    channelShare(partial, { ...range, basis: 'spend' }),
-    shareOfVoice(partial, { ...range, source: 'all', brand: 'Acme', competitors: ['Rival'] }),
-    referralTraffic(partial, { ...range, limit: 10 }),
-    cpaByStage(partial, { ...range, currency: 'USD' }),
-  ];
-  return results.length;
-}
+const probe = await pipeline.openEngine();
+const [settings] = await probe.all<{ threads: bigint; memory: string }>(
+  "SELECT current_setting('threads') AS threads, current_setting('memory_limit') AS memory",
+);
+await probe.close();
 
-let ms: number;
-if (mode === 'stream') {
-  const started = performance.now();
-  const mapper = new SegmentMapper(props);
-  for (const event of syntheticEvents(source)) mapper.add(event);
-  finaliseAll(mergeAll([mapper.finish()]));
-  ms = performance.now() - started;
-} else {
-  // Whole users per segment, as a parallel scan gives them.
-  const parts: NormalisedEvent[][] = Array.from({ length: segments }, () => []);
-  let user = '';
-  let segment = 0;
-  for (const event of syntheticEvents(source)) {
-    if (event.userKey !== user) {
-      user = event.userKey ?? '';
-      segment = (segment + 1) % segments;
-    }
-    parts[segment]?.push(event);
-  }
-  const started = performance.now();
-  finaliseAll(mergeAll(parts.map((part) => mapSegment(part, props))));
-  ms = performance.now() - started;
+// The UTC days computeBucket reads (the config's zone is UTC here): the range and its lookback.
+const dates = datesBetween(addDays(range.from, -lookbackDays), range.to);
+const [, fetchColdMs] = await time(async () => {
+  await pipeline.lakeStore.fetchPartitions('events', dates);
+  await pipeline.lakeStore.fetchPartitions('identities');
+});
+let last: BucketResult | undefined;
+const [, computeFirstMs] = await time(async () => {
+  last = await computeBucket(range, 0, 1, pipeline);
+});
+const computeWarmMs: number[] = [];
+for (let run = 0; run < input.warmRuns; run++) {
+  const [result, ms] = await time(() => computeBucket(range, 0, 1, pipeline));
+  last = result;
+  computeWarmMs.push(ms);
 }
-const usage = process.resourceUsage();
-console.log(
-  JSON.stringify({
-    mode,
-    events,
-    segments,
-    ms,
-    eventsPerSecond: events / (ms / 1000),
-    maxRssMb: usage.maxRSS / 1024,
+const bucket = last as BucketResult;
+let halfBucketMs: number | undefined;
+if (input.bucketProbe) [, halfBucketMs] = await time(() => computeBucket(range, 0, 2, pipeline));
+const [, reduceMs] = await time(() =>
+  reduceBuckets([bucket.partial], range, `bench-${Date.now()}`, {
+    spendStore: pipeline.spendStore,
+    dayStore: pipeline.results,
   }),
 );
+const [days, readBackMs] = await time(() => pipeline.results.readDays(datesBetween(range.from, range.to)));
+const data = toComputePartial(days);
+
+const finaliseMs: Record<string, number> = {};
+const timeSync = <T>(label: string, work: () => T): T => {
+  const started = performance.now();
+  const value = work();
+  finaliseMs[label] = performance.now() - started;
+  return value;
+};
+for (const model of MODELS) {
+  timeSync(model, () => attribute(data.attribution, { ...range, model, groupBy: 'channel' }));
+}
+timeSync('markov by campaign', () =>
+  attribute(data.attribution, { ...range, model: 'markov', groupBy: 'campaign' }),
+);
+const shapleyByCampaign = timeSync('shapley by campaign', () =>
+  attribute(data.attribution, { ...range, model: 'shapley', groupBy: 'campaign' }),
+);
+timeSync('compare (all seven)', () => compareModels(data.attribution, range));
+const touches = timeSync('channel share', () => channelShare(data.metrics, { ...range, basis: 'touches' }));
+timeSync('cpa by stage', () =>
+  cpaByStage(data.metrics, { ...range, channel: undefined, currency: pipeline.config.currency }),
+);
+timeSync('share of voice', () =>
+  shareOfVoice(data.metrics, {
+    ...range,
+    source: 'all',
+    brand: pipeline.config.brand.name,
+    competitors: pipeline.config.competitors.map((c) => c.name),
+  }),
+);
+timeSync('referral traffic', () => referralTraffic(data.metrics, { ...range, limit: 20 }));
+const lastTouch = attribute(data.attribution, { ...range, model: 'last_touch', groupBy: 'channel' });
+
+const sizes = [...days.values()].map((day) => gzipSync(JSON.stringify(day)).length);
+const result: ComputeTaskResult = {
+  fetchColdMs,
+  computeFirstMs,
+  computeWarmMs,
+  ...(halfBucketMs === undefined ? {} : { halfBucketMs }),
+  reduceMs,
+  readBackMs,
+  finaliseMs,
+  events: bucket.events,
+  conversions: lastTouch.conversions,
+  days: days.size,
+  dayResultGzipBytes: {
+    median: median(sizes),
+    max: Math.max(...sizes),
+    total: sizes.reduce((a, b) => a + b, 0),
+  },
+  duckdbThreads: String(settings?.threads ?? ''),
+  duckdbMemoryLimit: String(settings?.memory ?? ''),
+  touchesByChannel: Object.fromEntries(touches.channels.map((c) => [c.channel, c.count])),
+  lastTouchByChannel: Object.fromEntries(lastTouch.rows.map((r) => [r.key, r.conversions])),
+  channels: touches.channels.length,
+  campaignRows: shapleyByCampaign.rows.length,
+};
+report(result);

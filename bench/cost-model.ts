@@ -1,53 +1,56 @@
 /**
- * $ per million events on AWS (us-east-1, arm64 Lambda), from the figures `npm run bench`
- * measures and published prices. Pure: run.ts passes the measurements in and prints the lines.
+ * $ per million events on AWS (us-east-1, on-demand everything, no free tier), from what
+ * `npm run bench` measures and published list prices, for the version 2 design: raw zone in S3,
+ * lake rebuilt per UTC day by the load function, scheduled compute in Step Functions, results in
+ * DynamoDB. Pure: run.ts passes the measurements in; this returns the table and the lines.
  */
 
 /** A published price and where it comes from. */
 export interface Price {
   /** Per single unit (one request, one GB-second, ...). */
   readonly usd: number;
-  /** As the price page quotes it. */
   readonly quoted: string;
   readonly unit: string;
   readonly source: string;
 }
 
-/**
- * us-east-1 list prices (no free tier, first pricing tier). The AWS pricing pages render their
- * rate tables client-side, so the figures were checked against the pages' worked examples and
- * third-party transcriptions of them, as noted; re-check before quoting.
- */
+/** us-east-1 list prices, first tier, no free tier. */
 export const PRICES = {
-  lambdaGbSecond: {
+  lambdaArmGbSecond: {
     quoted: '$0.0000133334 per GB-s',
     usd: 0.0000133334,
-    unit: 'duration, arm64, first 6 billion GB-s a month',
-    source: 'AWS Lambda pricing page, Arm price (same figure in artillery’s lambda price table)',
+    unit: 'Lambda duration, arm64 (ingest, query)',
+    source: 'AWS Lambda pricing page (first 7.5 billion GB-s a month)',
+  },
+  lambdaX86GbSecond: {
+    quoted: '$0.0000166667 per GB-s',
+    usd: 0.0000166667,
+    unit: 'Lambda duration, x86_64 (load and compute: the DuckDB binding is x86_64)',
+    source: 'AWS Lambda pricing page (first 6 billion GB-s a month)',
   },
   lambdaRequest: {
     quoted: '$0.20 per 1M requests',
     usd: 0.2 / 1e6,
     unit: 'Lambda requests',
-    source: 'AWS Lambda pricing page (the page’s request-charge examples)',
+    source: 'AWS Lambda pricing page',
   },
   httpApiRequest: {
     quoted: '$1.00 per 1M requests',
     usd: 1.0 / 1e6,
-    unit: 'HTTP API requests, first 300 million a month; metered in 512 KB increments',
-    source: 'Amazon API Gateway pricing page, HTTP APIs (worked example; AWS launch post 2019)',
+    unit: 'HTTP API requests (first 300 million a month), metered in 512 KB increments',
+    source: 'Amazon API Gateway pricing page, HTTP APIs',
   },
   s3Put: {
     quoted: '$0.005 per 1,000',
     usd: 0.005 / 1000,
     unit: 'S3 Standard PUT, COPY, POST, LIST requests',
-    source: 'Amazon S3 pricing page, S3 Standard requests',
+    source: 'Amazon S3 pricing page, requests',
   },
   s3Get: {
     quoted: '$0.0004 per 1,000',
     usd: 0.0004 / 1000,
-    unit: 'S3 Standard GET, SELECT requests',
-    source: 'Amazon S3 pricing page, S3 Standard requests',
+    unit: 'S3 Standard GET, SELECT and all other requests',
+    source: 'Amazon S3 pricing page, requests',
   },
   s3StorageGbMonth: {
     quoted: '$0.023 per GB-month',
@@ -58,209 +61,382 @@ export const PRICES = {
   sqsRequest: {
     quoted: '$0.40 per 1M requests',
     usd: 0.4 / 1e6,
-    unit: 'SQS standard queue requests, each 64 KB chunk a request',
-    source: 'Amazon SQS pricing page, standard queues',
+    unit: 'SQS standard queue requests (a batch call of up to 10 messages is one request)',
+    source: 'Amazon SQS pricing page',
   },
   dynamoWru: {
     quoted: '$0.625 per 1M WRU',
     usd: 0.625 / 1e6,
-    unit: 'DynamoDB on-demand writes, 1 WRU per started KB',
+    unit: 'DynamoDB on-demand writes and deletes, 1 WRU per started KB',
     source: 'Amazon DynamoDB on-demand pricing page (after the November 2024 cut)',
   },
   dynamoRru: {
     quoted: '$0.125 per 1M RRU',
     usd: 0.125 / 1e6,
-    unit: 'DynamoDB on-demand reads, 1 RRU per 4 KB strongly consistent, ½ eventually',
+    unit: 'DynamoDB on-demand reads, 1 RRU per 4 KB strongly consistent, ½ eventually consistent',
     source: 'Amazon DynamoDB on-demand pricing page (after the November 2024 cut)',
   },
-  dynamoStorageGbMonth: {
-    quoted: '$0.25 per GB-month',
-    usd: 0.25,
-    unit: 'DynamoDB Standard table class storage, beyond 25 GB free',
-    source: 'Amazon DynamoDB on-demand pricing page, storage (not re-checked)',
+  sfnTransition: {
+    quoted: '$0.025 per 1,000 state transitions',
+    usd: 0.025 / 1000,
+    unit: 'Step Functions Standard workflow state transitions',
+    source: 'AWS Step Functions pricing page, US East (N. Virginia)',
   },
 } as const satisfies Record<string, Price>;
 
-/** Memory per function (MB). CPU scales with memory; 1769 MB is one full vCPU. */
-export const MEMORY_MB = { ingest: 1024, load: 1024, compute: 1769 } as const;
+/** Deployed memory sizes (cdk/lib/pipeline-stack.ts), GB. */
+export const MEMORY_GB = { ingest: 1, query: 1, load: 1769 / 1024, compute: 3008 / 1024 } as const;
+
+/** What the load function's event source does (cdk/lib/pipeline-stack.ts). */
+const LOAD_BATCH_WINDOW_S = 30;
+const LOAD_BATCH_SIZE = 1000;
+/** buildLakeDay gives up after this many rebuilds of a day whose raw listing keeps changing. */
+const MAX_ROUNDS = 5;
+/** Lambda's SQS pollers: assumed 5 long polls of 20 s at all times. */
+const IDLE_RECEIVES_PER_MONTH = 5 * 3 * 60 * 24 * 30;
+const DAYS_PER_MONTH = 30;
 
 export interface CostInputs {
   readonly batchEvents: number;
-  /** Ingest handler p50 per 500-event batch (with the S3 write), ms. */
+  /** Ingest handler p50 per 500-event batch with the S3 write, ms (bench: one at a time). */
   readonly ingestMsPerBatch: number;
-  /** Load handler p50 per raw object of 500 events, ms. */
-  readonly loadMsPerObject: number;
-  /** Compute map time per event, µs (streaming map task). */
-  readonly mapUsPerEvent: number;
-  /** Scan + unmarshal + validate per item against the embedded DynamoDB (a note, not in the total). */
-  readonly scanUsPerItem: number;
   readonly batchBodyBytes: number;
-  readonly itemBytes: number;
-  readonly wruPerItem: number;
-  readonly gzipBytesPerEvent: number;
-  readonly retentionDays: number;
+  readonly rawBytesPerEvent: number;
+  readonly lakeBytesPerEvent: number;
+  /** Load: a day rebuild with one raw object (engine open, list, build, put), ms. */
+  readonly loadFixedMs: number;
+  /** Load: builder CPU per event (all threads), ms; one vCPU at 1,769 MB runs it at this speed. */
+  readonly loadCpuMsPerEvent: number;
+  /** Assumed wait per raw object GET on S3 (the builder reads them one after another), ms. */
+  readonly s3GetLatencyMs: number;
+  /** Compute: one bucket's map task (cold lake fetch + first compute in a fresh process), at two sizes. */
+  readonly computeMap: ReadonlyArray<{ readonly events: number; readonly ms: number }>;
+  /**
+   * Share of a bucket's time that every bucket repeats whatever the bucket count (reading and
+   * deduplicating the whole window before the bucket filter), from 1 bucket vs bucket 0 of 2.
+   */
+  readonly computeScanShare: number;
+  /** Compute: the reduce step over a 30-day range, ms. */
+  readonly reduceMs30: number;
+  /** Gzip bytes of one day's stored result (events/day of the measurement given). */
+  readonly dayResultBytes: ReadonlyArray<{ readonly eventsPerDay: number; readonly bytes: number }>;
+  /** Query function p50 over 30 days (attribution by campaign), ms. */
+  readonly queryMs30: number;
   readonly lookbackDays: number;
   readonly scheduleWindowDays: number;
-  /** Scheduled compute runs per day (the CDK default, `deploy.computeSchedule`, is every 6 hours). */
+}
+
+export interface Scenario {
+  readonly eventsPerMonth: number;
   readonly computeRunsPerDay: number;
+  /** Days of identity partitions the compute lists and reads on every run (all of them: a year here). */
+  readonly lakeDays: number;
+  readonly queriesPerMonth: number;
+  /** Build only the new objects of each batch into their own part files (the suggested change). */
+  readonly incremental?: boolean;
 }
 
 export interface CostLine {
   readonly service: string;
   readonly term: string;
   readonly formula: string;
-  /** Billed quantity per million events, with its unit. */
   readonly quantity: string;
+  /** $ a month. */
   readonly usd: number;
-  /** Recurring monthly storage rather than a one-off per event. */
-  readonly monthly?: boolean;
 }
 
-export interface CostModel {
+export interface LoadDay {
+  readonly invocations: number;
+  readonly rounds: number;
+  /** Invocations that hit MAX_ROUNDS: their messages go back to the queue (and, in the end, the DLQ). */
+  readonly failures: number;
+  readonly seconds: number;
+  readonly longestS: number;
+  readonly gets: number;
+  readonly lists: number;
+  readonly puts: number;
+  readonly messages: number;
+}
+
+export interface CostResult {
   readonly lines: readonly CostLine[];
-  /** One-off per million events: requests, compute, reads over the events' stay in the table. */
+  readonly monthly: number;
   readonly perMillion: number;
-  /** Storage per million events per month kept (raw zone) or over their retention (DynamoDB). */
-  readonly storage: number;
+  readonly storagePerMillionMonth: number;
+  readonly load: LoadDay;
+  readonly compute: {
+    readonly buckets: number;
+    readonly bucketS: number;
+    readonly windowEvents: number;
+    readonly lakeCacheGb: number;
+  };
 }
 
-const MILLION = 1e6;
-const GIB = 1024 ** 3;
 const fmt = (value: number, digits = 0) =>
   value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
-function gbSeconds(ms: number, memoryMb: number): number {
-  // Lambda bills duration in 1 ms increments.
-  return (Math.ceil(ms) / 1000) * (memoryMb / 1024);
+/**
+ * One UTC day of the load function: raw objects arrive evenly; an invocation starts when the
+ * first waiting message is 30 s old (or 1,000 wait) and the previous one has ended (one at a time:
+ * the deployed `maxConcurrency` of 2 would let two rebuild the same day at once, which costs more);
+ * it rebuilds the day from every object listed at the start of a round, and starts another round
+ * when the listing changed meanwhile, failing after 5.
+ */
+export function simulateLoadDay(inputs: CostInputs, eventsPerDay: number, incremental = false): LoadDay {
+  const objects = Math.max(1, Math.round(eventsPerDay / inputs.batchEvents));
+  const gap = 86_400 / objects;
+  const arrivedBy = (t: number) => Math.min(objects, Math.floor(t / gap) + 1);
+  const roundSeconds = (n: number) =>
+    (inputs.loadFixedMs + n * inputs.batchEvents * inputs.loadCpuMsPerEvent + n * inputs.s3GetLatencyMs) /
+    1000;
+  const day: { -readonly [K in keyof LoadDay]: LoadDay[K] } = {
+    invocations: 0,
+    rounds: 0,
+    failures: 0,
+    seconds: 0,
+    longestS: 0,
+    gets: 0,
+    lists: 0,
+    puts: 0,
+    messages: objects,
+  };
+  let handled = 0;
+  let free = 0;
+  while (handled < objects) {
+    const firstWaiting = handled * gap;
+    const start = Math.max(
+      free,
+      Math.min(firstWaiting + LOAD_BATCH_WINDOW_S, (handled + LOAD_BATCH_SIZE - 1) * gap),
+    );
+    const batchEnd = Math.min(arrivedBy(start), handled + LOAD_BATCH_SIZE);
+    day.invocations++;
+    let t = start;
+    let listed = arrivedBy(t);
+    let ok = false;
+    for (let round = 1; round <= MAX_ROUNDS; round++) {
+      // Incremental: only the objects of this batch are read and written, once.
+      const reads = incremental ? batchEnd - handled : listed;
+      const s = roundSeconds(reads);
+      day.rounds++;
+      day.gets += reads;
+      day.lists += (incremental ? 0 : 2) * Math.max(1, Math.ceil(listed / 1000));
+      day.puts += 2;
+      t += s;
+      if (incremental) {
+        ok = true;
+        break;
+      }
+      const after = arrivedBy(t);
+      if (after === listed) {
+        ok = true;
+        break;
+      }
+      listed = after;
+    }
+    const seconds = t - start;
+    day.seconds += seconds;
+    day.longestS = Math.max(day.longestS, seconds);
+    free = t;
+    if (ok) handled = batchEnd;
+    else day.failures++;
+    if (day.invocations > 200_000) break;
+  }
+  if (incremental) {
+    // And once a day, the day's parts compacted into one partition: a rebuild of the whole day.
+    const s = roundSeconds(objects);
+    day.rounds++;
+    day.seconds += s;
+    day.gets += objects;
+    day.lists += 2 * Math.ceil(objects / 1000);
+    day.puts += 2;
+  }
+  return day;
 }
 
-/** The itemised $ per million events. */
-export function costModel(inputs: CostInputs): CostModel {
-  const N = MILLION;
-  const batches = N / inputs.batchEvents;
+/** Linear fit through the compute map measurements: fixed ms + ms per event read. */
+function computeFit(inputs: CostInputs): { fixedMs: number; msPerEvent: number } {
+  const points = [...inputs.computeMap].sort((a, b) => a.events - b.events);
+  const small = points[0];
+  const large = points.at(-1);
+  if (!small || !large || large.events === small.events)
+    return { fixedMs: 0, msPerEvent: (large?.ms ?? 0) / Math.max(1, large?.events ?? 1) };
+  const msPerEvent = (large.ms - small.ms) / (large.events - small.events);
+  return { fixedMs: Math.max(0, small.ms - msPerEvent * small.events), msPerEvent };
+}
+
+function dayResultBytes(inputs: CostInputs, eventsPerDay: number): number {
+  const points = [...inputs.dayResultBytes].sort((a, b) => a.eventsPerDay - b.eventsPerDay);
+  // The nearest measurement at or below; the largest for anything beyond (day results grow with
+  // distinct campaigns and sketches, far slower than with events).
+  let chosen = points[0];
+  for (const point of points) if (point.eventsPerDay <= eventsPerDay) chosen = point;
+  return chosen?.bytes ?? 0;
+}
+
+export function costModel(inputs: CostInputs, scenario: Scenario): CostResult {
+  const E = scenario.eventsPerMonth;
+  const eventsPerDay = E / DAYS_PER_MONTH;
+  const objects = E / inputs.batchEvents;
+  const lines: CostLine[] = [];
+  const line = (service: string, term: string, formula: string, quantity: string, usd: number) =>
+    lines.push({ service, term, formula, quantity, usd });
   const httpUnits = Math.ceil(inputs.batchBodyBytes / (512 * 1024));
-  const ingestGbS = batches * gbSeconds(inputs.ingestMsPerBatch, MEMORY_MB.ingest);
-  const loadGbS = batches * gbSeconds(inputs.loadMsPerObject, MEMORY_MB.load);
-  const mappedDays = inputs.lookbackDays + inputs.scheduleWindowDays;
-  const mapsPerEvent = inputs.computeRunsPerDay * mappedDays;
-  const computeGbS = N * mapsPerEvent * (inputs.mapUsPerEvent / 1e6) * (MEMORY_MB.compute / 1024);
-  const scansPerEvent = inputs.computeRunsPerDay * inputs.retentionDays;
-  const rruPerScan = (inputs.itemBytes / 4096) * 0.5;
-  const sqsPerObject = 3;
-  const rawGb = (N * inputs.gzipBytesPerEvent) / GIB;
-  const tableGb = (N * (inputs.itemBytes + 100)) / GIB;
-  const lines: CostLine[] = [
-    {
-      service: 'API Gateway HTTP API',
-      term: '`POST /v1/events` requests',
-      formula: `N/500 × ⌈body / 512 KB⌉ (body ${fmt(inputs.batchBodyBytes / 1024)} KB → ${httpUnits})`,
-      quantity: `${fmt(batches * httpUnits)} requests`,
-      usd: batches * httpUnits * PRICES.httpApiRequest.usd,
+
+  // Ingest.
+  line(
+    'API Gateway',
+    '`POST /v1/events`',
+    `N/500 × ${httpUnits} (body ${fmt(inputs.batchBodyBytes / 1024)} KB)`,
+    `${fmt(objects * httpUnits)} requests`,
+    objects * httpUnits * PRICES.httpApiRequest.usd,
+  );
+  const ingestGbS = objects * (Math.ceil(inputs.ingestMsPerBatch) / 1000) * MEMORY_GB.ingest;
+  line(
+    'Lambda ingest (arm64, 1,024 MB)',
+    'requests + duration',
+    `N/500 × (1 request + ${Math.ceil(inputs.ingestMsPerBatch)} ms × 1 GB)`,
+    `${fmt(objects)} req, ${fmt(ingestGbS, 1)} GB-s`,
+    objects * PRICES.lambdaRequest.usd + ingestGbS * PRICES.lambdaArmGbSecond.usd,
+  );
+  line('S3', 'PUT raw object', 'N/500', `${fmt(objects)} PUT`, objects * PRICES.s3Put.usd);
+
+  // Load: the simulated day, thirty times.
+  const load = simulateLoadDay(inputs, eventsPerDay, scenario.incremental);
+  const loadMonth = (value: number) => value * DAYS_PER_MONTH;
+  const loadGbS = loadMonth(load.seconds) * MEMORY_GB.load;
+  const receives =
+    loadMonth(load.invocations) *
+    Math.ceil(Math.min(LOAD_BATCH_SIZE, load.messages / Math.max(1, load.invocations)) / 10);
+  line(
+    'SQS',
+    'S3 notification, receive + delete of each message, pollers',
+    `N/500 sends + 2 × ⌈batch/10⌉ per invocation + ${fmt(IDLE_RECEIVES_PER_MONTH)} idle long polls`,
+    `${fmt(objects + 2 * receives + IDLE_RECEIVES_PER_MONTH)} requests`,
+    (objects + 2 * receives + IDLE_RECEIVES_PER_MONTH) * PRICES.sqsRequest.usd,
+  );
+  line(
+    'Lambda load (x86_64, 1,769 MB)',
+    'requests + duration',
+    `${fmt(load.invocations)} invocations/day, ${fmt(load.rounds)} day rebuilds/day of up to the whole day (${fmt(inputs.loadFixedMs)} ms + ${fmt(inputs.loadCpuMsPerEvent * 1000, 1)} µs/event + ${inputs.s3GetLatencyMs} ms/object)`,
+    `${fmt(loadMonth(load.invocations))} req, ${fmt(loadGbS)} GB-s`,
+    loadMonth(load.invocations) * PRICES.lambdaRequest.usd + loadGbS * PRICES.lambdaX86GbSecond.usd,
+  );
+  line(
+    'S3',
+    'load: GET raw objects, LIST, PUT lake',
+    `every rebuild reads every object of the day so far`,
+    `${fmt(loadMonth(load.gets))} GET, ${fmt(loadMonth(load.lists + load.puts))} LIST/PUT`,
+    loadMonth(load.gets) * PRICES.s3Get.usd + loadMonth(load.lists + load.puts) * PRICES.s3Put.usd,
+  );
+
+  // Compute: runs of plan → map per bucket → reduce.
+  const runs = scenario.computeRunsPerDay * DAYS_PER_MONTH;
+  const windowEvents =
+    eventsPerDay * (scenario.computeRunsPerDay > 0 ? inputs.scheduleWindowDays + inputs.lookbackDays : 0);
+  const measuredMax = Math.max(...inputs.computeMap.map((p) => p.events));
+  const buckets = Math.max(1, Math.ceil(windowEvents / measuredMax));
+  const fit = computeFit(inputs);
+  const perEvent = fit.msPerEvent;
+  const bucketMs =
+    fit.fixedMs +
+    windowEvents * perEvent * (inputs.computeScanShare + (1 - inputs.computeScanShare) / buckets);
+  const reduceMs = inputs.reduceMs30 * (inputs.scheduleWindowDays / 30);
+  const planMs = 300;
+  const computeGbS = runs * ((buckets * bucketMs + reduceMs + planMs) / 1000) * MEMORY_GB.compute;
+  const invocations = runs * (buckets + 2);
+  line(
+    'Lambda compute (x86_64, 3,008 MB)',
+    'plan + map per bucket + reduce',
+    `${runs} runs × (${buckets} × ${fmt(bucketMs / 1000, 1)} s + reduce ${fmt(reduceMs / 1000, 1)} s + plan ${planMs / 1000} s); window ${inputs.scheduleWindowDays} + ${inputs.lookbackDays} days = ${fmt(windowEvents)} events`,
+    `${fmt(invocations)} req, ${fmt(computeGbS)} GB-s`,
+    invocations * PRICES.lambdaRequest.usd + computeGbS * PRICES.lambdaX86GbSecond.usd,
+  );
+  const windowDays = inputs.scheduleWindowDays + inputs.lookbackDays;
+  const computeGets = runs * buckets * (windowDays + scenario.lakeDays + 1);
+  const computePuts = runs * (buckets * (Math.ceil(scenario.lakeDays / 1000) + 1));
+  line(
+    'S3',
+    'compute: GET lake partitions (+ every identities partition), partials',
+    `per bucket: ${windowDays} event days + ${scenario.lakeDays} identity days + LIST + partial PUT/GET`,
+    `${fmt(computeGets)} GET, ${fmt(computePuts)} LIST/PUT`,
+    computeGets * PRICES.s3Get.usd + computePuts * PRICES.s3Put.usd,
+  );
+  const transitions = runs * (5 + buckets);
+  line(
+    'Step Functions',
+    'state transitions',
+    `${runs} runs × (Plan, BuildDays, ComputeBuckets, ${buckets} × ComputeBucket, Reduce, Done)`,
+    `${fmt(transitions)} transitions`,
+    transitions * PRICES.sfnTransition.usd,
+  );
+  const dayBytes = dayResultBytes(inputs, eventsPerDay);
+  const dayKb = Math.ceil(dayBytes / 1024);
+  const wru = runs * (inputs.scheduleWindowDays * (2 * dayKb + 1) + 4 + buckets);
+  const rru = runs * (inputs.scheduleWindowDays * 0.5 + 1);
+  line(
+    'DynamoDB',
+    'results: write the window’s days, delete the old version; job items',
+    `${runs} runs × (${inputs.scheduleWindowDays} days × (2 × ${dayKb} KB + head) + job items)`,
+    `${fmt(wru)} WRU, ${fmt(rru)} RRU`,
+    wru * PRICES.dynamoWru.usd + rru * PRICES.dynamoRru.usd,
+  );
+
+  // Queries.
+  const q = scenario.queriesPerMonth;
+  const queryGbS = q * (inputs.queryMs30 / 1000) * MEMORY_GB.query;
+  const queryRru = q * 30 * (0.5 + Math.ceil(dayBytes / 4096) * 0.5);
+  line(
+    'Queries',
+    `${fmt(q)} a month over 30 days (API Gateway, Lambda arm64 1,024 MB, DynamoDB reads)`,
+    `${fmt(inputs.queryMs30)} ms each; 30 days × ${fmt(dayBytes / 1024)} KB read`,
+    `${fmt(queryGbS, 1)} GB-s, ${fmt(queryRru)} RRU`,
+    q * (PRICES.httpApiRequest.usd + PRICES.lambdaRequest.usd) +
+      queryGbS * PRICES.lambdaArmGbSecond.usd +
+      queryRru * PRICES.dynamoRru.usd,
+  );
+
+  const monthly = lines.reduce((sum, l) => sum + l.usd, 0);
+  const storagePerMillionMonth =
+    ((inputs.rawBytesPerEvent + inputs.lakeBytesPerEvent) * 1e6 * PRICES.s3StorageGbMonth.usd) / 1024 ** 3;
+  return {
+    lines,
+    monthly,
+    perMillion: monthly / (E / 1e6),
+    storagePerMillionMonth,
+    load,
+    compute: {
+      buckets,
+      bucketS: bucketMs / 1000,
+      windowEvents,
+      lakeCacheGb: (windowEvents * inputs.lakeBytesPerEvent) / 1024 ** 3,
     },
-    {
-      service: 'Lambda ingest',
-      term: 'invocations',
-      formula: 'N/500',
-      quantity: `${fmt(batches)} requests`,
-      usd: batches * PRICES.lambdaRequest.usd,
-    },
-    {
-      service: 'Lambda ingest',
-      term: 'duration',
-      formula: `N/500 × ⌈${inputs.ingestMsPerBatch.toFixed(1)} ms⌉ × ${MEMORY_MB.ingest / 1024} GB`,
-      quantity: `${fmt(ingestGbS, 1)} GB-s`,
-      usd: ingestGbS * PRICES.lambdaGbSecond.usd,
-    },
-    {
-      service: 'S3',
-      term: 'PUT of the raw object',
-      formula: 'N/500 × 1 (one object per batch and UTC day)',
-      quantity: `${fmt(batches)} PUTs`,
-      usd: batches * PRICES.s3Put.usd,
-    },
-    {
-      service: 'SQS',
-      term: 'send (S3 notification), receive, delete',
-      formula: `N/500 × ${sqsPerObject} (no batching assumed)`,
-      quantity: `${fmt(batches * sqsPerObject)} requests`,
-      usd: batches * sqsPerObject * PRICES.sqsRequest.usd,
-    },
-    {
-      service: 'Lambda load',
-      term: 'invocations',
-      formula: 'N/500 (SQS batch size 1 assumed)',
-      quantity: `${fmt(batches)} requests`,
-      usd: batches * PRICES.lambdaRequest.usd,
-    },
-    {
-      service: 'Lambda load',
-      term: 'duration',
-      formula: `N/500 × ⌈${inputs.loadMsPerObject.toFixed(1)} ms⌉ × ${MEMORY_MB.load / 1024} GB`,
-      quantity: `${fmt(loadGbS, 1)} GB-s`,
-      usd: loadGbS * PRICES.lambdaGbSecond.usd,
-    },
-    {
-      service: 'S3',
-      term: 'GET of the raw object',
-      formula: 'N/500 × 1',
-      quantity: `${fmt(batches)} GETs`,
-      usd: batches * PRICES.s3Get.usd,
-    },
-    {
-      service: 'DynamoDB',
-      term: 'events-table writes',
-      formula: `N × ${inputs.wruPerItem.toFixed(2)} WRU (items ${fmt(inputs.itemBytes)} B ≤ 1 KB)`,
-      quantity: `${fmt(N * inputs.wruPerItem)} WRU`,
-      usd: N * inputs.wruPerItem * PRICES.dynamoWru.usd,
-    },
-    {
-      service: 'DynamoDB',
-      term: 'compute scans (whole table, every run)',
-      formula: `N × ${inputs.computeRunsPerDay} runs/day × ${inputs.retentionDays} days × ${fmt(inputs.itemBytes)} B / 4 KB × ½`,
-      quantity: `${fmt(N * scansPerEvent * rruPerScan)} RRU`,
-      usd: N * scansPerEvent * rruPerScan * PRICES.dynamoRru.usd,
-    },
-    {
-      service: 'Lambda compute',
-      term: 'map duration (CPU only)',
-      formula: `N × ${inputs.computeRunsPerDay} runs/day × ${mappedDays} days × ${inputs.mapUsPerEvent.toFixed(2)} µs × ${(MEMORY_MB.compute / 1024).toFixed(3)} GB`,
-      quantity: `${fmt(computeGbS, 1)} GB-s`,
-      usd: computeGbS * PRICES.lambdaGbSecond.usd,
-    },
-    {
-      service: 'S3',
-      term: 'raw zone storage, per month kept',
-      formula: `N × ${inputs.gzipBytesPerEvent.toFixed(1)} B gzip`,
-      quantity: `${fmt(rawGb, 4)} GB-month`,
-      usd: rawGb * PRICES.s3StorageGbMonth.usd,
-      monthly: true,
-    },
-    {
-      service: 'DynamoDB',
-      term: `events-table storage over ${inputs.retentionDays} days`,
-      formula: `N × (${fmt(inputs.itemBytes)} + 100 B overhead) × ${(inputs.retentionDays / 30).toFixed(1)} months`,
-      quantity: `${fmt(tableGb * (inputs.retentionDays / 30), 3)} GB-month`,
-      usd: tableGb * (inputs.retentionDays / 30) * PRICES.dynamoStorageGbMonth.usd,
-      monthly: true,
-    },
-  ];
-  const perMillion = lines.filter((l) => !l.monthly).reduce((sum, l) => sum + l.usd, 0);
-  const storage = lines.filter((l) => l.monthly).reduce((sum, l) => sum + l.usd, 0);
-  return { lines, perMillion, storage };
+  };
 }
 
 const usd = (value: number) =>
-  value >= 1 ? `$${value.toFixed(2)}` : value >= 0.01 ? `$${value.toFixed(3)}` : `$${value.toFixed(5)}`;
+  value >= 100
+    ? `$${fmt(value)}`
+    : value >= 1
+      ? `$${value.toFixed(2)}`
+      : value >= 0.01
+        ? `$${value.toFixed(3)}`
+        : `$${value.toFixed(5)}`;
 
-const percent = (share: number) => `${(share * 100).toFixed(share < 0.1 ? 1 : 0)}%`;
+export interface CostSection {
+  readonly markdown: string[];
+  readonly scenarios: ReadonlyArray<{ readonly scenario: Scenario; readonly result: CostResult }>;
+}
 
-/** The BENCHMARKS.md section: prices, assumptions, the itemised model, sensitivity. */
-export function costModelMarkdown(inputs: CostInputs): string[] {
-  const model = costModel(inputs);
+/** The BENCHMARKS.md section: prices, assumptions, the itemised model at two volumes, sensitivity. */
+export function costModelMarkdown(inputs: CostInputs): CostSection {
+  const base = { computeRunsPerDay: 4, lakeDays: 365, queriesPerMonth: 3000 };
+  const volumes = [1e6, 1e8];
+  const scenarios = volumes.map((eventsPerMonth) => {
+    const scenario = { ...base, eventsPerMonth };
+    return { scenario, result: costModel(inputs, scenario) };
+  });
   const out: string[] = [];
-  out.push('## Cost model ($ per million events, AWS us-east-1, arm64 Lambda, on-demand everything)');
-  out.push('');
-  out.push('Prices used (list prices, no free tier, first tier):');
+  out.push('## Cost ($ per million events, AWS us-east-1, on-demand, no free tier)');
   out.push('');
   out.push('| price | what | source |');
   out.push('|---|---|---|');
@@ -268,55 +444,45 @@ export function costModelMarkdown(inputs: CostInputs): string[] {
     out.push(`| ${price.quoted} | ${price.unit} | ${price.source} |`);
   out.push('');
   out.push(
-    'Checked in November 2026 against the AWS pages’ worked examples and third-party transcriptions (the pages render their rate tables client-side): Lambda arm64 GB-s and requests, HTTP API $1.00, S3 requests and storage, SQS, DynamoDB WRU/RRU after the November 2024 on-demand cut. Not re-checked: HTTP API 512 KB metering, DynamoDB storage.',
+    `Assumptions: events arrive evenly over the month in ${inputs.batchEvents}-event batches, one raw object each, each on the UTC day it happened; ${base.computeRunsPerDay} scheduled compute runs a day over the ${inputs.scheduleWindowDays}-day schedule window with the ${inputs.lookbackDays}-day lookback (the deploy default is hourly: see the sensitivity table); one compute bucket per ${fmt(Math.max(...inputs.computeMap.map((p) => p.events)))} events of the window (the largest size measured here) — the deployment's \`computeBuckets\` must be set to that, its default is 1; a year of lake partitions (the compute reads every identities partition on each run); ${fmt(base.queriesPerMonth)} queries a month. Durations are this machine's (x86_64), billed as they are. The load function is simulated day by day from the measured builder cost: ${fmt(inputs.loadFixedMs)} ms per rebuild + ${fmt(inputs.loadCpuMsPerEvent * 1000, 1)} µs of CPU per event of the day (one vCPU at 1,769 MB) + ${inputs.s3GetLatencyMs} ms per raw object read (assumed S3 first-byte latency; the builder reads objects one at a time), an invocation 30 s after the first waiting message, one at a time, another round while the listing changes, failure after ${MAX_ROUNDS}. Left out: CloudWatch Logs and metrics, data transfer, KMS, Secrets Manager, the free tiers.`,
   );
   out.push('');
-  out.push(
-    `Assumptions: ${inputs.batchEvents}-event batches, one raw object per batch; memory ingest ${MEMORY_MB.ingest} MB, load ${MEMORY_MB.load} MB, compute ${MEMORY_MB.compute} MB (one vCPU); durations are this machine's ${process.arch} p50s, billed as if they were the same on arm64; ${inputs.computeRunsPerDay} scheduled compute runs a day over a ${inputs.scheduleWindowDays}-day window with a ${inputs.lookbackDays}-day lookback; events stay ${inputs.retentionDays} days in the events table.`,
-  );
-  out.push(
-    'Measured inputs: ingest p50 per batch (the ingest table above, with the S3 write), load p50 per object and the sizes (the load section above), map µs per event (the streaming compute row above).',
-  );
-  out.push('');
-  out.push('| service | term | formula (N = 1,000,000 events) | quantity | $ per million events |');
-  out.push('|---|---|---|---:|---:|');
-  for (const line of model.lines)
-    out.push(`| ${line.service} | ${line.term} | ${line.formula} | ${line.quantity} | ${usd(line.usd)} |`);
-  out.push(`| **total** | requests, compute, reads and writes | | | **${usd(model.perMillion)}** |`);
-  out.push(
-    `| **storage** | raw zone per month kept + events table over its retention | | | **${usd(model.storage)}** |`,
-  );
-  out.push('');
-  const ranked = model.lines.filter((l) => !l.monthly).sort((a, b) => b.usd - a.usd);
-  out.push(
-    `Biggest terms: ${ranked
-      .slice(0, 3)
-      .map((l) => `${l.service} ${l.term} ${usd(l.usd)} (${percent(l.usd / model.perMillion)})`)
-      .join('; ')}.`,
-  );
-  out.push('');
-  out.push(
-    'The compute scan reads the whole events table on every run (the date range is a filter, and DynamoDB bills a scan by the bytes it reads, not the items it returns), so each event is read runs/day × retention days times:',
-  );
-  out.push('');
-  out.push('| compute runs a day | scan RRU $ | total $ per million events |');
-  out.push('|---:|---:|---:|');
-  for (const runs of [1, 4, 24, 96, 1440]) {
-    const variant = costModel({ ...inputs, computeRunsPerDay: runs });
-    const scan = variant.lines.find((l) => l.term.startsWith('compute scans'))?.usd ?? 0;
+  for (const { scenario, result } of scenarios) {
     out.push(
-      `| ${runs}${runs === 4 ? ' (the deploy default, every 6 hours)' : runs === 1440 ? ' (every minute)' : ''} | ${usd(scan)} | ${usd(variant.perMillion)} |`,
+      `### ${fmt(scenario.eventsPerMonth)} events a month: **${usd(result.perMillion)} per million events** (${usd(result.monthly)} a month), plus ${usd(result.storagePerMillionMonth)} per million events per month kept (raw gzip + lake Parquet in S3 Standard)`,
     );
+    out.push('');
+    out.push('| service | term | formula | quantity a month | $ a month | $ per million events |');
+    out.push('|---|---|---|---:|---:|---:|');
+    for (const l of result.lines)
+      out.push(
+        `| ${l.service} | ${l.term} | ${l.formula} | ${l.quantity} | ${usd(l.usd)} | ${usd(l.usd / (scenario.eventsPerMonth / 1e6))} |`,
+      );
+    out.push('');
+    const load = result.load;
+    out.push(
+      `Load, simulated day: ${fmt(load.messages)} raw objects, ${fmt(load.invocations)} invocations, ${fmt(load.rounds)} day rebuilds, ${fmt(load.failures)} invocations failing after ${MAX_ROUNDS} rebuilds, ${fmt(load.seconds)} s of load function a day (longest invocation ${fmt(load.longestS)} s). Compute: ${fmt(result.compute.windowEvents)} events per run in ${result.compute.buckets} bucket(s) of ${fmt(result.compute.bucketS, 1)} s; the lake cache of a run needs ${fmt(result.compute.lakeCacheGb, 2)} GB of /tmp (the functions keep Lambda's default 512 MB).`,
+    );
+    out.push('');
   }
+  out.push('Sensitivity ($ per million events):');
   out.push('');
-  const scanGbS =
-    MILLION *
-    inputs.computeRunsPerDay *
-    inputs.retentionDays *
-    (inputs.scanUsPerItem / 1e6) *
-    (MEMORY_MB.compute / 1024);
-  out.push(
-    `Not in the total: the compute Lambda also waits for the scan pages. Against the embedded DynamoDB, scan + unmarshal + validate took ${inputs.scanUsPerItem.toFixed(1)} µs per item; billed for every scanned item at ${inputs.computeRunsPerDay} runs a day that would add ${usd(scanGbS * PRICES.lambdaGbSecond.usd)} per million events (an upper bound: the embedded server runs in the same process). Also left out: results-table writes (a few items per day and run, independent of volume), SQS empty receives by the Lambda pollers (a fixed ~$0.26 a month), CloudWatch Logs (one line per request), data transfer in (free).`,
+  out.push('| variant | 1M events/month | 100M events/month |');
+  out.push('|---|---:|---:|');
+  const variant = (label: string, change: Partial<Scenario>) => {
+    const cells = volumes.map((eventsPerMonth) =>
+      usd(costModel(inputs, { ...base, eventsPerMonth, ...change }).perMillion),
+    );
+    out.push(`| ${label} | ${cells.join(' | ')} |`);
+  };
+  variant('as above (4 compute runs a day)', {});
+  variant('1 compute run a day', { computeRunsPerDay: 1 });
+  variant('24 compute runs a day (the deploy default, hourly)', { computeRunsPerDay: 24 });
+  variant('96 compute runs a day', { computeRunsPerDay: 96 });
+  variant(
+    'incremental lake builds (each batch of objects built once into its own part file, one compaction a day)',
+    { incremental: true },
   );
-  return out;
+  variant('incremental lake builds, 1 compute run a day', { incremental: true, computeRunsPerDay: 1 });
+  return { markdown: out, scenarios };
 }

@@ -13,8 +13,8 @@ import { printReport, printTable } from '#local/report.ts';
 const USAGE = `usage: attribution <command> [options]
   send <events.ndjson|events.csv>   send events in batches of 500, with retries
   spend <spend.csv>                 upsert spend rows
-  replay --from YYYY-MM-DD --to YYYY-MM-DD
-  compute [--from YYYY-MM-DD] [--to YYYY-MM-DD]
+  replay --from YYYY-MM-DD --to YYYY-MM-DD       rebuild those days' lake partitions with the current config, then recompute
+  compute [--from YYYY-MM-DD] [--to YYYY-MM-DD]  (both show the job's progress; --stall-seconds N gives up on a job that stops moving, default 300)
   report [--from YYYY-MM-DD] [--to YYYY-MM-DD]
   keys create --name NAME --scopes ingest,query,admin | keys list | keys revoke <keyHash>   (admin key)
 options: --url (ATTRIBUTION_URL, default http://127.0.0.1:3000), --key (ATTRIBUTION_KEY)`;
@@ -33,6 +33,7 @@ async function main(): Promise<number> {
       help: { type: 'boolean' },
       name: { type: 'string' },
       scopes: { type: 'string' },
+      'stall-seconds': { type: 'string' },
     },
   });
   const [command, file] = positionals;
@@ -54,11 +55,14 @@ async function main(): Promise<number> {
     case 'replay':
     case 'compute': {
       const started = Date.now();
-      const job = await api.runJob(command, range, 500, (current) =>
-        console.error(
-          `${command} job ${current.jobId}: ${current.status} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
-        ),
-      );
+      const job = await api.runJob(command, range, {
+        pollMs: 500,
+        stallMs: Number(values['stall-seconds'] ?? 300) * 1000,
+        onStatus: (current) =>
+          console.error(
+            `${command} job ${current.jobId}: ${current.status}${current.progress ? ` ${current.progress.done}/${current.progress.total} steps` : ''} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+          ),
+      });
       console.log(`${command} job ${job.jobId} ${job.status}: ${JSON.stringify(job.stats ?? {})}`);
       return 0;
     }

@@ -14,7 +14,7 @@ const localEnvSchema = z.object({
   ATTRIBUTION_CONFIG: z.string().default('attribution.config.json'),
   LOCAL_API_KEY: z.string().min(8).optional(),
   COMPUTE_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(60),
-  SCAN_SEGMENTS: z.coerce.number().int().min(1).max(64).default(4),
+  COMPUTE_BUCKETS: z.coerce.number().int().min(1).max(64).default(1),
 });
 
 async function main(): Promise<void> {
@@ -40,7 +40,7 @@ async function main(): Promise<void> {
     port: env.PORT,
     apiKey: env.LOCAL_API_KEY,
     computeIntervalSeconds: env.COMPUTE_INTERVAL_SECONDS,
-    segments: env.SCAN_SEGMENTS,
+    buckets: env.COMPUTE_BUCKETS,
   });
   console.log(`attribution pipeline listening on ${runtime.url} (ready in ${Date.now() - started} ms)`);
   console.log(`  data folder: ${resolve(env.DATA_DIR)}`);

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { loadConfig } from '#adapters/config-loader.ts';
@@ -17,9 +18,10 @@ import { createLoadHandler } from '#functions/load/handler.ts';
 import { createQueryHandler } from '#functions/query/handler.ts';
 import { createSpendHandler } from '#functions/spend/handler.ts';
 import { createWebhooksHandler } from '#functions/webhooks/handler.ts';
+import type { DayBuild } from '#services/build-lake.ts';
 import type { InProcessJobRunner } from '#services/jobs.ts';
-import { newJob } from '#services/jobs.ts';
-import { replayRange } from '#services/replay.ts';
+import { defaultWindow, jobSteps, newJob } from '#services/jobs.ts';
+import { refreshLakeDays } from '#services/refresh-lake.ts';
 import { type Gateway, startGateway } from './gateway.ts';
 import { LoadQueue } from './load-queue.ts';
 import { readOrCreateLocalState } from './local-state.ts';
@@ -35,7 +37,9 @@ export interface LocalRuntimeProps {
   readonly apiKey?: string | undefined;
   /** Seconds between scheduled computes; 0 turns the schedule off. */
   readonly computeIntervalSeconds?: number;
-  readonly segments?: number;
+  /** Recompute the days a lake refresh touched, as soon as it is done (default on). */
+  readonly computeOnLoad?: boolean;
+  readonly buckets?: number;
   /** Wraps the SDK clients the handlers use (fault injection in tests). */
   readonly wrapClients?: (clients: { s3: S3Client; dynamo: DynamoDBDocumentClient }) => {
     s3: S3Client;
@@ -50,7 +54,7 @@ export interface LocalRuntime {
   readonly queue: LoadQueue;
   readonly jobs: InProcessJobRunner;
   readonly servers: EmbeddedServers;
-  /** Resolves when every raw object is loaded and every job has ended. */
+  /** Resolves when every raw object is in the lake and every job has ended. */
   idle(): Promise<void>;
   close(): Promise<void>;
 }
@@ -71,20 +75,53 @@ export async function startLocalRuntime(props: LocalRuntimeProps): Promise<Local
     : { ingest: state.ingestKey, query: state.queryKey, admin: state.adminKey };
   await registerKeys(pipeline, keys);
 
+  // Jobs of a process that stopped mid-run would otherwise stay queued or running for ever.
+  for (const job of await pipeline.results.listUnfinishedJobs()) {
+    await jobSteps.fail(job.jobId, 'the local runtime stopped while the job ran; start it again', {
+      jobStore: pipeline.results,
+    });
+  }
   const jobs = createInProcessRunner(pipeline);
+  // New data is counted as soon as its days are rebuilt: one compute at a time over the range
+  // touched since the last one started, so a steady stream of objects costs one job after another.
+  let pending: { from: string; to: string } | undefined;
+  let pumping: Promise<void> = Promise.resolve();
+  let pumpRunning = false;
+  const pump = async () => {
+    pumpRunning = true;
+    try {
+      while (pending) {
+        const range = pending;
+        pending = undefined;
+        await jobs.start(newJob('compute', range.from, range.to));
+        await jobs.idle();
+      }
+    } finally {
+      pumpRunning = false;
+    }
+  };
+  const recompute = (builds: readonly DayBuild[]) => {
+    if (props.computeOnLoad === false || builds.length === 0) return;
+    const range = touchedRange(builds, config);
+    pending = pending ? { from: min(pending.from, range.from), to: max(pending.to, range.to) } : range;
+    if (!pumpRunning)
+      pumping = pump().catch((error: unknown) => logger.error('compute after load failed', { error }));
+  };
   const queue = new LoadQueue({
-    handler: createLoadHandler(pipeline),
-    onDeadLetter: (letter) => logger.error('raw object moved to the dead-letter list', { letter }),
+    handler: createLoadHandler(pipeline, { onBuilt: recompute }),
+    // Everything waiting goes in one batch: a day is rebuilt once however many objects it got.
+    batchSize: 100_000,
+    onDeadLetter: (letter) => logger.error('raw day moved to the dead-letter list', { letter }),
   });
   servers.onS3Event((notification) => {
     if (notification.Records.some((r) => r.eventName.startsWith('ObjectCreated'))) queue.send(notification);
   });
 
-  // Objects written just before a previous stop may not have been loaded: load the recent raw days again.
+  // Objects written just before a previous stop may not be in the lake: rebuild the recent raw days.
   const today = new Date().toISOString().slice(0, 10);
-  const catchUp = replayRange(addDays(today, -1), today, pipeline).catch((error: unknown) =>
-    logger.error('catch-up load failed', { error }),
-  );
+  const catchUp = refreshLakeDays([addDays(today, -1), today], pipeline)
+    .then(({ builds }) => (builds.some((b) => b.events > 0) ? recompute(builds) : undefined))
+    .catch((error: unknown) => logger.error('catch-up lake refresh failed', { error }));
 
   const gateway: Gateway = await startGateway({
     host: props.host ?? '127.0.0.1',
@@ -115,8 +152,8 @@ export async function startLocalRuntime(props: LocalRuntimeProps): Promise<Local
           scheduled = scheduled
             .then(async () => {
               await queue.idle();
-              const to = localDate(Date.now(), config.timeZone);
-              await jobs.start(newJob('compute', addDays(to, 1 - config.scheduleWindowDays), to));
+              const window = defaultWindow(config);
+              await jobs.start(newJob('compute', window.from, window.to));
             })
             // One failed run must not stop the schedule (or the process).
             .catch((error: unknown) => logger.error('scheduled compute failed to start', { error }));
@@ -133,6 +170,7 @@ export async function startLocalRuntime(props: LocalRuntimeProps): Promise<Local
     async idle() {
       await catchUp;
       await queue.idle();
+      await pumping;
       await jobs.idle();
     },
     async close() {
@@ -140,6 +178,7 @@ export async function startLocalRuntime(props: LocalRuntimeProps): Promise<Local
       await gateway.close();
       await catchUp;
       await queue.idle();
+      await pumping;
       await jobs.idle();
       queue.close();
       await servers.close();
@@ -147,12 +186,30 @@ export async function startLocalRuntime(props: LocalRuntimeProps): Promise<Local
   };
 }
 
+/**
+ * The local days whose numbers rebuilt UTC days can change: a UTC day touches the local day on
+ * either side, and its touches reach conversions up to a lookback later (never past today).
+ */
+function touchedRange(builds: readonly DayBuild[], config: AttributionConfig): { from: string; to: string } {
+  const today = localDate(Date.now(), config.timeZone);
+  const first = builds.reduce((low, b) => min(low, b.date), builds[0]?.date ?? today);
+  const last = builds.reduce((high, b) => max(high, b.date), first);
+  const from = min(addDays(first, -1), today);
+  const to = max(from, min(addDays(last, config.lookbackDays + 1), today));
+  // The longest range a job takes; older days of a huge backfill need an explicit compute.
+  return { from: max(from, addDays(to, -365)), to };
+}
+
+const min = (a: string, b: string) => (a < b ? a : b);
+const max = (a: string, b: string) => (a > b ? a : b);
+
 export interface LocalPipelineProps {
+  readonly dataDir: string;
   readonly servers: Pick<EmbeddedServers, 's3' | 'dynamo'>;
   readonly config: AttributionConfig;
   readonly configPath: string;
   readonly hashSecret: string;
-  readonly segments?: number;
+  readonly buckets?: number;
   readonly wrapClients?: LocalRuntimeProps['wrapClients'];
 }
 
@@ -162,7 +219,8 @@ export function createLocalPipeline(props: LocalPipelineProps): Pipeline {
     ...LOCAL_NAMES,
     ATTRIBUTION_CONFIG: props.configPath,
     PII_HASH_SECRET: props.hashSecret,
-    SCAN_SEGMENTS: String(props.segments ?? 4),
+    COMPUTE_BUCKETS: String(props.buckets ?? 1),
+    LAKE_CACHE_DIR: join(props.dataDir, 'lake-cache'),
     S3_FORCE_PATH_STYLE: 'true',
   });
   const clients =

@@ -17,7 +17,6 @@ import S3rver from 's3rver';
 /** Fixed names of the local tables and bucket. */
 export const LOCAL_NAMES = {
   RAW_BUCKET: 'attribution-raw',
-  EVENTS_TABLE: 'attribution-events',
   RESULTS_TABLE: 'attribution-results',
   SPEND_TABLE: 'attribution-spend',
   KEYS_TABLE: 'attribution-keys',
@@ -152,7 +151,6 @@ function tableDefinitions(): CreateTableCommandInput[] {
     ],
   });
   return [
-    pkSk(LOCAL_NAMES.EVENTS_TABLE),
     pkSk(LOCAL_NAMES.RESULTS_TABLE),
     pkSk(LOCAL_NAMES.SPEND_TABLE),
     {

@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Size } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, type NodejsFunctionProps, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -14,13 +14,30 @@ export interface AttributionFunctionProps {
   readonly memorySize?: number;
   readonly timeout?: Duration;
   readonly reservedConcurrentExecutions?: number;
+  /**
+   * Carries the DuckDB engine: the native binding and the metric SQL files ship beside the bundle.
+   * Such a function runs on x86_64, the architecture of the binding `npm ci` installs here, so the
+   * binary that ran the tests is the binary deployed.
+   */
+  readonly engine?: boolean;
 }
 
+/** The functions that carry the engine: the lake builder (load) and the job tasks (compute). */
+export const ENGINE_FUNCTIONS = ['compute', 'load'] as const;
+
+/** The packages of the DuckDB binding for linux-x64 (glibc), copied into engine functions' assets. */
+export const ENGINE_PACKAGES = [
+  '@duckdb/node-api',
+  '@duckdb/node-bindings',
+  '@duckdb/node-bindings-linux-x64',
+  'detect-libc',
+] as const;
+
 /**
- * The house Lambda: Node.js 22 on arm64, an ESM bundle from esbuild (minified, with source
- * maps), X-Ray tracing, structured logs into its own log group with a retention, and an
- * environment that merges the shared variables with the function's own (never overwrites them
- * silently: a clash is an error).
+ * The house Lambda: Node.js 22 on arm64 (x86_64 with the engine), an ESM bundle from esbuild
+ * (minified, with source maps), X-Ray tracing, structured logs into its own log group with a
+ * retention, and an environment that merges the shared variables with the function's own (never
+ * overwrites them silently: a clash is an error).
  */
 export class AttributionFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: AttributionFunctionProps) {
@@ -32,8 +49,10 @@ export class AttributionFunction extends NodejsFunction {
       entry: `functions/${props.name}/handler.ts`,
       handler: 'handler',
       runtime: lambda.Runtime.NODEJS_22_X,
-      architecture: lambda.Architecture.ARM_64,
+      architecture: props.engine ? lambda.Architecture.X86_64 : lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 1024,
+      // Fetched lake partitions and DuckDB's spill files live in /tmp.
+      ...(props.engine ? { ephemeralStorageSize: Size.mebibytes(4096) } : {}),
       timeout: props.timeout ?? Duration.seconds(29),
       tracing: lambda.Tracing.ACTIVE,
       loggingFormat: lambda.LoggingFormat.JSON,
@@ -53,10 +72,30 @@ export class AttributionFunction extends NodejsFunction {
         format: OutputFormat.ESM,
         target: 'node22',
         minify: true,
+        // Error class names are what Step Functions retries by (RETRIED_ERRORS): keep them.
+        keepNames: true,
         sourceMap: true,
         mainFields: ['module', 'main'],
         // CommonJS dependencies call `require`; ESM bundles need one made for them.
         banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+        // Never bundled (a native binding, loaded on first use); only engine functions ship it.
+        externalModules: [...ENGINE_PACKAGES],
+        ...(props.engine
+          ? {
+              commandHooks: {
+                beforeBundling: () => [],
+                beforeInstall: () => [],
+                // Metric SQL sits beside the bundle, where shared/metrics/sql.ts looks for it.
+                afterBundling: (inputDir: string, outputDir: string) => [
+                  `mkdir -p "${outputDir}/node_modules/@duckdb"`,
+                  ...ENGINE_PACKAGES.map(
+                    (name) => `cp -R "${inputDir}/node_modules/${name}" "${outputDir}/node_modules/${name}"`,
+                  ),
+                  `cp "${inputDir}"/shared/metrics/*.sql "${outputDir}/"`,
+                ],
+              },
+            }
+          : {}),
       },
     };
     super(scope, id, functionProps);

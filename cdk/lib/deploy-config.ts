@@ -14,12 +14,17 @@ export const deploySettingsSchema = z.strictObject({
     .regex(/^[a-z][a-z0-9-]{0,19}$/, 'lower-case letters, digits and dashes, up to 20')
     .default('prod'),
   /**
-   * When the scheduled compute runs, as an EventBridge Scheduler expression. Each run scans the
-   * events table, which is most of the bill (BENCHMARKS.md): every 6 hours by default.
+   * When the scheduled compute runs, as an EventBridge Scheduler expression. A run reads only the
+   * lake partitions of its window (BENCHMARKS.md has the cost): hourly by default.
    */
-  computeSchedule: z.string().min(6).default('rate(6 hours)'),
-  /** Parallel-scan segments of one compute run (Map state iterations). */
-  scanSegments: z.int().min(1).max(100).default(4),
+  computeSchedule: z.string().min(6).default('rate(1 hour)'),
+  /**
+   * Hash buckets of persons a compute is split into, one Map iteration (a compute Lambda running
+   * DuckDB over whole journeys) each: 1 until one Lambda's 15 minutes or memory no longer suffice.
+   */
+  computeBuckets: z.int().min(1).max(100).default(1),
+  /** Version 1's scan segments: accepted so older files deploy, and ignored (see computeBuckets). */
+  scanSegments: z.int().min(1).optional(),
   logRetentionDays: z.int().min(1).max(3653).default(30),
   /** Raw objects move to Infrequent Access after this many days and expire after `rawExpiryDays` (0 keeps them). */
   rawInfrequentAccessDays: z.int().min(30).default(30),

@@ -4,6 +4,8 @@ import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -16,9 +18,25 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
-import { AttributionFunction } from './attribution-function.ts';
+import { AttributionFunction, ENGINE_FUNCTIONS } from './attribution-function.ts';
 import { type DeployConfig, retentionOf } from './deploy-config.ts';
 import { rawBucketName, type StorageStack } from './storage-stack.ts';
+
+/**
+ * Task errors the job state machine retries: Lambda's service errors and throttles, task
+ * timeouts, and our own 503 (a store that could not be reached). Safe because every step is
+ * idempotent.
+ */
+export const RETRIED_ERRORS = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.ClientExecutionTimeoutException',
+  'Lambda.TooManyRequestsException',
+  'Lambda.Unknown',
+  'States.Timeout',
+  'ServiceUnavailableError',
+];
 
 /** Every route of the HTTP API (DESIGN §4) and the function behind it; a test keeps it equal to the runtime's table. */
 export const API_ROUTES = [
@@ -68,16 +86,16 @@ export class PipelineStack extends Stack {
     const logRetention = retentionOf(settings.logRetentionDays);
     const baseEnvironment = {
       RAW_BUCKET: storage.rawBucket.bucketName,
-      EVENTS_TABLE: storage.eventsTable.tableName,
       RESULTS_TABLE: storage.resultsTable.tableName,
       SPEND_TABLE: storage.spendTable.tableName,
       KEYS_TABLE: storage.keysTable.tableName,
       ATTRIBUTION_CONFIG_JSON: props.config.attributionConfigJson,
-      SCAN_SEGMENTS: String(settings.scanSegments),
+      COMPUTE_BUCKETS: String(settings.computeBuckets),
     };
     const fn = (name: string, extra: Partial<ConstructorParameters<typeof AttributionFunction>[2]> = {}) =>
       new AttributionFunction(this, `${name[0]?.toUpperCase()}${name.slice(1)}Function`, {
         name,
+        engine: (ENGINE_FUNCTIONS as readonly string[]).includes(name),
         baseEnvironment,
         logRetention,
         ...extra,
@@ -90,8 +108,22 @@ export class PipelineStack extends Stack {
     const keys = fn('keys');
     storage.keysTable.grantReadWriteData(keys);
     const query = fn('query');
-    const load = fn('load', { timeout: Duration.minutes(1) });
-    const compute = fn('compute', { memorySize: 1769, timeout: Duration.minutes(15) });
+    // The engine functions keep DuckDB's spill files and the fetched lake partitions in /tmp.
+    const engineEnvironment = {
+      DUCKDB_TEMP_DIR: '/tmp/duckdb',
+      LAKE_CACHE_DIR: '/tmp/lake',
+      DUCKDB_MEMORY_LIMIT: '1GB',
+    };
+    const load = fn('load', {
+      memorySize: 1769,
+      timeout: Duration.minutes(5),
+      environment: engineEnvironment,
+    });
+    const compute = fn('compute', {
+      memorySize: 3008,
+      timeout: Duration.minutes(15),
+      environment: { ...engineEnvironment, DUCKDB_MEMORY_LIMIT: '2GB' },
+    });
 
     // Least privilege: the exact S3 actions on the exact prefixes; table and secret access through grants.
     const raw = s3.Bucket.fromBucketName(this, 'RawBucket', rawBucketName(settings.stage));
@@ -135,10 +167,22 @@ export class PipelineStack extends Stack {
     readReferences(collect, props.config.secretReferences.writeKeys);
     storage.spendTable.grantWriteData(spend);
     storage.resultsTable.grantReadData(query);
+    // Building lake days: list and read the raw zone, write (and clear) lake partitions.
+    const listPrefixes = (f: AttributionFunction, ...prefixes: string[]) =>
+      f.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['s3:ListBucket'],
+          resources: [raw.bucketArn],
+          conditions: { StringLike: { 's3:prefix': prefixes.map((p) => `${p}/*`) } },
+        }),
+      );
+    // load builds lake days; compute builds them too (replay) and reads them (compute).
     load.addToRolePolicy(objects('raw', 'GetObject'));
-    // Load reads aliases and moves anonymous events (identity joining), so it reads too.
-    storage.eventsTable.grantReadWriteData(load);
-    storage.eventsTable.grantReadData(compute);
+    load.addToRolePolicy(objects('lake', 'PutObject', 'DeleteObject'));
+    listPrefixes(load, 'raw');
+    compute.addToRolePolicy(objects('raw', 'GetObject'));
+    compute.addToRolePolicy(objects('lake', 'GetObject', 'PutObject', 'DeleteObject'));
+    listPrefixes(compute, 'raw', 'lake');
     storage.spendTable.grantReadData(compute);
     storage.resultsTable.grantReadWriteData(compute);
     compute.addToRolePolicy(objects('compute', 'GetObject', 'PutObject'));
@@ -149,11 +193,13 @@ export class PipelineStack extends Stack {
     };
     for (const f of [ingest, collect, spend, query, keys]) withBootstrapKey(f);
 
+    // Large batches: each day named in a batch is rebuilt once, however many objects it got.
     load.addEventSource(
       new SqsEventSource(storage.loadQueue, {
-        batchSize: 10,
+        batchSize: 1000,
         reportBatchItemFailures: true,
-        maxBatchingWindow: Duration.seconds(5),
+        maxBatchingWindow: Duration.seconds(30),
+        maxConcurrency: 2,
       }),
     );
 
@@ -166,19 +212,34 @@ export class PipelineStack extends Stack {
     storage.resultsTable.grantReadWriteData(jobs);
     storage.keysTable.grantReadData(jobs);
     withBootstrapKey(jobs);
-    // Replay runs in the jobs function: it lists and reads the raw zone and writes events.
-    jobs.addToRolePolicy(objects('raw', 'GetObject'));
-    jobs.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['s3:ListBucket'],
-        resources: [raw.bucketArn],
-        conditions: { StringLike: { 's3:prefix': ['raw/*'] } },
-      }),
-    );
-    storage.eventsTable.grantReadWriteData(jobs);
+
+    // An execution that ends without its own failure step (time-out, abort, a failing failure
+    // step) still ends its job: EventBridge hands the end to the compute function.
+    new events.Rule(this, 'JobExecutionEnded', {
+      description: 'Marks a job failed when its execution times out, is aborted or fails outside its steps',
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: {
+          status: ['FAILED', 'TIMED_OUT', 'ABORTED'],
+          stateMachineArn: [this.stateMachine.stateMachineArn],
+        },
+      },
+      targets: [
+        new eventTargets.LambdaFunction(compute, {
+          event: events.RuleTargetInput.fromObject({
+            action: 'ended',
+            name: events.EventField.fromPath('$.detail.name'),
+            status: events.EventField.fromPath('$.detail.status'),
+            input: events.EventField.fromPath('$.detail.input'),
+          }),
+          retryAttempts: 8,
+        }),
+      ],
+    });
 
     new scheduler.Schedule(this, 'ComputeSchedule', {
-      description: 'Recomputes the last scheduleWindowDays days of metrics and attribution',
+      description: 'Recomputes the last scheduleWindowDays days of metrics and attribution from the lake',
       schedule: scheduler.ScheduleExpression.expression(settings.computeSchedule),
       target: new targets.StepFunctionsStartExecution(this.stateMachine, {
         input: scheduler.ScheduleTargetInput.fromObject({}),
@@ -195,7 +256,6 @@ export class PipelineStack extends Stack {
     new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
     new CfnOutput(this, 'DashboardUrl', { value: `${this.api.apiEndpoint}/` });
     new CfnOutput(this, 'RawBucketName', { value: storage.rawBucket.bucketName });
-    new CfnOutput(this, 'EventsTableName', { value: storage.eventsTable.tableName });
     new CfnOutput(this, 'ResultsTableName', { value: storage.resultsTable.tableName });
     new CfnOutput(this, 'SpendTableName', { value: storage.spendTable.tableName });
     new CfnOutput(this, 'KeysTableName', { value: storage.keysTable.tableName });
@@ -229,6 +289,10 @@ export class PipelineStack extends Stack {
         'Raw objects have generated keys; access is limited to the raw/ prefix of the one raw bucket.',
       ],
       [
+        `AwsSolutions-IAM5[Resource::${raw}/lake/*]`,
+        'Lake partitions have one key per table and day; access is limited to the lake/ prefix of the one raw bucket.',
+      ],
+      [
         `AwsSolutions-IAM5[Resource::${raw}/compute/*]`,
         'Compute partials have per-job keys; access is limited to the compute/ prefix of the one raw bucket.',
       ],
@@ -248,43 +312,68 @@ export class PipelineStack extends Stack {
     for (const [id, reason] of findings) Validations.of(this).acknowledge({ id, reason });
   }
 
-  /** plan → map over scan segments (compute map function) → reduce; any failure → fail step, then Fail. */
+  /**
+   * The one job lifecycle on AWS: plan → build each lake day (replay) → compute each bucket →
+   * reduce; a failure anywhere → record it on the job, then Fail. Every task is idempotent, so
+   * throttles, timeouts and service errors are retried with backoff before anything fails.
+   */
   #computeStateMachine(compute: AttributionFunction, retention: logs.RetentionDays): sfn.StateMachine {
-    const invoke = (id: string, payload: sfn.TaskInput, resultPath?: string) =>
-      new tasks.LambdaInvoke(this, id, {
+    const invoke = (id: string, payload: sfn.TaskInput, extra: Partial<tasks.LambdaInvokeProps> = {}) => {
+      const task = new tasks.LambdaInvoke(this, id, {
         lambdaFunction: compute,
         payload,
         payloadResponseOnly: true,
-        retryOnServiceExceptions: true,
-        ...(resultPath ? { resultPath } : {}),
+        retryOnServiceExceptions: false,
+        taskTimeout: sfn.Timeout.duration(Duration.minutes(15)),
+        ...extra,
       });
+      task.addRetry({
+        errors: RETRIED_ERRORS,
+        interval: Duration.seconds(2),
+        backoffRate: 2,
+        maxAttempts: 4,
+      });
+      return task;
+    };
     const plan = invoke(
       'Plan',
-      // The schedule starts with `{}`, a job with `{ jobId, from, to }`: pass whatever came.
-      sfn.TaskInput.fromObject({ action: 'plan', 'input.$': '$' }),
+      // The schedule starts with `{}`, a job with `{ jobId, kind, from, to }`: pass whatever came.
+      sfn.TaskInput.fromObject({ action: 'plan', 'input.$': '$', 'executionName.$': '$$.Execution.Name' }),
     );
-    const mapSegments = new sfn.Map(this, 'MapSegments', {
-      itemsPath: '$.segments',
+    const buildDays = new sfn.Map(this, 'BuildDays', {
+      itemsPath: '$.days',
+      maxConcurrency: 4,
+      itemSelector: { 'jobId.$': '$.jobId', 'date.$': '$$.Map.Item.Value' },
+      resultPath: '$.built',
+    });
+    buildDays.itemProcessor(
+      invoke(
+        'BuildDay',
+        sfn.TaskInput.fromObject({ action: 'build', 'jobId.$': '$.jobId', 'date.$': '$.date' }),
+      ),
+    );
+    const computeBuckets = new sfn.Map(this, 'ComputeBuckets', {
+      itemsPath: '$.buckets',
       maxConcurrency: 20,
       itemSelector: {
         'jobId.$': '$.jobId',
         'from.$': '$.from',
         'to.$': '$.to',
-        'segment.$': '$$.Map.Item.Value.segment',
-        'totalSegments.$': '$$.Map.Item.Value.totalSegments',
+        'bucket.$': '$$.Map.Item.Value.bucket',
+        'buckets.$': '$$.Map.Item.Value.buckets',
       },
-      resultPath: '$.partials',
+      resultPath: '$.outputs',
     });
-    mapSegments.itemProcessor(
+    computeBuckets.itemProcessor(
       invoke(
-        'MapSegment',
+        'ComputeBucket',
         sfn.TaskInput.fromObject({
           action: 'map',
           'jobId.$': '$.jobId',
           'from.$': '$.from',
           'to.$': '$.to',
-          'segment.$': '$.segment',
-          'totalSegments.$': '$.totalSegments',
+          'bucket.$': '$.bucket',
+          'buckets.$': '$.buckets',
         }),
       ),
     );
@@ -293,30 +382,43 @@ export class PipelineStack extends Stack {
       sfn.TaskInput.fromObject({
         action: 'reduce',
         'jobId.$': '$.jobId',
+        'kind.$': '$.kind',
         'from.$': '$.from',
         'to.$': '$.to',
-        'partials.$': '$.partials',
+        'outputs.$': '$.outputs',
+        'built.$': '$.built',
       }),
     );
     const fail = invoke(
       'RecordFailure',
-      sfn.TaskInput.fromObject({ action: 'fail', 'jobId.$': '$.jobId', 'error.$': '$.error' }),
-      sfn.JsonPath.DISCARD,
+      // The whole state: `jobId` (absent when the schedule's plan itself failed) and `error`.
+      sfn.TaskInput.fromObject({ action: 'fail', 'state.$': '$' }),
+      { resultPath: sfn.JsonPath.DISCARD },
     ).next(
-      new sfn.Fail(this, 'ComputeFailed', {
-        error: 'ComputeFailed',
-        cause: 'a compute step failed; the job records why',
+      new sfn.Fail(this, 'JobFailed', {
+        error: 'JobFailed',
+        cause: 'a job step failed; the job records why',
       }),
     );
     const catchInto = { resultPath: '$.error' };
-    mapSegments.addCatch(fail, catchInto);
+    plan.addCatch(fail, catchInto);
+    buildDays.addCatch(fail, catchInto);
+    computeBuckets.addCatch(fail, catchInto);
     reduce.addCatch(fail, catchInto);
-    const definition = plan.next(mapSegments).next(reduce).next(new sfn.Succeed(this, 'Done'));
+    const definition = plan
+      .next(buildDays)
+      .next(computeBuckets)
+      .next(reduce)
+      .next(new sfn.Succeed(this, 'Done'));
 
-    const logGroup = new logs.LogGroup(this, 'ComputeStateMachineLogs', { retention });
-    return new sfn.StateMachine(this, 'ComputeStateMachine', {
+    // Under /aws/vendedlogs/, where Step Functions may write without a resource policy per group.
+    const logGroup = new logs.LogGroup(this, 'JobStateMachineLogs', {
+      retention,
+      logGroupName: `/aws/vendedlogs/states/${this.stackName}-jobs`,
+    });
+    return new sfn.StateMachine(this, 'JobStateMachine', {
       definitionBody: sfn.DefinitionBody.fromChainable(definition),
-      timeout: Duration.hours(2),
+      timeout: Duration.hours(4),
       tracingEnabled: true,
       logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
     });
@@ -403,7 +505,7 @@ export class PipelineStack extends Stack {
       alarm(`${f.node.id}Errors`, f.metricErrors({ period: Duration.minutes(5) }));
       alarm(`${f.node.id}Throttles`, f.metricThrottles({ period: Duration.minutes(5) }));
     }
-    alarm('ComputeFailures', this.stateMachine.metricFailed({ period: Duration.minutes(5) }));
-    alarm('ComputeTimeouts', this.stateMachine.metricTimedOut({ period: Duration.minutes(5) }));
+    alarm('JobFailures', this.stateMachine.metricFailed({ period: Duration.minutes(5) }));
+    alarm('JobTimeouts', this.stateMachine.metricTimedOut({ period: Duration.minutes(5) }));
   }
 }

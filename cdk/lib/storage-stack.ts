@@ -22,14 +22,15 @@ export interface StorageStackProps extends StackProps {
   readonly settings: DeploySettings;
 }
 
+import { EVENT_COLUMNS, LAKE_PREFIX } from '../../shared/lake/lake-tables.ts';
+
 /**
  * Everything that holds data and must outlive a redeploy: the raw zone (source of truth), the
  * tables, the e-mail hash key, the load queue fed by the raw bucket, and the Athena view of the
- * raw zone. Retained on stack deletion.
+ * lake. Retained on stack deletion.
  */
 export class StorageStack extends Stack {
   readonly rawBucket: s3.Bucket;
-  readonly eventsTable: dynamodb.Table;
   readonly resultsTable: dynamodb.Table;
   readonly spendTable: dynamodb.Table;
   readonly keysTable: dynamodb.Table;
@@ -82,6 +83,8 @@ export class StorageStack extends Stack {
           ...(settings.rawExpiryDays > 0 ? { expiration: Duration.days(settings.rawExpiryDays) } : {}),
           noncurrentVersionExpiration: Duration.days(30),
         },
+        // Lake partitions are rewritten with every rebuild of their day: keep old versions briefly.
+        { id: 'lake', prefix: 'lake/', noncurrentVersionExpiration: Duration.days(1) },
         // Compute partials live from a map step to its reduce step.
         {
           id: 'compute-partials',
@@ -102,7 +105,6 @@ export class StorageStack extends Stack {
         ...(ttl ? { timeToLiveAttribute: ttl } : {}),
         removalPolicy: RemovalPolicy.RETAIN,
       });
-    this.eventsTable = table('Events', 'pk', 'sk', 'ttl');
     this.resultsTable = table('Results', 'pk', 'sk');
     this.spendTable = table('Spend', 'pk', 'sk');
     this.keysTable = table('Keys', 'keyHash');
@@ -164,61 +166,42 @@ export class StorageStack extends Stack {
     this.#addAthena(settings);
   }
 
-  /** A Glue table over the raw zone with partition projection, and an Athena workgroup to query it. */
+  /**
+   * The lake as a Glue table (Parquet, one partition per UTC day, partition projection), so
+   * analysts query the same rows compute reads with Athena; and an Athena workgroup for them.
+   */
   #addAthena(settings: DeploySettings): void {
-    const database = new glue.CfnDatabase(this, 'RawDatabase', {
+    const database = new glue.CfnDatabase(this, 'LakeDatabase', {
       catalogId: this.account,
       databaseInput: {
         name: `attribution_${settings.stage.replaceAll('-', '_')}`,
-        description: 'Raw attribution events',
+        description: 'The attribution lake: events classified with the current config',
       },
     });
-    const column = (name: string, type: string) => ({ name, type });
-    const table = new glue.CfnTable(this, 'RawEventsTable', {
+    const location = `s3://${this.rawBucket.bucketName}/${LAKE_PREFIX}events/`;
+    const table = new glue.CfnTable(this, 'LakeEventsTable', {
       catalogId: this.account,
       databaseName: database.ref,
       tableInput: {
-        name: 'raw_events',
+        name: 'events',
         tableType: 'EXTERNAL_TABLE',
-        partitionKeys: [column('dt', 'string'), column('hr', 'string')],
+        partitionKeys: [{ name: 'dt', type: 'string' }],
         parameters: {
-          classification: 'json',
+          classification: 'parquet',
           'projection.enabled': 'true',
           'projection.dt.type': 'date',
           'projection.dt.format': 'yyyy-MM-dd',
           'projection.dt.range': '2020-01-01,NOW',
           'projection.dt.interval': '1',
           'projection.dt.interval.unit': 'DAYS',
-          'projection.hr.type': 'integer',
-          'projection.hr.range': '0,23',
-          'projection.hr.digits': '2',
-          'storage.location.template': `s3://${this.rawBucket.bucketName}/raw/v1/dt=\${dt}/hr=\${hr}/`,
+          'storage.location.template': `${location}dt=\${dt}/`,
         },
         storageDescriptor: {
-          location: `s3://${this.rawBucket.bucketName}/raw/v1/`,
-          inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
-          outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
-          serdeInfo: { serializationLibrary: 'org.openx.data.jsonserde.JsonSerDe' },
-          columns: [
-            column('eventid', 'string'),
-            column('type', 'string'),
-            column('occurredat', 'string'),
-            column('ts', 'bigint'),
-            column('receivedat', 'string'),
-            column('userkey', 'string'),
-            column('channel', 'string'),
-            column('stage', 'string'),
-            column('touch', 'boolean'),
-            column('count', 'int'),
-            column('campaign', 'string'),
-            column('platform', 'string'),
-            column('costmicros', 'bigint'),
-            column('valuemicros', 'bigint'),
-            column('conversion', 'string'),
-            column('referraldomain', 'string'),
-            column('referrerhost', 'string'),
-            column('url', 'string'),
-          ],
+          location,
+          inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
+          outputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
+          serdeInfo: { serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
+          columns: EVENT_COLUMNS.map((column) => ({ name: column.name, type: column.glueType })),
         },
       },
     });

@@ -5,9 +5,7 @@ import { lazyHandler } from '#adapters/lazy.ts';
 import { logger } from '#adapters/logger.ts';
 import { createPipelineFromEnvironment, type Pipeline } from '#adapters/pipeline.ts';
 import { resolveSecretReferences } from '#adapters/secret-references.ts';
-import { UnauthorizedError } from '#domain/errors.ts';
-import { eventSchema } from '#domain/event-schema.ts';
-import type { NormalisedEvent } from '#domain/normalised-event.ts';
+import { type FieldIssue, UnauthorizedError } from '#domain/errors.ts';
 import {
   eventIdOf,
   MAX_MESSAGE_BYTES,
@@ -21,6 +19,7 @@ import { httpErrorHandler } from '#http/middleware.ts';
 import { header, readJsonBody } from '#http/request.ts';
 import { jsonResponse } from '#http/responses.ts';
 import type { HttpEvent, HttpResult } from '#http/types.ts';
+import { takeInEvents } from '#services/intake.ts';
 
 const TYPE_OF_ROUTE: Readonly<Record<string, string>> = {
   'POST /v1/track': 'track',
@@ -67,10 +66,11 @@ export function createCollectHandler(pipeline: Pipeline) {
       ? [{ ...rest, type: single }]
       : (envelope as { batch: unknown[] }).batch;
     const receivedAt = new Date().toISOString();
-    const accepted: NormalisedEvent[] = [];
+    const candidates: Array<{ index: number; event: unknown }> = [];
+    /** Indexes whose event only links ids: one that cannot link is archived, not rejected. */
+    const linksOnly = new Set<number>();
     const archived: unknown[] = [];
-    const rejected: Array<{ index: number; errors: ReturnType<typeof toFieldIssues> }> = [];
-    const seen = new Set<string>();
+    const rejected: Array<{ index: number; errors: readonly FieldIssue[] }> = [];
     messages.forEach((candidate, index) => {
       if (byteLengthOf(candidate) > MAX_MESSAGE_BYTES) {
         rejected.push({
@@ -85,49 +85,39 @@ export function createCollectHandler(pipeline: Pipeline) {
         return;
       }
       const mapping = mapSegmentMessage(message.data, pipeline.config, receivedAt);
-      if (mapping.kind === 'archive') {
-        archived.push({ ...message.data, receivedAt });
-        // Any message that carries both ids (an identify, a track...) also joins the journeys:
-        // it goes to the raw zone as an identify event.
-        if (message.data.anonymousId === undefined || message.data.userId === undefined) return;
-      }
-      const canonical =
-        mapping.kind === 'event'
-          ? mapping.event
-          : {
-              type: 'identify',
-              eventId: eventIdOf(message.data),
-              occurredAt: receivedAt,
-              userId: message.data.userId,
-              anonymousId: message.data.anonymousId,
-            };
-      const parsed = eventSchema.safeParse(canonical);
-      if (!parsed.success) {
-        // An identify without both ids links nothing; it stays archived only.
-        if (canonical.type !== 'identify') rejected.push({ index, errors: toFieldIssues(parsed.error) });
+      if (mapping.kind === 'event') {
+        candidates.push({ index, event: mapping.event });
         return;
       }
-      const issues = pipeline.normaliser.checkEvent(parsed.data);
-      if (issues.length > 0) {
-        rejected.push({ index, errors: issues });
-        return;
-      }
-      if (seen.has(parsed.data.eventId)) return;
-      seen.add(parsed.data.eventId);
-      accepted.push(pipeline.normaliser.normalise(parsed.data, receivedAt));
+      archived.push({ ...message.data, receivedAt });
+      // Any message that carries both ids (an identify, a track...) also joins the journeys, and an
+      // alias joins a user's earlier id to the new one: each goes to the raw zone as an identify.
+      const { anonymousId, userId, previousId } = message.data;
+      const alias = message.data.type === 'alias' && previousId !== undefined;
+      if (userId === undefined || (anonymousId === undefined && !alias)) return;
+      linksOnly.add(index);
+      candidates.push({
+        index,
+        event: {
+          type: 'identify',
+          eventId: eventIdOf(message.data),
+          occurredAt: receivedAt,
+          userId,
+          ...(alias ? { previousId } : { anonymousId }),
+        },
+      });
     });
-    await Promise.all([
-      accepted.length > 0 ? pipeline.rawStore.putEvents(accepted, context.awsRequestId) : undefined,
+    const [outcome] = await Promise.all([
+      takeInEvents({ candidates, source: 'segment', requestId: context.awsRequestId, receivedAt }, pipeline),
       archived.length > 0 ? pipeline.rawStore.putArchive(archived, context.awsRequestId) : undefined,
     ]);
-    logger.info('collected', {
-      accepted: accepted.length,
-      archived: archived.length,
-      rejected: rejected.length,
-    });
+    rejected.push(...outcome.rejected.filter((r) => !linksOnly.has(r.index)));
+    rejected.sort((a, b) => a.index - b.index);
+    const accepted = outcome.accepted;
+    logger.info('collected', { accepted, archived: archived.length, rejected: rejected.length });
     return jsonResponse(200, {
       success: true,
-      accepted: accepted.length,
+      accepted,
       archived: archived.length,
       rejected,
     });

@@ -1,146 +1,112 @@
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { lazyHandler } from '#adapters/lazy.ts';
-import { S3PartialStore } from '#adapters/partial-store.ts';
 import { createPipelineFromEnvironment, type Pipeline } from '#adapters/pipeline.ts';
-import { addDays, calendarDateSchema, localDate } from '#domain/dates.ts';
-import { type ComputePartial, computePartialSchema } from '#domain/day-result.ts';
-import type { Job } from '#domain/jobs.ts';
+import { calendarDateSchema } from '#domain/dates.ts';
+import { JOB_KINDS, type Job, jobIdForExecution, jobIdSchema } from '#domain/jobs.ts';
 import { parseOrThrow } from '#domain/zod-issues.ts';
-import { createInProcessRunner } from '#functions/jobs/handler.ts';
-import { checkRange } from '#http/query-params.ts';
-import { computeSegment, reduceSegments } from '#services/compute.ts';
-import { newJob } from '#services/jobs.ts';
+import { jobDepsOf } from '#functions/jobs/handler.ts';
+import { type BuildSummary, defaultWindow, type JobPlan, jobSteps, newJob } from '#services/jobs.ts';
 
-const jobIdSchema = z.string().regex(/^[a-z]+-[0-9T]+-[0-9a-f]{8}$/);
-const rangeShape = { from: calendarDateSchema.optional(), to: calendarDateSchema.optional() };
+const rangeShape = { from: calendarDateSchema, to: calendarDateSchema };
+const summarySchema = z.object({ date: calendarDateSchema, events: z.int().min(0), skipped: z.int().min(0) });
 
-/**
- * What the schedule and the compute state machine send. Without `action` (a scheduled event,
- * or a small deployment without the state machine) the whole compute runs here.
- */
-const actionSchema = z.discriminatedUnion('action', [
+/** What the job state machine (and the schedule, through it) sends each task. */
+const taskSchema = z.discriminatedUnion('action', [
   z.object({
     action: z.literal('plan'),
-    /** The execution's input: `{}` from the schedule, `{ jobId, from, to }` from the jobs API. */
-    input: z.looseObject({ jobId: jobIdSchema.optional(), ...rangeShape }).default({}),
+    /** The execution's name: a scheduled run's job is named after it. */
+    executionName: z.string().min(1).max(80).optional(),
+    /** The execution's input: `{}` from the schedule, `{ jobId, kind, from, to }` from the jobs API. */
+    input: z
+      .looseObject({
+        jobId: jobIdSchema.optional(),
+        kind: z.enum(JOB_KINDS).optional(),
+        from: calendarDateSchema.optional(),
+        to: calendarDateSchema.optional(),
+      })
+      .default({}),
   }),
+  z.object({ action: z.literal('build'), jobId: jobIdSchema, date: calendarDateSchema }),
   z.object({
     action: z.literal('map'),
     jobId: jobIdSchema,
-    from: calendarDateSchema,
-    to: calendarDateSchema,
-    segment: z.int().min(0),
-    totalSegments: z.int().min(1).max(1000),
+    ...rangeShape,
+    bucket: z.int().min(0),
+    buckets: z.int().min(1).max(1000),
   }),
   z.object({
     action: z.literal('reduce'),
     jobId: jobIdSchema,
-    from: calendarDateSchema,
-    to: calendarDateSchema,
-    partials: z.array(z.object({ key: z.string().min(1), events: z.int().min(0) })).min(1),
+    kind: z.enum(JOB_KINDS),
+    ...rangeShape,
+    outputs: z.array(z.object({ key: z.string().min(1), events: z.int().min(0) })).min(1),
+    built: z.array(summarySchema).default([]),
   }),
-  z.object({ action: z.literal('fail'), jobId: jobIdSchema, error: z.unknown() }),
+  z.object({
+    /** An execution ended (EventBridge): a job it leaves queued or running is marked failed. */
+    action: z.literal('ended'),
+    name: z.string().min(1).max(80),
+    status: z.string().min(1).max(40),
+    input: z.string().max(262_144).optional(),
+  }),
+  z.object({
+    action: z.literal('fail'),
+    /** The state at the failure: the job id (when there is a job yet) and the caught error. */
+    state: z.looseObject({ jobId: jobIdSchema.optional(), error: z.unknown() }),
+  }),
 ]);
-const scheduledSchema = z.looseObject(rangeShape);
 
-export interface ComputePlan {
-  readonly jobId: string;
-  readonly from: string;
-  readonly to: string;
-  readonly segments: ReadonlyArray<{ readonly segment: number; readonly totalSegments: number }>;
-}
+type TaskResult = JobPlan | BuildSummary | { key: string; events: number } | Job | undefined;
 
 /**
- * The compute function. As the state machine's steps: `plan` (range and segments, job running),
- * `map` (one scan segment → a partial in S3), `reduce` (partials + spend → stored days, job
- * succeeded), `fail` (job failed). Without an action it runs the whole compute in-process.
+ * The job state machine's tasks, one action each: `plan` (job running, days and buckets),
+ * `build` (one lake day), `map` (one bucket's partial to S3), `reduce` (partials + spend → stored
+ * days, job succeeded), `fail` (job failed with the reason). Every step is idempotent, so the
+ * state machine retries throttles, timeouts and service errors safely.
  */
 export function createComputeHandler(pipeline: Pipeline) {
-  const runner = createInProcessRunner(pipeline);
-  const partials = new S3PartialStore<ComputePartial>({
-    client: pipeline.s3,
-    bucket: pipeline.env.RAW_BUCKET,
-    schema: computePartialSchema,
-  });
-  const defaultRange = (from?: string, to?: string) => {
-    const end = to ?? localDate(Date.now(), pipeline.config.timeZone);
-    const start = from ?? addDays(end, 1 - pipeline.config.scheduleWindowDays);
-    checkRange(start, end);
-    return { from: start, to: end };
-  };
-
-  return async (
-    input: unknown,
-    _context?: Context,
-  ): Promise<Job | ComputePlan | { key: string; events: number } | undefined> => {
-    const request =
-      input && typeof input === 'object' && 'action' in input
-        ? parseOrThrow(actionSchema, input, 'compute input')
-        : { action: undefined, ...parseOrThrow(scheduledSchema, input ?? {}, 'compute input') };
-    switch (request.action) {
+  const deps = jobDepsOf(pipeline);
+  return async (input: unknown, _context?: Context): Promise<TaskResult> => {
+    const task = parseOrThrow(taskSchema, input, 'task input');
+    switch (task.action) {
       case 'plan': {
-        const { jobId, from, to } = request.input;
-        const range = defaultRange(from, to);
+        const { jobId, kind, from, to } = task.input;
         const existing = jobId ? await pipeline.results.get(jobId) : undefined;
-        const job = existing ?? newJob('compute', range.from, range.to);
-        await pipeline.results.put({ ...job, status: 'running', startedAt: new Date().toISOString() });
-        const totalSegments = pipeline.env.SCAN_SEGMENTS;
-        return {
-          jobId: job.jobId,
-          from: job.from,
-          to: job.to,
-          segments: Array.from({ length: totalSegments }, (_, segment) => ({ segment, totalSegments })),
-        };
-      }
-      case 'map': {
-        const { partial, events } = await computeSegment(
-          request.segment,
-          request.totalSegments,
-          request,
-          pipeline,
+        const range = defaultWindow(pipeline.config, from, to);
+        const id = jobId ?? (task.executionName ? jobIdForExecution(task.executionName) : undefined);
+        return jobSteps.plan(
+          existing ?? newJob(kind ?? 'compute', range.from, range.to, new Date(), id),
+          deps,
         );
-        return { key: await partials.put(request.jobId, request.segment, partial), events };
       }
-      case 'reduce': {
-        const loaded = await Promise.all(request.partials.map((p) => partials.get(p.key)));
-        const days = await reduceSegments(loaded, request, request.jobId, {
-          ...pipeline,
-          dayStore: pipeline.results,
-        });
-        const job = await pipeline.results.get(request.jobId);
-        const events = request.partials.reduce((sum, p) => sum + p.events, 0);
-        const done: Job = {
-          ...(job ?? newJob('compute', request.from, request.to)),
-          jobId: request.jobId,
-          status: 'succeeded',
-          finishedAt: new Date().toISOString(),
-          stats: { events, days, segments: request.partials.length },
-        };
-        await pipeline.results.put(done);
-        return done;
+      case 'build':
+        return jobSteps.build(task.jobId, task.date, deps);
+      case 'map':
+        return jobSteps.map(task, task.bucket, task.buckets, deps);
+      case 'reduce':
+        return jobSteps.reduce(task, task.outputs, task.built, deps);
+      case 'ended': {
+        const started = jobIdSchema.safeParse(parseInput(task.input).jobId);
+        const jobId = started.success ? started.data : jobIdForExecution(task.name);
+        return jobSteps.fail(jobId, `the job's execution ended ${task.status}`, deps);
       }
-      case 'fail': {
-        const job = await pipeline.results.get(request.jobId);
-        if (!job) return undefined;
-        const failed: Job = {
-          ...job,
-          status: 'failed',
-          finishedAt: new Date().toISOString(),
-          error: describe(request.error),
-        };
-        await pipeline.results.put(failed);
-        return failed;
-      }
-      default: {
-        const range = defaultRange(request.from, request.to);
-        const job = newJob('compute', range.from, range.to);
-        await runner.start(job);
-        await runner.idle();
-        return pipeline.results.get(job.jobId);
-      }
+      case 'fail':
+        return task.state.jobId
+          ? jobSteps.fail(task.state.jobId, describe(task.state.error), deps)
+          : undefined;
     }
   };
+}
+
+/** The execution input as EventBridge passes it (a JSON string), or nothing usable. */
+function parseInput(input: string | undefined): { jobId?: unknown } {
+  try {
+    const parsed: unknown = input ? JSON.parse(input) : {};
+    return parsed && typeof parsed === 'object' ? (parsed as { jobId?: unknown }) : {};
+  } catch {
+    return {};
+  }
 }
 
 /** The message of a Step Functions error object (`{ Error, Cause }`) or anything else. */

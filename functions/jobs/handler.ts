@@ -2,35 +2,35 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { lazyHandler } from '#adapters/lazy.ts';
+import { S3PartialStore } from '#adapters/partial-store.ts';
 import { createPipelineFromEnvironment, type Pipeline } from '#adapters/pipeline.ts';
 import { StepFunctionsJobRunner } from '#adapters/step-functions-runner.ts';
-import { addDays, calendarDateSchema, localDate } from '#domain/dates.ts';
+import { calendarDateSchema } from '#domain/dates.ts';
+import { computePartialSchema } from '#domain/day-result.ts';
 import { NotFoundError } from '#domain/errors.ts';
+import { jobIdSchema } from '#domain/jobs.ts';
 import { parseOrThrow } from '#domain/zod-issues.ts';
 import { apiKeyAuth, httpErrorHandler } from '#http/middleware.ts';
-import { checkRange } from '#http/query-params.ts';
 import { readJsonBody } from '#http/request.ts';
 import { jsonResponse } from '#http/responses.ts';
 import type { HttpEvent, HttpResult } from '#http/types.ts';
-import { InProcessJobRunner, type JobRunner, newJob } from '#services/jobs.ts';
+import { defaultWindow, InProcessJobRunner, type JobDeps, type JobRunner, newJob } from '#services/jobs.ts';
 
 const computeBodySchema = z.strictObject({
   from: calendarDateSchema.optional(),
   to: calendarDateSchema.optional(),
 });
 const replayBodySchema = z.strictObject({ from: calendarDateSchema, to: calendarDateSchema });
-const jobIdSchema = z.string().regex(/^[a-z]+-[0-9T]+-[0-9a-f]{8}$/, 'is not a job id');
 
 export interface JobsHandlerProps {
   readonly pipeline: Pipeline;
-  readonly runner: JobRunner & { idle?: () => Promise<void> };
-  /** Answer only once the job has ended (Lambda without a state machine must not leave work behind). */
-  readonly waitForJobs?: boolean;
+  readonly runner: JobRunner;
 }
 
 /**
- * `POST /v1/jobs/compute {from?, to?}`, `POST /v1/jobs/replay {from, to}` → 202 `{ jobId }`;
- * `GET /v1/jobs/{jobId}` → the job. Compute defaults to the scheduled window ending today.
+ * `POST /v1/jobs/compute {from?, to?}`, `POST /v1/jobs/replay {from, to}` → 202 `{ jobId }` at
+ * once; `GET /v1/jobs/{jobId}` → the job with its progress. Compute defaults to the scheduled
+ * window ending today. The work runs as a job (the state machine on AWS), never inside the call.
  */
 export function createJobsHandler(props: JobsHandlerProps) {
   const { pipeline, runner } = props;
@@ -47,13 +47,9 @@ export function createJobsHandler(props: JobsHandlerProps) {
       kind === 'replay'
         ? parseOrThrow(replayBodySchema, body, 'request body')
         : parseOrThrow(computeBodySchema, body, 'request body');
-    const today = localDate(Date.now(), pipeline.config.timeZone);
-    const to = range.to ?? today;
-    const from = range.from ?? addDays(to, 1 - pipeline.config.scheduleWindowDays);
-    checkRange(from, to);
+    const { from, to } = defaultWindow(pipeline.config, range.from, range.to);
     const job = newJob(kind, from, to);
     await runner.start(job);
-    if (props.waitForJobs) await runner.idle?.();
     return jsonResponse(
       202,
       { jobId: job.jobId, status: job.status, from, to },
@@ -64,37 +60,36 @@ export function createJobsHandler(props: JobsHandlerProps) {
     .use(apiKeyAuth({ keyStore: pipeline.keyStore, scopeFor: () => 'query' }));
 }
 
-/** The runner a pipeline gets when nothing else is configured: jobs run in this process. */
-export function createInProcessRunner(pipeline: Pipeline): InProcessJobRunner {
-  return new InProcessJobRunner({
+/** What the job steps need, from a pipeline. */
+export function jobDepsOf(pipeline: Pipeline): JobDeps {
+  return {
+    ...pipeline,
     jobStore: pipeline.results,
-    compute: { ...pipeline, dayStore: pipeline.results },
-    load: pipeline,
-    segments: pipeline.env.SCAN_SEGMENTS,
-  });
+    dayStore: pipeline.results,
+    partials: new S3PartialStore({
+      client: pipeline.s3,
+      bucket: pipeline.env.RAW_BUCKET,
+      schema: computePartialSchema,
+    }),
+    buckets: pipeline.env.COMPUTE_BUCKETS,
+  };
 }
 
-/**
- * On AWS: compute jobs go to the state machine; replays run in this invocation (they are
- * idempotent loads, bounded by the function timeout) before the answer.
- */
+/** Jobs in this process: the local runtime. */
+export function createInProcessRunner(pipeline: Pipeline): InProcessJobRunner {
+  return new InProcessJobRunner(jobDepsOf(pipeline));
+}
+
+/** On AWS every job is an execution of the job state machine. */
 export const handler = lazyHandler(async () => {
   const pipeline = await createPipelineFromEnvironment();
-  const inProcess = createInProcessRunner(pipeline);
   const stateMachineArn = pipeline.env.STATE_MACHINE_ARN;
-  if (!stateMachineArn) return createJobsHandler({ pipeline, runner: inProcess, waitForJobs: true });
+  if (!stateMachineArn) throw new Error('STATE_MACHINE_ARN is not set: jobs cannot start');
   const { SFNClient } = await import('@aws-sdk/client-sfn');
-  const machine = new StepFunctionsJobRunner({
+  const runner = new StepFunctionsJobRunner({
     client: new SFNClient({}),
     stateMachineArn,
     jobStore: pipeline.results,
   });
-  return createJobsHandler({
-    pipeline,
-    runner: {
-      start: (job) => (job.kind === 'compute' ? machine.start(job) : inProcess.start(job)),
-      idle: () => inProcess.idle(),
-    },
-    waitForJobs: true,
-  });
+  return createJobsHandler({ pipeline, runner });
 });

@@ -4,8 +4,9 @@ import { z } from 'zod';
 import { lazyHandler } from '#adapters/lazy.ts';
 import { logger } from '#adapters/logger.ts';
 import { createPipelineFromEnvironment, type Pipeline } from '#adapters/pipeline.ts';
-import { RAW_PREFIX } from '#adapters/raw-store.ts';
-import { loadRawObject } from '#services/load-raw.ts';
+import { RAW_PREFIX, rawKeyDate } from '#adapters/raw-store.ts';
+import type { DayBuild } from '#services/build-lake.ts';
+import { refreshLakeDays } from '#services/refresh-lake.ts';
 
 /** An S3 event notification as SQS delivers it; `s3:TestEvent` messages have no `Records`. */
 const s3NotificationSchema = z.object({
@@ -19,59 +20,67 @@ const s3NotificationSchema = z.object({
     .default([]),
 });
 
-/**
- * SQS → load: each message names raw objects (S3 `ObjectCreated` notifications); each object's
- * events go into the events table. A message that fails is reported in `batchItemFailures`, so
- * SQS retries only it and, after the retries, moves it to the DLQ; the rest of the batch proceeds.
- */
-export function createLoadHandler(pipeline: Pipeline) {
-  const processRecord = async (record: SQSRecord) => {
-    let body: unknown;
-    try {
-      body = JSON.parse(record.body);
-    } catch (error) {
-      throw poison(record, 'message body is not JSON', error);
-    }
-    const parsed = s3NotificationSchema.safeParse(body);
-    if (!parsed.success) throw poison(record, 'message is not an S3 event notification', parsed.error);
-    for (const notification of parsed.data.Records) {
-      if (!notification.eventName.startsWith('ObjectCreated')) continue;
-      // S3 URL-encodes keys in notifications, with `+` for spaces.
-      const key = decodeURIComponent(notification.s3.object.key.replace(/\+/g, ' '));
-      // Compute partials share the bucket; only the raw zone is loaded.
-      if (!key.startsWith(RAW_PREFIX)) continue;
-      const outcome = await loadRawObject(key, pipeline).catch((error: unknown) => {
-        // Ingest deletes the objects of a request that failed as a whole; their notifications still come.
-        if ((error as Error).name === 'NoSuchKey') return undefined;
-        throw poison(record, `raw object ${key} could not be loaded`, error);
-      });
-      if (!outcome) {
-        logger.warn('raw object no longer exists; nothing to load', { key });
-        continue;
-      }
-      if (outcome.invalid.length > 0) {
-        throw poison(
-          record,
-          `raw object ${key} has ${outcome.invalid.length} invalid lines`,
-          outcome.invalid,
-        );
-      }
-      logger.debug('loaded raw object', { key, events: outcome.loaded });
-    }
-  };
-
-  return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
-    processPartialResponse(event, processRecord, new BatchProcessor(EventType.SQS), {
-      context,
-      throwOnFullBatchFailure: false,
-      // One record after another: identity links in one object must land before the next object's events.
-      processInParallel: false,
-    });
+export interface LoadHandlerProps {
+  /** Told of the days rebuilt by each batch (the local runtime recomputes them). */
+  readonly onBuilt?: (builds: readonly DayBuild[]) => void;
 }
 
-function poison(record: SQSRecord, reason: string, cause: unknown): Error {
-  logger.error('load failed', { messageId: record.messageId, reason, cause });
-  return new Error(reason, { cause });
+/**
+ * SQS → lake: each message names new raw objects (S3 `ObjectCreated` notifications); the UTC days
+ * they belong to are rebuilt once per batch, however many objects of a day the batch names. A day
+ * whose rebuild fails fails the messages that named it (`batchItemFailures`), so SQS retries only
+ * those and, after its retries, moves them to the DLQ; the other days proceed.
+ */
+export function createLoadHandler(pipeline: Pipeline, props: LoadHandlerProps = {}) {
+  return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    const daysOf = new Map<string, Set<string> | string>();
+    for (const record of event.Records) daysOf.set(record.messageId, daysNamedBy(record));
+    const dates = [
+      ...new Set([...daysOf.values()].flatMap((days) => (typeof days === 'string' ? [] : [...days]))),
+    ].sort();
+    const { builds, failed } = await refreshLakeDays(dates, pipeline);
+    if (builds.length > 0) props.onBuilt?.(builds);
+    // Messages of failed days throw; the rest pass (Powertools turns this into batchItemFailures).
+    const processRecord = async (record: SQSRecord) => {
+      const days = daysOf.get(record.messageId) ?? new Set<string>();
+      // A message that is no notification can never succeed: it goes to the DLQ for a look.
+      if (typeof days === 'string') throw new Error(days);
+      const reasons = [...days].flatMap((day) => failed.get(day) ?? []);
+      if (reasons.length > 0) throw new Error(`lake days could not be rebuilt: ${reasons.join('; ')}`);
+    };
+    return processPartialResponse(event, processRecord, new BatchProcessor(EventType.SQS), {
+      context,
+      throwOnFullBatchFailure: false,
+    });
+  };
+}
+
+/** The UTC days of the raw objects a message names, or why it is poison. */
+function daysNamedBy(record: SQSRecord): Set<string> | string {
+  const days = new Set<string>();
+  let body: unknown;
+  try {
+    body = JSON.parse(record.body);
+  } catch {
+    return poison(record, 'message body is not JSON');
+  }
+  const parsed = s3NotificationSchema.safeParse(body);
+  if (!parsed.success) return poison(record, 'message is not an S3 event notification');
+  for (const notification of parsed.data.Records) {
+    if (!notification.eventName.startsWith('ObjectCreated')) continue;
+    // S3 URL-encodes keys in notifications, with `+` for spaces.
+    const key = decodeURIComponent(notification.s3.object.key.replace(/\+/g, ' '));
+    // The lake and compute partials share the bucket; only the raw zone feeds the lake.
+    if (!key.startsWith(RAW_PREFIX)) continue;
+    const date = rawKeyDate(key);
+    if (date) days.add(date);
+  }
+  return days;
+}
+
+function poison(record: SQSRecord, reason: string): string {
+  logger.error('load failed', { messageId: record.messageId, reason });
+  return reason;
 }
 
 export const handler = lazyHandler(async () => createLoadHandler(await createPipelineFromEnvironment()));

@@ -6,16 +6,15 @@ import { createPipelineFromEnvironment, type Pipeline } from '#adapters/pipeline
 import { resolveSecretReferences } from '#adapters/secret-references.ts';
 import { createSnsCertificateSource, createSnsSubscriptionConfirmer } from '#adapters/sns-http.ts';
 import { NotFoundError } from '#domain/errors.ts';
-import { eventSchema, MAX_BATCH_BYTES } from '#domain/event-schema.ts';
-import type { NormalisedEvent } from '#domain/normalised-event.ts';
+import { MAX_BATCH_BYTES } from '#domain/event-schema.ts';
 import { handleWebhook, isWebhookRoute } from '#domain/webhooks/index.ts';
 import { createSesWebhook, type SesWebhook } from '#domain/webhooks/ses.ts';
 import type { WebhookOutcome, WebhookRequest } from '#domain/webhooks/types.ts';
-import { toFieldIssues } from '#domain/zod-issues.ts';
 import { httpErrorHandler } from '#http/middleware.ts';
 import { readBody } from '#http/request.ts';
 import { jsonResponse } from '#http/responses.ts';
 import type { HttpEvent, HttpResult } from '#http/types.ts';
+import { takeInEvents } from '#services/intake.ts';
 
 export interface WebhooksHandlerProps {
   readonly pipeline: Pipeline;
@@ -60,23 +59,17 @@ export function createWebhooksHandler(props: WebhooksHandlerProps) {
         body: outcome.reply.body,
       };
     }
-    const receivedAt = new Date(now).toISOString();
-    const accepted: NormalisedEvent[] = [];
-    const rejected: Array<{ index: number; errors: unknown }> = [];
-    outcome.events.forEach((candidate, index) => {
-      const parsed = eventSchema.safeParse(candidate);
-      const issues = parsed.success
-        ? pipeline.normaliser.checkEvent(parsed.data)
-        : toFieldIssues(parsed.error);
-      if (!parsed.success || issues.length > 0) {
-        rejected.push({ index, errors: issues });
-        return;
-      }
-      accepted.push(pipeline.normaliser.normalise(parsed.data, receivedAt));
-    });
-    if (accepted.length > 0) await pipeline.rawStore.putEvents(accepted, context.awsRequestId);
+    const { accepted, rejected } = await takeInEvents(
+      {
+        candidates: outcome.events.map((candidate, index) => ({ index, event: candidate })),
+        source: `webhook:${provider.toLowerCase()}`,
+        requestId: context.awsRequestId,
+        receivedAt: new Date(now).toISOString(),
+      },
+      pipeline,
+    );
     if (rejected.length > 0) logger.warn('webhook events not accepted', { provider, rejected });
-    return jsonResponse(200, { accepted: accepted.length, rejected });
+    return jsonResponse(200, { accepted, rejected });
   }).use(httpErrorHandler());
 }
 

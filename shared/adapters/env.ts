@@ -10,7 +10,6 @@ const flag = z
 /** Every environment variable the functions read, parsed once (DESIGN §8). */
 export const envSchema = z.object({
   RAW_BUCKET: z.string().min(3),
-  EVENTS_TABLE: z.string().min(3),
   RESULTS_TABLE: z.string().min(3),
   SPEND_TABLE: z.string().min(3),
   KEYS_TABLE: z.string().min(3),
@@ -25,8 +24,18 @@ export const envSchema = z.object({
   BOOTSTRAP_API_KEY_SECRET_ARN: z.string().startsWith('arn:').optional(),
   /** The compute state machine; jobs start it when set, and run in-process otherwise. */
   STATE_MACHINE_ARN: z.string().startsWith('arn:').optional(),
-  /** Parallel-scan segments of one compute run. */
-  SCAN_SEGMENTS: z.coerce.number().int().min(1).max(1000).default(4),
+  /** Hash buckets of persons one compute run is split into (each a task over whole journeys). */
+  COMPUTE_BUCKETS: z.coerce.number().int().min(1).max(1000).default(1),
+  /** DuckDB worker threads (default: one per core) and memory limit before it spills to disk. */
+  DUCKDB_THREADS: z.coerce.number().int().min(1).max(64).optional(),
+  DUCKDB_MEMORY_LIMIT: z
+    .string()
+    .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/)
+    .optional(),
+  /** Where DuckDB spills and stages files; Lambda: /tmp. */
+  DUCKDB_TEMP_DIR: z.string().min(1).optional(),
+  /** Where fetched lake partitions are cached between invocations; Lambda: /tmp. */
+  LAKE_CACHE_DIR: z.string().min(1).optional(),
   /** S3-compatible servers (the local runtime) want path-style URLs. */
   S3_FORCE_PATH_STYLE: flag,
 });

@@ -9,9 +9,9 @@ const gunzipAsync = promisify(gunzip);
 /** Where the compute map tasks leave their partials for the reduce step (Step Functions passes keys, not data). */
 export const PARTIALS_PREFIX = 'compute/';
 
-/** Segment partials of a compute run, kept between the map and the reduce steps. */
+/** Bucket partials of a compute run, kept between the map and the reduce steps. */
 export interface PartialStore<T> {
-  put(jobId: string, segment: number, partial: T): Promise<string>;
+  put(jobId: string, bucket: number, partial: T): Promise<string>;
   get(key: string): Promise<T>;
 }
 
@@ -22,7 +22,7 @@ export interface S3PartialStoreProps<T> {
   readonly schema: z.ZodType<T>;
 }
 
-/** Gzip JSON objects under `compute/<jobId>/segment-<n>.json.gz`; a lifecycle rule expires them. */
+/** Gzip JSON objects under `compute/<jobId>/bucket-<n>.json.gz`; a lifecycle rule expires them. */
 export class S3PartialStore<T> implements PartialStore<T> {
   readonly #props: S3PartialStoreProps<T>;
 
@@ -30,8 +30,8 @@ export class S3PartialStore<T> implements PartialStore<T> {
     this.#props = props;
   }
 
-  async put(jobId: string, segment: number, partial: T): Promise<string> {
-    const key = `${PARTIALS_PREFIX}${jobId}/segment-${String(segment).padStart(4, '0')}.json.gz`;
+  async put(jobId: string, bucket: number, partial: T): Promise<string> {
+    const key = `${PARTIALS_PREFIX}${jobId}/bucket-${String(bucket).padStart(4, '0')}.json.gz`;
     await this.#props.client.send(
       new PutObjectCommand({
         Bucket: this.#props.bucket,

@@ -2,16 +2,17 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_CHANNEL_RULES } from '#domain/channel-rules.ts';
 import { type ChannelClassifier, createChannelClassifier } from '#domain/channels.ts';
+import { createEventClassifier, type EventClassifier } from '#domain/classify.ts';
 import type { AttributionConfig } from '#domain/config.ts';
 import { type DayResult, dayResultSchema } from '#domain/day-result.ts';
-import { InternalError, ValidationError } from '#domain/errors.ts';
-import { createNormaliser, type Normaliser } from '#domain/normalise.ts';
+import { ValidationError } from '#domain/errors.ts';
 import { createReferrerCatalogue } from '#domain/referrers.ts';
 import { createDocumentClient, createS3Client } from './aws-clients.ts';
 import { loadConfig } from './config-loader.ts';
+import { DuckDbSession } from './duckdb.ts';
 import { type Env, readEnv } from './env.ts';
-import { DynamoEventStore, type EventStore } from './event-store.ts';
 import { DynamoKeyStore, type KeyStore, withBootstrapKey } from './key-store.ts';
+import { type LakeStore, S3LakeStore } from './lake-store.ts';
 import { type RawStore, S3RawStore } from './raw-store.ts';
 import { DynamoResultsStore } from './results-store.ts';
 import { DynamoSpendStore, type SpendStore } from './spend-store.ts';
@@ -23,9 +24,14 @@ export interface Pipeline {
   readonly s3: S3Client;
   readonly config: AttributionConfig;
   readonly classifier: ChannelClassifier;
-  readonly normaliser: Normaliser;
+  /** Classifies stored events for the lake with the current config. */
+  readonly eventClassifier: EventClassifier;
+  /** Keys the e-mail hash; only the functions that take in events have it. */
+  readonly hashSecret: string | undefined;
   readonly rawStore: RawStore;
-  readonly eventStore: EventStore;
+  readonly lakeStore: LakeStore;
+  /** Opens a DuckDB session for one task (lake build, compute). */
+  readonly openEngine: () => Promise<DuckDbSession>;
   readonly spendStore: SpendStore;
   readonly results: DynamoResultsStore<DayResult>;
   readonly keyStore: KeyStore;
@@ -55,16 +61,16 @@ export function createPipeline(props: PipelineProps = {}): Pipeline {
     s3,
     config,
     classifier,
-    // Only ingest hashes e-mail, so only it needs the key; elsewhere using it is a wiring error.
-    normaliser: hashSecret
-      ? createNormaliser({ config, classifier, hashSecret: checkSecret(hashSecret) })
-      : missingNormaliser(),
+    eventClassifier: createEventClassifier({ config, classifier }),
+    hashSecret: hashSecret ? checkSecret(hashSecret) : undefined,
     rawStore: new S3RawStore({ client: s3, bucket: env.RAW_BUCKET }),
-    eventStore: new DynamoEventStore({
-      client: dynamo,
-      table: env.EVENTS_TABLE,
-      retentionDays: config.eventRetentionDays,
-    }),
+    lakeStore: new S3LakeStore({ client: s3, bucket: env.RAW_BUCKET, cacheDirectory: env.LAKE_CACHE_DIR }),
+    openEngine: () =>
+      DuckDbSession.open({
+        threads: env.DUCKDB_THREADS,
+        memoryLimit: env.DUCKDB_MEMORY_LIMIT,
+        tempDirectory: env.DUCKDB_TEMP_DIR,
+      }),
     spendStore: new DynamoSpendStore({ client: dynamo, table: env.SPEND_TABLE }),
     results: new DynamoResultsStore({
       client: dynamo,
@@ -102,13 +108,6 @@ export async function createPipelineFromEnvironment(
 function checkSecret(secret: string): string {
   if (secret.length < 16) throw new ValidationError('the e-mail hash key must be at least 16 characters');
   return secret;
-}
-
-function missingNormaliser(): Normaliser {
-  const fail = (): never => {
-    throw new InternalError('no e-mail hash key is configured (PII_HASH_SECRET or PII_HASH_SECRET_ARN)');
-  };
-  return { checkEvent: fail, normalise: fail };
 }
 
 /** The channel classifier a config asks for: its own rules or the defaults, plus its source list. */

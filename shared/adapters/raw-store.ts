@@ -10,13 +10,13 @@ import {
 } from '@aws-sdk/client-s3';
 import { datesBetween, utcPartition } from '#domain/dates.ts';
 import { ServiceUnavailableError } from '#domain/errors.ts';
-import { type NormalisedEvent, normalisedEventSchema } from '#domain/normalised-event.ts';
+import { type StoredEvent, storedEventSchema } from '#domain/event-schema.ts';
 
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
 
-/** Prefix of the raw zone; `v1` is the NDJSON line format of {@link NormalisedEvent}. */
-export const RAW_PREFIX = 'raw/v1/';
+/** Prefix of the raw zone; `v2` is the NDJSON line format of {@link StoredEvent}. */
+export const RAW_PREFIX = 'raw/v2/';
 /** Messages kept but not counted (Segment `screen`, `group`, `alias`, other `track`s), as received. */
 export const ARCHIVE_PREFIX = 'archive/v1/';
 
@@ -26,7 +26,7 @@ export interface RawLineError {
 }
 
 export interface RawObject {
-  readonly events: NormalisedEvent[];
+  readonly events: StoredEvent[];
   /** Lines that are not valid events; the rest of the object is still usable. */
   readonly invalid: RawLineError[];
 }
@@ -34,7 +34,7 @@ export interface RawObject {
 /** The raw zone: the source of truth every other store is rebuilt from. */
 export interface RawStore {
   /** Writes accepted events durably; resolves only when every object is stored. Returns the keys. */
-  putEvents(events: readonly NormalisedEvent[], requestId: string): Promise<string[]>;
+  putEvents(events: readonly StoredEvent[], requestId: string): Promise<string[]>;
   readObject(key: string): Promise<RawObject>;
   /** Keeps messages that are not events, as they came, under `archive/v1/dt=<today>/`. */
   putArchive(records: readonly unknown[], requestId: string): Promise<string>;
@@ -63,22 +63,26 @@ export class S3RawStore implements RawStore {
     this.#bucket = props.bucket;
   }
 
-  async putEvents(events: readonly NormalisedEvent[], requestId: string): Promise<string[]> {
+  async putEvents(events: readonly StoredEvent[], requestId: string): Promise<string[]> {
     // One object per UTC date of the events; its `hr` is the hour of its earliest event.
-    const groups = new Map<string, NormalisedEvent[]>();
-    for (const event of events) {
-      const { date } = utcPartition(event.ts);
+    const groups = new Map<string, Array<{ stored: StoredEvent; ts: number }>>();
+    for (const stored of events) {
+      const ts = Date.parse(stored.event.occurredAt);
+      const { date } = utcPartition(ts);
       const group = groups.get(date);
-      if (group) group.push(event);
-      else groups.set(date, [event]);
+      if (group) group.push({ stored, ts });
+      else groups.set(date, [{ stored, ts }]);
     }
     const name = objectName(requestId);
     const written: string[] = [];
     const results = await Promise.allSettled(
       [...groups].map(async ([date, group], n) => {
-        const earliest = group.reduce((min, event) => Math.min(min, event.ts), Number.POSITIVE_INFINITY);
+        const earliest = group.reduce((min, entry) => Math.min(min, entry.ts), Number.POSITIVE_INFINITY);
         const key = `${RAW_PREFIX}dt=${date}/hr=${utcPartition(earliest).hour}/${name}-${n}.ndjson.gz`;
-        await this.#putLines(key, group);
+        await this.#putLines(
+          key,
+          group.map((entry) => entry.stored),
+        );
         written.push(key);
       }),
     );
@@ -118,14 +122,20 @@ export class S3RawStore implements RawStore {
     const bytes = await response.Body?.transformToByteArray();
     if (!bytes) throw new Error(`raw object ${key} has no body`);
     const text = (await gunzipAsync(bytes)).toString('utf8');
-    const events: NormalisedEvent[] = [];
+    const events: StoredEvent[] = [];
     const invalid: RawLineError[] = [];
     text.split('\n').forEach((line, index) => {
       if (line.trim() === '') return;
       try {
-        const parsed = normalisedEventSchema.safeParse(JSON.parse(line));
+        const parsed = storedEventSchema.safeParse(JSON.parse(line));
         if (parsed.success) events.push(parsed.data);
-        else invalid.push({ line: index + 1, message: parsed.error.issues[0]?.message ?? 'invalid event' });
+        else {
+          const issue = parsed.error.issues[0];
+          invalid.push({
+            line: index + 1,
+            message: issue ? `${issue.path.join('.')}: ${issue.message}` : 'invalid event',
+          });
+        }
       } catch (error) {
         invalid.push({ line: index + 1, message: (error as Error).message });
       }
@@ -156,6 +166,11 @@ export class S3RawStore implements RawStore {
       new DeleteObjectsCommand({ Bucket: this.#bucket, Delete: { Objects: keys.map((Key) => ({ Key })) } }),
     );
   }
+}
+
+/** The UTC day of a raw object's key (`raw/v2/dt=YYYY-MM-DD/...`), if it is one. */
+export function rawKeyDate(key: string): string | undefined {
+  return /^raw\/v2\/dt=(\d{4}-\d{2}-\d{2})\//.exec(key)?.[1];
 }
 
 /** `<UTC stamp>-<request id>`: unique per request, sortable by arrival. */

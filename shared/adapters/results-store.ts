@@ -1,6 +1,12 @@
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  ScanCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { ServiceUnavailableError } from '#domain/errors.ts';
 import { type Job, jobSchema } from '#domain/jobs.ts';
@@ -23,6 +29,8 @@ export interface DayPartialStore<T> {
 export interface JobStore {
   put(job: Job): Promise<void>;
   get(jobId: string): Promise<Job | undefined>;
+  /** Adds `steps` to the job's progress; parallel tasks add atomically. */
+  advance(jobId: string, steps: number): Promise<void>;
 }
 
 export interface DynamoResultsStoreProps<T> {
@@ -137,6 +145,48 @@ export class DynamoResultsStore<T> implements DayPartialStore<T>, JobStore {
     await this.#props.client.send(
       new PutCommand({ TableName: this.#props.table, Item: { ...job, pk: `job#${job.jobId}`, sk: 'job' } }),
     );
+  }
+
+  async advance(jobId: string, steps: number): Promise<void> {
+    await this.#props.client
+      .send(
+        new UpdateCommand({
+          TableName: this.#props.table,
+          Key: { pk: `job#${jobId}`, sk: 'job' },
+          UpdateExpression: 'SET progress.done = progress.done + :n',
+          // A retried step must not count twice past the end.
+          ConditionExpression: 'attribute_exists(progress) AND progress.done < progress.#total',
+          ExpressionAttributeNames: { '#total': 'total' },
+          ExpressionAttributeValues: { ':n': steps },
+        }),
+      )
+      .catch((error: unknown) => {
+        // A step run outside a planned job (a lake refresh) has no progress to advance.
+        if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+      });
+  }
+
+  /**
+   * Jobs still queued or running. A scan of the whole table: for the local runtime's start (a
+   * process that stopped mid-job leaves them), not for a deployed table.
+   */
+  async listUnfinishedJobs(): Promise<Job[]> {
+    const jobs: Job[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.#props.client.send(
+        new ScanCommand({
+          TableName: this.#props.table,
+          FilterExpression: 'sk = :job AND #status IN (:queued, :running)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':job': 'job', ':queued': 'queued', ':running': 'running' },
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const { pk: _pk, sk: _sk, ...job } of page.Items ?? []) jobs.push(jobSchema.parse(job));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return jobs;
   }
 
   async get(jobId: string): Promise<Job | undefined> {

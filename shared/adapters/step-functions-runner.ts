@@ -9,8 +9,8 @@ export interface StepFunctionsJobRunnerProps {
 }
 
 /**
- * Starts a compute job as an execution of the compute state machine, named after the job so a
- * retried start cannot run it twice; the machine's steps record the job's progress.
+ * Starts a job (compute or replay) as an execution of the job state machine, named after the job
+ * so a retried start cannot run it twice; the machine's steps record the job's progress.
  */
 export class StepFunctionsJobRunner {
   readonly #props: StepFunctionsJobRunnerProps;
@@ -26,7 +26,7 @@ export class StepFunctionsJobRunner {
         new StartExecutionCommand({
           stateMachineArn: this.#props.stateMachineArn,
           name: job.jobId,
-          input: JSON.stringify({ jobId: job.jobId, from: job.from, to: job.to }),
+          input: JSON.stringify({ jobId: job.jobId, kind: job.kind, from: job.from, to: job.to }),
         }),
       );
     } catch (error) {

@@ -38,6 +38,8 @@ export interface ChannelClassifier {
   signalsOf(facts: TouchFacts): TouchSignals;
 }
 
+const MAX_REMEMBERED = 50_000;
+
 interface CompiledRule {
   readonly channel: ChannelId;
   readonly conditions: ReadonlyArray<readonly [SignalName, RegExp]>;
@@ -80,14 +82,33 @@ export function createChannelClassifier(props: ChannelClassifierProps): ChannelC
     };
   };
 
+  // Most touches share a handful of sources: remember each distinct set of facts' channel, so the
+  // rules run once per set rather than once per event (bounded, for long-running processes).
+  const known = new Map<string, ChannelId>();
   return {
     describeReferrer,
     signalsOf,
     classify(facts, explicit) {
       if (explicit) return explicit;
+      const utm = facts.utm;
+      const key = [
+        facts.eventType,
+        utm?.source,
+        utm?.medium,
+        utm?.campaign,
+        facts.clickIdName,
+        facts.platform,
+        facts.network,
+        facts.referrerHost,
+      ].join('\u001f');
+      const remembered = known.get(key);
+      if (remembered) return remembered;
       const signals = signalsOf(facts);
       const rule = compiled.find((r) => r.conditions.every(([name, re]) => re.test(signals[name])));
-      return rule?.channel ?? 'direct';
+      const channel = rule?.channel ?? 'direct';
+      if (known.size >= MAX_REMEMBERED) known.clear();
+      known.set(key, channel);
+      return channel;
     },
   };
 }

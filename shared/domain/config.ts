@@ -55,10 +55,10 @@ export const attributionConfigSchema = z
     channelRules: z.array(channelRuleSchema).min(1).optional(),
     /** Extra source categories by host (`tiktok.com`) or UTM source name (`tiktok`), over the built-in lists. */
     sources: z.record(z.string().trim().toLowerCase().min(1), sourceCategorySchema).default({}),
-    /** How long loaded events stay in the events table (the raw zone keeps them for good). */
-    eventRetentionDays: z.int().min(2).max(3650).default(90),
     /** How many past days each scheduled compute recomputes (late events older than that need a job). */
     scheduleWindowDays: z.int().min(1).max(366).default(7),
+    /** Version 1's events-table retention: accepted so older files load, and ignored (the lake keeps every day). */
+    eventRetentionDays: z.int().min(1).optional(),
     webhooks: z.looseObject({}).default({}),
     /** Deployment settings, read by the CDK app (cdk/deploy-config.ts) and ignored at run time. */
     deploy: z.looseObject({}).optional(),
@@ -82,14 +82,6 @@ export const attributionConfigSchema = z
         }
         stageOfName.set(name, stage);
       }
-    }
-    if (config.eventRetentionDays < config.lookbackDays + config.scheduleWindowDays) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['eventRetentionDays'],
-        message:
-          'must be at least lookbackDays + scheduleWindowDays so recomputed days still see their journeys',
-      });
     }
   });
 

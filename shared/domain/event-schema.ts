@@ -4,6 +4,8 @@ import { isRealTimestamp } from './dates.ts';
 
 /** Limits of `POST /v1/events` (DESIGN §4). */
 export const MAX_EVENTS_PER_BATCH = 500;
+const EARLIEST_EVENT_MS = Date.parse('2000-01-01T00:00:00Z');
+const LATEST_EVENT_MS = Date.parse('2100-01-01T00:00:00Z');
 export const MAX_BATCH_BYTES = 1_000_000;
 const MAX_PROPERTIES_BYTES = 8_192;
 
@@ -33,14 +35,23 @@ export const EMAIL_ACTIONS = [
 ] as const;
 export const NETWORKS = ['search', 'display', 'video', 'social', 'shopping'] as const;
 
-const text = (max: number) => z.string().trim().min(1).max(max);
+/** A lone UTF-16 surrogate: no UTF-8 encoding exists for it, so no file could hold it. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const wellFormed = (value: string) => !LONE_SURROGATE.test(value);
+const text = (max: number) =>
+  z.string().trim().min(1).max(max).refine(wellFormed, 'must be valid Unicode (it holds a lone surrogate)');
 const timestamp = z.iso
   .datetime({
     offset: true,
     abort: true,
     message: 'must be a real ISO-8601 timestamp with a time zone offset',
   })
-  .refine(isRealTimestamp, 'is not a real date and time');
+  .refine(isRealTimestamp, 'is not a real date and time')
+  // Partitions are UTC days: a date outside these years could not be stored or replayed.
+  .refine((value) => {
+    const ts = Date.parse(value);
+    return ts >= EARLIEST_EVENT_MS && ts < LATEST_EVENT_MS;
+  }, 'must be between 2000-01-01 and 2099-12-31');
 const webUrl = z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).max(4096);
 export const currencySchema = z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD');
 
@@ -66,17 +77,62 @@ export const utmSchema = z.object({
 });
 export type Utm = z.infer<typeof utmSchema>;
 
-const propertiesSchema = z.record(z.string(), z.unknown()).refine((value) => {
-  try {
-    return Buffer.byteLength(JSON.stringify(value), 'utf8') <= MAX_PROPERTIES_BYTES;
-  } catch {
-    // Nesting too deep to serialise (RangeError) is not acceptable either.
-    return false;
+/**
+ * Free-form properties, kept as received. A value that could not be stored faithfully is refused
+ * here, naming its path: an integer beyond ±2⁵³ (JSON parsing has already rounded it, so what we
+ * would store is not what was sent; send such ids as strings).
+ */
+const propertiesSchema = z
+  // Not z.record: it rebuilds the object by assignment, which would drop an own key `__proto__`.
+  .custom<Record<string, unknown>>(
+    (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
+    'must be an object',
+  )
+  .superRefine((value, ctx) => {
+    let bytes: number;
+    try {
+      bytes = Buffer.byteLength(JSON.stringify(value), 'utf8');
+    } catch {
+      // Nesting too deep to serialise (RangeError) is not acceptable either.
+      bytes = Number.POSITIVE_INFINITY;
+    }
+    if (bytes > MAX_PROPERTIES_BYTES) {
+      ctx.addIssue({ code: 'custom', message: `must be at most ${MAX_PROPERTIES_BYTES} bytes as JSON` });
+      return;
+    }
+    const path = findUnsafeNumber(value, []);
+    if (path) {
+      ctx.addIssue({
+        code: 'custom',
+        path,
+        message: 'is an integer beyond ±2^53, which JSON numbers cannot hold exactly; send it as a string',
+      });
+    }
+  });
+
+/** The path of the first integer-valued number that is not a safe integer, if any. */
+function findUnsafeNumber(value: unknown, path: Array<string | number>): Array<string | number> | undefined {
+  if (typeof value === 'number') {
+    return Number.isInteger(value) && !Number.isSafeInteger(value) ? path : undefined;
   }
-}, `must be at most ${MAX_PROPERTIES_BYTES} bytes as JSON`);
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = findUnsafeNumber(value[i], [...path, i]);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  if (value && typeof value === 'object') {
+    for (const [key, inner] of Object.entries(value)) {
+      const found = findUnsafeNumber(inner, [...path, key]);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
 
 const common = {
-  eventId: z.string().min(1).max(128),
+  eventId: z.string().min(1).max(128).refine(wellFormed, 'must be valid Unicode (it holds a lone surrogate)'),
   occurredAt: timestamp,
   userId: text(256).optional(),
   anonymousId: text(256).optional(),
@@ -139,45 +195,83 @@ export const conversionSchema = z.object({
 });
 
 /**
- * That an anonymous visitor is a known user: from now on, and for their earlier events too, both
- * ids are one journey (the loader re-keys the anonymous events; docs/decisions.md).
+ * That an anonymous visitor (or a user under an earlier id) is a known user: from now on, and for
+ * their earlier events too, both ids are one journey (resolved at compute; docs/decisions.md).
  */
 export const identifySchema = z.object({
   type: z.literal('identify'),
   ...common,
   userId: text(256),
-  anonymousId: text(256),
+  anonymousId: text(256).optional(),
+  /** A user id this user was known by before (Segment `alias`): both ids are one journey. */
+  previousId: text(256).optional(),
 });
 
-/** One incoming event, validated. Who the event is about is checked in {@link eventSchema}. */
-export const eventSchema = z
-  .discriminatedUnion('type', [
-    adImpressionSchema,
-    adClickSchema,
-    searchSchema,
-    pageViewSchema,
-    emailSchema,
-    conversionSchema,
-    identifySchema,
-  ])
-  .superRefine((event, ctx) => {
-    if (event.type === 'search' && !event.query && !event.brand) {
-      ctx.addIssue({ code: 'custom', path: ['query'], message: 'a search needs a query or a brand' });
-    }
-    const aggregated = event.type === 'ad_impression' || event.type === 'search';
-    const emailOnly = event.type === 'email' && event.email !== undefined;
-    if (!event.userId && !event.anonymousId && !aggregated && !emailOnly) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['userId'],
-        message:
-          event.type === 'email'
-            ? 'userId, anonymousId or email is required'
-            : 'userId or anonymousId is required',
-      });
-    }
-  });
+const eventUnion = z.discriminatedUnion('type', [
+  adImpressionSchema,
+  adClickSchema,
+  searchSchema,
+  pageViewSchema,
+  emailSchema,
+  conversionSchema,
+  identifySchema,
+]);
+
+/** Checks who an event is about; `emailHashed`: an e-mail address was there and is now a hash. */
+function checkSubject(
+  event: z.output<typeof eventUnion>,
+  ctx: z.RefinementCtx,
+  emailHashed: boolean,
+  at: readonly string[] = [],
+): void {
+  if (event.type === 'search' && !event.query && !event.brand) {
+    ctx.addIssue({ code: 'custom', path: [...at, 'query'], message: 'a search needs a query or a brand' });
+  }
+  if (event.type === 'identify' && !event.anonymousId && !event.previousId) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [...at, 'anonymousId'],
+      message: 'an identify links userId to an anonymousId or a previousId',
+    });
+  }
+  const aggregated = event.type === 'ad_impression' || event.type === 'search';
+  const emailOnly = event.type === 'email' && (event.email !== undefined || emailHashed);
+  if (!event.userId && !event.anonymousId && !aggregated && !emailOnly) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [...at, 'userId'],
+      message:
+        event.type === 'email'
+          ? 'userId, anonymousId or email is required'
+          : 'userId or anonymousId is required',
+    });
+  }
+}
+
+/** One incoming event, validated. */
+export const eventSchema = eventUnion.superRefine((event, ctx) => checkSubject(event, ctx, false));
 export type IncomingEvent = z.output<typeof eventSchema>;
+
+/** Where an event came in: the events API, the Segment-compatible API, or a provider's webhook. */
+export const eventSourceSchema = z.string().regex(/^(events|segment|webhook:[a-z-]+)$/);
+
+/**
+ * One line of the raw zone (`raw/v2/`): an accepted event as it was received, validated, with the
+ * e-mail address replaced by its keyed hash, when and through which route it came. Nothing derived
+ * from the config (channel, stage, voices) is stored: the lake derives that with the current config.
+ */
+export const storedEventSchema = z
+  .object({
+    receivedAt: z.iso.datetime({ offset: false }),
+    source: eventSourceSchema,
+    emailHash: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .optional(),
+    event: eventUnion,
+  })
+  .superRefine((stored, ctx) => checkSubject(stored.event, ctx, stored.emailHash !== undefined, ['event']));
+export type StoredEvent = z.output<typeof storedEventSchema>;
 
 /** The `POST /v1/events` envelope; events are validated one by one so good ones survive bad ones. */
 export const eventBatchSchema = z.object({

@@ -14,7 +14,23 @@ export const jobSchema = z.object({
   startedAt: z.string().optional(),
   finishedAt: z.string().optional(),
   error: z.string().optional(),
+  /** Steps done of all the job's steps (lake days to rebuild, then compute buckets, then the reduce). */
+  progress: z.object({ done: z.int().min(0), total: z.int().min(0) }).optional(),
   /** What the job did: events scanned, objects loaded, days written... */
   stats: z.record(z.string(), z.number()).optional(),
 });
 export type Job = z.infer<typeof jobSchema>;
+
+/**
+ * A job id: `<kind>-<UTC stamp>-<8 hex>` for jobs started through the API, `<kind>-<execution name>`
+ * for those the schedule starts; the one schema for routes, state-machine input and tasks.
+ */
+export const jobIdSchema = z.string().regex(/^(compute|replay)-[A-Za-z0-9-]{8,100}$/, 'is not a job id');
+
+/** The id of the job a scheduled execution runs: derived from its name, so its end can find it. */
+export function jobIdForExecution(executionName: string): string {
+  return `compute-${executionName
+    .replace(/[^A-Za-z0-9-]/g, '')
+    .slice(0, 100)
+    .padEnd(8, '0')}`;
+}

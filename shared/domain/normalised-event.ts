@@ -3,10 +3,9 @@ import { channelIdSchema, sourceCategorySchema } from './channel-ids.ts';
 import { EMAIL_ACTIONS, EVENT_TYPES, NETWORKS, stageSchema, utmSchema } from './event-schema.ts';
 
 /**
- * An event after ingest: validated, classified (channel, stage, touch), PII hashed, money in
- * integer micros of the configured currency. This is what the raw zone holds, one per NDJSON
- * line, and what the events table holds, one item per `eventId`. It is parsed with this schema
- * whenever it is read back.
+ * A row of the lake's events table: a stored event classified with the current config (channel,
+ * stage, touch, voices, referral), money in integer micros of the configured currency. The lake
+ * builder makes it from the raw zone; `lake-tables.ts` maps it to Parquet columns.
  */
 export const normalisedEventSchema = z.object({
   eventId: z.string().min(1).max(128),
@@ -16,6 +15,8 @@ export const normalisedEventSchema = z.object({
   /** Occurrence instant in epoch milliseconds. */
   ts: z.int(),
   receivedAt: z.string(),
+  /** The route it came in through: `events`, `segment`, `webhook:<provider>`. */
+  source: z.string(),
   /** Whose journey this event is part of: `u:<userId>`, `a:<anonymousId>` or `e:<email hash>`. */
   userKey: z.string().optional(),
   userId: z.string().optional(),

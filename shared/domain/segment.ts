@@ -5,8 +5,8 @@ import type { AttributionConfig } from './config.ts';
 /**
  * The Segment HTTP Tracking API (also spoken by RudderStack): message shapes and their mapping to
  * canonical events. `track` with a configured conversion name becomes a conversion, `page` a page
- * view; `identify` links an anonymous id to a user; `track` of other names, `screen`, `group` and
- * `alias` are archived and not counted.
+ * view; `identify` links an anonymous id to a user and `alias` a user's earlier id to the new one
+ * (both are archived too); `track` of other names, `screen` and `group` are archived only.
  */
 
 /** Segment's limits: 32 KB per message, 500 KB per batch request. */
@@ -28,6 +28,8 @@ export const segmentMessageSchema = z.looseObject({
   sentAt: z.string().optional(),
   userId: id.optional(),
   anonymousId: id.optional(),
+  /** `alias`: the id the user had before `userId`. */
+  previousId: id.optional(),
   event: z.string().trim().min(1).max(200).optional(),
   name: optionalText,
   properties: z.record(z.string(), z.unknown()).optional(),

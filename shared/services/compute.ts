@@ -1,11 +1,17 @@
-import type { EventStore } from '#adapters/event-store.ts';
+import type { DuckDBValue } from '@duckdb/node-api';
+import { type DuckDbSession, literalList } from '#adapters/duckdb.ts';
+import type { LakeStore } from '#adapters/lake-store.ts';
 import type { DayPartialStore } from '#adapters/results-store.ts';
 import type { SpendStore } from '#adapters/spend-store.ts';
-import { AttributionMapper, addAttributionSpend, mergeAttribution } from '#domain/attribution/index.ts';
+import { addAttributionSpend, CREDIT_UNIT, mergeAttribution } from '#domain/attribution/index.ts';
+import { type ComputeRows, foldComputeRows } from '#domain/compute-rows.ts';
 import type { AttributionConfig } from '#domain/config.ts';
-import { addDays, datesBetween, startOfDay } from '#domain/dates.ts';
+import { addDays, DAY_MS, datesBetween, startOfDay } from '#domain/dates.ts';
 import { type ComputePartial, type DayResult, emptyDayResult } from '#domain/day-result.ts';
-import { addSpend, mergeAll, SegmentMapper } from '#domain/metrics/index.ts';
+import { addSpend, mergeAll } from '#domain/metrics/index.ts';
+import { EXACT_LIMIT, sqlRegisterIndex, sqlRegisterRank, sqlUserHash } from '#domain/metrics/user-sketch.ts';
+import { EVENT_COLUMNS, IDENTITY_COLUMNS, type LakeColumn } from '#lake/lake-tables.ts';
+import { statementsOf } from '#metrics/sql.ts';
 
 export interface ComputeRange {
   /** First and last local day to compute, both included. */
@@ -14,54 +20,113 @@ export interface ComputeRange {
 }
 
 export interface ComputeDeps {
-  readonly eventStore: EventStore;
+  readonly lakeStore: LakeStore;
   readonly spendStore: SpendStore;
   readonly dayStore: DayPartialStore<DayResult>;
   readonly config: AttributionConfig;
+  /** Opens the engine for one task; the task closes it. */
+  readonly openEngine: () => Promise<DuckDbSession>;
 }
 
-export interface SegmentResult {
+export interface BucketResult {
   readonly partial: ComputePartial;
+  /** Events of the window this task read (its bucket's persons, and events without one in bucket 0). */
   readonly events: number;
 }
 
-export interface ComputeStats {
-  readonly events: number;
-  readonly days: number;
-  readonly segments: number;
-}
+/** Statements that prepare the window's tables, then the queries whose rows are folded into days. */
+const PREPARE = ['people', 'window-events', 'journeys'] as const;
+const QUERIES = {
+  touches: 'touches-by-channel',
+  conversions: 'conversions-by-last-touch',
+  voices: 'share-of-voice',
+  referralVisits: 'referral-visits',
+  stageUsers: 'stage-users',
+  credits: 'heuristic-credits',
+  transitions: 'markov-transitions',
+  channelSets: 'channel-sets',
+  touchless: 'touchless-conversions',
+  attributionTouches: 'attribution-touches',
+} as const satisfies Record<keyof ComputeRows, string>;
 
 /**
- * The map step: one parallel-scan segment → a mergeable partial. It reads the lookback window
- * before `from` too, so conversions early in the range still see their journeys.
+ * One compute task: every metric and the attribution statistics of the range, as SQL run by
+ * DuckDB over the lake partitions of the range widened by the lookback, for the persons of one
+ * hash bucket (buckets hold whole journeys, so their partials merge exactly).
  */
-export async function computeSegment(
-  segment: number,
-  totalSegments: number,
+export async function computeBucket(
   range: ComputeRange,
-  deps: Pick<ComputeDeps, 'eventStore' | 'config'>,
-): Promise<SegmentResult> {
-  const { timeZone, lookbackDays } = deps.config;
-  const fromTs = startOfDay(addDays(range.from, -lookbackDays), timeZone);
-  const toTs = startOfDay(addDays(range.to, 1), timeZone) - 1;
-  const props = { from: range.from, to: range.to, timeZone, lookbackDays };
-  // Streamed page by page: the mappers keep what they need, not the scanned items.
-  const metrics = new SegmentMapper(props);
-  const attribution = new AttributionMapper({ ...props, halfLifeDays: deps.config.timeDecayHalfLifeDays });
-  let events = 0;
-  for await (const event of deps.eventStore.scanSegment(segment, totalSegments, { fromTs, toTs })) {
-    metrics.add(event);
-    attribution.add(event);
-    events += 1;
+  bucket: number,
+  buckets: number,
+  deps: Pick<ComputeDeps, 'lakeStore' | 'config' | 'openEngine'>,
+): Promise<BucketResult> {
+  const { timeZone, lookbackDays, timeDecayHalfLifeDays } = deps.config;
+  // Journeys reach back lookbackDays × 24 h; across a daylight-saving change that can start
+  // before local midnight lookbackDays earlier.
+  const lo = Math.min(
+    startOfDay(addDays(range.from, -lookbackDays), timeZone),
+    startOfDay(range.from, timeZone) - lookbackDays * DAY_MS,
+  );
+  const hi = startOfDay(addDays(range.to, 1), timeZone) - 1;
+  const utcDates = datesBetween(
+    new Date(lo).toISOString().slice(0, 10),
+    new Date(hi).toISOString().slice(0, 10),
+  );
+  const [eventFiles, identityFiles] = await Promise.all([
+    deps.lakeStore.fetchPartitions('events', utcDates),
+    deps.lakeStore.fetchPartitions('identities'),
+  ]);
+  const engine = await deps.openEngine();
+  try {
+    await registerTable(engine, 'lake_events', EVENT_COLUMNS, eventFiles);
+    await registerTable(engine, 'lake_identities', IDENTITY_COLUMNS, identityFiles);
+    await engine.run(
+      `CREATE OR REPLACE TEMP TABLE local_days AS
+       SELECT b AS bucket, strftime(timezone($tz, to_timestamp(b * 900)), '%Y-%m-%d') AS day
+       FROM range($first, $last + 1) t(b)`,
+      { tz: timeZone, first: Math.floor(lo / 900_000), last: Math.floor(hi / 900_000) },
+    );
+    const params: Record<string, DuckDBValue> = {
+      lo,
+      hi,
+      from: range.from,
+      to: range.to,
+      bucket,
+      buckets,
+      lookback_ms: lookbackDays * DAY_MS,
+      half_life_ms: timeDecayHalfLifeDays * DAY_MS,
+      credit_unit: CREDIT_UNIT,
+      exact_limit: EXACT_LIMIT,
+    };
+    const fragments = {
+      user_hash: `CASE WHEN d.person IS NULL THEN NULL ELSE ${sqlUserHash('d.person')} END`,
+      register_index: sqlRegisterIndex('u.user_hash'),
+      register_rank: sqlRegisterRank('u.user_hash'),
+    };
+    for (const name of PREPARE) {
+      for (const statement of statementsOf(name, params, fragments))
+        await engine.run(statement.sql, statement.params);
+    }
+    const rows: Record<string, unknown[]> = {};
+    for (const [key, name] of Object.entries(QUERIES)) {
+      const [statement] = statementsOf(name, params, fragments);
+      if (!statement) throw new Error(`${name}.sql holds no statement`);
+      rows[key] = await engine.all(statement.sql, statement.params);
+    }
+    const [{ events } = { events: 0n }] = await engine.all<{ events: bigint }>(
+      'SELECT count(*) AS events FROM ev',
+    );
+    return { partial: foldComputeRows(rows as unknown as ComputeRows), events: Number(events) };
+  } finally {
+    await engine.close();
   }
-  return { partial: { metrics: metrics.finish(), attribution: attribution.finish() }, events };
 }
 
 /**
- * The reduce step: merges segment partials, folds in the spend of the range and stores one
+ * The reduce step: merges bucket partials, folds in the spend of the range and stores one
  * partial per day, including empty days, so a recompute also clears what no longer holds.
  */
-export async function reduceSegments(
+export async function reduceBuckets(
   partials: readonly ComputePartial[],
   range: ComputeRange,
   version: string,
@@ -82,22 +147,20 @@ export async function reduceSegments(
   return days.size;
 }
 
-/** Map over every segment, then reduce: the whole compute in one process (local runtime, small deployments). */
-export async function computeRange(
-  range: ComputeRange,
-  version: string,
-  segments: number,
-  deps: ComputeDeps,
-): Promise<ComputeStats> {
-  const results: SegmentResult[] = [];
-  for (let segment = 0; segment < segments; segment++) {
-    results.push(await computeSegment(segment, segments, range, deps));
+/** A lake table as a view over its fetched partitions (an empty table of the same columns without any). */
+async function registerTable<T>(
+  engine: DuckDbSession,
+  name: string,
+  columns: ReadonlyArray<LakeColumn<T>>,
+  files: readonly string[],
+): Promise<void> {
+  if (files.length > 0) {
+    await engine.run(
+      `CREATE OR REPLACE TEMP VIEW ${name} AS SELECT * FROM read_parquet(${literalList(files)}, union_by_name = true)`,
+    );
+    return;
   }
-  const days = await reduceSegments(
-    results.map((r) => r.partial),
-    range,
-    version,
-    deps,
+  await engine.run(
+    `CREATE OR REPLACE TEMP TABLE ${name} (${columns.map((c) => `${c.name} ${c.type}`).join(', ')})`,
   );
-  return { events: results.reduce((sum, r) => sum + r.events, 0), days, segments };
 }

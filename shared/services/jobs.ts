@@ -1,20 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { logger } from '#adapters/logger.ts';
+import type { PartialStore } from '#adapters/partial-store.ts';
 import type { JobStore } from '#adapters/results-store.ts';
+import { addDays, datesBetween, localDate } from '#domain/dates.ts';
+import type { ComputePartial } from '#domain/day-result.ts';
 import type { Job } from '#domain/jobs.ts';
-import { type ComputeDeps, computeRange } from './compute.ts';
-import type { LoadDeps } from './load-raw.ts';
-import { replayRange } from './replay.ts';
+import { checkRange } from '#http/query-params.ts';
+import { buildLakeDay, type LakeBuildDeps } from './build-lake.ts';
+import { type ComputeDeps, computeBucket, reduceBuckets } from './compute.ts';
 
-/** Starts jobs somewhere: in this process (local runtime) or a state machine (AWS). */
-export interface JobRunner {
-  /** Records the job as queued and starts it; resolves once it is started, not finished. */
-  start(job: Job): Promise<void>;
-}
-
-export function newJob(kind: Job['kind'], from: string, to: string, now = new Date()): Job {
+export function newJob(kind: Job['kind'], from: string, to: string, now = new Date(), jobId?: string): Job {
   return {
-    jobId: `${kind}-${now.toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${randomUUID().slice(0, 8)}`,
+    jobId:
+      jobId ?? `${kind}-${now.toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${randomUUID().slice(0, 8)}`,
     kind,
     status: 'queued',
     from,
@@ -23,27 +21,157 @@ export function newJob(kind: Job['kind'], from: string, to: string, now = new Da
   };
 }
 
-export interface InProcessJobRunnerProps {
+/** The range a job covers when none is given: the scheduled window ending today (local). */
+export function defaultWindow(
+  config: { readonly timeZone: string; readonly scheduleWindowDays: number },
+  from?: string,
+  to?: string,
+  now = Date.now(),
+): { from: string; to: string } {
+  const end = to ?? localDate(now, config.timeZone);
+  const start = from ?? addDays(end, 1 - config.scheduleWindowDays);
+  checkRange(start, end);
+  return { from: start, to: end };
+}
+
+/** What a job will do, step by step; small enough to pass between state-machine steps. */
+export interface JobPlan {
+  readonly jobId: string;
+  readonly kind: Job['kind'];
+  readonly from: string;
+  readonly to: string;
+  /** UTC days whose lake partitions a replay rebuilds (none for a compute). */
+  readonly days: readonly string[];
+  readonly buckets: ReadonlyArray<{ readonly bucket: number; readonly buckets: number }>;
+}
+
+/** What a build step reports: small, so a year of them fits in a state payload. */
+export interface BuildSummary {
+  readonly date: string;
+  readonly events: number;
+  /** Raw objects or lines that could not be used (each logged with key, line and reason). */
+  readonly skipped: number;
+}
+
+export interface JobDeps extends ComputeDeps, Omit<LakeBuildDeps, 'engine'> {
   readonly jobStore: JobStore;
-  readonly compute: ComputeDeps;
-  readonly load: LoadDeps;
-  readonly segments: number;
+  readonly partials: PartialStore<ComputePartial>;
+  readonly buckets: number;
 }
 
 /**
- * Runs jobs one after another in this process, recording each step in the job store. Used by
- * the local runtime; a job that throws is recorded as failed with its message.
+ * The one job lifecycle, as steps that run either in this process ({@link InProcessJobRunner})
+ * or as the state machine's tasks (functions/compute): plan → build each day (replay) → compute
+ * each bucket → reduce; any failure → fail. Every step is idempotent, so a retried step is safe.
+ */
+export const jobSteps = {
+  /** Marks the job running and says what it will do. */
+  async plan(job: Job, deps: Pick<JobDeps, 'jobStore' | 'buckets'>): Promise<JobPlan> {
+    // Raw partitions are UTC days: a local day can reach into the UTC day on either side.
+    const days = job.kind === 'replay' ? datesBetween(addDays(job.from, -1), addDays(job.to, 1)) : [];
+    const buckets = Array.from({ length: deps.buckets }, (_, bucket) => ({ bucket, buckets: deps.buckets }));
+    await deps.jobStore.put({
+      ...job,
+      status: 'running',
+      startedAt: job.startedAt ?? new Date().toISOString(),
+      progress: { done: 0, total: days.length + buckets.length + 1 },
+    });
+    return { jobId: job.jobId, kind: job.kind, from: job.from, to: job.to, days, buckets };
+  },
+
+  /** Rebuilds one lake day; bad raw data is logged (key, line, reason) and counted, never fatal. */
+  async build(jobId: string, date: string, deps: JobDeps): Promise<BuildSummary> {
+    const engine = await deps.openEngine();
+    try {
+      const build = await buildLakeDay(date, { ...deps, engine });
+      for (const skipped of build.skipped) logger.warn('raw data skipped', { jobId, date, ...skipped });
+      await deps.jobStore.advance(jobId, 1);
+      return { date, events: build.events, skipped: build.skipped.length };
+    } finally {
+      await engine.close();
+    }
+  },
+
+  /** One bucket's partial, left in the partial store; returns its key. */
+  async map(
+    plan: Pick<JobPlan, 'jobId' | 'from' | 'to'>,
+    bucket: number,
+    buckets: number,
+    deps: JobDeps,
+  ): Promise<{ key: string; events: number }> {
+    const { partial, events } = await computeBucket(plan, bucket, buckets, deps);
+    const key = await deps.partials.put(plan.jobId, bucket, partial);
+    await deps.jobStore.advance(plan.jobId, 1);
+    return { key, events };
+  },
+
+  async reduce(
+    plan: Pick<JobPlan, 'jobId' | 'kind' | 'from' | 'to'>,
+    outputs: ReadonlyArray<{ readonly key: string; readonly events: number }>,
+    built: readonly BuildSummary[],
+    deps: JobDeps,
+  ): Promise<Job> {
+    const partials = await Promise.all(outputs.map((output) => deps.partials.get(output.key)));
+    const days = await reduceBuckets(partials, plan, plan.jobId, deps);
+    const job = (await deps.jobStore.get(plan.jobId)) ?? newJob(plan.kind, plan.from, plan.to);
+    const done: Job = {
+      ...job,
+      jobId: plan.jobId,
+      status: 'succeeded',
+      finishedAt: new Date().toISOString(),
+      progress: { done: job.progress?.total ?? 1, total: job.progress?.total ?? 1 },
+      stats: {
+        events: outputs.reduce((sum, o) => sum + o.events, 0),
+        days,
+        buckets: outputs.length,
+        ...(plan.kind === 'replay'
+          ? {
+              lakeDays: built.length,
+              lakeEvents: built.reduce((sum, b) => sum + b.events, 0),
+              skipped: built.reduce((sum, b) => sum + b.skipped, 0),
+            }
+          : {}),
+      },
+    };
+    await deps.jobStore.put(done);
+    return done;
+  },
+
+  /** Records the job as failed with a reason, unless it has already ended. */
+  async fail(jobId: string, reason: string, deps: Pick<JobDeps, 'jobStore'>): Promise<Job | undefined> {
+    const job = await deps.jobStore.get(jobId);
+    if (!job || job.status === 'succeeded' || job.status === 'failed') return job;
+    const failed: Job = {
+      ...job,
+      status: 'failed',
+      finishedAt: new Date().toISOString(),
+      error: reason.slice(0, 1000),
+    };
+    await deps.jobStore.put(failed);
+    return failed;
+  },
+};
+
+/** Starts jobs somewhere: in this process (local runtime) or a state machine (AWS). */
+export interface JobRunner {
+  /** Records the job as queued and starts it; resolves once it is started, not finished. */
+  start(job: Job): Promise<void>;
+}
+
+/**
+ * Runs jobs one after another in this process through {@link jobSteps} (the local runtime, and
+ * deployments without the state machine). A job that throws is recorded as failed with its message.
  */
 export class InProcessJobRunner implements JobRunner {
-  readonly #props: InProcessJobRunnerProps;
+  readonly #deps: JobDeps;
   #tail: Promise<void> = Promise.resolve();
 
-  constructor(props: InProcessJobRunnerProps) {
-    this.#props = props;
+  constructor(deps: JobDeps) {
+    this.#deps = deps;
   }
 
   async start(job: Job): Promise<void> {
-    await this.#props.jobStore.put(job);
+    await this.#deps.jobStore.put(job);
     this.#tail = this.#tail.then(() => this.#run(job));
   }
 
@@ -53,29 +181,19 @@ export class InProcessJobRunner implements JobRunner {
   }
 
   async #run(job: Job): Promise<void> {
-    const { jobStore } = this.#props;
-    const running: Job = { ...job, status: 'running', startedAt: new Date().toISOString() };
+    const deps = this.#deps;
     try {
-      await jobStore.put(running);
-      const stats =
-        job.kind === 'compute'
-          ? await computeRange(job, job.jobId, this.#props.segments, this.#props.compute)
-          : await replayRange(job.from, job.to, this.#props.load);
-      await jobStore.put({
-        ...running,
-        status: 'succeeded',
-        finishedAt: new Date().toISOString(),
-        stats: { ...stats },
-      });
+      const plan = await jobSteps.plan(job, deps);
+      const built: BuildSummary[] = [];
+      for (const date of plan.days) built.push(await jobSteps.build(job.jobId, date, deps));
+      const outputs = [];
+      for (const { bucket, buckets } of plan.buckets)
+        outputs.push(await jobSteps.map(plan, bucket, buckets, deps));
+      await jobSteps.reduce(plan, outputs, built, deps);
     } catch (error) {
       logger.error('job failed', { jobId: job.jobId, error });
-      await jobStore
-        .put({
-          ...running,
-          status: 'failed',
-          finishedAt: new Date().toISOString(),
-          error: (error as Error).message,
-        })
+      await jobSteps
+        .fail(job.jobId, (error as Error).message, deps)
         .catch((storeError: unknown) =>
           logger.error('cannot record job failure', { jobId: job.jobId, storeError }),
         );

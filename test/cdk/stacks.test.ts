@@ -1,16 +1,19 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Stack } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '#http/routes.ts';
 import { createAttributionApp } from '../../cdk/lib/attribution-app.ts';
+import { AttributionFunction, ENGINE_PACKAGES } from '../../cdk/lib/attribution-function.ts';
 import { inlineSecrets } from '../../cdk/lib/deploy-config.ts';
 import { API_ROUTES } from '../../cdk/lib/pipeline-stack.ts';
 
-const GOLDEN = new URL('./golden/compute-state-machine.json', import.meta.url);
+const GOLDEN = new URL('./golden/job-state-machine.json', import.meta.url);
 let storage: Template;
 let pipeline: Template;
 let pipelineStack: Stack;
@@ -84,9 +87,10 @@ describe('the CDK app', () => {
     }
   });
 
-  it('creates four on-demand, encrypted tables with point-in-time recovery, and TTL on events', () => {
+  it('creates three on-demand, encrypted tables with point-in-time recovery, and none per event', () => {
     const tables = storage.findResources('AWS::DynamoDB::Table');
-    expect(Object.keys(tables)).toHaveLength(4);
+    // Results (days, jobs), spend and keys: events live in the lake, not in DynamoDB.
+    expect(Object.keys(tables)).toHaveLength(3);
     for (const table of Object.values(tables)) {
       expect(table.Properties).toMatchObject({
         BillingMode: 'PAY_PER_REQUEST',
@@ -94,9 +98,6 @@ describe('the CDK app', () => {
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       });
     }
-    storage.hasResourceProperties('AWS::DynamoDB::Table', {
-      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
-    });
   });
 
   it('feeds the load function from a queue with a dead-letter queue and partial batch responses', () => {
@@ -105,23 +106,25 @@ describe('the CDK app', () => {
     });
     pipeline.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionResponseTypes: ['ReportBatchItemFailures'],
-      BatchSize: 10,
+      // Large batches: a lake day is rebuilt once per batch, however many objects it got.
+      BatchSize: 1000,
+      MaximumBatchingWindowInSeconds: 30,
     });
   });
 
-  it('runs every function on Node.js 22, arm64, with its log retention set', () => {
-    const functions = Object.values(pipeline.findResources('AWS::Lambda::Function'));
+  it('runs every function on Node.js 22, arm64 (x86_64 for the two engine functions), with its log retention set', () => {
+    const functions = Object.entries(pipeline.findResources('AWS::Lambda::Function'));
     expect(functions).toHaveLength(9);
-    for (const f of functions) {
+    for (const [id, f] of functions) {
+      const engine = id.startsWith('ComputeFunction') || id.startsWith('LoadFunction');
       expect(f.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
-        Architectures: ['arm64'],
+        Architectures: [engine ? 'x86_64' : 'arm64'],
         TracingConfig: { Mode: 'Active' },
       });
       expect(Object.keys(f.Properties.Environment.Variables)).toEqual(
         expect.arrayContaining([
           'RAW_BUCKET',
-          'EVENTS_TABLE',
           'RESULTS_TABLE',
           'SPEND_TABLE',
           'KEYS_TABLE',
@@ -152,14 +155,14 @@ describe('the CDK app', () => {
     });
   });
 
-  it('schedules the compute state machine', () => {
+  it('schedules the job state machine hourly', () => {
     pipeline.hasResourceProperties('AWS::Scheduler::Schedule', {
-      ScheduleExpression: 'rate(6 hours)',
-      Target: Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('ComputeStateMachine') } }),
+      ScheduleExpression: 'rate(1 hour)',
+      Target: Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('JobStateMachine') } }),
     });
   });
 
-  it('keeps the compute state machine definition equal to its golden file', () => {
+  it('keeps the job state machine definition equal to its golden file, logging under /aws/vendedlogs/', () => {
     const [machine] = Object.values(pipeline.findResources('AWS::StepFunctions::StateMachine'));
     const definition = Stack.of(pipelineStack).resolve(machine?.Properties.DefinitionString) as unknown;
     // Tokens (function ARNs) stay in their CloudFormation form; regenerate with UPDATE_GOLDEN=1 after a reviewed change.
@@ -169,6 +172,25 @@ describe('the CDK app', () => {
     expect(machine?.Properties.LoggingConfiguration).toMatchObject({
       Level: 'ALL',
       IncludeExecutionData: false,
+    });
+    pipeline.hasResourceProperties('AWS::Logs::LogGroup', {
+      LogGroupName: Match.stringLikeRegexp('^/aws/vendedlogs/states/'),
+    });
+  });
+
+  it('hands every execution that ends without its failure step to the compute function', () => {
+    pipeline.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.states'],
+        'detail-type': ['Step Functions Execution Status Change'],
+        detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: [Match.anyValue()] },
+      },
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ComputeFunction'), 'Arn'] },
+          InputTransformer: Match.objectLike({ InputTemplate: Match.stringLikeRegexp('"action":"ended"') }),
+        }),
+      ],
     });
   });
 
@@ -190,22 +212,19 @@ describe('the CDK app', () => {
     pipeline.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
   });
 
-  it('lets the load and jobs functions read the events table (identity joining reads aliases and moves items)', () => {
-    for (const name of ['LoadFunction', 'JobsFunction']) {
-      const policies = Object.entries(pipeline.findResources('AWS::IAM::Policy')).filter(([id]) =>
-        id.startsWith(name),
+  it('lets only the engine functions read the raw zone and write the lake', () => {
+    const policiesOf = (name: string) =>
+      JSON.stringify(
+        Object.entries(pipeline.findResources('AWS::IAM::Policy')).filter(([id]) => id.startsWith(name)),
       );
-      const actions = JSON.stringify(policies);
-      for (const action of [
-        'dynamodb:Query',
-        'dynamodb:GetItem',
-        'dynamodb:BatchGetItem',
-        'dynamodb:BatchWriteItem',
-        'dynamodb:DeleteItem',
-      ]) {
-        expect(actions, `${name} ${action}`).toContain(action);
+    for (const name of ['LoadFunction', 'ComputeFunction']) {
+      const policies = policiesOf(name);
+      for (const needle of ['/raw/*', '/lake/*', 's3:ListBucket', 's3:PutObject', 's3:DeleteObject']) {
+        expect(policies, `${name} ${needle}`).toContain(needle);
       }
     }
+    for (const name of ['QueryFunction', 'JobsFunction', 'IngestFunction'])
+      expect(policiesOf(name)).not.toContain('/lake/*');
   });
 
   it('grants no IAM statement Action "*" nor a data action on Resource "*"', () => {
@@ -228,14 +247,24 @@ describe('the CDK app', () => {
     }
   });
 
-  it('exposes a Glue table over the raw zone with partition projection and an encrypted Athena workgroup', () => {
+  it('exposes the Parquet lake as a Glue table with partition projection and an encrypted Athena workgroup', () => {
     storage.hasResourceProperties('AWS::Glue::Table', {
       TableInput: Match.objectLike({
-        PartitionKeys: [
-          { Name: 'dt', Type: 'string' },
-          { Name: 'hr', Type: 'string' },
-        ],
-        Parameters: Match.objectLike({ 'projection.enabled': 'true', 'projection.dt.type': 'date' }),
+        Name: 'events',
+        PartitionKeys: [{ Name: 'dt', Type: 'string' }],
+        Parameters: Match.objectLike({
+          classification: 'parquet',
+          'projection.enabled': 'true',
+          'projection.dt.type': 'date',
+        }),
+        StorageDescriptor: Match.objectLike({
+          SerdeInfo: { SerializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
+          Columns: Match.arrayWith([
+            { Name: 'event_id', Type: 'string' },
+            { Name: 'value_micros', Type: 'bigint' },
+            { Name: 'voices', Type: 'array<string>' },
+          ]),
+        }),
       }),
     });
     storage.hasResourceProperties('AWS::Athena::WorkGroup', {
@@ -293,11 +322,39 @@ describe('the CDK app', () => {
         'ApiUrl',
         'DashboardUrl',
         'RawBucketName',
-        'EventsTableName',
         'ResultsTableName',
         'SpendTableName',
         'KeysTableName',
       ]),
     );
   });
+});
+
+describe('an engine function asset, bundled for real', () => {
+  it('carries the linux-x64 DuckDB binding the tests ran (byte for byte), its loader and the metric SQL', () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'cdk-engine-'));
+    const app = new App({ outdir });
+    const stack = new Stack(app, 'EngineAsset');
+    new AttributionFunction(stack, 'ComputeFunction', {
+      name: 'compute',
+      engine: true,
+      baseEnvironment: {},
+      logRetention: RetentionDays.ONE_MONTH,
+    });
+    app.synth();
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', { Architectures: ['x86_64'] });
+    const [asset] = readdirSync(outdir).filter((name) => name.startsWith('asset.'));
+    const dir = join(outdir, asset ?? 'missing');
+    const digest = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
+    const binding = 'node_modules/@duckdb/node-bindings-linux-x64/duckdb.node';
+    expect(digest(join(dir, binding))).toBe(digest(binding));
+    for (const name of ENGINE_PACKAGES)
+      expect(existsSync(join(dir, 'node_modules', name, 'package.json')), name).toBe(true);
+    const sql = readdirSync('shared/metrics').filter((name) => name.endsWith('.sql'));
+    expect(sql.length).toBeGreaterThan(5);
+    for (const name of sql)
+      expect(readFileSync(join(dir, name), 'utf8')).toBe(readFileSync(join('shared/metrics', name), 'utf8'));
+    // The binding stays outside the bundle: it is loaded from node_modules beside it.
+    expect(readFileSync(join(dir, 'index.mjs'), 'utf8').includes('@duckdb/node-api')).toBe(true);
+  }, 120_000);
 });

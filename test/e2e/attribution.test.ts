@@ -27,7 +27,7 @@ describe('attribution over HTTP', () => {
     await api.request('POST', '/v1/events', { events: SCENARIO_EVENTS });
     await api.request('POST', '/v1/spend', { rows: SCENARIO_SPEND });
     await runtime.idle();
-    await api.runJob('compute', RANGE, 50);
+    await api.runJob('compute', RANGE, { pollMs: 50 });
   });
 
   afterAll(async () => {

@@ -29,7 +29,7 @@ describe('the dashboard in a real browser', () => {
       await api.request('POST', '/v1/events', { events: month.events.slice(i, i + 500) });
     await api.request('POST', '/v1/spend', { rows: month.spend });
     await runtime.idle();
-    await api.runJob('compute', { from: month.from, to: month.to }, 100);
+    await api.runJob('compute', { from: month.from, to: month.to }, { pollMs: 100 });
     browser = await chromium.launch({
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
       args: [

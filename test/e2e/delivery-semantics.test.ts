@@ -139,7 +139,7 @@ describe('delivery semantics: duplicated, shuffled and late delivery', () => {
     for (const batch of chunk(month.events, BATCH)) await postEvents(clean.api, batch);
     await clean.api.request('POST', '/v1/spend', { rows: month.spend });
     await clean.runtime.idle();
-    await clean.api.runJob('compute', range, 50);
+    await clean.api.runJob('compute', range, { pollMs: 50 });
     cleanAnswers = await readAll(clean.api);
 
     // B: shuffled, cut into batches, each delivered 1–3 times in shuffled order; ~10% held back.
@@ -162,7 +162,7 @@ describe('delivery semantics: duplicated, shuffled and late delivery', () => {
     await deliver(messy.api, onTimeDeliveries);
     await messy.api.request('POST', '/v1/spend', { rows: shuffled(wrongSpend, random) });
     await messy.runtime.idle();
-    await messy.api.runJob('compute', range, 50);
+    await messy.api.runJob('compute', range, { pollMs: 50 });
     firstMessyAnswers = await readAll(messy.api);
 
     // Late: the held-back events mixed with 100 already-delivered ones (new batch boundaries), plus
@@ -172,7 +172,7 @@ describe('delivery semantics: duplicated, shuffled and late delivery', () => {
     await deliver(messy.api, lateDeliveries);
     await messy.api.request('POST', '/v1/spend', { rows: shuffled(month.spend, random) });
     await messy.runtime.idle();
-    await messy.api.runJob('compute', range, 50);
+    await messy.api.runJob('compute', range, { pollMs: 50 });
     messyAnswers = await readAll(messy.api);
 
     plan.deliveries = onTimeDeliveries.length;

@@ -114,7 +114,7 @@ describe(`loopback load: ${SENDERS} senders × ${BATCHES} batches × ${EVENTS} e
     const ingestMs = performance.now() - started;
     await runtime.idle();
     const loadedMs = performance.now() - started;
-    await api.runJob('compute', { from: DAY, to: DAY }, 50);
+    await api.runJob('compute', { from: DAY, to: DAY }, { pollMs: 50 });
     const computedMs = performance.now() - started;
 
     const latencies = results.map((r) => r.latencyMs).sort((a, b) => a - b);

@@ -49,7 +49,7 @@ describe('the local runtime over HTTP', () => {
     expect(sent.accepted).toBe(SCENARIO_EVENTS.length);
     await api.request('POST', '/v1/spend', { rows: SCENARIO_SPEND });
     await runtime.idle();
-    const job = await api.runJob('compute', RANGE, 50);
+    const job = await api.runJob('compute', RANGE, { pollMs: 50 });
     expect(job).toMatchObject({ status: 'succeeded', from: RANGE.from, to: RANGE.to });
   });
 
@@ -177,5 +177,35 @@ describe('the local runtime over HTTP', () => {
     expect(job).toMatchObject({ status: 'succeeded', stats: { events: SCENARIO_EVENTS.length } });
     const unknown = await get('/v1/jobs/compute-20260101T000000-0000abcd');
     expect(unknown.status).toBe(404);
+  });
+});
+
+describe('a restart of the local runtime', () => {
+  it('marks the jobs a stopped process left queued or running as failed, with the reason', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'attribution-restart-'));
+    try {
+      const first = await startLocalRuntime({ dataDir: dir, configPath: TEST_CONFIG_PATH, port: 0 });
+      // As if the process had died mid-job: the job record says running.
+      await first.pipeline.results.put({
+        jobId: 'replay-20260101T000000-0000dead',
+        kind: 'replay',
+        status: 'running',
+        from: '2026-01-01',
+        to: '2026-01-02',
+        createdAt: '2026-01-01T00:00:00Z',
+      });
+      await first.close();
+      const second = await startLocalRuntime({ dataDir: dir, configPath: TEST_CONFIG_PATH, port: 0 });
+      try {
+        expect(await second.pipeline.results.get('replay-20260101T000000-0000dead')).toMatchObject({
+          status: 'failed',
+          error: expect.stringContaining('stopped while the job ran'),
+        });
+      } finally {
+        await second.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

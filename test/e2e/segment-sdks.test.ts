@@ -7,6 +7,7 @@ import RudderAnalytics from '@rudderstack/rudder-sdk-node';
 import { Analytics as SegmentAnalytics } from '@segment/analytics-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalRuntime, startLocalRuntime } from '#local/runtime.ts';
+import { readLake } from '../support/lake.ts';
 import { TEST_CONFIG_PATH } from '../support/stack.ts';
 
 const WRITE_KEY = 'test-write-key-0123456789';
@@ -18,18 +19,10 @@ let proxyUrl: string;
 let refuseNext = 0;
 let refused = 0;
 
-/** Every event id in the events table, scanning all segments. */
+/** Every event id in the lake. */
 async function storedIds(): Promise<string[]> {
-  const ids: string[] = [];
-  for (let segment = 0; segment < 4; segment++) {
-    for await (const event of runtime.pipeline.eventStore.scanSegment(segment, 4, {
-      fromTs: 0,
-      toTs: Date.parse('2100-01-01'),
-    })) {
-      ids.push(event.eventId);
-    }
-  }
-  return ids;
+  const rows = await readLake<{ event_id: string }>(runtime.pipeline, 'events', 'event_id');
+  return rows.map((row) => row.event_id);
 }
 
 describe('official Segment and RudderStack server SDKs, default options, host changed', () => {

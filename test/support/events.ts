@@ -1,6 +1,6 @@
 import type { NormalisedEvent } from '#domain/normalised-event.ts';
 
-/** Test helper: a stored event with sensible defaults (a page-view touch on `direct`, count 1). */
+/** Test helper: a lake row with sensible defaults (a page-view touch on `direct`, count 1). */
 export function event(
   eventId: string,
   occurredAt: string,
@@ -13,6 +13,7 @@ export function event(
     occurredAt: new Date(ts).toISOString(),
     ts,
     receivedAt: new Date(ts).toISOString(),
+    source: 'events',
     channel: 'direct',
     stage: 'consideration',
     touch: true,

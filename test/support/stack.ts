@@ -33,7 +33,15 @@ export async function startTestStack(configPath = TEST_CONFIG_PATH): Promise<Tes
   const servers = await startEmbeddedServers(dataDir);
   const config = loadConfig({ path: configPath });
   const build = (wrapClients?: LocalRuntimeProps['wrapClients']) =>
-    createLocalPipeline({ servers, config, configPath, hashSecret: HASH_SECRET, segments: 3, wrapClients });
+    createLocalPipeline({
+      dataDir,
+      servers,
+      config,
+      configPath,
+      hashSecret: HASH_SECRET,
+      buckets: 3,
+      wrapClients,
+    });
   const pipeline = build();
   const createdAt = new Date().toISOString();
   await pipeline.keyStore.put({

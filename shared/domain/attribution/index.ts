@@ -1,6 +1,6 @@
 /**
- * Multi-touch attribution (DESIGN §5): the map step (`AttributionMapper`) emits mergeable
- * statistics per scan segment and day; `attribute` and `compareModels` merge a date range and
+ * Multi-touch attribution (DESIGN §5): the compute SQL (shared/metrics/) emits mergeable
+ * statistics per person bucket and day; `attribute` and `compareModels` merge a date range and
  * solve the seven models.
  */
 export { addAttributionSpend } from './add-spend.ts';
@@ -13,8 +13,6 @@ export type {
   ModelComparisonRow,
 } from './finalise.ts';
 export { attribute, compareModels, UNATTRIBUTED } from './finalise.ts';
-export type { AttributionMapperProps } from './mapper.ts';
-export { AttributionMapper } from './mapper.ts';
 export { solveMarkov } from './markov.ts';
 export type { HeuristicModel, Model } from './models.ts';
 export { apportion, CREDIT_UNIT, HEURISTIC_MODELS, MODELS, touchWeights } from './models.ts';

@@ -63,7 +63,8 @@ export function emptyAttributionDay(): AttributionDay {
   };
 }
 
-const integer = z.int().min(0);
+/** Sums are doubles: exact below 2⁵³, and never a failure above it. */
+const integer = z.number().finite().min(0);
 const cellSchema = z.object({ credit: integer, valueMicros: integer });
 const conversionCellSchema = z.object({ conversions: integer, valueMicros: integer });
 const counts = z.record(z.string(), integer);

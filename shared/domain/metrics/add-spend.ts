@@ -14,13 +14,13 @@ export interface AddSpendProps {
 /**
  * Folds spend rows whose `date` (already a calendar date in the configured zone) lies in
  * [`from`, `to`] into a new partial: `spendMicros` per day and channel. Call it once, in the
- * reduce step, on the merged partial — not per segment, or spend would count once per segment.
+ * reduce step, on the merged partial — not per bucket, or spend would count once per bucket.
  *
  * Rows are an upsert keyed by date + platform + campaign + channel (DESIGN §4), so when the same
  * key appears twice the later row wins instead of both counting. Currency is not converted: rows
  * are expected in the configured currency.
  *
- * @throws RangeError on an invalid date range, a row date that is not `YYYY-MM-DD`, or a sum beyond `Number.MAX_SAFE_INTEGER`.
+ * @throws RangeError on an invalid date range or a row date that is not `YYYY-MM-DD`.
  */
 export function addSpend(
   partial: MetricsPartial,
@@ -51,6 +51,6 @@ export function addSpend(
     day.spendMicros = recordOf(channels, CHANNEL_RANK);
     days[date] = day;
   }
-  // Merging normalises (drops zero rows, orders keys) and checks that sums stay exact.
+  // Merging normalises: drops zero rows, orders keys.
   return mergePartials(partial, { days });
 }

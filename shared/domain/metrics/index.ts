@@ -1,6 +1,6 @@
 /**
- * Metrics core (DESIGN §4 "Metrics"): map a scan segment to a mergeable partial, merge partials,
- * fold in spend, and finalise a date range into the four metric responses.
+ * Metrics core: mergeable day partials (filled from the SQL in `shared/metrics/`), spend, and the
+ * finalisers that turn a date range into the metric responses.
  */
 export type { AddSpendProps } from './add-spend.ts';
 export { addSpend } from './add-spend.ts';
@@ -22,8 +22,6 @@ export type {
   VoiceSource,
 } from './finalise.ts';
 export { channelShare, cpaByStage, referralTraffic, shareOfVoice } from './finalise.ts';
-export type { MapSegmentProps } from './map-segment.ts';
-export { mapSegment, SegmentMapper } from './map-segment.ts';
 export type { DayPartial, MetricsPartial, ReferralCategory, ReferralCell, StageCell } from './partial.ts';
 export {
   dayPartialSchema,
@@ -31,5 +29,5 @@ export {
   mergeAll,
   mergePartials,
   metricsPartialSchema,
-  userHash,
 } from './partial.ts';
+export { estimateUsers, hashUserKey, mergeSketches, sketchOfHashes } from './user-sketch.ts';

@@ -1,17 +1,16 @@
-import { hash } from 'node:crypto';
 import { z } from 'zod';
 import type { ChannelId } from '../channel-ids.ts';
 import { CHANNEL_IDS, channelIdSchema } from '../channel-ids.ts';
 import type { Stage } from '../event-schema.ts';
 import { STAGES, stageSchema } from '../event-schema.ts';
+import { EMPTY_SKETCH, mergeSketches, userSketchSchema } from './user-sketch.ts';
 
 /**
  * Mergeable metric aggregates (DESIGN §2 principle 4).
  *
- * A {@link MetricsPartial} holds, per calendar day in the configured time zone, only exact
- * quantities: integer counts, integer money micros and sorted, unique user-hash arrays. Merging is
- * therefore commutative, associative and exact, and splitting the same events over any number of
- * scan segments gives the same merged partial.
+ * A {@link MetricsPartial} holds, per calendar day in the configured time zone, counts, money
+ * micros and mergeable distinct-user sketches. Merging is commutative and associative, and
+ * splitting the same events over any number of compute buckets gives the same merged partial.
  *
  * Canonical form (so merged partials compare equal, even as JSON text): every field of a
  * {@link DayPartial} is present; zero counts, empty cells and empty days are never stored; keys are
@@ -28,8 +27,8 @@ export const REFERRAL_CATEGORIES = ['search', 'social', 'referral'] as const;
 export interface StageCell {
   /** Events, weighted by `count`. */
   events: number;
-  /** Sorted, unique {@link userHash}es of the users behind the events (events without a user add none). */
-  users: string[];
+  /** A sketch of the users behind the events (events without a user add none): see user-sketch.ts. */
+  users: string;
 }
 
 /** Referral visits and last-touch conversions of one referring domain on one day. */
@@ -64,9 +63,9 @@ export interface MetricsPartial {
   days: Record<string, DayPartial>;
 }
 
-const count = z.int().min(0);
+/** Sums are doubles: exact below 2⁵³, and never a failure above it. */
+const count = z.number().finite().min(0);
 const channelCounts = z.partialRecord(channelIdSchema, count);
-const USER_HASH = /^[0-9a-f]{16}$/;
 
 /**
  * A record keyed by data (voice names, domains). `z.record` rebuilds objects by assignment, which
@@ -99,12 +98,7 @@ export const dayPartialSchema: z.ZodType<DayPartial> = z.object({
       channelIdSchema,
       z.object({
         events: count,
-        users: z
-          .array(z.string().regex(USER_HASH))
-          .refine(
-            (users) => users.every((u, i) => i === 0 || (users[i - 1] as string) < u),
-            'must be sorted and unique',
-          ),
+        users: userSketchSchema,
       }),
     ),
   ),
@@ -133,16 +127,6 @@ export function emptyDay(): DayPartial {
   };
 }
 
-/**
- * The pseudonymous id under which a user is counted: the first 64 bits of SHA-256 of the user key,
- * as 16 lower-case hex characters. 64 bits keeps collisions negligible (≈ n²/2⁶⁵: about 3·10⁻⁸ for a
- * million users) while keeping stored arrays small.
- */
-export function userHash(userKey: string): string {
-  // Hex of the first 8 bytes (not a slice of the full hex, which would keep the 64-char string alive).
-  return hash('sha256', userKey, 'buffer').toString('hex', 0, 8);
-}
-
 /** Merges two partials into a new one; neither input is changed or shared with the result. */
 export function mergePartials(a: MetricsPartial, b: MetricsPartial): MetricsPartial {
   return mergeAll([a, b]);
@@ -150,9 +134,8 @@ export function mergePartials(a: MetricsPartial, b: MetricsPartial): MetricsPart
 
 /**
  * Merges any number of partials into a new, canonical one in one pass (an n-way merge, so reducing
- * many segment partials does not re-merge the user arrays once per segment).
+ * many bucket partials does not re-merge the user sketches once per bucket).
  *
- * @throws RangeError when a sum exceeds `Number.MAX_SAFE_INTEGER` and would stop being exact.
  */
 export function mergeAll(list: Iterable<MetricsPartial>): MetricsPartial {
   const byDay = new Map<string, DayPartial[]>();
@@ -191,8 +174,8 @@ function mergeDays(parts: readonly DayPartial[]): DayPartial {
     for (const [domain, cell] of Object.entries(part.referrals)) {
       const sum = referrals.get(domain);
       if (sum) {
-        sum.visits = checkedAdd(sum.visits, cell.visits);
-        sum.conversions = checkedAdd(sum.conversions, cell.conversions);
+        sum.visits = sum.visits + cell.visits;
+        sum.conversions = sum.conversions + cell.conversions;
         sum.category = pickCategory(sum.category, cell.category);
       } else {
         referrals.set(domain, {
@@ -205,12 +188,12 @@ function mergeDays(parts: readonly DayPartial[]): DayPartial {
   }
   const stages: Array<[Stage, Partial<Record<ChannelId, StageCell>>]> = [];
   for (const stage of STAGES) {
-    const cells = new Map<string, { events: number; users: string[][] }>();
+    const cells = new Map<string, { events: number; users: string[] }>();
     for (const part of parts) {
       for (const [channel, cell] of Object.entries(part.stages[stage] ?? {})) {
         const sum = cells.get(channel);
         if (sum) {
-          sum.events = checkedAdd(sum.events, cell.events);
+          sum.events = sum.events + cell.events;
           sum.users.push(cell.users);
         } else {
           cells.set(channel, { events: cell.events, users: [cell.users] });
@@ -221,8 +204,8 @@ function mergeDays(parts: readonly DayPartial[]): DayPartial {
     for (const channel of orderedKeys(cells.keys(), CHANNEL_RANK)) {
       const cell = cells.get(channel);
       if (!cell) continue;
-      const users = unionSorted(cell.users);
-      if (cell.events > 0 || users.length > 0) merged.push([channel, { events: cell.events, users }]);
+      const users = mergeSketches(cell.users);
+      if (cell.events > 0 || users !== EMPTY_SKETCH) merged.push([channel, { events: cell.events, users }]);
     }
     if (merged.length > 0) stages.push([stage, Object.fromEntries(merged)]);
   }
@@ -271,22 +254,13 @@ export function pickCategory(a: ReferralCategory, b: ReferralCategory): Referral
   return REFERRAL_CATEGORIES.indexOf(a) <= REFERRAL_CATEGORIES.indexOf(b) ? a : b;
 }
 
-/** Sums `a + b`, refusing results that a double can no longer hold exactly. */
-export function checkedAdd(a: number, b: number): number {
-  const sum = a + b;
-  if (!Number.isSafeInteger(sum)) {
-    throw new RangeError(`metric sum ${a} + ${b} is not a safe integer; partials must stay exact`);
-  }
-  return sum;
-}
-
 function sumCounts(
   records: ReadonlyArray<Readonly<Record<string, number>>>,
   rank?: ReadonlyMap<string, number>,
 ) {
   const sums = new Map<string, number>();
   for (const record of records) {
-    for (const [key, value] of Object.entries(record)) sums.set(key, checkedAdd(sums.get(key) ?? 0, value));
+    for (const [key, value] of Object.entries(record)) sums.set(key, (sums.get(key) ?? 0) + value);
   }
   return recordOf(sums, rank);
 }
@@ -299,42 +273,6 @@ export function recordOf(counts: ReadonlyMap<string, number>, rank?: ReadonlyMap
     if (value !== 0) entries.push([key, value]);
   }
   return Object.fromEntries(entries) as Record<string, number>;
-}
-
-/** Union of sorted, unique string arrays, as a new sorted, unique array. */
-export function unionSorted(lists: readonly (readonly string[])[]): string[] {
-  const nonEmpty = lists.filter((list) => list.length > 0);
-  if (nonEmpty.length === 0) return [];
-  if (nonEmpty.length === 1) return [...(nonEmpty[0] ?? [])];
-  if (nonEmpty.length === 2) return unionTwo(nonEmpty[0] ?? [], nonEmpty[1] ?? []);
-  const all = nonEmpty.flat().sort(byCodeUnit);
-  const out: string[] = [];
-  for (const value of all) if (out[out.length - 1] !== value) out.push(value);
-  return out;
-}
-
-function unionTwo(a: readonly string[], b: readonly string[]): string[] {
-  const out: string[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < a.length && j < b.length) {
-    const x = a[i] as string;
-    const y = b[j] as string;
-    if (x === y) {
-      out.push(x);
-      i++;
-      j++;
-    } else if (x < y) {
-      out.push(x);
-      i++;
-    } else {
-      out.push(y);
-      j++;
-    }
-  }
-  while (i < a.length) out.push(a[i++] as string);
-  while (j < b.length) out.push(b[j++] as string);
-  return out;
 }
 
 /** Rank of each channel id, for ordering channel-keyed records. */

@@ -32,10 +32,13 @@ async function objects(prefix: string) {
   return (page.Contents ?? []).map((object) => object.Key ?? '');
 }
 
+/** The raw zone's events as the lake builder classifies them. */
 async function rawEvents() {
   const events = [];
-  for (const key of await objects(RAW_PREFIX))
-    events.push(...(await stack.pipeline.rawStore.readObject(key)).events);
+  for (const key of await objects(RAW_PREFIX)) {
+    const stored = (await stack.pipeline.rawStore.readObject(key)).events;
+    events.push(...stored.map((event) => stack.pipeline.eventClassifier.classify(event)));
+  }
   return events;
 }
 
@@ -103,6 +106,26 @@ describe('the Segment-compatible routes', () => {
     expect((await objects(ARCHIVE_PREFIX)).length).toBe(1);
   });
 
+  it('turns an alias into a link from the previous user id to the new one, and archives it', async () => {
+    const result = await post('/v1/alias', {
+      messageId: 'seg-alias-1',
+      previousId: 'old-id',
+      userId: 'new-id',
+    });
+    expect(bodyOf(result)).toMatchObject({ accepted: 1, archived: 1, rejected: [] });
+    expect((await rawEvents()).find((e) => e.eventId === 'seg-alias-1')).toMatchObject({
+      type: 'identify',
+      userKey: 'u:new-id',
+      touch: false,
+    });
+    // An alias without a previous id links nothing: archived, not refused.
+    expect(bodyOf(await post('/v1/alias', { messageId: 'seg-alias-2', userId: 'new-id' }))).toMatchObject({
+      accepted: 0,
+      archived: 1,
+      rejected: [],
+    });
+  });
+
   it('accepts writeKey in the body, and an ingest API key as a write key; refuses others', async () => {
     const message = { userId: 'u2', event: 'signup', messageId: 'seg-k1' };
     expect((await post('/v1/track', { ...message, writeKey: WRITE_KEY }, {})).statusCode).toBe(200);
@@ -146,7 +169,7 @@ describe('the Segment-compatible routes', () => {
     expect((await collect(event, testContext())).statusCode).toBe(200);
     expect((await collect(event, testContext())).statusCode).toBe(200);
     expect((await rawEvents()).filter((e) => e.eventId === 'seg-gz')).toHaveLength(2);
-    // The raw zone holds both deliveries; the events table, keyed by event id, will hold one (see load tests).
+    // The raw zone holds both deliveries; the lake, one row per event id, will hold one (see load tests).
   });
 
   it('keeps the write key out of the archive, and links ids carried by a non-conversion track', async () => {

@@ -1,61 +1,76 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { datesBetween, localDate } from '#domain/dates.ts';
+import { addDays, datesBetween, localDate } from '#domain/dates.ts';
+import type { Job } from '#domain/jobs.ts';
 import { createComputeHandler } from '#functions/compute/handler.ts';
 import { createIngestHandler } from '#functions/ingest/handler.ts';
-import { computeRange } from '#services/compute.ts';
-import { replayRange } from '#services/replay.ts';
+import { jobDepsOf } from '#functions/jobs/handler.ts';
+import type { JobPlan } from '#services/jobs.ts';
 import { RANGE, SCENARIO_EVENTS } from '../../fixtures/scenario.ts';
+import { computeRange } from '../../support/engine.ts';
 import { apiEvent, startTestStack, type TestStack, testContext } from '../../support/stack.ts';
 
 let stack: TestStack;
 
-describe('the scheduled compute function', () => {
+describe('the job state machine tasks (compute function)', () => {
   beforeAll(async () => {
     stack = await startTestStack();
   });
   afterAll(() => stack.close());
 
-  it('recomputes the configured window ending today when the schedule passes no range', async () => {
-    const job = await createComputeHandler(stack.pipeline)({
-      source: 'aws.scheduler',
-      'detail-type': 'Scheduled Event',
-    });
+  it('plans the configured window ending today when the schedule passes no range', async () => {
+    const plan = (await createComputeHandler(stack.pipeline)({ action: 'plan', input: {} })) as JobPlan;
     // The test config keeps the default scheduleWindowDays of 7: today and the six days before.
-    expect(job).toMatchObject({
-      kind: 'compute',
-      status: 'succeeded',
-      to: localDate(Date.now(), 'UTC'),
-      stats: { days: 7 },
+    const today = localDate(Date.now(), 'UTC');
+    expect(plan).toMatchObject({ kind: 'compute', to: today, from: addDays(today, -6), days: [] });
+    expect(await stack.pipeline.results.get(plan.jobId)).toMatchObject({
+      status: 'running',
+      progress: { done: 0, total: 3 + 1 },
     });
   });
 
-  it('runs plan, map per segment and reduce as the state machine does, storing what a whole run stores', async () => {
+  it('runs plan, build per day, map per bucket and reduce as the state machine does, storing what a whole run stores', async () => {
     await createIngestHandler(stack.pipeline)(
       apiEvent({ path: '/v1/events', body: { events: SCENARIO_EVENTS } }),
       testContext(),
     );
-    await replayRange(RANGE.from, RANGE.to, stack.pipeline);
-    await computeRange(RANGE, 'whole', 3, { ...stack.pipeline, dayStore: stack.pipeline.results });
-    const whole = await stack.pipeline.results.readDays(datesBetween(RANGE.from, RANGE.to));
-
     const handler = createComputeHandler(stack.pipeline);
-    const plan = (await handler({ action: 'plan', input: RANGE })) as unknown as {
-      jobId: string;
-      segments: Array<{ segment: number; totalSegments: number }>;
-    };
-    // The test stack scans in 3 segments (SCAN_SEGMENTS).
-    expect(plan.segments).toEqual([0, 1, 2].map((segment) => ({ segment, totalSegments: 3 })));
-    expect(await stack.pipeline.results.get(plan.jobId)).toMatchObject({ status: 'running' });
-    const partials = [];
-    for (const { segment, totalSegments } of plan.segments) {
-      partials.push(await handler({ action: 'map', jobId: plan.jobId, ...RANGE, segment, totalSegments }));
+    const job = { jobId: 'replay-20260101T000000-0000beef', kind: 'replay', ...RANGE, status: 'queued' };
+    await stack.pipeline.results.put({ ...job, createdAt: new Date().toISOString() } as Job);
+    const plan = (await handler({ action: 'plan', input: job })) as JobPlan;
+    // A replay rebuilds the UTC days of the range and one on each side; the test stack uses 3 buckets.
+    expect(plan.days).toEqual(datesBetween(addDays(RANGE.from, -1), addDays(RANGE.to, 1)));
+    expect(plan.buckets).toEqual([0, 1, 2].map((bucket) => ({ bucket, buckets: 3 })));
+    const built = [];
+    for (const date of plan.days) built.push(await handler({ action: 'build', jobId: plan.jobId, date }));
+    expect(await stack.pipeline.results.get(plan.jobId)).toMatchObject({
+      status: 'running',
+      progress: { done: plan.days.length, total: plan.days.length + 3 + 1 },
+    });
+    const outputs = [];
+    for (const { bucket, buckets } of plan.buckets) {
+      outputs.push(await handler({ action: 'map', jobId: plan.jobId, ...RANGE, bucket, buckets }));
     }
-    const done = await handler({ action: 'reduce', jobId: plan.jobId, ...RANGE, partials });
+    const done = await handler({
+      action: 'reduce',
+      jobId: plan.jobId,
+      kind: 'replay',
+      ...RANGE,
+      outputs,
+      built,
+    });
     expect(done).toMatchObject({
       status: 'succeeded',
-      stats: { events: SCENARIO_EVENTS.length, days: 7, segments: 3 },
+      stats: {
+        events: SCENARIO_EVENTS.length,
+        days: 7,
+        buckets: 3,
+        lakeEvents: SCENARIO_EVENTS.length,
+        skipped: 0,
+      },
     });
-    expect(await stack.pipeline.results.readDays(datesBetween(RANGE.from, RANGE.to))).toEqual(whole);
+    const stepped = await stack.pipeline.results.readDays(datesBetween(RANGE.from, RANGE.to));
+    await computeRange(RANGE, 'whole', 1, jobDepsOf(stack.pipeline));
+    expect(await stack.pipeline.results.readDays(datesBetween(RANGE.from, RANGE.to))).toEqual(stepped);
   });
 
   it('records a failed run with the state machine error', async () => {
@@ -63,8 +78,7 @@ describe('the scheduled compute function', () => {
     const plan = (await handler({ action: 'plan', input: RANGE })) as unknown as { jobId: string };
     await handler({
       action: 'fail',
-      jobId: plan.jobId,
-      error: { Error: 'States.TaskFailed', Cause: 'boom' },
+      state: { jobId: plan.jobId, error: { Error: 'States.TaskFailed', Cause: 'boom' } },
     });
     expect(await stack.pipeline.results.get(plan.jobId)).toMatchObject({
       status: 'failed',
@@ -72,21 +86,44 @@ describe('the scheduled compute function', () => {
     });
   });
 
-  it('refuses an unknown action or a map without its segment', async () => {
+  it('ends a job its execution left running (time-out, abort), found by the id in its input or by its name', async () => {
     const handler = createComputeHandler(stack.pipeline);
-    await expect(
-      handler({ action: 'map', jobId: 'compute-20260101T000000-deadbeef', ...RANGE }),
-    ).rejects.toThrow(/segment/);
+    // A job the API started: the execution input names it.
+    const started = (await handler({ action: 'plan', input: RANGE })) as JobPlan;
+    await handler({
+      action: 'ended',
+      name: started.jobId,
+      status: 'TIMED_OUT',
+      input: JSON.stringify({ jobId: started.jobId }),
+    });
+    expect(await stack.pipeline.results.get(started.jobId)).toMatchObject({
+      status: 'failed',
+      error: "the job's execution ended TIMED_OUT",
+    });
+    // A scheduled run: its job is named after the execution, which is all the end event carries.
+    const scheduled = (await handler({
+      action: 'plan',
+      input: {},
+      executionName: 'a1b2c3d4-e5f6-schedule',
+    })) as JobPlan;
+    expect(scheduled.jobId).toBe('compute-a1b2c3d4-e5f6-schedule');
+    await handler({ action: 'ended', name: 'a1b2c3d4-e5f6-schedule', status: 'ABORTED', input: '{}' });
+    expect(await stack.pipeline.results.get(scheduled.jobId)).toMatchObject({ status: 'failed' });
+    // A job that already ended keeps its outcome.
+    await handler({ action: 'fail', state: { jobId: started.jobId, error: { Error: 'X', Cause: 'first' } } });
+    expect((await stack.pipeline.results.get(started.jobId))?.error).toBe(
+      "the job's execution ended TIMED_OUT",
+    );
   });
 
-  it('computes an explicit range and refuses a backwards one', async () => {
+  it('refuses an unknown action, a map without its bucket and a backwards range', async () => {
     const handler = createComputeHandler(stack.pipeline);
-    expect(await handler({ from: '2026-03-01', to: '2026-03-02' })).toMatchObject({
-      status: 'succeeded',
-      stats: { days: 2 },
-    });
-    await expect(handler({ from: '2026-03-02', to: '2026-03-01' })).rejects.toThrow(
-      /from must not be after to/,
-    );
+    await expect(handler({ action: 'scan' })).rejects.toThrow(/action/);
+    await expect(
+      handler({ action: 'map', jobId: 'compute-20260101T000000-deadbeef', ...RANGE }),
+    ).rejects.toThrow(/bucket/);
+    await expect(
+      handler({ action: 'plan', input: { from: '2026-03-02', to: '2026-03-01' } }),
+    ).rejects.toThrow(/from must not be after to/);
   });
 });

@@ -4,8 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RAW_PREFIX } from '#adapters/raw-store.ts';
 import { createIngestHandler } from '#functions/ingest/handler.ts';
 import { LOCAL_NAMES, localS3Client } from '#local/servers.ts';
+import { refreshLakeDays } from '#services/refresh-lake.ts';
 import { SCENARIO_EVENTS } from '../../fixtures/scenario.ts';
 import { injectFault } from '../../support/faults.ts';
+import { readLake } from '../../support/lake.ts';
 import {
   apiEvent,
   bodyOf,
@@ -62,9 +64,9 @@ describe('POST /v1/events', () => {
       'dt=2026-03-06/hr=12',
     ]);
     for (const key of keys)
-      expect(key).toMatch(/^raw\/v1\/dt=\d{4}-\d{2}-\d{2}\/hr=\d{2}\/[\w-]+\.ndjson\.gz$/);
+      expect(key).toMatch(/^raw\/v2\/dt=\d{4}-\d{2}-\d{2}\/hr=\d{2}\/[\w-]+\.ndjson\.gz$/);
     const read = await Promise.all(keys.map((key) => stack.pipeline.rawStore.readObject(key)));
-    const ids = read.flatMap((object) => object.events.map((event) => event.eventId)).sort();
+    const ids = read.flatMap((object) => object.events.map((stored) => stored.event.eventId)).sort();
     expect(ids).toEqual(SCENARIO_EVENTS.map((event) => event.eventId).sort());
     expect(read.every((object) => object.invalid.length === 0)).toBe(true);
   });
@@ -136,6 +138,51 @@ describe('POST /v1/events', () => {
     expect(body.error.message).toEqual(expect.any(String));
     if (path) expect(body.error.issues?.[0]?.path).toBe(path);
     expect((await rawKeys()).length).toBe(before);
+  });
+
+  it('keeps the later copy of an event id sent twice in one request, as the lake does for later requests', async () => {
+    const result = await post({
+      events: [valid('twice', { campaign: 'old' }), valid('twice', { campaign: 'new' })],
+    });
+    expect(bodyOf(result)).toMatchObject({ accepted: 1, duplicates: 1 });
+    const keys = (await rawKeys()).filter((key) => key.includes('dt=2026-03-02'));
+    const stored = (await Promise.all(keys.map((key) => stack.pipeline.rawStore.readObject(key)))).flatMap(
+      (object) => object.events,
+    );
+    expect(stored.filter((s) => s.event.eventId === 'twice').map((s) => s.event.campaign)).toEqual(['new']);
+  });
+
+  it('stores odd property values faithfully or refuses them naming the field, and its neighbours still load', async () => {
+    // Sent as text, so the numbers reach the parser exactly as a sender writes them.
+    const rawBody = `{"events":[
+      {"eventId":"p-proto","type":"page_view","occurredAt":"2026-04-20T10:00:00Z","userId":"u1","url":"https://acme.example/","properties":{"constructor":{"prototype":{}},"__proto__":{"x":1}}},
+      {"eventId":"p-order","type":"conversion","occurredAt":"2026-04-20T10:01:00Z","userId":"u1","name":"purchase","properties":{"orderId":12345678901234567890}},
+      {"eventId":"p-huge","type":"conversion","occurredAt":"2026-04-20T10:02:00Z","userId":"u1","name":"purchase","properties":{"score":1e200}},
+      {"eventId":"p-tiny","type":"conversion","occurredAt":"2026-04-20T10:03:00Z","userId":"u1","name":"purchase","properties":{"ratio":1e-200,"nested":[1,{"n":2.5}]}}
+    ]}`;
+    const result = await post(undefined, { rawBody });
+    expect(result.statusCode).toBe(202);
+    const outcome = bodyOf<{
+      accepted: number;
+      rejected: Array<{ index: number; errors: Array<{ path: string }> }>;
+    }>(result);
+    // Integers past 2^53 were rounded by JSON parsing: refused, naming the property.
+    expect(outcome.accepted).toBe(2);
+    expect(outcome.rejected.map((r) => [r.index, r.errors[0]?.path])).toEqual([
+      [1, 'properties.orderId'],
+      [2, 'properties.score'],
+    ]);
+    // What was accepted is loadable: the lake keeps the properties exactly as JSON.
+    await refreshLakeDays(['2026-04-20'], stack.pipeline);
+    const rows = await readLake<{ event_id: string; properties: string }>(
+      stack.pipeline,
+      'events',
+      'event_id, properties',
+    );
+    const byId = Object.fromEntries(rows.map((row) => [row.event_id, JSON.parse(row.properties)]));
+    expect(byId['p-tiny']).toEqual({ ratio: 1e-200, nested: [1, { n: 2.5 }] });
+    expect(Object.keys(byId['p-proto'])).toEqual(['constructor', '__proto__']);
+    expect(byId['p-proto'].constructor).toEqual({ prototype: {} });
   });
 
   it('rejects an event nested too deep to serialise by its index, never a 500', async () => {

@@ -1,13 +1,13 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { logger } from '#adapters/logger.ts';
 import { createIngestHandler } from '#functions/ingest/handler.ts';
 import { createLoadHandler } from '#functions/load/handler.ts';
-import { LOCAL_NAMES, localDocumentClient } from '#local/servers.ts';
+import { LOCAL_NAMES, localS3Client } from '#local/servers.ts';
 import { SCENARIO_EVENTS } from '../../fixtures/scenario.ts';
 import { injectFault } from '../../support/faults.ts';
+import { readLake } from '../../support/lake.ts';
 import { apiEvent, bodyOf, startTestStack, type TestStack, testContext } from '../../support/stack.ts';
 
 let stack: TestStack;
@@ -44,11 +44,11 @@ function sqsEvent(objectKeys: readonly string[], raw?: string): SQSEvent {
 }
 
 async function storedEventIds(): Promise<string[]> {
-  const result = await stack.servers.dynamo.send(new ScanCommand({ TableName: LOCAL_NAMES.EVENTS_TABLE }));
-  return (result.Items ?? []).map((item) => String(item.eventId)).sort();
+  const rows = await readLake<{ event_id: string }>(stack.pipeline, 'events', 'event_id');
+  return rows.map((row) => row.event_id).sort();
 }
 
-describe('load (SQS → events table)', () => {
+describe('load (SQS → lake)', () => {
   beforeAll(async () => {
     stack = await startTestStack();
     const ingest = createIngestHandler(stack.pipeline);
@@ -62,7 +62,7 @@ describe('load (SQS → events table)', () => {
   });
   afterAll(() => stack.close());
 
-  it('loads every event of the raw objects, and loading them again stores each event once', async () => {
+  it('rebuilds the days of the raw objects, and loading them again stores each event once', async () => {
     const load = createLoadHandler(stack.pipeline);
     expect(await load(sqsEvent(keys), testContext('load'))).toEqual({ batchItemFailures: [] });
     const once = await storedEventIds();
@@ -71,67 +71,53 @@ describe('load (SQS → events table)', () => {
     expect(await storedEventIds()).toEqual(once);
   });
 
-  it('keeps the normalised event intact through the table (read back through the schema)', async () => {
-    const all = [];
-    for (let segment = 0; segment < 2; segment++) {
-      for await (const event of stack.pipeline.eventStore.scanSegment(segment, 2, {
-        fromTs: 0,
-        toTs: Date.parse('2030-01-01'),
-      })) {
-        all.push(event);
-      }
-    }
-    const purchase = all.find((event) => event.eventId === 'e3');
+  it('keeps each event as a typed, classified lake row', async () => {
+    const rows = await readLake(stack.pipeline);
+    const purchase = rows.find((row) => row.event_id === 'e3');
     expect(purchase).toMatchObject({
       type: 'conversion',
       conversion: 'purchase',
-      valueMicros: 100_000_000,
-      userKey: 'u:u1',
+      value_micros: 100_000_000n,
+      user_key: 'u:u1',
+      stage: 'decision',
+      source: 'events',
     });
-    expect(all).toHaveLength(SCENARIO_EVENTS.length);
+    expect(rows).toHaveLength(SCENARIO_EVENTS.length);
   });
 
-  it('reports a poison message and a poison object for the DLQ while the rest of the batch loads', async () => {
+  it('skips and reports a bad raw object while the rest of its day loads; a poison message goes to the DLQ', async () => {
+    const day = SCENARIO_EVENTS[0]?.occurredAt.slice(0, 10) ?? '';
+    const badKey = `raw/v2/dt=${day}/hr=00/poison.ndjson.gz`;
     await stack.servers.s3.send(
-      new PutObjectCommand({
-        Bucket: LOCAL_NAMES.RAW_BUCKET,
-        Key: 'raw/v1/dt=2026-03-09/hr=00/poison.ndjson.gz',
-        Body: 'not gzip',
-      }),
+      new PutObjectCommand({ Bucket: LOCAL_NAMES.RAW_BUCKET, Key: badKey, Body: 'not gzip' }),
     );
     const load = createLoadHandler(stack.pipeline);
-    const good = sqsEvent([keys[0] ?? '']).Records[0];
-    const poisonObject = {
-      ...sqsEvent(['raw/v1/dt=2026-03-09/hr=00/poison.ndjson.gz']).Records[0],
-      messageId: 'poison-object',
-    };
+    const poisonObject = { ...sqsEvent([badKey]).Records[0], messageId: 'poison-object' };
     const poisonMessage = { ...sqsEvent(['x'], '{not json').Records[0], messageId: 'poison-message' };
     const missing = {
-      ...sqsEvent(['raw/v1/dt=2026-03-09/hr=00/missing.ndjson.gz']).Records[0],
+      ...sqsEvent([`raw/v2/dt=${day}/hr=00/missing.ndjson.gz`]).Records[0],
       messageId: 'missing',
     };
-    const logged = vi.spyOn(logger, 'error');
+    const warned = vi.spyOn(logger, 'warn');
+    const errors = vi.spyOn(logger, 'error');
     const response = await load(
-      { Records: [good, poisonObject, poisonMessage, missing] as SQSEvent['Records'] },
+      { Records: [poisonObject, poisonMessage, missing] as SQSEvent['Records'] },
       testContext('load'),
     );
-    // Each failure is logged with its message id and the reason, for whoever reads the DLQ.
-    const reasons = Object.fromEntries(
-      logged.mock.calls.map(([, extra]) => [
-        (extra as { messageId: string }).messageId,
-        (extra as { reason: string }).reason,
-      ]),
+    const skipped = warned.mock.calls.map(([, extra]) => extra as { key?: string; reason?: string });
+    const failures = errors.mock.calls.map(([, extra]) => extra as { messageId?: string; reason?: string });
+    warned.mockRestore();
+    errors.mockRestore();
+    // The bad object is named with its reason; the day's good events are all still there.
+    expect(skipped).toContainEqual(
+      expect.objectContaining({ key: badKey, reason: expect.stringMatching(/header/i) }),
     );
-    logged.mockRestore();
-    expect(reasons).toEqual({
-      'poison-object': 'raw object raw/v1/dt=2026-03-09/hr=00/poison.ndjson.gz could not be loaded',
-      'poison-message': 'message body is not JSON',
-    });
-    // An object that no longer exists (ingest took it back after a failed request) is done, not poison.
-    expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual([
-      'poison-message',
-      'poison-object',
-    ]);
+    expect(await storedEventIds()).toEqual(SCENARIO_EVENTS.map((event) => event.eventId).sort());
+    expect(failures).toContainEqual(
+      expect.objectContaining({ messageId: 'poison-message', reason: 'message body is not JSON' }),
+    );
+    // Only the message that can never succeed fails (for the DLQ); an object taken back is simply gone.
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['poison-message']);
   });
 
   it('ignores S3 test events and non-create notifications', async () => {
@@ -140,28 +126,15 @@ describe('load (SQS → events table)', () => {
     expect(await load(test, testContext('load'))).toEqual({ batchItemFailures: [] });
   });
 
-  it.each([
-    [
-      'throttles',
-      () =>
-        Object.assign(new Error('throttled'), {
-          name: 'ProvisionedThroughputExceededException',
-          $retryable: {},
-        }),
-    ],
-    ['times out', () => Object.assign(new Error('socket timed out'), { name: 'TimeoutError' })],
-  ])(
-    'reports the message as failed when DynamoDB %s past the retries, and the retry stores each event once',
-    async (_, error) => {
-      const dynamo = localDocumentClient(stack.servers.dynamoEndpoint);
-      const plan = { commands: ['BatchWriteItemCommand', 'BatchWriteCommand'], times: 100, error };
-      injectFault(dynamo, plan);
-      const load = createLoadHandler(stack.pipelineWith(({ s3 }) => ({ s3, dynamo })));
-      const response = await load(sqsEvent([keys[0] ?? '']), testContext('load'));
-      expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm0' }]);
-      plan.times = 0;
-      expect(await load(sqsEvent([keys[0] ?? '']), testContext('load'))).toEqual({ batchItemFailures: [] });
-      expect(await storedEventIds()).toEqual(SCENARIO_EVENTS.map((event) => event.eventId).sort());
-    },
-  );
+  it('reports the message as failed when the lake cannot be written, and the retry stores each event once', async () => {
+    const s3 = localS3Client(stack.servers.s3Endpoint);
+    const plan = { commands: ['PutObjectCommand'], times: 100 };
+    injectFault(s3, plan);
+    const load = createLoadHandler(stack.pipelineWith(({ dynamo }) => ({ s3, dynamo })));
+    const response = await load(sqsEvent([keys[0] ?? '']), testContext('load'));
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm0' }]);
+    plan.times = 0;
+    expect(await load(sqsEvent([keys[0] ?? '']), testContext('load'))).toEqual({ batchItemFailures: [] });
+    expect(await storedEventIds()).toEqual(SCENARIO_EVENTS.map((event) => event.eventId).sort());
+  });
 });

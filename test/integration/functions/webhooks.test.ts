@@ -39,7 +39,7 @@ const post = (provider: string, rawBody: string, headers: Record<string, string>
 async function storedIds() {
   const ids: string[] = [];
   for await (const key of stack.pipeline.rawStore.listKeys('2026-02-27', '2026-03-03')) {
-    ids.push(...(await stack.pipeline.rawStore.readObject(key)).events.map((event) => event.eventId));
+    ids.push(...(await stack.pipeline.rawStore.readObject(key)).events.map((stored) => stored.event.eventId));
   }
   return ids.sort();
 }
@@ -91,7 +91,7 @@ describe('POST /v1/webhooks/{provider}', () => {
     await post('mailgun', mailgunBody(clicked, 'token-4'));
     await post('mailgun', mailgunBody(clicked, 'token-5'));
     const ids = await storedIds();
-    // Two deliveries in the raw zone, one event id: the events table keeps one.
+    // Two deliveries in the raw zone, one event id: the lake keeps one.
     const clickIds = ids.filter((id) => ids.indexOf(id) !== ids.lastIndexOf(id));
     expect(new Set(clickIds).size).toBe(1);
   });

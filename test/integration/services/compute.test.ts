@@ -1,13 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mergeAttribution } from '#domain/attribution/index.ts';
-import { datesBetween } from '#domain/dates.ts';
+import { addDays, datesBetween } from '#domain/dates.ts';
 import { mergeAll } from '#domain/metrics/index.ts';
 import { createIngestHandler } from '#functions/ingest/handler.ts';
+import { jobDepsOf } from '#functions/jobs/handler.ts';
 import { createSpendHandler } from '#functions/spend/handler.ts';
 import { localDocumentClient } from '#local/servers.ts';
-import { computeRange, computeSegment } from '#services/compute.ts';
-import { replayRange } from '#services/replay.ts';
+import { computeBucket } from '#services/compute.ts';
+import { refreshLakeDays } from '#services/refresh-lake.ts';
 import { RANGE, SCENARIO_EVENTS, SCENARIO_SPEND } from '../../fixtures/scenario.ts';
+import { computeRange } from '../../support/engine.ts';
 import { apiEvent, startTestStack, type TestStack, testContext } from '../../support/stack.ts';
 
 let stack: TestStack;
@@ -16,9 +18,11 @@ async function storedDays() {
   return Object.fromEntries(await stack.pipeline.results.readDays(datesBetween(RANGE.from, RANGE.to)));
 }
 
-const deps = () => ({ ...stack.pipeline, dayStore: stack.pipeline.results });
+const deps = () => jobDepsOf(stack.pipeline);
+const rebuildLake = () =>
+  refreshLakeDays(datesBetween(addDays(RANGE.from, -1), addDays(RANGE.to, 1)), stack.pipeline);
 
-describe('compute over the events table', () => {
+describe('compute over the lake', () => {
   beforeAll(async () => {
     stack = await startTestStack();
     await createIngestHandler(stack.pipeline)(
@@ -29,16 +33,16 @@ describe('compute over the events table', () => {
       apiEvent({ path: '/v1/spend', body: { rows: SCENARIO_SPEND } }),
       testContext(),
     );
-    await replayRange(RANGE.from, RANGE.to, stack.pipeline);
+    await rebuildLake();
   });
   afterAll(() => stack.close());
 
-  it('gives identical partials whether the table is scanned in 1, 2 or 8 segments', async () => {
+  it('gives identical partials whether persons are split into 1, 2 or 8 buckets', async () => {
     const bySegments = [];
     for (const total of [1, 2, 8]) {
       const parts = [];
-      for (let segment = 0; segment < total; segment++)
-        parts.push((await computeSegment(segment, total, RANGE, deps())).partial);
+      for (let bucket = 0; bucket < total; bucket++)
+        parts.push((await computeBucket(RANGE, bucket, total, deps())).partial);
       bySegments.push(
         JSON.stringify({
           metrics: mergeAll(parts.map((p) => p.metrics)),
@@ -52,7 +56,7 @@ describe('compute over the events table', () => {
 
   it('stores one partial per day, and a re-run with the same data stores the same partials', async () => {
     const first = await computeRange(RANGE, 'v1', 3, deps());
-    expect(first).toEqual({ events: SCENARIO_EVENTS.length, days: 7, segments: 3 });
+    expect(first).toEqual({ events: SCENARIO_EVENTS.length, days: 7, buckets: 3 });
     const before = await storedDays();
     expect(Object.keys(before)).toEqual(datesBetween(RANGE.from, RANGE.to));
     await computeRange(RANGE, 'v2', 5, deps());
@@ -73,14 +77,12 @@ describe('compute over the events table', () => {
       { step: 'initialize', name: 'die-mid-run' },
     );
     const killed = stack.pipelineWith(({ s3 }) => ({ s3, dynamo: dying }));
-    await expect(computeRange(RANGE, 'killed', 3, { ...killed, dayStore: killed.results })).rejects.toThrow(
-      'killed',
-    );
+    await expect(computeRange(RANGE, 'killed', 3, jobDepsOf(killed))).rejects.toThrow('killed');
     await computeRange(RANGE, 'rerun', 3, deps());
     expect(await storedDays()).toEqual(clean);
   });
 
-  it('leaves metrics unchanged when every batch is delivered twice and every raw object loaded twice', async () => {
+  it('leaves metrics unchanged when every batch is delivered twice and every lake day rebuilt twice', async () => {
     await computeRange(RANGE, 'once', 3, deps());
     const once = await storedDays();
     await createIngestHandler(stack.pipeline)(
@@ -91,8 +93,8 @@ describe('compute over the events table', () => {
       apiEvent({ path: '/v1/spend', body: { rows: SCENARIO_SPEND } }),
       testContext(),
     );
-    await replayRange(RANGE.from, RANGE.to, stack.pipeline);
-    await replayRange(RANGE.from, RANGE.to, stack.pipeline);
+    await rebuildLake();
+    await rebuildLake();
     await computeRange(RANGE, 'twice', 3, deps());
     expect(await storedDays()).toEqual(once);
   });

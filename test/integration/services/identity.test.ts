@@ -1,10 +1,12 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { attribute } from '#domain/attribution/index.ts';
-import { datesBetween } from '#domain/dates.ts';
+import { addDays, datesBetween } from '#domain/dates.ts';
 import { toComputePartial } from '#domain/day-result.ts';
 import { createIngestHandler } from '#functions/ingest/handler.ts';
-import { computeRange } from '#services/compute.ts';
-import { replayRange } from '#services/replay.ts';
+import { jobDepsOf } from '#functions/jobs/handler.ts';
+import { refreshLakeDays } from '#services/refresh-lake.ts';
+import { computeLakeRows, computeRange } from '../../support/engine.ts';
+import { event } from '../../support/events.ts';
 import { apiEvent, startTestStack, type TestStack, testContext } from '../../support/stack.ts';
 
 const RANGE = { from: '2026-05-01', to: '2026-05-03' };
@@ -39,14 +41,14 @@ const laterAnonymous = {
 
 let stack: TestStack;
 
-/** Sends each group as its own request, loads the raw zone, computes, and reads last-touch credit. */
+/** Sends each group as its own request, rebuilds the lake, computes, and reads last-touch credit. */
 async function lastTouchAfter(...groups: Array<Record<string, unknown>[]>) {
   const ingest = createIngestHandler(stack.pipeline);
   for (const events of groups) {
     await ingest(apiEvent({ path: '/v1/events', body: { events } }), testContext());
-    await replayRange(RANGE.from, RANGE.to, stack.pipeline);
+    await refreshLakeDays(datesBetween(addDays(RANGE.from, -1), addDays(RANGE.to, 1)), stack.pipeline);
   }
-  await computeRange(RANGE, `v${Math.random()}`, 2, { ...stack.pipeline, dayStore: stack.pipeline.results });
+  await computeRange(RANGE, `v${Math.random()}`, 2, jobDepsOf(stack.pipeline));
   const partial = toComputePartial(await stack.pipeline.results.readDays(datesBetween(RANGE.from, RANGE.to)));
   const result = attribute(partial.attribution, { ...RANGE, model: 'last_touch', groupBy: 'channel' });
   return Object.fromEntries(result.rows.map((row) => [row.key, row.conversions]));
@@ -75,6 +77,22 @@ describe('identity joining', () => {
     });
   });
 
+  it('follows an alias: the visit made anonymously as an earlier user id counts for the new id', async () => {
+    // visitor-7 → jane (identify), then jane → jane@new (alias, Segment's previousId): the purchase by
+    // the new id is credited to the anonymous Google visit, two links away.
+    const alias = {
+      eventId: 'alias',
+      type: 'identify',
+      occurredAt: '2026-05-01T10:00:00Z',
+      userId: 'jane-new',
+      previousId: 'jane',
+    };
+    const newBuys = { ...purchase, eventId: 'buy-new', userId: 'jane-new' };
+    expect(await lastTouchAfter([anonymousVisit, identify], [alias], [newBuys])).toEqual({
+      organic_search: 1,
+    });
+  });
+
   it('without an identify, the anonymous visit and the purchase stay apart', async () => {
     expect(await lastTouchAfter([anonymousVisit], [purchase])).toEqual({ direct: 1 });
   });
@@ -89,58 +107,49 @@ describe('identity joining', () => {
   });
 });
 
-describe('identity joining under concurrency', () => {
-  let store: TestStack;
-  beforeEach(async () => {
-    await store?.close();
-    store = await startTestStack();
-  });
-  afterAll(() => store.close());
-
-  const anonymousEvent = (eventId: string, anonymousKey: string) => ({
+describe('identity resolution in the compute SQL', () => {
+  const range = { from: '2026-05-01', to: '2026-05-03' };
+  const link = (fromKey: string, toKey: string, at: string, eventId: string) => ({
+    fromKey,
+    toKey,
+    ts: Date.parse(at),
     eventId,
-    type: 'page_view' as const,
-    occurredAt: '2026-05-01T09:00:00.000Z',
-    ts: Date.parse('2026-05-01T09:00:00Z'),
-    receivedAt: '2026-05-01T09:00:00.000Z',
-    userKey: anonymousKey,
-    anonymousId: anonymousKey.slice(2),
-    channel: 'referral' as const,
-    stage: 'consideration' as const,
-    touch: true,
-    count: 1,
+  });
+  const visit = event('visit', '2026-05-01T09:00:00Z', { userKey: 'a:X', channel: 'referral' });
+  const buy = event('buy', '2026-05-02T12:00:00Z', {
+    userKey: 'u:B',
+    type: 'conversion',
+    conversion: 'purchase',
+    stage: 'decision',
+    touch: false,
+  });
+  const lastTouch = async (links: ReturnType<typeof link>[]) => {
+    const partial = await computeLakeRows([visit, buy], { ...range, links });
+    return attribute(partial.attribution, { ...range, model: 'last_touch', groupBy: 'channel' }).rows.map(
+      (row) => [row.key, row.conversions],
+    );
+  };
+
+  it('follows a chain of links: the anonymous visit of a user later aliased to another id counts for them', async () => {
+    // a:X → u:A (identify), then u:A → u:B (alias): the visit and B's purchase are one journey.
+    expect(
+      await lastTouch([
+        link('a:X', 'u:A', '2026-05-01T09:05:00Z', 'l1'),
+        link('u:A', 'u:B', '2026-05-01T10:00:00Z', 'l2'),
+      ]),
+    ).toEqual([['referral', 1]]);
   });
 
-  async function where(eventId: string) {
-    const found: string[] = [];
-    for (let segment = 0; segment < 2; segment++) {
-      for await (const event of store.pipeline.eventStore.scanSegment(segment, 2, {
-        fromTs: 0,
-        toTs: Date.parse('2100-01-01'),
-      })) {
-        if (event.eventId === eventId) found.push(event.userKey ?? '');
-      }
-    }
-    return found;
-  }
-
-  it('moves the events once, to the winner, when two users claim one anonymous id at the same time', async () => {
-    await store.pipeline.eventStore.putEvents([anonymousEvent('e1', 'a:X')]);
-    await Promise.all([
-      store.pipeline.eventStore.linkIdentity('a:X', 'u:Y'),
-      store.pipeline.eventStore.linkIdentity('a:X', 'u:Z'),
-    ]);
-    const owners = await where('e1');
-    expect(owners).toHaveLength(1);
-    expect(['u:Y', 'u:Z']).toContain(owners[0]);
-  });
-
-  it('moves an anonymous event written after the link was made (a load that raced the identify)', async () => {
-    await store.pipeline.eventStore.linkIdentity('a:W', 'u:V');
-    // The racing load resolved no alias, so it writes the event under the anonymous key...
-    await store.pipeline.eventStore.putEvents([anonymousEvent('e2', 'a:W')]);
-    // ...and looks again after writing, as loadRawObject does.
-    await store.pipeline.eventStore.moveLinked(['a:W']);
-    expect(await where('e2')).toEqual(['u:V']);
+  it('ends a cycle of links instead of looping, and keeps the first link of a key', async () => {
+    const links = [
+      link('a:X', 'u:B', '2026-05-01T09:05:00Z', 'l1'),
+      // A later claim of a:X by someone else does not take the visit.
+      link('a:X', 'u:C', '2026-05-01T09:06:00Z', 'l2'),
+      link('u:B', 'u:D', '2026-05-01T09:07:00Z', 'l3'),
+      link('u:D', 'u:B', '2026-05-01T09:08:00Z', 'l4'),
+    ];
+    // B ↔ D loop: both resolve to one end of the loop within 16 hops; the purchase by B and the
+    // visit by a:X → B → … end at the same key, so the visit is still the last touch.
+    expect(await lastTouch(links)).toEqual([['referral', 1]]);
   });
 });

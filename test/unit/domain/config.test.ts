@@ -27,7 +27,6 @@ describe('attributionConfigSchema: defaults', () => {
         advocacy: ['referral_signup', 'review'],
       },
       sources: {},
-      eventRetentionDays: 90,
       scheduleWindowDays: 7,
       webhooks: {},
       writeKeys: [],
@@ -105,16 +104,9 @@ describe('attributionConfigSchema: invalid values name their path', () => {
     ).toEqual(['competitors']);
   });
 
-  it('rejects eventRetentionDays below lookbackDays + scheduleWindowDays at eventRetentionDays', () => {
-    // Defaults: lookbackDays 30 + scheduleWindowDays 7 = 37.
-    expect(pathsOf({ brand, eventRetentionDays: 36 })).toEqual(['eventRetentionDays']);
-    expect(pathsOf({ brand, eventRetentionDays: 37 })).toEqual([]);
-    // 84 + 7 = 91 > the default retention of 90.
-    expect(pathsOf({ brand, lookbackDays: 84 })).toEqual(['eventRetentionDays']);
-    // 83 + 7 = 90 = the default retention.
-    expect(pathsOf({ brand, lookbackDays: 83 })).toEqual([]);
-    // 30 + 61 = 91.
-    expect(pathsOf({ brand, scheduleWindowDays: 61 })).toEqual(['eventRetentionDays']);
+  it('accepts the longest lookback with the longest schedule window (the lake keeps every day)', () => {
+    // No events table expires any more, so no retention has to cover lookbackDays + scheduleWindowDays.
+    expect(pathsOf({ brand, lookbackDays: 365, scheduleWindowDays: 366 })).toEqual([]);
   });
 
   it.each([
@@ -123,7 +115,6 @@ describe('attributionConfigSchema: invalid values name their path', () => {
     ['lookbackDays', 366],
     ['timeDecayHalfLifeDays', 0],
     ['timeDecayHalfLifeDays', -7],
-    ['eventRetentionDays', 1],
     ['scheduleWindowDays', 0],
   ])('rejects %s = %s at that path', (key, value) => {
     expect(pathsOf({ brand, [key]: value })).toContain(key);

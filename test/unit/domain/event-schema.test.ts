@@ -403,3 +403,42 @@ describe('eventBatchSchema', () => {
     expect(eventBatchSchema.safeParse({ events: [] }).success).toBe(false);
   });
 });
+
+describe('eventSchema: values no file could hold are refused, naming the field', () => {
+  it.each([
+    ['a lone high surrogate in a campaign', { ...minimal.conversion, campaign: 'spring\ud800' }, 'campaign'],
+    ['a lone low surrogate in the event id', { ...minimal.conversion, eventId: '\udc00x' }, 'eventId'],
+    [
+      'a lone surrogate in a UTM value',
+      { ...minimal.page_view, utm: { source: 'news\udbff' } },
+      'utm.source',
+    ],
+  ])('refuses %s', (_, event, path) => {
+    expect(pathsOf(event)).toEqual([path]);
+  });
+
+  it('accepts a well-formed pair (an emoji) where a lone half is refused', () => {
+    expect(pathsOf({ ...minimal.conversion, campaign: 'spring \ud83c\udf38' })).toEqual([]);
+  });
+
+  it.each([
+    ['year 9999', '9999-12-31T23:59:59Z'],
+    ['before 2000', '1999-12-31T23:59:59Z'],
+    ['2100 itself', '2100-01-01T00:00:00Z'],
+  ])('refuses an event time in %s', (_, occurredAt) => {
+    expect(pathsOf({ ...minimal.conversion, occurredAt })).toEqual(['occurredAt']);
+  });
+
+  it('accepts the first and last instants of the years it takes', () => {
+    expect(pathsOf({ ...minimal.conversion, occurredAt: '2000-01-01T00:00:00Z' })).toEqual([]);
+    expect(pathsOf({ ...minimal.conversion, occurredAt: '2099-12-31T23:59:59.999Z' })).toEqual([]);
+  });
+});
+
+describe('identify: what it links', () => {
+  it('links a user to an anonymous id, or to the user id it had before (an alias), and needs one of them', () => {
+    const { anonymousId: _anonymous, ...withoutAnonymous } = minimal.identify;
+    expect(pathsOf(withoutAnonymous)).toEqual(['anonymousId']);
+    expect(pathsOf({ ...withoutAnonymous, previousId: 'old-id' })).toEqual([]);
+  });
+});

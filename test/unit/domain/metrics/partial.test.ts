@@ -7,19 +7,29 @@ import {
   addSpend,
   dayPartialSchema,
   emptyPartial,
+  estimateUsers,
+  hashUserKey,
   mergeAll,
   mergePartials,
   metricsPartialSchema,
+  sketchOfHashes,
 } from '#domain/metrics/index.ts';
+import { EMPTY_SKETCH, EXACT_LIMIT } from '#domain/metrics/user-sketch.ts';
 
 const count = fc.integer({ min: 1, max: 1_000_000 });
 const channelCounts = fc.dictionary(fc.constantFrom(...CHANNEL_IDS), count, { maxKeys: 4 });
 const names = fc.dictionary(fc.constantFrom('Acme', 'Rival', 'Other', '__proto__'), count, { maxKeys: 3 });
-const hashes = fc
-  .uniqueArray(fc.constantFrom(...Array.from({ length: 12 }, (_, i) => i.toString(16).padStart(16, '0'))), {
-    maxLength: 5,
-  })
-  .map((list) => [...list].sort());
+/** The sketch of exactly these users (exact below 256 users). */
+const usersOf = (...keys: string[]) => sketchOfHashes(keys.map(hashUserKey));
+const USER_KEYS = Array.from({ length: 12 }, (_, i) => `u:${i}`);
+/** Dense sketches: more users than the exact form holds, some sets overlapping. */
+const DENSE = [0, 100, 1_000].map((start) =>
+  usersOf(...Array.from({ length: EXACT_LIMIT + 50 }, (_, i) => `d:${start + i}`)),
+);
+const sketches = fc.oneof(
+  { weight: 4, arbitrary: fc.subarray(USER_KEYS, { maxLength: 5 }).map((keys) => usersOf(...keys)) },
+  { weight: 1, arbitrary: fc.constantFrom(...DENSE) },
+);
 
 const arbitraryDay: fc.Arbitrary<DayPartial> = fc.record({
   touches: channelCounts,
@@ -38,7 +48,7 @@ const arbitraryDay: fc.Arbitrary<DayPartial> = fc.record({
   ),
   stages: fc.dictionary(
     fc.constantFrom(...STAGES),
-    fc.dictionary(fc.constantFrom(...CHANNEL_IDS), fc.record({ events: count, users: hashes }), {
+    fc.dictionary(fc.constantFrom(...CHANNEL_IDS), fc.record({ events: count, users: sketches }), {
       minKeys: 1,
       maxKeys: 3,
     }),
@@ -72,9 +82,15 @@ describe('mergePartials', () => {
         const before = JSON.stringify([a, b]);
         expect(mergePartials(a, emptyPartial())).toEqual(a);
         const merged = mergePartials(a, b);
+        // Changing every cell of the result must not reach the inputs (nothing is shared).
         for (const day of Object.values(merged.days)) {
+          for (const channel of Object.keys(day.touches)) day.touches[channel as 'direct'] = -1;
+          for (const cell of Object.values(day.referrals)) cell.visits = -1;
           for (const cells of Object.values(day.stages))
-            for (const cell of Object.values(cells)) cell.users.push('x');
+            for (const cell of Object.values(cells)) {
+              cell.events = -1;
+              cell.users = EMPTY_SKETCH;
+            }
         }
         expect(JSON.stringify([a, b])).toBe(before);
       }),
@@ -107,7 +123,7 @@ describe('mergePartials', () => {
         '2026-03-01': day({
           touches: { email: 2 },
           voices: { ads: JSON.parse('{"__proto__": 3}') as Record<string, number>, search: {} },
-          stages: { decision: { direct: { events: 1, users: ['00000000000000aa', '00000000000000cc'] } } },
+          stages: { decision: { direct: { events: 1, users: usersOf('u:alice', 'u:carol') } } },
         }),
       },
     };
@@ -116,17 +132,18 @@ describe('mergePartials', () => {
         '2026-03-01': day({
           touches: { email: 5, sms: 1 },
           referrals: { 'x.example': { category: 'social', visits: 1, conversions: 0 } },
-          stages: { decision: { direct: { events: 2, users: ['00000000000000bb', '00000000000000cc'] } } },
+          stages: { decision: { direct: { events: 2, users: usersOf('u:bob', 'u:carol') } } },
         }),
       },
     };
     const merged = mergePartials(a, b).days['2026-03-01'];
     // email 2 + 5 = 7; sms 1.
     expect(merged?.touches).toEqual({ email: 7, sms: 1 });
-    // 1 + 2 = 3 events; users {aa, cc} ∪ {bb, cc} = {aa, bb, cc}.
+    // 1 + 2 = 3 events; users {alice, carol} ∪ {bob, carol} = {alice, bob, carol}.
     expect(merged?.stages.decision).toEqual({
-      direct: { events: 3, users: ['00000000000000aa', '00000000000000bb', '00000000000000cc'] },
+      direct: { events: 3, users: usersOf('u:alice', 'u:bob', 'u:carol') },
     });
+    expect(estimateUsers(merged?.stages.decision?.direct?.users ?? EMPTY_SKETCH)).toBe(3);
     expect(Object.entries(merged?.voices.ads ?? {})).toEqual([['__proto__', 3]]);
     expect(Object.getPrototypeOf(merged?.voices.ads)).toBe(Object.prototype);
   });
@@ -155,22 +172,30 @@ describe('mergePartials', () => {
     ).toEqual(expected);
   });
 
-  it('refuses a sum that would no longer be an exact integer', () => {
-    const big = addSpend(
-      emptyPartial(),
-      [
-        {
-          date: '2026-03-01',
-          channel: 'display',
-          platform: 'p',
-          campaign: 'c',
-          costMicros: 2 ** 52,
-          currency: 'USD',
-        },
-      ],
-      { from: '2026-03-01', to: '2026-03-01' },
-    );
-    // 2^52 + 2^52 = 2^53 > Number.MAX_SAFE_INTEGER (2^53 − 1).
-    expect(() => mergePartials(big, big)).toThrow(RangeError);
+  it('keeps a sum beyond the exact integers as a double instead of refusing it', () => {
+    const spendOf = (costMicros: number) =>
+      addSpend(
+        emptyPartial(),
+        [
+          {
+            date: '2026-03-01',
+            channel: 'display',
+            platform: 'p',
+            campaign: 'c',
+            costMicros,
+            currency: 'USD',
+          },
+        ],
+        { from: '2026-03-01', to: '2026-03-01' },
+      );
+    const big = spendOf(2 ** 52);
+    // 2^52 + 2^52 = 2^53 > Number.MAX_SAFE_INTEGER (2^53 − 1): kept, not a RangeError.
+    const merged = mergePartials(big, big);
+    expect(merged.days['2026-03-01']?.spendMicros).toEqual({ display: 2 ** 53 });
+    // 2^53 + 1 is no double: it rounds to 2^53 (ties to even), and that is what is kept.
+    const rounded = mergePartials(merged, spendOf(1));
+    expect(rounded.days['2026-03-01']?.spendMicros).toEqual({ display: 2 ** 53 });
+    // Such a partial is still valid when read back.
+    expect(metricsPartialSchema.parse(JSON.parse(JSON.stringify(rounded)))).toEqual(rounded);
   });
 });

@@ -1,0 +1,96 @@
+/**
+ * Child process: the query function over stored day results (90 days of a 10M-event lake with
+ * 5,000 campaigns): each route over the last 7, 30 and 90 days, repeated, through the real handler
+ * (auth, DynamoDB reads of the day results, zod, finalisers, JSON). Its peak RSS is the query
+ * function's memory need.
+ */
+import { addDays } from '#domain/dates.ts';
+import { createQueryHandler } from '#functions/query/handler.ts';
+import { median, percentile } from './stats.ts';
+import { benchContext, benchPipeline, childInput, type Endpoints, httpEvent, report } from './support.ts';
+
+export interface QueryTaskInput {
+  readonly endpoints: Endpoints;
+  readonly workDir: string;
+  /** Last day with results; ranges end here. */
+  readonly last: string;
+  readonly ranges: readonly number[];
+  readonly repeats: number;
+}
+
+export interface QueryTiming {
+  readonly route: string;
+  readonly days: number;
+  readonly p50Ms: number;
+  readonly p95Ms: number;
+  readonly maxMs: number;
+  readonly responseBytes: number;
+  readonly rows: number;
+}
+
+export interface QueryTaskResult {
+  readonly timings: readonly QueryTiming[];
+  /** The first request of the process (cold: modules, clients, key lookup). */
+  readonly firstRequestMs: number;
+}
+
+export const QUERY_ROUTES: ReadonlyArray<readonly [string, string, Record<string, string>]> = [
+  ['channel share', '/v1/metrics/channel-share', { basis: 'touches' }],
+  ['cpa by stage', '/v1/metrics/cpa-by-stage', {}],
+  ['attribution last_touch by campaign', '/v1/attribution', { model: 'last_touch', groupBy: 'campaign' }],
+  ['attribution markov by campaign', '/v1/attribution', { model: 'markov', groupBy: 'campaign' }],
+  ['attribution compare (all seven models)', '/v1/attribution/compare', {}],
+];
+
+const input = childInput<QueryTaskInput>();
+const pipeline = benchPipeline({ endpoints: input.endpoints, workDir: input.workDir });
+const handler = createQueryHandler(pipeline);
+
+async function call(
+  path: string,
+  query: Record<string, string>,
+): Promise<{ ms: number; bytes: number; rows: number }> {
+  const started = performance.now();
+  const response = await handler(httpEvent({ method: 'GET', path, query }), benchContext('query'));
+  const ms = performance.now() - started;
+  if (response.statusCode !== 200)
+    throw new Error(`${path} answered ${response.statusCode}: ${response.body}`);
+  const body = JSON.parse(response.body ?? '{}') as {
+    rows?: unknown[];
+    channels?: unknown[];
+    stages?: unknown[];
+  };
+  return {
+    ms,
+    bytes: Buffer.byteLength(response.body ?? ''),
+    rows: (body.rows ?? body.channels ?? body.stages ?? []).length,
+  };
+}
+
+const first = await call('/v1/metrics/channel-share', { from: addDays(input.last, -6), to: input.last });
+const timings: QueryTiming[] = [];
+for (const days of input.ranges) {
+  const range = { from: addDays(input.last, 1 - days), to: input.last };
+  for (const [route, path, query] of QUERY_ROUTES) {
+    await call(path, { ...range, ...query });
+    const samples: number[] = [];
+    let bytes = 0;
+    let rows = 0;
+    for (let r = 0; r < input.repeats; r++) {
+      const answer = await call(path, { ...range, ...query });
+      samples.push(answer.ms);
+      bytes = answer.bytes;
+      rows = answer.rows;
+    }
+    timings.push({
+      route,
+      days,
+      p50Ms: median(samples),
+      p95Ms: percentile(samples, 95),
+      maxMs: Math.max(...samples),
+      responseBytes: bytes,
+      rows,
+    });
+  }
+}
+report({ timings, firstRequestMs: first.ms } satisfies QueryTaskResult);

@@ -1,0 +1,60 @@
+/**
+ * Scales a lake up without going through the builder again: every partition is rewritten with
+ * its users' rows repeated `copies` times under new ids (`~k` appended to the event id, user key,
+ * user id and anonymous id; the timestamp moved by k milliseconds), aggregated rows without a user
+ * kept once, and the identity links repeated the same way. Copies are other people with the same
+ * kinds of journeys; the files keep the builder's sort order. Used for the 10M-event lakes: the
+ * builder itself runs at tens of thousands of events a second (see the lake build section), so
+ * building 10M events through it twice would take most of the time a bench run has.
+ */
+import { rm } from 'node:fs/promises';
+import { literal } from '#adapters/duckdb.ts';
+import type { Pipeline } from '#adapters/pipeline.ts';
+
+const renamed = (column: string) => `CASE WHEN k = 0 THEN ${column} ELSE ${column} || '~' || k END`;
+
+export async function replicateLake(
+  pipeline: Pipeline,
+  dates: readonly string[],
+  copies: number,
+): Promise<{ ms: number }> {
+  const started = performance.now();
+  const engine = await pipeline.openEngine();
+  try {
+    for (const date of dates) {
+      const [events] = await pipeline.lakeStore.fetchPartitions('events', [date]);
+      const [identities] = await pipeline.lakeStore.fetchPartitions('identities', [date]);
+      if (events) {
+        const out = engine.scratchFile('parquet');
+        await engine.run(
+          `COPY (
+             SELECT * EXCLUDE (k) REPLACE (${renamed('event_id')} AS event_id, ${renamed('user_key')} AS user_key,
+                               ${renamed('user_id')} AS user_id, ${renamed('anonymous_id')} AS anonymous_id,
+                               ts + k AS ts, occurred_at + to_milliseconds(k) AS occurred_at)
+             FROM (SELECT * FROM read_parquet(${literal(events)})), range(${copies}) c(k)
+             WHERE k = 0 OR user_key IS NOT NULL
+             ORDER BY user_key NULLS LAST, ts, event_id
+           ) TO ${literal(out)} (FORMAT parquet, COMPRESSION zstd)`,
+        );
+        await pipeline.lakeStore.putPartition('events', date, out);
+        await rm(out, { force: true });
+      }
+      if (identities) {
+        const out = engine.scratchFile('parquet');
+        await engine.run(
+          `COPY (
+             SELECT * EXCLUDE (k) REPLACE (${renamed('from_key')} AS from_key, ${renamed('to_key')} AS to_key,
+                               ${renamed('event_id')} AS event_id, ts + k AS ts)
+             FROM (SELECT * FROM read_parquet(${literal(identities)})), range(${copies}) c(k)
+             ORDER BY from_key, ts, event_id
+           ) TO ${literal(out)} (FORMAT parquet, COMPRESSION zstd)`,
+        );
+        await pipeline.lakeStore.putPartition('identities', date, out);
+        await rm(out, { force: true });
+      }
+    }
+  } finally {
+    await engine.close();
+  }
+  return { ms: performance.now() - started };
+}

@@ -1,0 +1,141 @@
+import { randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { ServiceUnavailableError } from '#domain/errors.ts';
+import { LAKE_PREFIX, type LakeTable, lakePartitionKey } from '#lake/lake-tables.ts';
+
+/** The lake: Parquet partitions by table and UTC day, rebuilt from the raw zone. */
+export interface LakeStore {
+  putPartition(table: LakeTable, date: string, file: string): Promise<void>;
+  deletePartition(table: LakeTable, date: string): Promise<void>;
+  /** Local paths of the partitions of `dates` that exist (all of the table's when `dates` is absent). */
+  fetchPartitions(table: LakeTable, dates?: readonly string[]): Promise<string[]>;
+}
+
+export interface S3LakeStoreProps {
+  readonly client: S3Client;
+  readonly bucket: string;
+  /** Where fetched partitions are kept between calls (Lambda: /tmp); reused while their ETag holds. */
+  readonly cacheDirectory?: string;
+}
+
+const FETCH_CONCURRENCY = 16;
+
+/**
+ * The lake in S3 (`lake/v1/<table>/dt=YYYY-MM-DD/part-0.parquet`, the same bucket as the raw
+ * zone). DuckDB reads local files (the httpfs extension cannot be fetched at run time), so
+ * partitions are fetched into a cache folder; a conditional GET keeps a warm container from
+ * fetching an unchanged partition again.
+ */
+export class S3LakeStore implements LakeStore {
+  readonly #client: S3Client;
+  readonly #bucket: string;
+  readonly #cache: string;
+
+  constructor(props: S3LakeStoreProps) {
+    this.#client = props.client;
+    this.#bucket = props.bucket;
+    this.#cache = props.cacheDirectory ?? join(tmpdir(), 'attribution-lake');
+  }
+
+  async putPartition(table: LakeTable, date: string, file: string): Promise<void> {
+    const body = await readFile(file);
+    await this.#client
+      .send(
+        new PutObjectCommand({
+          Bucket: this.#bucket,
+          Key: lakePartitionKey(table, date),
+          Body: body,
+          ContentType: 'application/vnd.apache.parquet',
+        }),
+      )
+      .catch(rethrowUnavailable);
+  }
+
+  async deletePartition(table: LakeTable, date: string): Promise<void> {
+    await this.#client
+      .send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: lakePartitionKey(table, date) }))
+      .catch(rethrowUnavailable);
+  }
+
+  async fetchPartitions(table: LakeTable, dates?: readonly string[]): Promise<string[]> {
+    // Listed first: days without data have no partition, and without s3:ListBucket on a key S3
+    // answers 403, not 404, for a key that does not exist.
+    const existing = await this.#listTable(table);
+    const wanted = dates ? new Set(dates.map((date) => lakePartitionKey(table, date))) : undefined;
+    const keys = wanted ? existing.filter((key) => wanted.has(key)) : existing;
+    const paths: Array<string | undefined> = new Array(keys.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < keys.length) {
+        const index = next++;
+        paths[index] = await this.#fetch(keys[index] as string);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(FETCH_CONCURRENCY, keys.length) }, worker));
+    return paths.filter((path): path is string => path !== undefined);
+  }
+
+  async #listTable(table: LakeTable): Promise<string[]> {
+    const keys: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.#client
+        .send(
+          new ListObjectsV2Command({
+            Bucket: this.#bucket,
+            Prefix: `${LAKE_PREFIX}${table}/`,
+            ContinuationToken: token,
+          }),
+        )
+        .catch(rethrowUnavailable);
+      for (const object of page.Contents ?? []) if (object.Key?.endsWith('.parquet')) keys.push(object.Key);
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return keys.sort();
+  }
+
+  /** The local copy of one object, or undefined when it does not exist. */
+  async #fetch(key: string): Promise<string | undefined> {
+    const path = join(this.#cache, key);
+    const tagFile = `${path}.etag`;
+    const cachedTag = await readFile(tagFile, 'utf8').catch(() => undefined);
+    const cached = cachedTag !== undefined && (await stat(path).catch(() => undefined)) !== undefined;
+    try {
+      const response = await this.#client.send(
+        new GetObjectCommand({ Bucket: this.#bucket, Key: key, IfNoneMatch: cached ? cachedTag : undefined }),
+      );
+      await mkdir(dirname(path), { recursive: true });
+      // A name of its own: concurrent tasks of one process may fetch the same partition.
+      const partial = `${path}.${randomUUID()}.part`;
+      await pipeline(response.Body as Readable, createWriteStream(partial));
+      await rename(partial, path);
+      if (response.ETag) await writeFile(tagFile, response.ETag);
+      return path;
+    } catch (error) {
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status === 304 && cached) return path;
+      if ((error as Error).name === 'NoSuchKey' || status === 404) return undefined;
+      throw unavailable(error);
+    }
+  }
+}
+
+function unavailable(cause: unknown): ServiceUnavailableError {
+  return new ServiceUnavailableError('the lake store could not be reached; retry later', { cause });
+}
+
+function rethrowUnavailable(error: unknown): never {
+  throw unavailable(error);
+}

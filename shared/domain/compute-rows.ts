@@ -1,0 +1,204 @@
+import type { HeuristicModel } from './attribution/models.ts';
+import { AttributionDayAccumulator, type AttributionPartial, KEY_SEPARATOR } from './attribution/partial.ts';
+import type { ChannelId } from './channel-ids.ts';
+import type { ComputePartial } from './day-result.ts';
+import type { Stage } from './event-schema.ts';
+import { STAGES } from './event-schema.ts';
+import {
+  CHANNEL_RANK,
+  type DayPartial,
+  emptyDay,
+  type MetricsPartial,
+  orderedKeys,
+  pickCategory,
+  type ReferralCategory,
+  type ReferralCell,
+  recordOf,
+  referralRecord,
+  type StageCell,
+} from './metrics/partial.ts';
+import { denseSketchOfRegisters, sketchOfHashes } from './metrics/user-sketch.ts';
+
+/** SQL sums arrive as bigint (HUGEINT); counts and micros are plain numbers from here on. */
+type Num = number | bigint;
+
+/** The rows the compute SQL returns, one array per query in `shared/metrics/`. */
+export interface ComputeRows {
+  readonly touches: ReadonlyArray<{ day: string; channel: string; touches: Num }>;
+  readonly conversions: ReadonlyArray<{
+    day: string;
+    channel: string;
+    stage: string | null;
+    referral_domain: string | null;
+    referral_category: string | null;
+    conversions: Num;
+    value_micros: Num;
+  }>;
+  readonly voices: ReadonlyArray<{ day: string; source: string; name: string; count: Num }>;
+  readonly referralVisits: ReadonlyArray<{
+    day: string;
+    domain: string;
+    category: string | null;
+    visits: Num;
+  }>;
+  readonly stageUsers: ReadonlyArray<{
+    day: string;
+    stage: string;
+    channel: string;
+    events: Num;
+    hashes: readonly bigint[] | null;
+    registers: string | null;
+  }>;
+  readonly credits: ReadonlyArray<{
+    day: string;
+    model: string;
+    credit_key: string;
+    credit: Num;
+    value_micros: Num;
+  }>;
+  readonly transitions: ReadonlyArray<{ day: string; from_state: string; to_state: string; count: Num }>;
+  readonly channelSets: ReadonlyArray<{
+    day: string;
+    channel_set: string;
+    conversions: Num;
+    value_micros: Num;
+  }>;
+  readonly touchless: ReadonlyArray<{ day: string; conversions: Num; value_micros: Num }>;
+  readonly attributionTouches: ReadonlyArray<{ day: string; credit_key: string; touches: Num }>;
+}
+
+interface MetricsDay {
+  touches: Map<string, number>;
+  conversions: Map<string, number>;
+  valueMicros: Map<string, number>;
+  ads: Map<string, number>;
+  search: Map<string, number>;
+  referrals: Map<string, ReferralCell>;
+  stages: Map<string, Map<string, StageCell>>;
+}
+
+/**
+ * Folds the compute SQL's rows into the canonical per-day partials the results store keeps and
+ * the query finalisers read. Sums are plain doubles from here on: exact to the unit up to 2⁵³
+ * (9·10⁹ currency units in micros), and past that still correct to 15 significant digits, so a
+ * large revenue never fails a job.
+ */
+export function foldComputeRows(rows: ComputeRows): ComputePartial {
+  return { metrics: foldMetrics(rows), attribution: foldAttribution(rows) };
+}
+
+function foldMetrics(rows: ComputeRows): MetricsPartial {
+  const days = new Map<string, MetricsDay>();
+  const dayOf = (date: string): MetricsDay => {
+    let day = days.get(date);
+    if (!day) {
+      day = {
+        touches: new Map(),
+        conversions: new Map(),
+        valueMicros: new Map(),
+        ads: new Map(),
+        search: new Map(),
+        referrals: new Map(),
+        stages: new Map(),
+      };
+      days.set(date, day);
+    }
+    return day;
+  };
+  const referral = (day: MetricsDay, domain: string, category: string | null): ReferralCell => {
+    const wanted = (category ?? 'referral') as ReferralCategory;
+    let cell = day.referrals.get(domain);
+    if (!cell) {
+      cell = { category: wanted, visits: 0, conversions: 0 };
+      day.referrals.set(domain, cell);
+    } else cell.category = pickCategory(cell.category, wanted);
+    return cell;
+  };
+  for (const row of rows.touches) add(dayOf(row.day).touches, row.channel, row.touches);
+  for (const row of rows.conversions) {
+    const day = dayOf(row.day);
+    add(day.conversions, row.channel, row.conversions);
+    add(day.valueMicros, row.channel, row.value_micros);
+    if (row.referral_domain)
+      referral(day, row.referral_domain, row.referral_category).conversions += Number(row.conversions);
+  }
+  for (const row of rows.voices)
+    add(row.source === 'ads' ? dayOf(row.day).ads : dayOf(row.day).search, row.name, row.count);
+  for (const row of rows.referralVisits)
+    referral(dayOf(row.day), row.domain, row.category).visits += Number(row.visits);
+  for (const row of rows.stageUsers) {
+    const day = dayOf(row.day);
+    let cells = day.stages.get(row.stage);
+    if (!cells) {
+      cells = new Map();
+      day.stages.set(row.stage, cells);
+    }
+    cells.set(row.channel, {
+      events: Number(row.events),
+      users: row.registers ? denseSketchOfRegisters(row.registers) : sketchOfHashes(row.hashes ?? []),
+    });
+  }
+  const out: Record<string, DayPartial> = {};
+  for (const date of [...days.keys()].sort()) {
+    const day = days.get(date) as MetricsDay;
+    const partial = emptyDay();
+    partial.touches = recordOf(day.touches, CHANNEL_RANK) as DayPartial['touches'];
+    partial.conversions = recordOf(day.conversions, CHANNEL_RANK) as DayPartial['conversions'];
+    partial.valueMicros = recordOf(day.valueMicros, CHANNEL_RANK) as DayPartial['valueMicros'];
+    partial.voices = { ads: recordOf(day.ads), search: recordOf(day.search) };
+    partial.referrals = referralRecord(day.referrals);
+    const stages: Array<[Stage, Partial<Record<ChannelId, StageCell>>]> = [];
+    for (const stage of STAGES) {
+      const cells = day.stages.get(stage);
+      if (!cells) continue;
+      stages.push([
+        stage,
+        Object.fromEntries(
+          orderedKeys(cells.keys(), CHANNEL_RANK).map((channel) => [channel, cells.get(channel)]),
+        ),
+      ]);
+    }
+    partial.stages = Object.fromEntries(stages);
+    out[date] = partial;
+  }
+  return { days: out };
+}
+
+function foldAttribution(rows: ComputeRows): AttributionPartial {
+  const days = new Map<string, AttributionDayAccumulator>();
+  const dayOf = (date: string): AttributionDayAccumulator => {
+    let day = days.get(date);
+    if (!day) {
+      day = new AttributionDayAccumulator();
+      days.set(date, day);
+    }
+    return day;
+  };
+  for (const row of rows.credits) {
+    dayOf(row.day).addCredit(
+      row.model as HeuristicModel,
+      row.credit_key,
+      Number(row.credit),
+      Number(row.value_micros),
+    );
+  }
+  for (const row of rows.transitions) {
+    dayOf(row.day).addTransition(`${row.from_state}${KEY_SEPARATOR}${row.to_state}`, Number(row.count));
+  }
+  for (const row of rows.channelSets) {
+    dayOf(row.day).addChannelSet(row.channel_set, Number(row.conversions), Number(row.value_micros));
+  }
+  for (const row of rows.touchless)
+    dayOf(row.day).addTouchless(Number(row.conversions), Number(row.value_micros));
+  for (const row of rows.attributionTouches) dayOf(row.day).addTouch(row.credit_key, Number(row.touches));
+  return {
+    days: Object.fromEntries(
+      [...days.keys()].sort().map((date) => [date, (days.get(date) as AttributionDayAccumulator).toDay()]),
+    ),
+  };
+}
+
+function add(map: Map<string, number>, key: string, value: Num): void {
+  const number = Number(value);
+  if (number !== 0) map.set(key, (map.get(key) ?? 0) + number);
+}

@@ -1,0 +1,265 @@
+import { hash } from 'node:crypto';
+import { z } from 'zod';
+
+/**
+ * Mergeable distinct-user counts for one (day, stage, channel) cell.
+ *
+ * Exact sorted user-hash arrays grow with traffic, and a query over a long date range has to union
+ * all of them. A sketch stays bounded instead: a cell with at most {@link EXACT_LIMIT} users keeps
+ * its hashes and counts them exactly; a bigger one becomes a HyperLogLog with 2¹² registers
+ * (≈ 1.04/√4096 ≈ 1.6% standard error, about 4 KB). Merging is a set union on the exact form and a
+ * register-wise maximum on the dense one, so it is commutative, associative and idempotent, and a
+ * date range costs one bounded merge per cell and day whatever the traffic.
+ *
+ * Both forms are plain strings (JSON-storable, gzip-friendly):
+ * - exact: `'E'` then the sorted, unique 64-bit hashes as 16 lower-case hex characters each;
+ * - dense: `'D'` then 4096 characters, register i as `String.fromCharCode(48 + rank)`.
+ *
+ * The SQL side (DuckDB) computes the same hashes and registers in the database, so the functions
+ * at the end of this module give the SQL fragments that agree with {@link hashUserKey} and
+ * {@link computeRegister} bit for bit.
+ */
+
+/** Most hashes the exact form holds; one more and the sketch turns dense (both then take ≈ 4 KB). */
+export const EXACT_LIMIT = 256;
+/** Register-index bits: m = 2¹² registers. */
+export const SKETCH_PRECISION = 12;
+/** The sketch of no users. */
+export const EMPTY_SKETCH = 'E';
+
+const REGISTERS = 1 << SKETCH_PRECISION;
+/** Bits of a hash below the register index; a rank is 1 + their leading zeros, so 1..53. */
+const WORD_BITS = 64 - SKETCH_PRECISION;
+const MAX_RANK = WORD_BITS + 1;
+const HASH_HEX = 16;
+const MAX_HASH = (1n << 64n) - 1n;
+const RANK_ZERO = 48; // '0'
+const EXACT_PATTERN = /^E(?:[0-9a-f]{16})*$/;
+const DENSE_PATTERN = new RegExp(`^D[0-${String.fromCharCode(RANK_ZERO + MAX_RANK)}]{${REGISTERS}}$`);
+/** 2^−rank for every rank, exact in doubles; the estimate sums these in register order. */
+const INVERSE_POWERS = Array.from({ length: MAX_RANK + 1 }, (_, rank) => 2 ** -rank);
+
+/** One register update: the register a hash falls into and the rank it offers. */
+export interface Register {
+  /** Top {@link SKETCH_PRECISION} bits of the hash, 0..4095. */
+  readonly index: number;
+  /** Leading zeros of the low 52 bits, plus one: 1..53 (53 when all 52 bits are zero). */
+  readonly rank: number;
+}
+
+/** Why a string is not a sketch, or `undefined` when it is one. */
+function sketchProblem(sketch: string): string | undefined {
+  if (sketch.startsWith('D')) {
+    return DENSE_PATTERN.test(sketch)
+      ? undefined
+      : `a dense sketch is 'D' and ${REGISTERS} register characters '0'..'e'`;
+  }
+  if (!EXACT_PATTERN.test(sketch)) {
+    return "a sketch is 'E' and 16-character lower-case hex hashes, or 'D' and registers";
+  }
+  const count = (sketch.length - 1) / HASH_HEX;
+  if (count > EXACT_LIMIT) return `an exact sketch holds at most ${EXACT_LIMIT} hashes`;
+  for (let i = 1; i < count; i++) {
+    if (hexAt(sketch, i - 1) >= hexAt(sketch, i))
+      return 'the hashes of an exact sketch must be sorted and unique';
+  }
+  return undefined;
+}
+
+/** Validates a sketch read back from storage: either form, strictly canonical. */
+export const userSketchSchema = z.string().superRefine((sketch, context) => {
+  const problem = sketchProblem(sketch);
+  if (problem !== undefined) context.addIssue({ code: 'custom', message: problem });
+});
+
+/**
+ * The 64-bit hash under which a user is counted: the first 8 bytes of MD5 of the UTF-8 key, read
+ * big-endian (so its 16-hex form is the first 16 characters of the MD5 hex digest). MD5 because
+ * DuckDB has it built in ({@link sqlUserHash}); it only has to spread keys evenly, not resist attack.
+ */
+export function hashUserKey(userKey: string): bigint {
+  return hash('md5', userKey, 'buffer').readBigUInt64BE(0);
+}
+
+/**
+ * The register a hash updates. The rank is computed on integers (two `Math.clz32`), since a
+ * floating `log2` rounds values just below a power of two up to it.
+ *
+ * @throws RangeError when `hash` is not an unsigned 64-bit integer.
+ */
+export function computeRegister(hash: bigint): Register {
+  checkHash(hash);
+  const high = Number((hash >> 32n) & 0xf_ffffn); // bits 32..51, the top of the 52-bit word
+  const low = Number(hash & 0xffff_ffffn);
+  const bitLength = high !== 0 ? 64 - Math.clz32(high) : 32 - Math.clz32(low);
+  return { index: Number(hash >> BigInt(WORD_BITS)), rank: MAX_RANK - bitLength };
+}
+
+/**
+ * The sketch of a set of hashes (duplicates allowed): exact up to {@link EXACT_LIMIT} distinct
+ * hashes, dense beyond. Memory stays bounded however many hashes come.
+ *
+ * @throws RangeError when a hash is not an unsigned 64-bit integer.
+ */
+export function sketchOfHashes(hashes: Iterable<bigint>): string {
+  const union = new SketchUnion();
+  for (const h of hashes) {
+    checkHash(h);
+    union.addHex(h.toString(16).padStart(HASH_HEX, '0'));
+  }
+  return union.toSketch();
+}
+
+/**
+ * Wraps registers computed elsewhere (in SQL: one character `chr(48 + rank)` per register, in
+ * index order) as a dense sketch.
+ *
+ * @throws RangeError when `registers` is not 4096 characters '0'..'e'.
+ */
+export function denseSketchOfRegisters(registers: string): string {
+  const sketch = `D${registers}`;
+  if (!DENSE_PATTERN.test(sketch)) {
+    throw new RangeError(`registers must be ${REGISTERS} characters '0'..'e' (got ${registers.length})`);
+  }
+  return sketch;
+}
+
+/**
+ * The sketch of the union of the users behind the given sketches. Exact sketches stay exact while
+ * the union holds at most {@link EXACT_LIMIT} hashes; otherwise every input goes dense and
+ * registers take their maximum. The result depends only on the set of inputs, not their order or
+ * grouping (and `mergeSketches([s]) === s`).
+ *
+ * @throws RangeError when an input is not a sketch.
+ */
+export function mergeSketches(sketches: Iterable<string>): string {
+  const union = new SketchUnion();
+  for (const sketch of sketches) {
+    checkSketch(sketch);
+    if (sketch.startsWith('D')) union.addRegisters(sketch);
+    else for (let i = 0; i < (sketch.length - 1) / HASH_HEX; i++) union.addHex(hexAt(sketch, i));
+  }
+  return union.toSketch();
+}
+
+/**
+ * Distinct users behind a sketch: exact for the exact form; for the dense form the HyperLogLog
+ * estimate α·m²/Σ2^−rank, by linear counting m·ln(m/V) while it is at most 2.5·m and some of the V
+ * registers are still zero. 64-bit hashes need no large-range correction. Rounded to an integer.
+ * Just above that switch (≈ 10–12 thousand users) the raw estimate runs ≈ 2% high, the known bias of
+ * plain HyperLogLog there; elsewhere the error is ≈ 1.6% standard.
+ *
+ * @throws RangeError when `sketch` is not a sketch.
+ */
+export function estimateUsers(sketch: string): number {
+  checkSketch(sketch);
+  if (!sketch.startsWith('D')) return (sketch.length - 1) / HASH_HEX;
+  let sum = 0;
+  let zeros = 0;
+  for (let i = 1; i <= REGISTERS; i++) {
+    const rank = sketch.charCodeAt(i) - RANK_ZERO;
+    sum += INVERSE_POWERS[rank] as number;
+    if (rank === 0) zeros++;
+  }
+  const alpha = 0.7213 / (1 + 1.079 / REGISTERS);
+  const raw = (alpha * REGISTERS * REGISTERS) / sum;
+  const estimate = raw <= 2.5 * REGISTERS && zeros > 0 ? REGISTERS * Math.log(REGISTERS / zeros) : raw;
+  return Math.round(estimate);
+}
+
+/**
+ * DuckDB expression for {@link hashUserKey} of a VARCHAR expression, as UBIGINT. DuckDB's
+ * `md5_number` family reads the digest little-endian (`md5_number_upper` is bytes 0..7
+ * little-endian), so the hex digest is parsed instead (in DuckDB 1.5 that also runs faster than
+ * `md5_number_upper`). Pass the result to {@link sqlRegisterIndex} and {@link sqlRegisterRank}.
+ */
+export function sqlUserHash(column: string): string {
+  return `('0x' || ${sqlUserHashHex(column)})::UBIGINT`;
+}
+
+/**
+ * DuckDB expression for the 16-hex form of {@link hashUserKey}: the exact form's element, so SQL can
+ * build an exact sketch as `'E' || string_agg(DISTINCT hex, '' ORDER BY hex)`.
+ */
+export function sqlUserHashHex(column: string): string {
+  return `left(md5(${column}), ${HASH_HEX})`;
+}
+
+/** DuckDB expression for {@link Register.index} of a UBIGINT hash expression, as INTEGER 0..4095. */
+export function sqlRegisterIndex(hashExpr: string): string {
+  return `(${hashExpr} >> ${WORD_BITS})::INTEGER`;
+}
+
+/**
+ * DuckDB expression for {@link Register.rank} of a UBIGINT hash expression, as INTEGER 1..53, exact:
+ * the low 52 bits move to the top of a 64-bit word with a stop bit just below them, and the rank is
+ * the position of the first 1 in its bit string (53, the stop bit, when the 52 bits are zero).
+ * `floor(log2(...))` would be wrong for values just below a power of two (it gives 52 for 2⁵²−1).
+ */
+export function sqlRegisterRank(hashExpr: string): string {
+  const word = `(${hashExpr} & ${(1n << BigInt(WORD_BITS)) - 1n}::UBIGINT)`;
+  const stop = 1 << (SKETCH_PRECISION - 1);
+  return `bit_position('1'::BIT, ((${word} << ${SKETCH_PRECISION}) | ${stop}::UBIGINT)::BIT)`;
+}
+
+/**
+ * A union being built: the distinct hex hashes while they fit the exact form, then registers.
+ * Turning dense as soon as the union outgrows the limit keeps memory bounded.
+ */
+class SketchUnion {
+  #hashes: Set<string> | undefined = new Set();
+  #registers: Uint8Array | undefined;
+
+  addHex(hex: string): void {
+    if (this.#hashes) {
+      this.#hashes.add(hex);
+      if (this.#hashes.size > EXACT_LIMIT) this.#goDense();
+    } else {
+      this.#raise(BigInt(`0x${hex}`));
+    }
+  }
+
+  /** Max-merges the registers of a dense sketch (already validated). */
+  addRegisters(sketch: string): void {
+    const registers = this.#goDense();
+    for (let i = 0; i < REGISTERS; i++) {
+      const rank = sketch.charCodeAt(i + 1) - RANK_ZERO;
+      if (rank > (registers[i] as number)) registers[i] = rank;
+    }
+  }
+
+  toSketch(): string {
+    if (this.#registers) return `D${String.fromCharCode(...this.#registers.map((rank) => rank + RANK_ZERO))}`;
+    return `E${[...(this.#hashes ?? [])].sort().join('')}`;
+  }
+
+  #goDense(): Uint8Array {
+    if (!this.#registers) {
+      this.#registers = new Uint8Array(REGISTERS);
+      for (const hex of this.#hashes ?? []) this.#raise(BigInt(`0x${hex}`));
+      this.#hashes = undefined;
+    }
+    return this.#registers;
+  }
+
+  #raise(hash: bigint): void {
+    const registers = this.#registers as Uint8Array;
+    const { index, rank } = computeRegister(hash);
+    if (rank > (registers[index] as number)) registers[index] = rank;
+  }
+}
+
+function hexAt(sketch: string, i: number): string {
+  return sketch.slice(1 + i * HASH_HEX, 1 + (i + 1) * HASH_HEX);
+}
+
+function checkHash(hash: bigint): void {
+  if (typeof hash !== 'bigint' || hash < 0n || hash > MAX_HASH) {
+    throw new RangeError(`a user hash is an unsigned 64-bit integer (got ${String(hash)})`);
+  }
+}
+
+function checkSketch(sketch: string): void {
+  const problem = sketchProblem(sketch);
+  if (problem !== undefined) throw new RangeError(`not a user sketch: ${problem}`);
+}

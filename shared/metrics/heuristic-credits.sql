@@ -1,0 +1,60 @@
+-- First touch, last touch, linear, time decay and position based: each conversion's credit
+-- (in billionths, $credit_unit per conversion) and value (micros) shared over its journey's
+-- touches by the model's weights, exactly: floors first, then the remainder one by one to the
+-- largest fractional parts (earlier touch first on ties), so every conversion's parts sum to it.
+WITH steps AS (
+  SELECT *, lag(channel) OVER (PARTITION BY conversion_id ORDER BY pos) AS previous_channel
+  FROM journey
+),
+stepped AS (
+  SELECT *, sum(CASE WHEN previous_channel IS NULL OR previous_channel <> channel THEN 1 ELSE 0 END)
+              OVER (PARTITION BY conversion_id ORDER BY pos ROWS UNBOUNDED PRECEDING) AS step
+  FROM steps
+),
+sized AS (
+  SELECT *, max(step) OVER (PARTITION BY conversion_id) AS step_count,
+            count(*) OVER (PARTITION BY conversion_id, step) AS step_touches,
+            max(ts) OVER (PARTITION BY conversion_id) AS newest
+  FROM stepped
+),
+weighted AS (
+  SELECT s.conversion_id, s.day, s.pos, s.credit_key, s.conversions, s.value_micros, m.model,
+    CASE m.model
+      WHEN 'first_touch' THEN CASE WHEN s.pos = 1 THEN 1.0 ELSE 0.0 END
+      WHEN 'last_touch' THEN CASE WHEN s.pos = s.n THEN 1.0 ELSE 0.0 END
+      WHEN 'linear' THEN 1.0
+      -- From the newest touch: the ratios are those from the conversion, and nothing underflows.
+      WHEN 'time_decay' THEN pow(2.0, -((least(s.conversion_ts, s.newest) - s.ts)::DOUBLE) / $half_life_ms)
+      ELSE (CASE WHEN s.step_count = 1 THEN 1.0
+                 WHEN s.step_count = 2 THEN 0.5
+                 WHEN s.step = 1 OR s.step = s.step_count THEN 0.4
+                 ELSE 0.2 / (s.step_count - 2) END) / s.step_touches
+    END AS weight
+  FROM sized s
+  CROSS JOIN (VALUES ('first_touch'), ('last_touch'), ('linear'), ('time_decay'), ('position_based')) m(model)
+),
+exact AS (
+  SELECT *,
+    ($credit_unit * conversions) * weight / sum(weight) OVER c AS exact_credit,
+    value_micros::DOUBLE * weight / sum(weight) OVER c AS exact_value
+  FROM weighted
+  WINDOW c AS (PARTITION BY conversion_id, model)
+),
+floored AS (
+  SELECT *, floor(exact_credit) AS credit_floor, floor(exact_value) AS value_floor FROM exact
+),
+remainders AS (
+  SELECT *,
+    $credit_unit * conversions - sum(credit_floor) OVER c AS credit_rest,
+    value_micros - sum(value_floor) OVER c AS value_rest,
+    row_number() OVER (PARTITION BY conversion_id, model ORDER BY exact_credit - credit_floor DESC, pos) AS credit_rank,
+    row_number() OVER (PARTITION BY conversion_id, model ORDER BY exact_value - value_floor DESC, pos) AS value_rank
+  FROM floored
+  WINDOW c AS (PARTITION BY conversion_id, model)
+)
+SELECT day, model, credit_key,
+       sum(credit_floor + CASE WHEN credit_rank <= credit_rest THEN 1 ELSE 0 END)::HUGEINT AS credit,
+       sum(value_floor + CASE WHEN value_rank <= value_rest THEN 1 ELSE 0 END)::HUGEINT AS value_micros
+FROM remainders
+GROUP BY ALL
+HAVING credit <> 0 OR value_micros <> 0;

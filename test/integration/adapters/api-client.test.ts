@@ -1,0 +1,65 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiClient } from '#local/api-client.ts';
+
+let server: Server;
+let url: string;
+/** What the fake jobs API answers for GET /v1/jobs/{jobId}, in turn (the last one repeats). */
+let answers: object[] = [];
+
+describe('following a job from the CLI', () => {
+  beforeAll(async () => {
+    server = createServer((request, response) => {
+      response.setHeader('content-type', 'application/json');
+      if (request.method === 'POST') {
+        response.statusCode = 202;
+        response.end(JSON.stringify({ jobId: 'replay-20260101T000000-0000abcd' }));
+        return;
+      }
+      response.end(JSON.stringify(answers.length > 1 ? answers.shift() : answers[0]));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  const job = (status: string, done: number) => ({
+    jobId: 'replay-20260101T000000-0000abcd',
+    kind: 'replay',
+    status,
+    from: '2026-01-01',
+    to: '2026-01-02',
+    createdAt: '2026-01-01T00:00:00Z',
+    progress: { done, total: 3 },
+  });
+
+  it('reports each move of status or progress and returns the finished job', async () => {
+    answers = [
+      job('queued', 0),
+      job('running', 1),
+      job('running', 1),
+      job('running', 2),
+      job('succeeded', 3),
+    ];
+    const seen: string[] = [];
+    const done = await new ApiClient({ url, key: 'k' }).runJob(
+      'replay',
+      {},
+      {
+        pollMs: 1,
+        onStatus: (j) => seen.push(`${j.status} ${j.progress?.done}`),
+      },
+    );
+    expect(done.status).toBe('succeeded');
+    // The repeated "running 1" is not reported twice.
+    expect(seen).toEqual(['queued 0', 'running 1', 'running 2', 'succeeded 3']);
+  });
+
+  it('gives up with a clear message when the job stops moving', async () => {
+    answers = [job('running', 2)];
+    await expect(
+      new ApiClient({ url, key: 'k' }).runJob('replay', {}, { pollMs: 5, stallMs: 50 }),
+    ).rejects.toThrow(/has not moved for 0 s \(running 2\/3 steps\); it may still finish/);
+  });
+});

@@ -1,0 +1,88 @@
+import { DuckDbSession } from '#adapters/duckdb.ts';
+import type { LakeStore } from '#adapters/lake-store.ts';
+import type { AttributionConfig } from '#domain/config.ts';
+import type { ComputePartial } from '#domain/day-result.ts';
+import type { NormalisedEvent } from '#domain/normalised-event.ts';
+import { EVENT_COLUMNS, IDENTITY_COLUMNS, type IdentityLink } from '#lake/lake-tables.ts';
+import { type ComputeDeps, type ComputeRange, computeBucket, reduceBuckets } from '#services/compute.ts';
+
+export interface EngineProps {
+  readonly from: string;
+  readonly to: string;
+  readonly timeZone?: string;
+  readonly lookbackDays?: number;
+  readonly halfLifeDays?: number;
+  /** Identity links (anonymous → user, alias chains). */
+  readonly links?: readonly IdentityLink[];
+  /** Split into this many buckets and merge (the result must not depend on it). */
+  readonly buckets?: number;
+}
+
+/**
+ * Runs the real compute SQL (DuckDB over Parquet files) on hand-made lake rows: the rows are
+ * written as one lake partition, and the lake store hands that file to the compute task as the
+ * S3 lake store would hand fetched partitions. Returns the merged partial of every bucket.
+ */
+export async function computeLakeRows(
+  events: readonly NormalisedEvent[],
+  props: EngineProps,
+): Promise<ComputePartial> {
+  const writer = await DuckDbSession.open({ threads: 1 });
+  try {
+    const eventsFile = writer.scratchFile('parquet');
+    const linksFile = writer.scratchFile('parquet');
+    if (events.length > 0)
+      await writer.writeParquet(events, EVENT_COLUMNS, eventsFile, 'user_key, ts, event_id');
+    const links = props.links ?? [];
+    if (links.length > 0) await writer.writeParquet(links, IDENTITY_COLUMNS, linksFile, 'from_key');
+    const lakeStore: LakeStore = {
+      putPartition: async () => undefined,
+      deletePartition: async () => undefined,
+      fetchPartitions: async (table) =>
+        table === 'events' ? (events.length > 0 ? [eventsFile] : []) : links.length > 0 ? [linksFile] : [],
+    };
+    const config = {
+      timeZone: props.timeZone ?? 'UTC',
+      lookbackDays: props.lookbackDays ?? 30,
+      timeDecayHalfLifeDays: props.halfLifeDays ?? 7,
+    } as AttributionConfig;
+    const buckets = props.buckets ?? 1;
+    const partials: ComputePartial[] = [];
+    for (let bucket = 0; bucket < buckets; bucket++) {
+      const { partial } = await computeBucket(props, bucket, buckets, {
+        lakeStore,
+        config,
+        openEngine: () => DuckDbSession.open({ threads: 1 }),
+      });
+      partials.push(partial);
+    }
+    if (partials.length === 1) return partials[0] as ComputePartial;
+    const { mergeAll } = await import('#domain/metrics/index.ts');
+    const { mergeAttribution } = await import('#domain/attribution/index.ts');
+    return {
+      metrics: mergeAll(partials.map((p) => p.metrics)),
+      attribution: mergeAttribution(partials.map((p) => p.attribution)),
+    };
+  } finally {
+    await writer.close();
+  }
+}
+
+/** Every bucket, then reduce, in this process: a whole compute of a range, stored under `version`. */
+export async function computeRange(
+  range: ComputeRange,
+  version: string,
+  buckets: number,
+  deps: ComputeDeps,
+): Promise<{ events: number; days: number; buckets: number }> {
+  const results = [];
+  for (let bucket = 0; bucket < buckets; bucket++)
+    results.push(await computeBucket(range, bucket, buckets, deps));
+  const days = await reduceBuckets(
+    results.map((r) => r.partial),
+    range,
+    version,
+    deps,
+  );
+  return { events: results.reduce((sum, r) => sum + r.events, 0), days, buckets };
+}
