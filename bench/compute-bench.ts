@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { createIngestHandler } from '#functions/ingest/handler.ts';
 import type { BaselineTaskInput, BaselineTaskResult } from './baseline-task.ts';
+import type { ComputeProfileInput, ComputeProfileResult } from './compute-profile.ts';
 import type { ComputeTaskInput, ComputeTaskResult } from './compute-task.ts';
 import type { LakeBuildInput, LakeBuildResult } from './lake-build-task.ts';
 import type { ProfileInput, ProfileResult } from './lake-profile.ts';
@@ -70,6 +71,8 @@ export interface ComputeBenchResult {
   readonly replicateMs: number;
   readonly lake10Bytes: number;
   readonly runs: readonly ComputeRun[];
+  /** computeBucket's statements one by one, on the largest lake (warm cache). */
+  readonly computeProfile: ChildReport<ComputeProfileResult>;
 }
 
 const FROM = '2026-06-01';
@@ -183,13 +186,20 @@ try {
       runs: 3,
     } satisfies BaselineTaskInput);
     runs.push({ events: compute.events, compute, baseline });
+    return workDir;
   };
   await measure('1x', 3);
 
   process.stderr.write(`compute: scaling the lake ×${input.copies}...\n`);
   const { ms: replicateMs } = await replicateLake(pipeline, dates, input.copies);
   const lake10Bytes = await prefixBytes('lake/v1/');
-  await measure(`${input.copies}x`, 2, true);
+  const tenDir = await measure(`${input.copies}x`, 2, true);
+  process.stderr.write('compute: statement profile...\n');
+  const computeProfile = await runChild<ChildReport<ComputeProfileResult>>('compute-profile.ts', {
+    endpoints,
+    workDir: tenDir,
+    ...window,
+  } satisfies ComputeProfileInput);
 
   const result: ComputeBenchResult = {
     dataset: {
@@ -210,6 +220,7 @@ try {
     replicateMs,
     lake10Bytes,
     runs,
+    computeProfile,
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 } finally {

@@ -92,6 +92,10 @@ const LOAD_BATCH_WINDOW_S = 30;
 const LOAD_BATCH_SIZE = 1000;
 /** buildLakeDay gives up after this many rebuilds of a day whose raw listing keeps changing. */
 const MAX_ROUNDS = 5;
+/** The load function's timeout (cdk/lib/pipeline-stack.ts), s. */
+const LOAD_TIMEOUT_S = 300;
+/** The compute function's timeout, s. */
+const COMPUTE_TIMEOUT_S = 900;
 /** Lambda's SQS pollers: assumed 5 long polls of 20 s at all times. */
 const IDLE_RECEIVES_PER_MONTH = 5 * 3 * 60 * 24 * 30;
 const DAYS_PER_MONTH = 30;
@@ -134,6 +138,8 @@ export interface Scenario {
   readonly queriesPerMonth: number;
   /** Build only the new objects of each batch into their own part files (the suggested change). */
   readonly incremental?: boolean;
+  /** Leave out the SQS pollers' empty long polls (a fixed charge whatever the volume). */
+  readonly withoutIdlePolls?: boolean;
 }
 
 export interface CostLine {
@@ -150,12 +156,16 @@ export interface LoadDay {
   readonly rounds: number;
   /** Invocations that hit MAX_ROUNDS: their messages go back to the queue (and, in the end, the DLQ). */
   readonly failures: number;
+  /** Invocations killed by the 5-minute timeout (billed in full, nothing written). */
+  readonly timeouts: number;
   readonly seconds: number;
   readonly longestS: number;
   readonly gets: number;
   readonly lists: number;
   readonly puts: number;
   readonly messages: number;
+  /** Raw objects of the day still not in the lake when the day is over. */
+  readonly unbuilt: number;
 }
 
 export interface CostResult {
@@ -170,6 +180,8 @@ export interface CostResult {
     readonly windowEvents: number;
     readonly lakeCacheGb: number;
   };
+  /** What would stop this deployment working at this volume. */
+  readonly breaks: readonly string[];
 }
 
 const fmt = (value: number, digits = 0) =>
@@ -193,12 +205,14 @@ export function simulateLoadDay(inputs: CostInputs, eventsPerDay: number, increm
     invocations: 0,
     rounds: 0,
     failures: 0,
+    timeouts: 0,
     seconds: 0,
     longestS: 0,
     gets: 0,
     lists: 0,
     puts: 0,
     messages: objects,
+    unbuilt: 0,
   };
   let handled = 0;
   let free = 0;
@@ -213,11 +227,18 @@ export function simulateLoadDay(inputs: CostInputs, eventsPerDay: number, increm
     let t = start;
     let listed = arrivedBy(t);
     let ok = false;
+    let timedOut = false;
     for (let round = 1; round <= MAX_ROUNDS; round++) {
       // Incremental: only the objects of this batch are read and written, once.
       const reads = incremental ? batchEnd - handled : listed;
       const s = roundSeconds(reads);
       day.rounds++;
+      if (t + s - start > LOAD_TIMEOUT_S) {
+        day.gets += Math.round(reads * ((start + LOAD_TIMEOUT_S - t) / s));
+        t = start + LOAD_TIMEOUT_S;
+        timedOut = true;
+        break;
+      }
       day.gets += reads;
       day.lists += (incremental ? 0 : 2) * Math.max(1, Math.ceil(listed / 1000));
       day.puts += 2;
@@ -238,9 +259,12 @@ export function simulateLoadDay(inputs: CostInputs, eventsPerDay: number, increm
     day.longestS = Math.max(day.longestS, seconds);
     free = t;
     if (ok) handled = batchEnd;
+    else if (timedOut) day.timeouts++;
     else day.failures++;
-    if (day.invocations > 200_000) break;
+    // A day of wall time: what is still unbuilt then stays so (its retries overlap the next day).
+    if (free >= 86_400) break;
   }
+  day.unbuilt = objects - handled;
   if (incremental) {
     // And once a day, the day's parts compacted into one partition: a rebuild of the whole day.
     const s = roundSeconds(objects);
@@ -304,15 +328,16 @@ export function costModel(inputs: CostInputs, scenario: Scenario): CostResult {
   const load = simulateLoadDay(inputs, eventsPerDay, scenario.incremental);
   const loadMonth = (value: number) => value * DAYS_PER_MONTH;
   const loadGbS = loadMonth(load.seconds) * MEMORY_GB.load;
+  const idle = scenario.withoutIdlePolls ? 0 : IDLE_RECEIVES_PER_MONTH;
   const receives =
     loadMonth(load.invocations) *
     Math.ceil(Math.min(LOAD_BATCH_SIZE, load.messages / Math.max(1, load.invocations)) / 10);
   line(
     'SQS',
     'S3 notification, receive + delete of each message, pollers',
-    `N/500 sends + 2 × ⌈batch/10⌉ per invocation + ${fmt(IDLE_RECEIVES_PER_MONTH)} idle long polls`,
-    `${fmt(objects + 2 * receives + IDLE_RECEIVES_PER_MONTH)} requests`,
-    (objects + 2 * receives + IDLE_RECEIVES_PER_MONTH) * PRICES.sqsRequest.usd,
+    `N/500 sends + 2 × ⌈batch/10⌉ per invocation + ${fmt(idle)} idle long polls`,
+    `${fmt(objects + 2 * receives + idle)} requests`,
+    (objects + 2 * receives + idle) * PRICES.sqsRequest.usd,
   );
   line(
     'Lambda load (x86_64, 1,769 MB)',
@@ -396,6 +421,32 @@ export function costModel(inputs: CostInputs, scenario: Scenario): CostResult {
   );
 
   const monthly = lines.reduce((sum, l) => sum + l.usd, 0);
+  const breaks: string[] = [];
+  if (load.timeouts > 0)
+    breaks.push(
+      `${fmt(load.timeouts)} load invocations a day run into the ${LOAD_TIMEOUT_S / 60}-minute timeout: a day rebuild of the whole day no longer fits, so the day stops being rebuilt`,
+    );
+  if (load.unbuilt > 0)
+    breaks.push(
+      `${fmt(load.unbuilt)} of the day's ${fmt(load.messages)} raw objects are still not in the lake when the day ends`,
+    );
+  if (load.failures > 0)
+    breaks.push(
+      `${fmt(load.failures)} load invocations a day give up after ${MAX_ROUNDS} rebuilds (the day kept changing); their messages are redelivered and in the end dead-lettered`,
+    );
+  if (bucketMs / 1000 > COMPUTE_TIMEOUT_S)
+    breaks.push(
+      `a compute bucket takes ${fmt(bucketMs / 1000)} s, beyond the ${COMPUTE_TIMEOUT_S / 60}-minute timeout`,
+    );
+  const cacheGb = (windowEvents * inputs.lakeBytesPerEvent) / 1024 ** 3;
+  if (cacheGb > 0.5)
+    breaks.push(
+      `each compute bucket fetches the whole window's Parquet (${fmt(cacheGb, 1)} GB) into /tmp, which is Lambda's default 512 MB here`,
+    );
+  if (buckets > 1)
+    breaks.push(
+      `needs \`computeBuckets\` = ${buckets} (default 1); every bucket still reads the whole window`,
+    );
   const storagePerMillionMonth =
     ((inputs.rawBytesPerEvent + inputs.lakeBytesPerEvent) * 1e6 * PRICES.s3StorageGbMonth.usd) / 1024 ** 3;
   return {
@@ -408,8 +459,9 @@ export function costModel(inputs: CostInputs, scenario: Scenario): CostResult {
       buckets,
       bucketS: bucketMs / 1000,
       windowEvents,
-      lakeCacheGb: (windowEvents * inputs.lakeBytesPerEvent) / 1024 ** 3,
+      lakeCacheGb: cacheGb,
     },
+    breaks,
   };
 }
 
@@ -461,10 +513,33 @@ export function costModelMarkdown(inputs: CostInputs): CostSection {
     out.push('');
     const load = result.load;
     out.push(
-      `Load, simulated day: ${fmt(load.messages)} raw objects, ${fmt(load.invocations)} invocations, ${fmt(load.rounds)} day rebuilds, ${fmt(load.failures)} invocations failing after ${MAX_ROUNDS} rebuilds, ${fmt(load.seconds)} s of load function a day (longest invocation ${fmt(load.longestS)} s). Compute: ${fmt(result.compute.windowEvents)} events per run in ${result.compute.buckets} bucket(s) of ${fmt(result.compute.bucketS, 1)} s; the lake cache of a run needs ${fmt(result.compute.lakeCacheGb, 2)} GB of /tmp (the functions keep Lambda's default 512 MB).`,
+      `Load, simulated day: ${fmt(load.messages)} raw objects, ${fmt(load.invocations)} invocations, ${fmt(load.rounds)} day rebuilds, ${fmt(load.failures)} invocations giving up after ${MAX_ROUNDS} rebuilds, ${fmt(load.timeouts)} timed out, ${fmt(load.seconds)} s of load function a day (longest invocation ${fmt(load.longestS)} s). Compute: ${fmt(result.compute.windowEvents)} events per run in ${result.compute.buckets} bucket(s) of ${fmt(result.compute.bucketS, 1)} s; a bucket's lake cache needs ${fmt(result.compute.lakeCacheGb, 2)} GB of /tmp.`,
     );
+    if (result.breaks.length > 0) {
+      out.push('');
+      out.push(
+        `**At this volume the deployment as configured does not keep up:** ${result.breaks.join('; ')}.`,
+      );
+    }
     out.push('');
   }
+  // The largest steady volume at which the load function still gets every object of a day into
+  // the lake that day (bisection over the simulated day).
+  let low = 1e5;
+  let high = 1e9;
+  for (let i = 0; i < 40; i++) {
+    const mid = Math.sqrt(low * high);
+    const day = simulateLoadDay(inputs, mid / DAYS_PER_MONTH);
+    if (day.unbuilt === 0 && day.failures === 0 && day.timeouts === 0) low = mid;
+    else high = mid;
+  }
+  const incrementalDay = simulateLoadDay(inputs, 1e8 / DAYS_PER_MONTH, true);
+  const incrementalKeepsUp =
+    incrementalDay.unbuilt === 0 && incrementalDay.failures === 0 && incrementalDay.timeouts === 0;
+  out.push(
+    `Beyond about **${fmt(low / 1e6, 1)}M events a month** (${fmt(low / DAYS_PER_MONTH / inputs.batchEvents)} raw objects a day) the load function stops keeping up in this simulation: a rebuild of the day takes longer than the gap between two objects, so \`buildLakeDay\` finds the listing changed after every round, gives up after ${MAX_ROUNDS} rounds or runs into the timeout, and the day stops being rebuilt while traffic lasts. With incremental builds the same simulation ${incrementalKeepsUp ? 'keeps up at 100M a month (its daily compaction, a rebuild of the whole day, is left to a job with a longer timeout)' : 'does not keep up at 100M a month either'}.`,
+  );
+  out.push('');
   out.push('Sensitivity ($ per million events):');
   out.push('');
   out.push('| variant | 1M events/month | 100M events/month |');
@@ -484,5 +559,6 @@ export function costModelMarkdown(inputs: CostInputs): CostSection {
     { incremental: true },
   );
   variant('incremental lake builds, 1 compute run a day', { incremental: true, computeRunsPerDay: 1 });
+  variant('without the SQS pollers’ idle long polls (assumed 648,000 a month)', { withoutIdlePolls: true });
   return { markdown: out, scenarios };
 }

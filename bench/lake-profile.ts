@@ -10,13 +10,13 @@
  * mapped in SQL), COPY variants, two days in flight, and all of them together in a prototype
  * builder whose output is checked against the real builder's, row for row.
  */
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { type DuckDbSession, literal } from '#adapters/duckdb.ts';
+import { type DuckDbSession, literal, literalList } from '#adapters/duckdb.ts';
 import { createClassifier } from '#adapters/pipeline.ts';
 import type { ChannelId } from '#domain/channel-ids.ts';
 import type { ChannelClassifier, ReferrerInfo } from '#domain/channels.ts';
@@ -60,6 +60,8 @@ export interface ProfileResult {
     readonly differingRows: number;
   };
   readonly classifierCache: { readonly channelKeys: number; readonly hosts: number };
+  /** The SQL-first floor: wall and CPU over the days. */
+  readonly sqlFirst: { readonly ms: number; readonly cpuMs: number; readonly tuples: number };
   readonly urlParseUs: number;
 }
 
@@ -254,6 +256,75 @@ async function ideaTimed<T>(idea: string, work: () => Promise<T> | T): Promise<T
   return value;
 }
 
+/**
+ * The floor of a SQL-first builder: DuckDB reads the day's gzip NDJSON objects itself (from local
+ * files, as a function would after fetching them), dedupes, extracts the fields, parses UTM tags and
+ * the referrer host with regexps, sorts and writes zstd Parquet; the real channel classifier runs
+ * only on the distinct signal tuples. Not the lake's exact columns: an estimate of the cost.
+ */
+const sqlEngine = await pipeline.openEngine();
+let sqlTuples = 0;
+let sqlCpuMs = 0;
+async function sqlFirst(bodies: readonly Uint8Array[]): Promise<void> {
+  const files = bodies.map((body) => {
+    const file = sqlEngine.scratchFile('ndjson.gz');
+    writeFileSync(file, body);
+    return file;
+  });
+  const utm = (name: string) => `nullif(regexp_extract(e.url, '[?&]utm_${name}=([^&#]*)', 1), '')`;
+  const cpu = process.cpuUsage();
+  await ideaTimed('SQL-first: DuckDB reads, dedupes, extracts, sorts, writes', async () => {
+    // The event as a STRUCT: each line is parsed once (fields it does not name are skipped).
+    await sqlEngine.run(`CREATE OR REPLACE TEMP TABLE day AS
+      SELECT e.eventId AS event_id, e.type, epoch_ms(e.occurredAt::TIMESTAMPTZ) AS ts, receivedAt AS received_at,
+             source,
+             CASE WHEN e.userId IS NOT NULL THEN 'u:' || e.userId WHEN e.anonymousId IS NOT NULL THEN 'a:' || e.anonymousId
+                  WHEN emailHash IS NOT NULL THEN 'e:' || emailHash END AS user_key,
+             e.userId AS user_id, e.anonymousId AS anonymous_id, emailHash AS email_hash, e.channel AS explicit_channel,
+             coalesce(e.campaign, ${utm('campaign')}) AS campaign, e.platform, e.network, coalesce(e.count, 1) AS count,
+             round(e.cost.amount * 1e6)::BIGINT AS cost_micros, round(e.value.amount * 1e6)::BIGINT AS value_micros,
+             ${utm('source')} AS utm_source, ${utm('medium')} AS utm_medium, ${utm('campaign')} AS utm_campaign,
+             nullif(regexp_extract(e.url, '[?&](gclid|gbraid|wbraid|dclid|msclkid|fbclid|ttclid|twclid|li_fat_id)=', 1), '') AS click_id_name,
+             nullif(lower(regexp_extract(e.referrer, '^https?://([^/:?#]+)', 1)), '') AS referrer_host,
+             e.url, e.query, e.action AS email_action, e.name AS conversion, e.properties::VARCHAR AS properties
+      FROM (SELECT receivedAt, source, emailHash, event AS e
+            FROM read_json(${literalList(files)}, format = 'newline_delimited', compression = 'gzip',
+                   columns = {receivedAt: 'VARCHAR', source: 'VARCHAR', emailHash: 'VARCHAR',
+                              event: 'STRUCT(eventId VARCHAR, type VARCHAR, occurredAt VARCHAR, userId VARCHAR,
+                                anonymousId VARCHAR, channel VARCHAR, campaign VARCHAR, platform VARCHAR, network VARCHAR,
+                                count BIGINT, cost STRUCT(amount DOUBLE, currency VARCHAR),
+                                value STRUCT(amount DOUBLE, currency VARCHAR), url VARCHAR, referrer VARCHAR,
+                                query VARCHAR, action VARCHAR, name VARCHAR, properties JSON)'}))
+      QUALIFY row_number() OVER (PARTITION BY e.eventId ORDER BY receivedAt DESC) = 1`);
+    await sqlEngine.run(
+      `COPY (SELECT * FROM day ORDER BY user_key NULLS LAST, ts, event_id) TO ${literal(sqlEngine.scratchFile('parquet'))} (FORMAT parquet, COMPRESSION zstd)`,
+    );
+  });
+  await ideaTimed('SQL-first: classify the distinct signal tuples', async () => {
+    const tuples = await sqlEngine.all<Record<string, string | null>>(
+      `SELECT DISTINCT type, explicit_channel, utm_source, utm_medium, utm_campaign, click_id_name, platform, network, referrer_host FROM day`,
+    );
+    sqlTuples += tuples.length;
+    const channels = createClassifier(pipeline.config);
+    for (const t of tuples) {
+      channels.classify({
+        eventType: t.type ?? '',
+        utm: {
+          source: t.utm_source ?? undefined,
+          medium: t.utm_medium ?? undefined,
+          campaign: t.utm_campaign ?? undefined,
+        },
+        clickIdName: t.click_id_name || undefined,
+        platform: t.platform ?? undefined,
+        network: t.network ?? undefined,
+        referrerHost: t.referrer_host || undefined,
+      });
+    }
+  });
+  sqlCpuMs += cpuOf(cpu);
+  for (const file of files) await rm(file, { force: true });
+}
+
 let events = 0;
 let lines = 0;
 let objects = 0;
@@ -277,6 +348,7 @@ for (const date of input.dates) {
   await ideaTimed('gunzip, all objects at once (libuv pool)', () =>
     Promise.all(bodies.map((body) => gunzipAsync(body))),
   );
+  await sqlFirst(bodies);
   const raws = await timed('split + JSON.parse', () => texts.flatMap(splitLines));
   lines += raws.length;
   const parsed = await timed('zod storedEventSchema', () =>
@@ -352,6 +424,7 @@ for (const date of input.dates) {
   await rm(direct, { force: true });
 }
 await engine.close();
+await sqlEngine.close();
 
 const idea = (name: string, replaces: string, after: string) =>
   ideas.push({ idea: name, replaces, beforeMs: steps[replaces] ?? 0, afterMs: ideaTimes.get(after) ?? 0 });
@@ -375,6 +448,21 @@ idea(
 idea('…and its COPY', 'DuckDB COPY (read_json, sort, zstd)', 'COPY of those (columns mapped in SQL)');
 idea('COPY without the sort', 'DuckDB COPY (read_json, sort, zstd)', 'COPY without the sort');
 idea('COPY with snappy instead of zstd', 'DuckDB COPY (read_json, sort, zstd)', 'COPY with snappy');
+ideas.push({
+  idea: `SQL-first builder (floor): DuckDB reads the gzip NDJSON, dedupes, extracts, sorts, writes; the classifier runs on the ${sqlTuples.toLocaleString('en-US')} distinct signal tuples only`,
+  replaces: 'every step from gunzip to COPY',
+  beforeMs:
+    (steps.gunzip ?? 0) +
+    (steps['split + JSON.parse'] ?? 0) +
+    (steps['zod storedEventSchema'] ?? 0) +
+    (steps['dedupe by eventId'] ?? 0) +
+    (steps.classify ?? 0) +
+    (steps['stage rows as NDJSON (record per row)'] ?? 0) +
+    (steps['DuckDB COPY (read_json, sort, zstd)'] ?? 0),
+  afterMs:
+    (ideaTimes.get('SQL-first: DuckDB reads, dedupes, extracts, sorts, writes') ?? 0) +
+    (ideaTimes.get('SQL-first: classify the distinct signal tuples') ?? 0),
+});
 idea(
   '(COPY: the read_json part alone)',
   'DuckDB COPY (read_json, sort, zstd)',
@@ -494,6 +582,13 @@ const result: ProfileResult = {
   parallel,
   prototype,
   classifierCache: memo.sizes(),
+  sqlFirst: {
+    ms:
+      (ideaTimes.get('SQL-first: DuckDB reads, dedupes, extracts, sorts, writes') ?? 0) +
+      (ideaTimes.get('SQL-first: classify the distinct signal tuples') ?? 0),
+    cpuMs: sqlCpuMs,
+    tuples: sqlTuples,
+  },
   urlParseUs: (urlParseMs * 1000) / Math.max(1, urls),
 };
 report(result);

@@ -70,7 +70,7 @@ try {
     repeats: input.repeats,
   } satisfies QueryTaskInput);
   const result: QueryBenchResult = {
-    dataset: { lines: dataset.lines * 1, days: input.days, campaigns: input.campaigns },
+    dataset: { lines: dataset.lines, days: input.days, campaigns: input.campaigns },
     buildMs: built.ms,
     replicateMs,
     compute,

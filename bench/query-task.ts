@@ -4,8 +4,11 @@
  * (auth, DynamoDB reads of the day results, zod, finalisers, JSON). Its peak RSS is the query
  * function's memory need.
  */
-import { addDays } from '#domain/dates.ts';
+import { z } from 'zod';
+import { DynamoResultsStore } from '#adapters/results-store.ts';
+import { addDays, datesBetween } from '#domain/dates.ts';
 import { createQueryHandler } from '#functions/query/handler.ts';
+import { localDocumentClient } from '#local/servers.ts';
 import { median, percentile } from './stats.ts';
 import { benchContext, benchPipeline, childInput, type Endpoints, httpEvent, report } from './support.ts';
 
@@ -28,7 +31,16 @@ export interface QueryTiming {
   readonly rows: number;
 }
 
+export interface QueryRead {
+  readonly days: number;
+  /** `results.readDays` of the range as the handler does it. */
+  readonly readMs: number;
+  /** The same with a schema that checks nothing. */
+  readonly readWithoutZodMs: number;
+}
+
 export interface QueryTaskResult {
+  readonly reads: readonly QueryRead[];
   readonly timings: readonly QueryTiming[];
   /** The first request of the process (cold: modules, clients, key lookup). */
   readonly firstRequestMs: number;
@@ -93,4 +105,26 @@ for (const days of input.ranges) {
     });
   }
 }
-report({ timings, firstRequestMs: first.ms } satisfies QueryTaskResult);
+// Where a query's time goes: reading the range's day results (DynamoDB, gunzip, JSON, zod), the
+// same read without the zod check, and the rest (merge + finalise + JSON) by difference.
+const unchecked = new DynamoResultsStore({
+  client: localDocumentClient(input.endpoints.dynamo),
+  table: pipeline.env.RESULTS_TABLE,
+  daySchema: z.any(),
+});
+const reads: QueryRead[] = [];
+for (const days of input.ranges) {
+  const dates = datesBetween(addDays(input.last, 1 - days), input.last);
+  const checked: number[] = [];
+  const plain: number[] = [];
+  for (let r = 0; r < 3; r++) {
+    let t = performance.now();
+    await pipeline.results.readDays(dates);
+    checked.push(performance.now() - t);
+    t = performance.now();
+    await unchecked.readDays(dates);
+    plain.push(performance.now() - t);
+  }
+  reads.push({ days, readMs: median(checked), readWithoutZodMs: median(plain) });
+}
+report({ timings, firstRequestMs: first.ms, reads } satisfies QueryTaskResult);

@@ -13,6 +13,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { BASELINE_SQL } from './baseline-sql.ts';
 import { type BundleFigures, benchBundles } from './bundles.ts';
 import type { ComputeBenchInput, ComputeBenchResult, ComputeRun } from './compute-bench.ts';
 import { type CostSection, costModelMarkdown } from './cost-model.ts';
@@ -263,7 +264,7 @@ if (compute && query && ten) {
     summary.push([
       `cost at ${fmt(scenario.eventsPerMonth)} events a month, 4 compute runs a day`,
       '≤ $0.10 per million events',
-      `$${fmt(result.perMillion, result.perMillion < 1 ? 3 : 2)} per million (+ $${fmt(result.storagePerMillionMonth, 4)} per million per month kept)`,
+      `$${fmt(result.perMillion, result.perMillion < 1 ? 3 : 2)} per million (+ $${fmt(result.storagePerMillionMonth, 4)} per million per month kept)${result.breaks.length > 0 ? '; and as configured it does not keep up (see Cost)' : ''}`,
       pass(result.perMillion <= 0.1),
     ]);
   }
@@ -282,7 +283,7 @@ if (compute) {
   );
   say();
   say(
-    `Data: ${fmt(d.lines)} synthetic raw events over ${d.days} UTC days (${d.from} … ${d.to}), ${fmt(d.users)} users (72% with 1–3 touches within hours, 24% with 4–15 over about two weeks, 4% with 16–165 over a month or more; 55% start anonymous and some identify later; ~3% convert, some twice), ${fmt(d.campaigns)} campaigns over all 19 channel ids of DESIGN §5 (GA4 UTM rules, click ids, ad platforms and networks, search / social / video / shopping referrers, referral sites, e-mail), internal navigation, e-mail sends and deliveries, 0.3% redelivered copies, and per day ad impressions aggregated with counts and costs per active campaign, competitors' auction-insight rows and search-volume rows. Seeded, so every run has the same events. The 1M lake is built by the real builder from the raw zone (below); the ${fmt(compute.runs.at(-1)?.events ?? 0)}-event lake is that lake with its users repeated ${SIZES.copies}× under new ids (bench/replicate.ts: ids suffixed, timestamps moved by the copy number in ms, aggregated rows once), written by DuckDB in ${s(compute.replicateMs, 0)}: going through the builder would take about ${s(10 * compute.build.ms, 0)} at its measured speed.`,
+    `Data: ${fmt(d.lines)} synthetic raw events over ${d.days} UTC days (${d.from} … ${d.to}), ${fmt(d.users)} users (72% with 1–3 touches within hours, 24% with 4–15 over about two weeks, 4% with 16–165 over a month or more; 55% start anonymous and some identify later; ~3% convert, some twice), ${fmt(d.campaigns)} campaigns over all 19 channel ids of DESIGN §5 (GA4 UTM rules, click ids, ad platforms and networks, search / social / video / shopping referrers, referral sites, e-mail), internal navigation, e-mail sends and deliveries, 0.3% redelivered copies, and per day ad impressions aggregated with counts and costs per active campaign, competitors' auction-insight rows and search-volume rows. Seeded, so every run has the same events. The 1M lake is built by the real builder from the raw zone (below); the ${fmt(compute.runs.at(-1)?.events ?? 0)}-event lake is that lake with its users repeated ${SIZES.copies}× under new ids (bench/replicate.ts: ids suffixed, timestamps moved by the copy number in ms; aggregated rows repeated too), written by DuckDB in ${s(compute.replicateMs, 0)}: going through the builder would take about ${s(10 * compute.build.ms, 0)} at its measured speed.`,
   );
   say();
   say(
@@ -331,10 +332,30 @@ if (compute) {
     );
     say();
   }
+  const cp = compute.computeProfile;
+  if (cp) {
+    const sum = cp.statements.reduce((a, st) => a + st.ms, 0);
+    say(
+      `Where computeBucket's time goes at ${fmt(compute.runs.at(-1)?.events ?? 0)} events (bench/compute-profile.ts: its statements replayed one by one, warm cache, same settings; ${s(cp.totalMs, 1)} in all):`,
+    );
+    say();
+    say('| statement | time | share | rows |');
+    say('|---|---:|---:|---:|');
+    for (const st of [...cp.statements].sort((a, b) => b.ms - a.ms))
+      say(
+        `| ${st.name} | ${msf(st.ms)} | ${fmt((st.ms / sum) * 100)}% | ${st.rows === undefined ? '' : fmt(st.rows)} |`,
+      );
+    say();
+    if (cp.variants.length > 0) {
+      say(
+        `\`window-events.sql\` changed one part at a time (run after the replay, same session): ${cp.variants.map((v) => `${v.name} ${msf(v.ms)}`).join('; ')}.`,
+      );
+      say();
+    }
+  }
   say('Hand-written SQL:');
   say();
   say('```sql');
-  const { BASELINE_SQL } = await import('./baseline-task.ts');
   say(`${BASELINE_SQL.events};\n${BASELINE_SQL.channelShare};\n${BASELINE_SQL.lastTouch};`);
   say('```');
   say();
@@ -393,6 +414,11 @@ if (compute) {
   );
   say();
   const protoPerCore = p.events / (p.prototype.cpuMs / 1000);
+  if (p.sqlFirst)
+    say(
+      `A SQL-first builder's floor (DuckDB reads the day's gzip NDJSON itself as typed structs, dedupes, extracts the fields, takes UTM tags, click ids and the referrer host apart with regexps, sorts, writes zstd Parquet; the real channel classifier runs on the ${fmt(p.sqlFirst.tuples)} distinct signal tuples only — not every lake column, an estimate of the cost): ${s(p.sqlFirst.ms, 2)} wall, ${s(p.sqlFirst.cpuMs, 2)} CPU = **${fmt(p.events / (p.sqlFirst.cpuMs / 1000))} events/s/core**, against ${fmt(p.events / (p.builder.cpuMs / 1000))} for the builder on the same days (which also does its S3 reads; this starts from the objects in memory).`,
+    );
+  say();
   say(
     `All of them together (a prototype builder in bench/lake-profile.ts: GETs 16 at a time, gunzip in parallel, JSON.parse and an envelope check instead of zod, the memoised classifier (${fmt(p.classifierCache.channelKeys)} distinct signal keys, ${fmt(p.classifierCache.hosts)} referrer hosts), rows staged with one JSON.stringify each and mapped to columns in SQL, the same sorted zstd COPY): ${s(p.prototype.ms, 2)} wall, ${s(p.prototype.cpuMs, 2)} CPU for the ${fmt(p.events)} events = **${fmt(protoPerCore)} events/s/core** (${fmt(protoPerCore / (p.events / (p.builder.cpuMs / 1000)), 1)}× the builder's ${fmt(p.events / (p.builder.cpuMs / 1000))} on the same days); two days in flight: ${s(p.prototype.parallelMs, 2)} wall, ${fmt(p.events / (p.prototype.parallelMs / 1000))} events/s. Its Parquet for the first day is ${p.prototype.differingRows === 0 ? 'identical to the builder’s, row for row (EXCEPT ALL both ways: 0 rows)' : `different from the builder’s in ${fmt(p.prototype.differingRows)} rows`}.`,
   );
@@ -423,7 +449,7 @@ if (freshness) {
   say();
   if (f.afterLastAck.length > 0)
     say(
-      `After the last 202 (polled every 250 ms): ${f.afterLastAck.map((e) => `+${fmt(e.s, 1)} s ${e.what}`).join('; ')}.`,
+      `After the last 202 (polled every 250 ms): ${f.afterLastAck.map((e) => `+${fmt(e.s, 1)} s ${e.what}`).join('; ')}. While objects keep arriving, \`buildLakeDay\` rebuilds the whole day and, finding the listing changed, rebuilds it again (up to 5 rounds) before it returns, and only then does the runtime start a compute: so the day being written is not counted at all while traffic lasts (${fmt((f.touchesAtLastAck / f.expectedTouches) * 100)}% of the touches at the last 202), and after it the round in progress, one more whole-day rebuild and a compute run back to back.`,
     );
   say();
   if (f.lakeDays)
@@ -468,6 +494,12 @@ if (query) {
     `Targets: p95 ≤ 300 ms (7 and 30 days), ≤ 1 s (90 days). Peak RSS of the query process: ${mbf(query.query.maxRssMb)} (target ≤ 512 MB).`,
   );
   say();
+  if (query.query.reads) {
+    say(
+      `Where it goes: reading the range's stored day results (BatchGetItem of the heads and chunks, gunzip, JSON.parse, zod) takes ${query.query.reads.map((r) => `${fmt(r.readMs)} ms for ${r.days} days (${fmt(r.readWithoutZodMs)} ms of it without the zod check)`).join(', ')}; merging and finalising is the rest of each request. Every request reads every day of its range again: nothing is kept between requests.`,
+    );
+    say();
+  }
 }
 
 if (cost) for (const line of cost.markdown) say(line);
