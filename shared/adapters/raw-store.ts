@@ -117,9 +117,20 @@ export class S3RawStore implements RawStore {
     );
   }
 
+  /**
+   * One object's events and bad lines. Throws `NoSuchKey` for an object taken back,
+   * `ServiceUnavailableError` when S3 could not be read (retry), and a plain error for a body that
+   * is not gzip NDJSON (the object itself is bad: report it, skip it).
+   */
   async readObject(key: string): Promise<RawObject> {
-    const response = await this.#client.send(new GetObjectCommand({ Bucket: this.#bucket, Key: key }));
-    const bytes = await response.Body?.transformToByteArray();
+    let bytes: Uint8Array | undefined;
+    try {
+      const response = await this.#client.send(new GetObjectCommand({ Bucket: this.#bucket, Key: key }));
+      bytes = await response.Body?.transformToByteArray();
+    } catch (error) {
+      if ((error as Error).name === 'NoSuchKey') throw error;
+      throw new ServiceUnavailableError(`raw object ${key} could not be read; retry later`, { cause: error });
+    }
     if (!bytes) throw new Error(`raw object ${key} has no body`);
     const text = (await gunzipAsync(bytes)).toString('utf8');
     const events: StoredEvent[] = [];

@@ -3,6 +3,7 @@ import type { DuckDbSession } from '#adapters/duckdb.ts';
 import type { LakeStore } from '#adapters/lake-store.ts';
 import type { RawStore } from '#adapters/raw-store.ts';
 import type { EventClassifier } from '#domain/classify.ts';
+import { ServiceUnavailableError } from '#domain/errors.ts';
 import type { StoredEvent } from '#domain/event-schema.ts';
 import type { NormalisedEvent } from '#domain/normalised-event.ts';
 import {
@@ -74,6 +75,8 @@ async function buildFrom(date: string, keys: readonly string[], deps: LakeBuildD
   for (const [index, key] of keys.entries()) {
     const object = objects[index];
     if (object instanceof Error) {
+      // S3 not answering is not a bad object: fail the build so it is retried, losing nothing.
+      if (object instanceof ServiceUnavailableError) throw object;
       if (object.name !== 'NoSuchKey') skipped.push({ key, reason: object.message });
       continue;
     }

@@ -126,6 +126,19 @@ describe('load (SQS → lake)', () => {
     expect(await load(test, testContext('load'))).toEqual({ batchItemFailures: [] });
   });
 
+  it('fails the message, dropping nothing, when S3 cannot be read for a while; the retry loads every event', async () => {
+    const s3 = localS3Client(stack.servers.s3Endpoint);
+    const plan = { commands: ['GetObjectCommand'], times: 1 };
+    injectFault(s3, plan);
+    const load = createLoadHandler(stack.pipelineWith(({ dynamo }) => ({ s3, dynamo })));
+    const response = await load(sqsEvent([keys[0] ?? '']), testContext('load'));
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm0' }]);
+    // The failed build wrote nothing: the day still holds every event (it would have lost that object's).
+    expect(await storedEventIds()).toEqual(SCENARIO_EVENTS.map((event) => event.eventId).sort());
+    expect(await load(sqsEvent([keys[0] ?? '']), testContext('load'))).toEqual({ batchItemFailures: [] });
+    expect(await storedEventIds()).toEqual(SCENARIO_EVENTS.map((event) => event.eventId).sort());
+  });
+
   it('reports the message as failed when the lake cannot be written, and the retry stores each event once', async () => {
     const s3 = localS3Client(stack.servers.s3Endpoint);
     const plan = { commands: ['PutObjectCommand'], times: 100 };
