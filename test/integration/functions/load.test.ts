@@ -59,6 +59,10 @@ describe('load (SQS → lake)', () => {
     expect(bodyOf(result)).toMatchObject({ accepted: SCENARIO_EVENTS.length });
     keys = [];
     for await (const key of stack.pipeline.rawStore.listKeys('2026-03-01', '2026-03-06')) keys.push(key);
+    // Every test starts from the built lake, whatever order they run in.
+    expect(await createLoadHandler(stack.pipeline)(sqsEvent(keys), testContext('load'))).toEqual({
+      batchItemFailures: [],
+    });
   });
   afterAll(() => stack.close());
 
