@@ -70,7 +70,7 @@ export function loadDeployConfig(path: string): DeployConfig {
   };
 }
 
-/** Paths of secret-bearing config values (webhook secrets, write keys) that hold a value, not a reference. */
+/** Paths of secret-bearing config values (webhook secrets) that hold a value, not a reference. */
 export function inlineSecrets(config: Record<string, unknown>): string[] {
   const isReference = (value: unknown) => typeof value === 'string' && /^(arn:|ssm:\/)/.test(value);
   const found: string[] = [];
@@ -83,10 +83,7 @@ export function inlineSecrets(config: Record<string, unknown>): string[] {
         found.push(`webhooks.${provider}.${name}`);
     }
   }
-  const writeKeys = (config.writeKeys ?? []) as unknown[];
-  writeKeys.forEach((key, i) => {
-    if (!isReference(key)) found.push(`writeKeys.${i}`);
-  });
+  // Write keys are not among them: they are public, written into the pages that send events.
   return found;
 }
 

@@ -18,6 +18,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
+import { ROUTES } from '../../shared/http/routes.ts';
 import { AttributionFunction, ENGINE_FUNCTIONS } from './attribution-function.ts';
 import { type DeployConfig, retentionOf } from './deploy-config.ts';
 import { rawBucketName, type StorageStack } from './storage-stack.ts';
@@ -37,37 +38,6 @@ export const RETRIED_ERRORS = [
   'States.Timeout',
   'ServiceUnavailableError',
 ];
-
-/** Every route of the HTTP API (DESIGN §4) and the function behind it; a test keeps it equal to the runtime's table. */
-export const API_ROUTES = [
-  ['GET', '/', 'query'],
-  ['GET', '/dashboard.js', 'query'],
-  ['GET', '/v1/health', 'query'],
-  ['GET', '/v1/openapi.json', 'query'],
-  ['POST', '/v1/events', 'ingest'],
-  ['POST', '/v1/spend', 'spend'],
-  ['POST', '/v1/batch', 'collect'],
-  ['POST', '/v1/track', 'collect'],
-  ['POST', '/v1/page', 'collect'],
-  ['POST', '/v1/identify', 'collect'],
-  ['POST', '/v1/screen', 'collect'],
-  ['POST', '/v1/group', 'collect'],
-  ['POST', '/v1/alias', 'collect'],
-  ['POST', '/v1/webhooks/{provider}', 'webhooks'],
-  ['GET', '/v1/webhooks/{provider}', 'webhooks'],
-  ['GET', '/v1/metrics/channel-share', 'query'],
-  ['GET', '/v1/metrics/share-of-voice', 'query'],
-  ['GET', '/v1/metrics/referral-traffic', 'query'],
-  ['GET', '/v1/metrics/cpa-by-stage', 'query'],
-  ['GET', '/v1/attribution', 'query'],
-  ['GET', '/v1/attribution/compare', 'query'],
-  ['POST', '/v1/jobs/compute', 'jobs'],
-  ['POST', '/v1/jobs/replay', 'jobs'],
-  ['GET', '/v1/jobs/{jobId}', 'jobs'],
-  ['POST', '/v1/keys', 'keys'],
-  ['GET', '/v1/keys', 'keys'],
-  ['DELETE', '/v1/keys/{keyHash}', 'keys'],
-] as const;
 
 export interface PipelineStackProps extends StackProps {
   readonly config: DeployConfig;
@@ -464,7 +434,9 @@ export class PipelineStack extends Stack {
         new HttpLambdaIntegration(`${name}Integration`, f),
       ]),
     ) as Record<keyof typeof functions, HttpLambdaIntegration>;
-    for (const [method, path, target] of API_ROUTES) {
+    // No API Gateway CORS setting: the collect function answers its own preflights, the same
+    // way locally and here (shared/http/cors.ts).
+    for (const { method, path, target } of ROUTES) {
       api.addRoutes({ path, methods: [apigw.HttpMethod[method]], integration: integrations[target] });
     }
     Validations.of(api).acknowledge({

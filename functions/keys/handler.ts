@@ -16,7 +16,7 @@ import type { HttpEvent, HttpResult } from '#http/types.ts';
 const keyHashSchema = z.string().regex(/^[0-9a-f]{64}$/, 'must be the 64-hex-digit hash of a key');
 
 /**
- * API keys (admin scope): `POST /v1/keys {name, scopes}` creates one and shows it once,
+ * API keys (admin scope): `POST /v1/keys {name, scopes, allowedOrigins?}` creates one and shows it once,
  * `GET /v1/keys` lists them (hashes, never keys), `DELETE /v1/keys/{keyHash}` revokes one.
  */
 export function createKeysHandler(pipeline: Pipeline) {
@@ -28,11 +28,14 @@ export function createKeysHandler(pipeline: Pipeline) {
           readJsonBody(event, { maxBytes: 10_000 }),
           'request body',
         );
-        const key = `key_${randomBytes(24).toString('base64url')}`;
+        // Write keys end up in web pages: a prefix tells anyone reading one that it is public.
+        const prefix = body.scopes.includes('collect') ? 'wk' : 'key';
+        const key = `${prefix}_${randomBytes(24).toString('base64url')}`;
         const record = {
           keyHash: hashApiKey(key),
           name: body.name,
           scopes: [...new Set(body.scopes)],
+          ...(body.allowedOrigins ? { allowedOrigins: [...new Set(body.allowedOrigins)] } : {}),
           createdAt: new Date().toISOString(),
         };
         await pipeline.keyStore.put(record);

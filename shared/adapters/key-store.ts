@@ -8,14 +8,19 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 
-/** `admin` manages keys; a key holds one or more scopes. */
-export const KEY_SCOPES = ['ingest', 'query', 'admin'] as const;
+/**
+ * `admin` manages keys; a key holds one or more scopes. `collect` is the public write key of
+ * websites and SDKs: the collect routes only.
+ */
+export const KEY_SCOPES = ['ingest', 'query', 'admin', 'collect'] as const;
 export type KeyScope = (typeof KEY_SCOPES)[number];
 
 const apiKeyRecordSchema = z.object({
   keyHash: z.string(),
   name: z.string(),
   scopes: z.array(z.enum(KEY_SCOPES)).min(1),
+  /** Collect keys only: the page origins that may use the key (none: any). */
+  allowedOrigins: z.array(z.string()).optional(),
   createdAt: z.string(),
   revokedAt: z.string().optional(),
 });

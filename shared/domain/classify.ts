@@ -1,3 +1,4 @@
+import { isbot } from 'isbot';
 import type { ChannelClassifier } from './channels.ts';
 import type { AttributionConfig } from './config.ts';
 import type { Money, StoredEvent, Utm } from './event-schema.ts';
@@ -89,7 +90,9 @@ export function createEventClassifier(props: EventClassifierProps): EventClassif
       const decidedByReferrer = !event.channel && !hasUtm && !paidClickId;
       // Moving from one of our own pages to another continues a visit; it is not a new touch.
       const internalNavigation = event.type === 'page_view' && referrer.kind === 'own' && decidedByReferrer;
-      const stage = internalNavigation ? undefined : stageOf(event, config.stages);
+      // A robot's visit is no one's journey: kept, but in no stage and no touch.
+      const bot = event.userAgent !== undefined && isbot(event.userAgent);
+      const stage = internalNavigation || bot ? undefined : stageOf(event, config.stages);
       const ts = Date.parse(event.occurredAt);
 
       const normalised: NormalisedEvent = {
@@ -101,6 +104,7 @@ export function createEventClassifier(props: EventClassifierProps): EventClassif
         source: stored.source,
         channel,
         touch: event.type !== 'conversion' && stage !== undefined,
+        bot,
         count: 'count' in event ? event.count : 1,
       };
       const userKey = event.userId
@@ -115,6 +119,7 @@ export function createEventClassifier(props: EventClassifierProps): EventClassif
         userId: event.userId,
         anonymousId: event.anonymousId,
         emailHash,
+        sessionId: event.sessionId,
         stage,
         campaign: event.campaign ?? utm?.campaign,
         platform,

@@ -18,6 +18,37 @@ const hostSchema = z
   )
   .transform((host) => host.replace(/^www\./, ''));
 
+/** A browser origin such as `https://www.acme.example` (scheme, host and port only), or `*`. */
+export const originSchema = z
+  .string()
+  .trim()
+  .refine((value) => value === '*' || URL.parse(value)?.origin === value.toLowerCase(), {
+    message: 'must be an origin such as https://www.acme.example (no path), or *',
+  })
+  .transform((value) => value.toLowerCase());
+
+/**
+ * A write key: a public key that websites and SDKs send with events, good only for the collect
+ * routes. With `allowedOrigins`, only pages of those origins may use it.
+ */
+const writeKeySchema = z.union([
+  z.string().min(8),
+  z.strictObject({ key: z.string().min(8), allowedOrigins: z.array(originSchema).min(1).optional() }),
+]);
+
+/** How browser events without analytics consent are treated (docs/decisions.md). */
+const privacySchema = z.strictObject({
+  /** Keep only events that carry an affirmative analytics consent; otherwise only explicit refusals are dropped. */
+  requireConsent: z.boolean().default(false),
+  /** Drop events from browsers that send Global Privacy Control (`Sec-GPC: 1` or `context.gpc`). */
+  honourGlobalPrivacyControl: z.boolean().default(false),
+  /**
+   * Consent categories that mean analytics: Segment's `context.consent.categoryPreferences` keys and
+   * RudderStack's `context.consentManagement` consent ids, compared case-insensitively.
+   */
+  analyticsCategories: z.array(z.string().trim().min(1).max(100)).min(1).default(['analytics']),
+});
+
 const conversionNamesSchema = z.array(z.string().trim().min(1).max(100));
 
 /** Conversion names per funnel stage; a conversion whose name is in none is a `decision`. */
@@ -62,7 +93,22 @@ export const attributionConfigSchema = z
     webhooks: z.looseObject({}).default({}),
     /** Deployment settings, read by the CDK app (cdk/deploy-config.ts) and ignored at run time. */
     deploy: z.looseObject({}).optional(),
-    writeKeys: z.array(z.string().min(8)).default([]),
+    writeKeys: z.array(writeKeySchema).default([]),
+    /** Browser origins whose pages may call the collect routes with CORS (preflighted requests). */
+    cors: z
+      .strictObject({ allowedOrigins: z.array(originSchema).default([]) })
+      .default({ allowedOrigins: [] }),
+    /** A visit ends after this many minutes without an event, unless the sender gives session ids. */
+    sessionTimeoutMinutes: z
+      .int()
+      .min(1)
+      .max(24 * 60)
+      .default(30),
+    privacy: privacySchema.default({
+      requireConsent: false,
+      honourGlobalPrivacyControl: false,
+      analyticsCategories: ['analytics'],
+    }),
   })
   .superRefine((config, ctx) => {
     const names = [config.brand.name, ...config.competitors.map((c) => c.name)].map((n) => n.toLowerCase());

@@ -140,6 +140,10 @@ const common = {
   channel: channelIdSchema.optional(),
   campaign: text(256).optional(),
   properties: propertiesSchema.optional(),
+  /** The visit this event belongs to, when the sender keeps sessions (else visits follow inactivity). */
+  sessionId: text(256).optional(),
+  /** The browser's user agent, when a browser sent the event: the lake leaves out bots by it. */
+  userAgent: text(1024).optional(),
 };
 
 const count = z.int().min(1).max(1_000_000_000).default(1);

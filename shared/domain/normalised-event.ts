@@ -27,6 +27,10 @@ export const normalisedEventSchema = z.object({
   stage: stageSchema.optional(),
   /** Whether the event is a touch (a non-conversion event in a stage, not internal navigation). */
   touch: z.boolean(),
+  /** Sent by a crawler or other robot (by its user agent): kept in the lake, counted in no metric. */
+  bot: z.boolean(),
+  /** The sender's session id (visits without one follow `sessionTimeoutMinutes` of inactivity). */
+  sessionId: z.string().optional(),
   /** Weight of aggregated rows (impressions, search volume); 1 otherwise. */
   count: z.int().min(1),
   campaign: z.string().optional(),

@@ -16,6 +16,17 @@ export const MAX_SEGMENT_BATCH_BYTES = 500 * 1024;
 export const SEGMENT_TYPES = ['track', 'page', 'identify', 'screen', 'group', 'alias'] as const;
 export type SegmentType = (typeof SEGMENT_TYPES)[number];
 
+/**
+ * The message type of each single-message path: the tracking API's (`/v1/track`) and the one-letter
+ * paths of analytics.js (`/v1/t`); every other collect path takes a batch.
+ */
+export const SINGLE_MESSAGE_TYPES: Readonly<Record<string, SegmentType>> = Object.fromEntries(
+  SEGMENT_TYPES.flatMap((type) => [
+    [`/v1/${type}`, type],
+    [`/v1/${type[0]}`, type],
+  ]),
+);
+
 const optionalText = z.string().trim().min(1).max(4096).optional();
 const id = z.union([z.string().trim().min(1).max(256), z.number().transform(String)]);
 
@@ -68,12 +79,15 @@ export type SegmentMapping =
 
 /**
  * Maps one message. The event id is the message id (a client retry resends the same id), the
- * time the message's own `timestamp` (when the client saw it), else `receivedAt`.
+ * time the message's own `timestamp` (when the client saw it), else `receivedAt`. The session id
+ * is `context.sessionId` (RudderStack's, the tag's); the user agent `context.userAgent`, else the
+ * browser request's own.
  */
 export function mapSegmentMessage(
   message: SegmentMessage,
   config: AttributionConfig,
   receivedAt: string,
+  browserUserAgent?: string,
 ): SegmentMapping {
   const conversions = new Set([
     ...config.stages.decision,
@@ -86,6 +100,8 @@ export function mapSegmentMessage(
     ...(message.userId === undefined ? {} : { userId: message.userId }),
     ...(message.anonymousId === undefined ? {} : { anonymousId: message.anonymousId }),
     ...utmOf(message),
+    ...optional('sessionId', clip(idText(message.context?.sessionId), 256)),
+    ...optional('userAgent', clip(stringOf(message.context?.userAgent) ?? browserUserAgent, 1024)),
   };
   const properties = message.properties ?? {};
   if (message.type === 'track' && message.event && conversions.has(message.event)) {
@@ -104,7 +120,8 @@ export function mapSegmentMessage(
   }
   if (message.type === 'page') {
     const url = stringOf(properties.url) ?? message.context?.page?.url;
-    const referrer = stringOf(properties.referrer) ?? message.context?.page?.referrer;
+    // SDKs write placeholders for "no referrer" (RudderStack: `$direct`): only a web URL is one.
+    const referrer = [stringOf(properties.referrer), message.context?.page?.referrer].find(isWebUrl);
     return {
       kind: 'event',
       event: { ...common, type: 'page_view', url, ...(referrer ? { referrer } : {}) },
@@ -137,7 +154,27 @@ function numberOf(value: unknown): number | undefined {
 }
 
 function stringOf(value: unknown): string | undefined {
-  return typeof value === 'string' && value.length > 0 ? value : undefined;
+  return typeof value === 'string' && value.trim().length > 0 ? value.trim() : undefined;
+}
+
+/** A string or number id as text (RudderStack's session ids are epoch milliseconds). */
+function idText(value: unknown): string | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? String(value) : stringOf(value);
+}
+
+/** At most `max` UTF-16 units, never half a surrogate pair (the event schema counts units). */
+function clip(value: string | undefined, max: number): string | undefined {
+  if (value === undefined || value.length <= max) return value;
+  const cut = value.slice(0, max);
+  return (/[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut).trim() || undefined;
+}
+
+function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
+}
+
+function isWebUrl(value: string | undefined): value is string {
+  return value !== undefined && /^https?:\/\//i.test(value) && URL.canParse(value);
 }
 
 /**

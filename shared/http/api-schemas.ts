@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { KEY_SCOPES } from '#adapters/key-store.ts';
 import { MODELS } from '#domain/attribution/models.ts';
 import { CHANNEL_IDS, channelIdSchema } from '#domain/channel-ids.ts';
+import { originSchema } from '#domain/config.ts';
 import { calendarDateSchema } from '#domain/dates.ts';
 import { STAGES } from '#domain/event-schema.ts';
 import { JOB_KINDS, JOB_STATUSES } from '#domain/jobs.ts';
@@ -141,6 +142,8 @@ export const collectResponseSchema = z.object({
   success: z.literal(true),
   accepted: z.int().min(0),
   archived: z.int().min(0),
+  /** Messages not kept at all: without analytics consent, or under Global Privacy Control. */
+  filtered: z.object({ consent: z.int().min(0), gpc: z.int().min(0) }),
   rejected: z.array(z.object({ index: z.int().min(0), errors: fieldIssues })),
 });
 
@@ -173,15 +176,37 @@ export const jobResponseSchema = z.object({
 
 export const healthResponseSchema = z.object({ status: z.literal('ok'), version: z.string() });
 
-export const createKeyBodySchema = z.strictObject({
-  name: z.string().trim().min(1).max(100),
-  scopes: z.array(z.enum(KEY_SCOPES)).min(1).max(KEY_SCOPES.length),
-});
+/**
+ * A new key. A `collect` key is a write key: public (it is embedded in web pages), so it holds no
+ * other scope, and it may be bound to the origins whose pages use it.
+ */
+export const createKeyBodySchema = z
+  .strictObject({
+    name: z.string().trim().min(1).max(100),
+    scopes: z.array(z.enum(KEY_SCOPES)).min(1).max(KEY_SCOPES.length),
+    allowedOrigins: z.array(originSchema).min(1).max(100).optional(),
+  })
+  .superRefine((body, ctx) => {
+    const collect = body.scopes.includes('collect');
+    if (collect && body.scopes.some((scope) => scope !== 'collect'))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['scopes'],
+        message: 'a collect (write) key is public and cannot hold other scopes',
+      });
+    if (!collect && body.allowedOrigins)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['allowedOrigins'],
+        message: 'only collect keys are bound to origins',
+      });
+  });
 
 const keyRecord = {
   keyHash: z.string(),
   name: z.string(),
   scopes: z.array(z.enum(KEY_SCOPES)),
+  allowedOrigins: z.array(z.string()).optional(),
   createdAt: z.string(),
   revokedAt: z.string().optional(),
 };

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { calendarDateSchema } from '#domain/dates.ts';
 import { eventSchema, MAX_EVENTS_PER_BATCH } from '#domain/event-schema.ts';
-import { segmentBatchSchema, segmentMessageSchema } from '#domain/segment.ts';
+import { SINGLE_MESSAGE_TYPES, segmentBatchSchema, segmentMessageSchema } from '#domain/segment.ts';
 import { spendBodySchema } from '#domain/spend.ts';
 import {
   attributionCompareResponseSchema,
@@ -25,7 +25,7 @@ import {
   webhookResponseSchema,
 } from './api-schemas.ts';
 import { rangeParams } from './query-params.ts';
-import { ROUTES } from './routes.ts';
+import { COLLECT_PATHS, ROUTES } from './routes.ts';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -87,23 +87,38 @@ const OPERATIONS: Readonly<Record<string, Operation>> = {
     ok: { status: 200, schema: spendResponseSchema, description: 'Upserted' },
     security: 'ingest',
   },
-  'POST /v1/batch': {
-    summary: 'Segment/RudderStack batch (500 KB, 32 KB per message)',
-    body: { schema: segmentBatchSchema, description: 'A batch of messages' },
-    ok: { status: 200, schema: collectResponseSchema, description: 'Stored' },
-    security: 'writeKey',
-  },
   ...Object.fromEntries(
-    ['track', 'page', 'identify', 'screen', 'group', 'alias'].map((type) => [
-      `POST /v1/${type}`,
-      {
-        summary: `Segment ${type} message (32 KB)`,
-        body: { schema: segmentMessageSchema.omit({ type: true }), description: `A ${type} message` },
-        ok: { status: 200, schema: collectResponseSchema, description: 'Stored' },
-        security: 'writeKey',
-      } satisfies Operation,
-    ]),
+    COLLECT_PATHS.flatMap((path) => {
+      const type = SINGLE_MESSAGE_TYPES[path];
+      const post: Operation = type
+        ? {
+            summary: `Segment/RudderStack ${type} message (32 KB)`,
+            body: { schema: segmentMessageSchema.omit({ type: true }), description: `A ${type} message` },
+            ok: { status: 200, schema: collectResponseSchema, description: 'Stored' },
+            security: 'writeKey',
+          }
+        : {
+            summary: 'Segment/RudderStack batch (500 KB, 32 KB per message)',
+            body: { schema: segmentBatchSchema, description: 'A batch of messages' },
+            ok: { status: 200, schema: collectResponseSchema, description: 'Stored' },
+            security: 'writeKey',
+          };
+      const preflight: Operation = {
+        summary: 'CORS preflight, granted to the origins in cors.allowedOrigins',
+        ok: { status: 204, description: 'Granted' },
+        security: 'none',
+      };
+      return [
+        [`POST ${path}`, post],
+        [`OPTIONS ${path}`, preflight],
+      ];
+    }),
   ),
+  'GET /v1/tag.js': {
+    summary: 'The first-party tag for websites (README: Connect your website)',
+    ok: { status: 200, description: 'JavaScript' },
+    security: 'none',
+  },
   'POST /v1/webhooks/{provider}': {
     summary:
       "A provider's webhook (sendgrid, mailgun, ses, standard, google-ads, meta), checked by its signature",
@@ -269,7 +284,12 @@ export function openApiDocument(): JsonSchema {
     components: {
       securitySchemes: {
         apiKey: { type: 'http', scheme: 'bearer', description: 'An ingest or query API key' },
-        writeKey: { type: 'http', scheme: 'basic', description: 'Segment-style write key as the user name' },
+        writeKey: {
+          type: 'http',
+          scheme: 'basic',
+          description:
+            'A write key (public: the collect routes only) as the user name; or writeKey in the body, or ?writeKey=',
+        },
       },
     },
     paths,

@@ -2,13 +2,36 @@
 export type RouteTarget = 'ingest' | 'collect' | 'webhooks' | 'spend' | 'query' | 'jobs' | 'keys';
 
 export interface Route {
-  readonly method: 'GET' | 'POST' | 'DELETE';
+  readonly method: 'GET' | 'POST' | 'DELETE' | 'OPTIONS';
   /** API Gateway route path; `{name}` is a path parameter. */
   readonly path: string;
   readonly target: RouteTarget;
 }
 
-/** Every route of the HTTP API (DESIGN §4); the API Gateway `routeKey` is `${method} ${path}`. */
+/**
+ * Where browsers and SDKs send events: the Segment HTTP Tracking API, the one-letter paths of
+ * Segment's analytics.js (`/v1/p`, `/v1/t`, ..., `/v1/b` when batching) and RudderStack's beacon
+ * batch. Each also answers CORS preflights (`OPTIONS`).
+ */
+export const COLLECT_PATHS = [
+  '/v1/batch',
+  '/v1/track',
+  '/v1/page',
+  '/v1/identify',
+  '/v1/screen',
+  '/v1/group',
+  '/v1/alias',
+  '/v1/b',
+  '/v1/t',
+  '/v1/p',
+  '/v1/i',
+  '/v1/s',
+  '/v1/g',
+  '/v1/a',
+  '/beacon/v1/batch',
+] as const;
+
+/** Every route of the HTTP API (docs/architecture.md); the API Gateway `routeKey` is `${method} ${path}`. */
 export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/', target: 'query' },
   { method: 'GET', path: '/dashboard.js', target: 'query' },
@@ -16,13 +39,11 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/v1/openapi.json', target: 'query' },
   { method: 'POST', path: '/v1/events', target: 'ingest' },
   { method: 'POST', path: '/v1/spend', target: 'spend' },
-  { method: 'POST', path: '/v1/batch', target: 'collect' },
-  { method: 'POST', path: '/v1/track', target: 'collect' },
-  { method: 'POST', path: '/v1/page', target: 'collect' },
-  { method: 'POST', path: '/v1/identify', target: 'collect' },
-  { method: 'POST', path: '/v1/screen', target: 'collect' },
-  { method: 'POST', path: '/v1/group', target: 'collect' },
-  { method: 'POST', path: '/v1/alias', target: 'collect' },
+  ...COLLECT_PATHS.flatMap((path) => [
+    { method: 'POST', path, target: 'collect' } as const,
+    { method: 'OPTIONS', path, target: 'collect' } as const,
+  ]),
+  { method: 'GET', path: '/v1/tag.js', target: 'collect' },
   { method: 'POST', path: '/v1/webhooks/{provider}', target: 'webhooks' },
   { method: 'GET', path: '/v1/webhooks/{provider}', target: 'webhooks' },
   { method: 'GET', path: '/v1/metrics/channel-share', target: 'query' },

@@ -17,6 +17,7 @@ export function event(
     channel: 'direct',
     stage: 'consideration',
     touch: true,
+    bot: false,
     count: 1,
     ...fields,
   };

@@ -73,6 +73,7 @@ function toEvent(spec: Spec, eventId: string, userKey: string | undefined): Norm
     channel: spec.conversion ? 'direct' : spec.channel,
     stage: spec.conversion ? 'decision' : 'consideration',
     touch: !spec.conversion,
+    bot: false,
     count: spec.count,
     ...(spec.campaign ? { campaign: spec.campaign } : {}),
     ...(spec.conversion ? { conversion: 'purchase', valueMicros: spec.valueMicros } : {}),

@@ -206,6 +206,30 @@ describe('the metric SQL over lake rows', () => {
     expect(partial.days['2026-03-02']?.conversions).toEqual({ email: 1 });
   });
 
+  it("counts a robot's events nowhere, and a robot copy replaced by a person's copy counts", async () => {
+    // The crawler's page view (touch) and purchase, and a second crawler event later corrected
+    // (received later, same id) to a person's: only jo's touch t2 and conversion c2 remain.
+    const bot = { bot: true, touch: false, stage: undefined };
+    const partial = await metricsOf(
+      [
+        touch('t1', 'a:crawler', '2026-03-02T09:00:00Z', 'referral', bot),
+        conversion('c1', 'a:crawler', '2026-03-02T09:05:00Z', { bot: true }),
+        touch('t2', 'u:jo', '2026-03-02T10:00:00Z', 'email', {
+          ...bot,
+          receivedAt: '2026-03-02T10:00:00.000Z',
+        }),
+        touch('t2', 'u:jo', '2026-03-02T10:00:00Z', 'email', { receivedAt: '2026-03-02T10:01:00.000Z' }),
+        conversion('c2', 'u:jo', '2026-03-02T11:00:00Z'),
+      ],
+      UTC,
+    );
+    expect(partial.days['2026-03-02']?.touches).toEqual({ email: 1 });
+    expect(partial.days['2026-03-02']?.conversions).toEqual({ email: 1 });
+    expect(partial.days['2026-03-02']?.stages.decision).toEqual({
+      email: { events: 1, users: usersOf('u:jo') },
+    });
+  });
+
   it('lists the users of a stage cell once each, sorted, however their events interleave', async () => {
     // Five users, two touches each, interleaved: 10 events, 5 users, on Mar 2 in consideration/email.
     const keys = ['u:1', 'u:2', 'u:3', 'u:4', 'u:5'];

@@ -272,6 +272,30 @@ describe('classify: referrer', () => {
   });
 });
 
+describe('classify: visits and robots', () => {
+  it("keeps internal navigation as a page view of the sender's session, not as a touch", () => {
+    const event = pageView('https://acme.example/checkout', {
+      referrer: 'https://acme.example/cart',
+      sessionId: 'sess-42',
+    });
+    expect([event.type, event.touch, event.sessionId]).toEqual(['page_view', false, 'sess-42']);
+  });
+
+  it('marks a crawler by its user agent: no stage, no touch, kept as a bot row', () => {
+    const crawler = pageView('https://acme.example/?utm_source=google&utm_medium=cpc', {
+      userAgent: 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)',
+    });
+    expect([crawler.bot, crawler.touch, crawler.stage]).toEqual([true, false, undefined]);
+    const person = pageView('https://acme.example/?utm_source=google&utm_medium=cpc', {
+      userAgent:
+        'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0 Safari/537.36',
+    });
+    expect([person.bot, person.touch, person.stage]).toEqual([false, true, 'consideration']);
+    // No user agent (a server sender): not a bot.
+    expect(pageView('https://acme.example/').bot).toBe(false);
+  });
+});
+
 describe('classify: e-mail address', () => {
   const emailEvent = (email: string, more: Record<string, unknown> = {}) =>
     normalise({ type: 'email', action: 'open', campaign: 'newsletter', email, ...more });

@@ -30,6 +30,13 @@ describe('attributionConfigSchema: defaults', () => {
       scheduleWindowDays: 7,
       webhooks: {},
       writeKeys: [],
+      cors: { allowedOrigins: [] },
+      sessionTimeoutMinutes: 30,
+      privacy: {
+        requireConsent: false,
+        honourGlobalPrivacyControl: false,
+        analyticsCategories: ['analytics'],
+      },
     });
   });
 

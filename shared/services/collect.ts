@@ -1,0 +1,149 @@
+import type { KeyStore } from '#adapters/key-store.ts';
+import type { RawStore } from '#adapters/raw-store.ts';
+import type { AttributionConfig } from '#domain/config.ts';
+import { ForbiddenError, InternalError, UnauthorizedError } from '#domain/errors.ts';
+import { type PrivacyRefusal, privacyRefusalOf, scrubPersonalData } from '#domain/privacy.ts';
+import { eventIdOf, MAX_MESSAGE_BYTES, mapSegmentMessage, segmentMessageSchema } from '#domain/segment.ts';
+import { hashEmail } from '#domain/stored-event.ts';
+import { toFieldIssues } from '#domain/zod-issues.ts';
+import { isOriginAllowed } from '#http/cors.ts';
+import { type RejectedEvent, takeInEvents } from './intake.ts';
+
+export interface CollectDeps {
+  readonly rawStore: RawStore;
+  readonly keyStore: KeyStore;
+  readonly config: AttributionConfig;
+  readonly hashSecret: string | undefined;
+}
+
+export interface WriteKeyPresented {
+  readonly key: string | undefined;
+  /** The request's `Origin` header: a key bound to origins is good only from those pages. */
+  readonly origin: string | undefined;
+}
+
+/**
+ * Checks a write key: one of the config's `writeKeys`, a minted `collect` key, or an `ingest` API
+ * key (a server SDK may use its secret key). A key bound to origins needs a request from one.
+ */
+export async function authenticateWriteKey(presented: WriteKeyPresented, deps: CollectDeps): Promise<void> {
+  const { key, origin } = presented;
+  if (!key)
+    throw new UnauthorizedError('send the write key as HTTP Basic user name, as writeKey or ?writeKey=');
+  const configured = deps.config.writeKeys
+    .map((entry) => (typeof entry === 'string' ? { key: entry, allowedOrigins: undefined } : entry))
+    .find((entry) => entry.key === key);
+  const record = configured ? undefined : await deps.keyStore.find(key);
+  if (!configured && !record?.scopes.some((scope) => scope === 'collect' || scope === 'ingest'))
+    throw new UnauthorizedError('the write key is not valid');
+  const allowedOrigins = configured?.allowedOrigins ?? record?.allowedOrigins;
+  if (allowedOrigins && !isOriginAllowed(origin, allowedOrigins)) {
+    throw new ForbiddenError(
+      origin
+        ? `this write key may not be used from ${origin}`
+        : 'this write key is bound to origins; send Origin',
+      { issues: [{ path: 'origin', message: 'must be one of the origins the write key is bound to' }] },
+    );
+  }
+}
+
+export interface CollectRequest {
+  readonly messages: readonly unknown[];
+  readonly requestId: string;
+  readonly receivedAt: string;
+  /** `Sec-GPC` request header. */
+  readonly secGpc: string | undefined;
+  /** The request's own user agent when a browser sent it (it had an Origin), for messages without one. */
+  readonly browserUserAgent: string | undefined;
+}
+
+export interface CollectOutcome {
+  readonly accepted: number;
+  readonly archived: number;
+  /** Messages not kept at all, by reason: no analytics consent, Global Privacy Control. */
+  readonly filtered: Readonly<Record<PrivacyRefusal, number>>;
+  readonly rejected: RejectedEvent[];
+}
+
+/**
+ * The Segment/RudderStack tracking API's messages in: each checked, dropped when the visitor did
+ * not consent, cleared of personal data (IP, e-mail, names), then mapped: page views and
+ * conversions become events; messages that carry two ids also link them; the rest is archived.
+ * Every event goes through the one intake path.
+ */
+export async function collectMessages(request: CollectRequest, deps: CollectDeps): Promise<CollectOutcome> {
+  const { hashSecret } = deps;
+  if (!hashSecret)
+    throw new InternalError('no e-mail hash key is configured (PII_HASH_SECRET or PII_HASH_SECRET_ARN)');
+  const hash = (email: string) => hashEmail(email, hashSecret);
+  const candidates: Array<{ index: number; event: unknown }> = [];
+  /** Indexes whose event only links ids: one that cannot link is archived, not rejected. */
+  const linksOnly = new Set<number>();
+  const archived: unknown[] = [];
+  const rejected: RejectedEvent[] = [];
+  const filtered: Record<PrivacyRefusal, number> = { consent: 0, gpc: 0 };
+  request.messages.forEach((candidate, index) => {
+    if (byteLengthOf(candidate) > MAX_MESSAGE_BYTES) {
+      rejected.push({
+        index,
+        errors: [{ path: '(message)', message: `must be at most ${MAX_MESSAGE_BYTES} bytes` }],
+      });
+      return;
+    }
+    const parsed = segmentMessageSchema.safeParse(candidate);
+    if (!parsed.success) {
+      rejected.push({ index, errors: toFieldIssues(parsed.error) });
+      return;
+    }
+    const refusal = privacyRefusalOf(
+      { context: parsed.data.context, secGpc: request.secGpc },
+      deps.config.privacy,
+    );
+    if (refusal) {
+      filtered[refusal] += 1;
+      return;
+    }
+    const message = scrubPersonalData(parsed.data, hash);
+    const mapping = mapSegmentMessage(message, deps.config, request.receivedAt, request.browserUserAgent);
+    if (mapping.kind === 'event') {
+      candidates.push({ index, event: mapping.event });
+      return;
+    }
+    archived.push({ ...message, receivedAt: request.receivedAt });
+    // Any message that carries both ids (an identify, a track...) also joins the journeys, and an
+    // alias joins a user's earlier id to the new one: each goes to the raw zone as an identify.
+    const { anonymousId, userId, previousId } = message;
+    const alias = message.type === 'alias' && previousId !== undefined;
+    if (userId === undefined || (anonymousId === undefined && !alias)) return;
+    linksOnly.add(index);
+    candidates.push({
+      index,
+      event: {
+        type: 'identify',
+        eventId: eventIdOf(message),
+        occurredAt: request.receivedAt,
+        userId,
+        ...(alias ? { previousId } : { anonymousId }),
+      },
+    });
+  });
+  const [outcome] = await Promise.all([
+    takeInEvents(
+      { candidates, source: 'segment', requestId: request.requestId, receivedAt: request.receivedAt },
+      { ...deps, hashSecret },
+    ),
+    archived.length > 0 ? deps.rawStore.putArchive(archived, request.requestId) : undefined,
+  ]);
+  rejected.push(...outcome.rejected.filter((r) => !linksOnly.has(r.index)));
+  rejected.sort((a, b) => a.index - b.index);
+  return { accepted: outcome.accepted, archived: archived.length, filtered, rejected };
+}
+
+/** Serialised size; a value nested too deep to serialise counts as too large. */
+function byteLengthOf(value: unknown): number {
+  try {
+    return Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
+}
