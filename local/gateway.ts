@@ -123,6 +123,9 @@ function toApiGatewayEvent(
     if (value !== undefined)
       headers[name.toLowerCase()] = typeof value === 'string' ? value : value.join(',');
   }
+  // API Gateway tells the function how it was reached.
+  headers['x-forwarded-proto'] ??= 'http';
+  headers['x-forwarded-for'] ??= request.sourceIp ?? '127.0.0.1';
   const query: Record<string, string> = {};
   for (const [name, value] of url.searchParams)
     query[name] = name in query ? `${query[name]},${value}` : value;

@@ -31,6 +31,13 @@ export function createCollectHandler(pipeline: Pipeline) {
   return middy<HttpEvent, HttpResult, Error, Context>(async (event: HttpEvent, context: Context) => {
     if (event.requestContext.http.method === 'OPTIONS') return preflightResponse(event, allowedOrigins);
     if (event.rawPath === '/v1/tag.js') return tagResponse();
+    if (event.routeKey === 'GET /v1/projects/{writeKey}/settings') {
+      const writeKey = event.pathParameters?.writeKey;
+      await authenticateWriteKey({ key: writeKey, origin: header(event, 'origin') }, pipeline);
+      return jsonResponse(200, segmentSettingsOf(writeKey as string, event), {
+        'cache-control': 'public, max-age=300',
+      });
+    }
     const single = SINGLE_MESSAGE_TYPES[event.rawPath];
     // Segment's API reads JSON whatever the content type; RudderStack's client posts gzip as form data.
     const body = readJsonBody(event, {
@@ -68,6 +75,20 @@ export function createCollectHandler(pipeline: Pipeline) {
   })
     .use(corsHeaders(allowedOrigins))
     .use(httpErrorHandler());
+}
+
+/**
+ * What analytics.js reads from its CDN at load: one destination, Segment.io, pointed back at this
+ * API (the host the request came to), and no usage counters (it would post them to `/v1/m`).
+ */
+function segmentSettingsOf(writeKey: string, event: HttpEvent) {
+  const host = header(event, 'host') ?? event.requestContext.domainName;
+  const protocol = header(event, 'x-forwarded-proto')?.split(',')[0]?.trim() === 'http' ? 'http' : 'https';
+  return {
+    integrations: { 'Segment.io': { apiKey: writeKey, apiHost: `${host}/v1`, protocol } },
+    plan: {},
+    metrics: { sampleRate: 0 },
+  };
 }
 
 /** The first-party tag: public, cached an hour by browsers, a day by shared caches. */

@@ -28,7 +28,11 @@ export const SINGLE_MESSAGE_TYPES: Readonly<Record<string, SegmentType>> = Objec
 );
 
 const optionalText = z.string().trim().min(1).max(4096).optional();
-const id = z.union([z.string().trim().min(1).max(256), z.number().transform(String)]);
+/** An id; `null` and `""` mean none (analytics.js sends `userId: null`, RudderStack `userId: ""`). */
+const id = z.preprocess(
+  (value) => (value === null || value === '' ? undefined : value),
+  z.union([z.string().trim().min(1).max(256), z.number().transform(String)]).optional(),
+);
 
 /** One message; fields we do not use pass through to the archive untouched. */
 export const segmentMessageSchema = z.looseObject({
@@ -37,10 +41,10 @@ export const segmentMessageSchema = z.looseObject({
   timestamp: z.string().optional(),
   originalTimestamp: z.string().optional(),
   sentAt: z.string().optional(),
-  userId: id.optional(),
-  anonymousId: id.optional(),
+  userId: id,
+  anonymousId: id,
   /** `alias`: the id the user had before `userId`. */
-  previousId: id.optional(),
+  previousId: id,
   event: z.string().trim().min(1).max(200).optional(),
   name: optionalText,
   properties: z.record(z.string(), z.unknown()).optional(),

@@ -114,6 +114,11 @@ const OPERATIONS: Readonly<Record<string, Operation>> = {
       ];
     }),
   ),
+  'GET /v1/projects/{writeKey}/settings': {
+    summary: "analytics.js settings, so Segment's browser SDK loads with cdnURL set to this API",
+    ok: { status: 200, description: 'The Segment.io destination pointing at this API' },
+    security: 'none',
+  },
   'GET /v1/tag.js': {
     summary: 'The first-party tag for websites (README: Connect your website)',
     ok: { status: 200, description: 'JavaScript' },

@@ -44,6 +44,7 @@ export const ROUTES: readonly Route[] = [
     { method: 'OPTIONS', path, target: 'collect' } as const,
   ]),
   { method: 'GET', path: '/v1/tag.js', target: 'collect' },
+  { method: 'GET', path: '/v1/projects/{writeKey}/settings', target: 'collect' },
   { method: 'POST', path: '/v1/webhooks/{provider}', target: 'webhooks' },
   { method: 'GET', path: '/v1/webhooks/{provider}', target: 'webhooks' },
   { method: 'GET', path: '/v1/metrics/channel-share', target: 'query' },
