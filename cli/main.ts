@@ -16,7 +16,7 @@ const USAGE = `usage: attribution <command> [options]
   replay --from YYYY-MM-DD --to YYYY-MM-DD       rebuild those days' lake partitions with the current config, then recompute
   compute [--from YYYY-MM-DD] [--to YYYY-MM-DD]  (both show the job's progress; --stall-seconds N gives up on a job that stops moving, default 300)
   report [--from YYYY-MM-DD] [--to YYYY-MM-DD]
-  keys create --name NAME --scopes ingest,query,admin | keys list | keys revoke <keyHash>   (admin key)
+  keys create --name NAME --scopes ingest,query,admin|collect [--origins https://a.example,...] | keys list | keys revoke <keyHash>   (admin key)
 options: --url (ATTRIBUTION_URL, default http://127.0.0.1:3000), --key (ATTRIBUTION_KEY)`;
 
 const BATCH = 500;
@@ -33,6 +33,7 @@ async function main(): Promise<number> {
       help: { type: 'boolean' },
       name: { type: 'string' },
       scopes: { type: 'string' },
+      origins: { type: 'string' },
       'stall-seconds': { type: 'string' },
     },
   });
@@ -189,7 +190,7 @@ async function keys(
   api: ApiClient,
   action: string | undefined,
   keyHash: string | undefined,
-  options: { name?: string | undefined; scopes?: string | undefined },
+  options: { name?: string | undefined; scopes?: string | undefined; origins?: string | undefined },
 ): Promise<number> {
   if (action === 'create') {
     const created = await api.request<{ key: string; keyHash: string; scopes: string[] }>(
@@ -198,6 +199,8 @@ async function keys(
       {
         name: options.name ?? 'cli',
         scopes: (options.scopes ?? 'query').split(',').map((s) => s.trim()),
+        // A write key (scope collect) may be bound to the origins whose pages use it.
+        ...(options.origins ? { allowedOrigins: options.origins.split(',').map((o) => o.trim()) } : {}),
       },
     );
     console.log(
@@ -227,7 +230,9 @@ async function keys(
     console.log(`revoked ${keyHash}`);
     return 0;
   }
-  console.error(`usage: keys create --name NAME --scopes ingest,query | keys list | keys revoke <keyHash>`);
+  console.error(
+    `usage: keys create --name NAME --scopes ingest,query|collect [--origins ...] | keys list | keys revoke <keyHash>`,
+  );
   return 2;
 }
 

@@ -10,6 +10,7 @@ import {
   MAX_SEGMENT_BATCH_BYTES,
   SINGLE_MESSAGE_TYPES,
   segmentBatchSchema,
+  segmentSettingsFor,
 } from '#domain/segment.ts';
 import { parseOrThrow } from '#domain/zod-issues.ts';
 import { corsHeaders, preflightResponse } from '#http/cors.ts';
@@ -31,13 +32,7 @@ export function createCollectHandler(pipeline: Pipeline) {
   return middy<HttpEvent, HttpResult, Error, Context>(async (event: HttpEvent, context: Context) => {
     if (event.requestContext.http.method === 'OPTIONS') return preflightResponse(event, allowedOrigins);
     if (event.rawPath === '/v1/tag.js') return tagResponse();
-    if (event.routeKey === 'GET /v1/projects/{writeKey}/settings') {
-      const writeKey = event.pathParameters?.writeKey;
-      await authenticateWriteKey({ key: writeKey, origin: header(event, 'origin') }, pipeline);
-      return jsonResponse(200, segmentSettingsOf(writeKey as string, event), {
-        'cache-control': 'public, max-age=300',
-      });
-    }
+    if (event.routeKey === 'GET /v1/projects/{writeKey}/settings') return settingsResponse(event, pipeline);
     const single = SINGLE_MESSAGE_TYPES[event.rawPath];
     // Segment's API reads JSON whatever the content type; RudderStack's client posts gzip as form data.
     const body = readJsonBody(event, {
@@ -77,18 +72,16 @@ export function createCollectHandler(pipeline: Pipeline) {
     .use(httpErrorHandler());
 }
 
-/**
- * What analytics.js reads from its CDN at load: one destination, Segment.io, pointed back at this
- * API (the host the request came to), and no usage counters (it would post them to `/v1/m`).
- */
-function segmentSettingsOf(writeKey: string, event: HttpEvent) {
-  const host = header(event, 'host') ?? event.requestContext.domainName;
-  const protocol = header(event, 'x-forwarded-proto')?.split(',')[0]?.trim() === 'http' ? 'http' : 'https';
-  return {
-    integrations: { 'Segment.io': { apiKey: writeKey, apiHost: `${host}/v1`, protocol } },
-    plan: {},
-    metrics: { sampleRate: 0 },
-  };
+/** analytics.js's settings (its `cdnURL` pointed here), for a valid write key. */
+async function settingsResponse(event: HttpEvent, pipeline: Pipeline): Promise<HttpResult> {
+  const writeKey = event.pathParameters?.writeKey;
+  await authenticateWriteKey({ key: writeKey, origin: header(event, 'origin') }, pipeline);
+  const settings = segmentSettingsFor({
+    writeKey: writeKey as string,
+    host: header(event, 'host') ?? event.requestContext.domainName,
+    secure: header(event, 'x-forwarded-proto')?.split(',')[0]?.trim() !== 'http',
+  });
+  return jsonResponse(200, settings, { 'cache-control': 'public, max-age=300' });
 }
 
 /** The first-party tag: public, cached an hour by browsers, a day by shared caches. */

@@ -75,6 +75,31 @@ export const segmentBatchSchema = z.looseObject({
   context: z.record(z.string(), z.unknown()).optional(),
 });
 
+export interface SegmentSettingsProps {
+  readonly writeKey: string;
+  /** The host the browser reached this API at. */
+  readonly host: string;
+  readonly secure: boolean;
+}
+
+/**
+ * What analytics.js reads from its CDN at load (`cdnURL` pointed at this API): one destination,
+ * Segment.io, pointed back at this API, and no usage counters (it would post them to `/v1/m`).
+ */
+export function segmentSettingsFor(props: SegmentSettingsProps) {
+  return {
+    integrations: {
+      'Segment.io': {
+        apiKey: props.writeKey,
+        apiHost: `${props.host}/v1`,
+        protocol: props.secure ? 'https' : 'http',
+      },
+    },
+    plan: {},
+    metrics: { sampleRate: 0 },
+  };
+}
+
 export type SegmentMapping =
   /** A canonical event, to validate and ingest like `POST /v1/events`. */
   | { readonly kind: 'event'; readonly event: Record<string, unknown> }

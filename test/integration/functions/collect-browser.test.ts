@@ -255,6 +255,30 @@ describe('the collect routes for browsers', () => {
     ]);
   });
 
+  it('gives analytics.js settings pointing back at this API, for write keys only', async () => {
+    const settings = (writeKey: string) =>
+      collect(
+        apiEvent({
+          path: `/v1/projects/${writeKey}/settings`,
+          route: '/v1/projects/{writeKey}/settings',
+          pathParameters: { writeKey },
+          key: null,
+          headers: { host: 'api.acme.example', 'x-forwarded-proto': 'https', origin: SITE },
+        }),
+        testContext('collect'),
+      );
+    const ok = await settings(WRITE_KEY);
+    expect(bodyOf(ok)).toEqual({
+      integrations: {
+        'Segment.io': { apiKey: WRITE_KEY, apiHost: 'api.acme.example/v1', protocol: 'https' },
+      },
+      plan: {},
+      metrics: { sampleRate: 0 },
+    });
+    expect(ok.headers?.['access-control-allow-origin']).toBe(SITE);
+    expect((await settings('not-a-write-key')).statusCode).toBe(401);
+  });
+
   it('serves the first-party tag as cacheable JavaScript', async () => {
     const result = await collect(apiEvent({ path: '/v1/tag.js', key: null }), testContext('collect'));
     expect(result.statusCode).toBe(200);
