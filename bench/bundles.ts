@@ -59,7 +59,7 @@ export const HANDLER_ENV: Readonly<Record<string, string>> = {
   SPEND_TABLE: 'attribution-spend',
   KEYS_TABLE: 'attribution-keys',
   PII_HASH_SECRET: 'bundle-check-secret-0123456789',
-  ATTRIBUTION_CONFIG_JSON: readFileSync(join(ROOT, 'attribution.config.json'), 'utf8'),
+  ATTRIBUTION_CONFIG: join(ROOT, 'attribution.config.json'),
   AWS_REGION: 'us-east-1',
   POWERTOOLS_LOG_LEVEL: 'SILENT',
 };

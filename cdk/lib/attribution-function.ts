@@ -20,7 +20,12 @@ export interface AttributionFunctionProps {
    * binary that ran the tests is the binary deployed.
    */
   readonly engine?: boolean;
+  /** The attribution config file, copied into the asset as CONFIG_FILE_NAME (not into the environment). */
+  readonly configFile?: string;
 }
+
+/** Name of the config file in every function's asset (`/var/task/<name>` on Lambda). */
+export const CONFIG_FILE_NAME = 'attribution.config.json';
 
 /** The functions that carry the engine: the lake builder (load) and the job tasks (compute). */
 export const ENGINE_FUNCTIONS = ['compute', 'load'] as const;
@@ -80,22 +85,23 @@ export class AttributionFunction extends NodejsFunction {
         banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
         // Never bundled (a native binding, loaded on first use); only engine functions ship it.
         externalModules: [...ENGINE_PACKAGES],
-        ...(props.engine
-          ? {
-              commandHooks: {
-                beforeBundling: () => [],
-                beforeInstall: () => [],
-                // Metric SQL sits beside the bundle, where shared/metrics/sql.ts looks for it.
-                afterBundling: (inputDir: string, outputDir: string) => [
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (inputDir: string, outputDir: string) => [
+            ...(props.configFile ? [`cp "${props.configFile}" "${outputDir}/${CONFIG_FILE_NAME}"`] : []),
+            // Metric SQL sits beside the bundle, where shared/metrics/sql.ts looks for it.
+            ...(props.engine
+              ? [
                   `mkdir -p "${outputDir}/node_modules/@duckdb"`,
                   ...ENGINE_PACKAGES.map(
                     (name) => `cp -R "${inputDir}/node_modules/${name}" "${outputDir}/node_modules/${name}"`,
                   ),
                   `cp "${inputDir}"/shared/metrics/*.sql "${outputDir}/"`,
-                ],
-              },
-            }
-          : {}),
+                ]
+              : []),
+          ],
+        },
       },
     };
     super(scope, id, functionProps);

@@ -1,11 +1,16 @@
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
+import { attributionConfigSchema } from '../../shared/domain/config.ts';
+import { toFieldIssues } from '../../shared/domain/zod-issues.ts';
 
 /**
- * Deployment settings: the `deploy` key of the attribution config file (DESIGN §4). The rest of
- * the file is handed to the functions as it is and validated by them at start (the CDK app does
- * not import runtime code).
+ * Deployment settings: the `deploy` key of the attribution config file (README: Deploy). The rest
+ * of the file is validated here, so a bad file fails `cdk synth` naming the field, and ships as a
+ * file in every function's asset (the functions validate it again at start).
  */
 export const deploySettingsSchema = z.strictObject({
   /** Distinguishes several deployments in one account: stack and resource names carry it. */
@@ -41,8 +46,11 @@ export interface DeployConfig {
   readonly settings: DeploySettings;
   /** Secrets Manager ARNs and SSM parameter names the config refers to (webhook secrets, write keys). */
   readonly secretReferences: { readonly webhooks: readonly string[]; readonly writeKeys: readonly string[] };
-  /** The attribution config file's content, without `deploy`, as the functions read it. */
-  readonly attributionConfigJson: string;
+  /**
+   * The attribution config without `deploy`, written to a file that each function's asset carries:
+   * Lambda allows 4 KB of environment for all variables, a config can be hundreds of KB.
+   */
+  readonly attributionConfigFile: string;
 }
 
 /** Reads the config file and validates its `deploy` key; throws naming the bad field. */
@@ -60,9 +68,20 @@ export function loadDeployConfig(path: string): DeployConfig {
     const issue = parsed.error.issues[0];
     throw new Error(`invalid deploy settings in ${path}: deploy.${issue?.path.join('.')}: ${issue?.message}`);
   }
+  const checked = attributionConfigSchema.safeParse(attribution);
+  if (!checked.success) {
+    const issue = toFieldIssues(checked.error)[0];
+    throw new Error(`invalid config in ${path}: ${issue?.path}: ${issue?.message}`);
+  }
+  const json = JSON.stringify(attribution);
+  const attributionConfigFile = join(
+    tmpdir(),
+    `attribution-config-${createHash('sha256').update(json).digest('hex').slice(0, 16)}.json`,
+  );
+  writeFileSync(attributionConfigFile, json);
   return {
     settings: parsed.data,
-    attributionConfigJson: JSON.stringify(attribution),
+    attributionConfigFile,
     secretReferences: {
       webhooks: referencesIn(attribution.webhooks),
       writeKeys: referencesIn(attribution.writeKeys),

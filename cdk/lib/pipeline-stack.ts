@@ -19,7 +19,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import { ROUTES } from '../../shared/http/routes.ts';
-import { AttributionFunction, ENGINE_FUNCTIONS } from './attribution-function.ts';
+import { AttributionFunction, CONFIG_FILE_NAME, ENGINE_FUNCTIONS } from './attribution-function.ts';
 import { type DeployConfig, retentionOf } from './deploy-config.ts';
 import { rawBucketName, type StorageStack } from './storage-stack.ts';
 
@@ -59,13 +59,14 @@ export class PipelineStack extends Stack {
       RESULTS_TABLE: storage.resultsTable.tableName,
       SPEND_TABLE: storage.spendTable.tableName,
       KEYS_TABLE: storage.keysTable.tableName,
-      ATTRIBUTION_CONFIG_JSON: props.config.attributionConfigJson,
+      ATTRIBUTION_CONFIG: `/var/task/${CONFIG_FILE_NAME}`,
       COMPUTE_BUCKETS: String(settings.computeBuckets),
     };
     const fn = (name: string, extra: Partial<ConstructorParameters<typeof AttributionFunction>[2]> = {}) =>
       new AttributionFunction(this, `${name[0]?.toUpperCase()}${name.slice(1)}Function`, {
         name,
         engine: (ENGINE_FUNCTIONS as readonly string[]).includes(name),
+        configFile: props.config.attributionConfigFile,
         baseEnvironment,
         logRetention,
         ...extra,

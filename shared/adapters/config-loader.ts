@@ -4,18 +4,16 @@ import { ValidationError } from '#domain/errors.ts';
 import { parseOrThrow } from '#domain/zod-issues.ts';
 
 export interface ConfigSource {
-  /** Path of the JSON config file. */
+  /** Path of the JSON config file (on Lambda, the copy the CDK put beside the bundle). */
   readonly path: string;
-  /** The file's content, given inline (Lambda environment); wins over `path`. */
-  readonly json?: string | undefined;
 }
 
-/** Reads and validates the attribution config file (DESIGN §4). */
+/** Reads and validates the attribution config file (README: Configuration). */
 export function loadConfig(source: ConfigSource): AttributionConfig {
-  const where = source.json === undefined ? source.path : 'ATTRIBUTION_CONFIG_JSON';
+  const where = source.path;
   let text: string;
   try {
-    text = source.json ?? readFileSync(source.path, 'utf8');
+    text = readFileSync(source.path, 'utf8');
   } catch (error) {
     throw new ValidationError(`cannot read the config file ${where}: ${(error as Error).message}`, {
       cause: error,

@@ -13,9 +13,11 @@ export const envSchema = z.object({
   RESULTS_TABLE: z.string().min(3),
   SPEND_TABLE: z.string().min(3),
   KEYS_TABLE: z.string().min(3),
-  /** Path of the config file; `ATTRIBUTION_CONFIG_JSON` (the file's content) wins when both are set. */
+  /**
+   * Path of the config file. On Lambda it is a file of the function's own asset: the environment
+   * holds 4 KB in all, a config can be far larger (docs/decisions.md).
+   */
   ATTRIBUTION_CONFIG: z.string().min(1).default('attribution.config.json'),
-  ATTRIBUTION_CONFIG_JSON: z.string().min(2).optional(),
   /** Keys the e-mail hash; at least 16 characters. On AWS, `PII_HASH_SECRET_ARN` names it instead. */
   PII_HASH_SECRET: z.string().min(16).optional(),
   /** Secrets Manager secret holding the e-mail hash key, read once per container. */

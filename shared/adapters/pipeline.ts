@@ -50,8 +50,7 @@ export interface PipelineProps {
 
 export function createPipeline(props: PipelineProps = {}): Pipeline {
   const env = props.env ?? readEnv();
-  const config =
-    props.config ?? loadConfig({ path: env.ATTRIBUTION_CONFIG, json: env.ATTRIBUTION_CONFIG_JSON });
+  const config = props.config ?? loadConfig({ path: env.ATTRIBUTION_CONFIG });
   const classifier = createClassifier(config);
   const s3 = props.s3 ?? createS3Client({ forcePathStyle: env.S3_FORCE_PATH_STYLE });
   const dynamo = props.dynamo ?? createDocumentClient();

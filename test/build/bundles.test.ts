@@ -2,7 +2,7 @@
  * Bundles every Lambda entry point for real, as CDK's NodejsFunction would (bench/bundles.ts),
  * and loads each bundle in a fresh Node process: the check that what deploys is what was tested.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SQSBatchResponse } from 'aws-lambda';
@@ -152,6 +152,46 @@ describe('bundled handlers against the embedded servers', () => {
       'event_id, channel',
     );
     expect(rows).toEqual([{ event_id: 'bundle-evt-1', channel: 'email' }]);
+  });
+
+  it('collect reads a 256 KB config file at its first invocation and takes a page view', async () => {
+    const configFile = join(outdir, 'large-config.json');
+    const competitors = Array.from({ length: 600 }, (_, i) => ({
+      name: `Competitor ${i}`,
+      terms: Array.from({ length: 20 }, (_, t) => `competitor ${i} search term ${t}`),
+    }));
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        brand: { name: 'Acme', terms: ['acme'] },
+        competitors,
+        writeKeys: ['bundle-write-key-0123'],
+      }),
+    );
+    expect(statSync(configFile).size).toBeGreaterThan(256 * 1024);
+    const collected = await importInChild(bundleOf('collect').file, {
+      env: { ...env, ATTRIBUTION_CONFIG: configFile },
+      invoke: {
+        requestId: 'bundle-check-collect',
+        event: apiEvent({
+          path: '/v1/batch',
+          key: null,
+          headers: { authorization: `Basic ${Buffer.from('bundle-write-key-0123:').toString('base64')}` },
+          body: {
+            batch: [
+              {
+                type: 'page',
+                messageId: 'bundle-page-1',
+                anonymousId: 'a1',
+                properties: { url: 'https://acme.example/' },
+              },
+            ],
+          },
+        }),
+      },
+    });
+    expect(collected.result).toMatchObject({ statusCode: 200 });
+    expect(JSON.parse((collected.result as { body: string }).body)).toMatchObject({ accepted: 1 });
   });
 
   it('query answers GET /v1/health', async () => {

@@ -9,7 +9,11 @@ import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '#http/routes.ts';
 import { createAttributionApp } from '../../cdk/lib/attribution-app.ts';
-import { AttributionFunction, ENGINE_PACKAGES } from '../../cdk/lib/attribution-function.ts';
+import {
+  AttributionFunction,
+  CONFIG_FILE_NAME,
+  ENGINE_PACKAGES,
+} from '../../cdk/lib/attribution-function.ts';
 import { inlineSecrets } from '../../cdk/lib/deploy-config.ts';
 
 const GOLDEN = new URL('./golden/job-state-machine.json', import.meta.url);
@@ -127,7 +131,7 @@ describe('the CDK app', () => {
           'RESULTS_TABLE',
           'SPEND_TABLE',
           'KEYS_TABLE',
-          'ATTRIBUTION_CONFIG_JSON',
+          'ATTRIBUTION_CONFIG',
         ]),
       );
     }
@@ -331,16 +335,67 @@ describe('the CDK app', () => {
   });
 });
 
+/** A valid config of about `bytes` bytes: many competitors with many search terms. */
+function largeConfig(bytes: number): Record<string, unknown> {
+  const competitors = [];
+  for (let i = 0; JSON.stringify(competitors).length < bytes; i++)
+    competitors.push({
+      name: `Competitor ${i}`,
+      terms: Array.from({ length: 20 }, (_, t) => `competitor ${i} term ${t}`),
+    });
+  return { brand: { name: 'Acme', terms: ['acme'] }, competitors };
+}
+
+describe('a 256 KB config', () => {
+  it('synthesises, with every function environment under 4 KB and the config in no environment', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cdk-large-config-'));
+    const configPath = join(dir, 'config.json');
+    writeFileSync(configPath, JSON.stringify(largeConfig(256 * 1024)));
+    expect(readFileSync(configPath).length).toBeGreaterThanOrEqual(256 * 1024);
+    const { app, pipeline: stack } = createAttributionApp({
+      configPath,
+      outdir: join(dir, 'out'),
+      context: { 'aws:cdk:bundling-stacks': [] },
+    });
+    app.synth();
+    const functions = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'));
+    expect(functions.length).toBeGreaterThan(8);
+    for (const f of functions) {
+      const variables = (f.Properties.Environment?.Variables ?? {}) as Record<string, unknown>;
+      // Lambda counts the keys and values as JSON; tokens become ARNs and names of under 2 KB all told.
+      const size = Buffer.byteLength(JSON.stringify(variables), 'utf8');
+      expect(size, JSON.stringify(f.Properties.Handler)).toBeLessThan(4096);
+      expect(JSON.stringify(variables)).not.toContain('Competitor 1');
+    }
+  });
+
+  it('fails synthesis naming the field when the config is invalid', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cdk-bad-config-'));
+    const configPath = join(dir, 'config.json');
+    writeFileSync(configPath, JSON.stringify({ brand: { name: 'Acme', terms: ['acme'] }, lookbackDays: 0 }));
+    expect(() =>
+      createAttributionApp({
+        configPath,
+        outdir: join(dir, 'out'),
+        context: { 'aws:cdk:bundling-stacks': [] },
+      }),
+    ).toThrow(/lookbackDays/);
+  });
+});
+
 describe('an engine function asset, bundled for real', () => {
   it('carries the linux-x64 DuckDB binding the tests ran (byte for byte), its loader and the metric SQL', () => {
     const outdir = mkdtempSync(join(tmpdir(), 'cdk-engine-'));
     const app = new App({ outdir });
     const stack = new Stack(app, 'EngineAsset');
+    const configFile = join(outdir, 'large-config.json');
+    writeFileSync(configFile, JSON.stringify(largeConfig(256 * 1024)));
     new AttributionFunction(stack, 'ComputeFunction', {
       name: 'compute',
       engine: true,
       baseEnvironment: {},
       logRetention: RetentionDays.ONE_MONTH,
+      configFile,
     });
     app.synth();
     Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', { Architectures: ['x86_64'] });
@@ -355,6 +410,8 @@ describe('an engine function asset, bundled for real', () => {
     expect(sql.length).toBeGreaterThan(5);
     for (const name of sql)
       expect(readFileSync(join(dir, name), 'utf8')).toBe(readFileSync(join('shared/metrics', name), 'utf8'));
+    // The config rides in the asset, byte for byte, where ATTRIBUTION_CONFIG points on Lambda.
+    expect(digest(join(dir, CONFIG_FILE_NAME))).toBe(digest(configFile));
     // The binding stays outside the bundle: it is loaded from node_modules beside it.
     expect(readFileSync(join(dir, 'index.mjs'), 'utf8').includes('@duckdb/node-api')).toBe(true);
   }, 120_000);
