@@ -15,7 +15,9 @@ export interface DynamoSpendStoreProps {
 }
 
 /**
- * Items: `pk` = the month (`YYYY-MM`), `sk` = `date#platform#campaign#channel`. Spend is a few
+ * Items: `pk` = the month (`YYYY-MM`), `sk` = `date#platform#campaign#channel` (parts escaped).
+ * The channel is part of the key: a correction that changes a row's network or channel is another
+ * row (send the old one with amount 0 to clear it). Spend is a few
  * rows a day, so a month per partition keeps range reads to one query per month.
  */
 export class DynamoSpendStore implements SpendStore {
@@ -59,8 +61,14 @@ export class DynamoSpendStore implements SpendStore {
   }
 }
 
+/**
+ * `#` joins the parts; inside a part it is written `%23` (and `%` as `%25`), so no two rows share a
+ * key: `acme#brand` + `x` and `acme` + `brand#x` stay two rows.
+ */
 function sortKeyOf(row: SpendRow): string {
-  return [row.date, row.platform, row.campaign, row.channel].join('#');
+  return [row.date, row.platform, row.campaign, row.channel]
+    .map((part) => part.replaceAll('%', '%25').replaceAll('#', '%23'))
+    .join('#');
 }
 
 function monthsBetween(from: string, to: string): string[] {
