@@ -417,8 +417,8 @@ export class PipelineStack extends Stack {
         destination: new apigw.LogGroupLogDestination(accessLogs),
         format: AccessLogFormat.custom(
           JSON.stringify({
+            // No source IP: visitors' addresses are never stored (docs/decisions.md, Websites).
             requestId: '$context.requestId',
-            ip: '$context.identity.sourceIp',
             requestTime: '$context.requestTime',
             routeKey: '$context.routeKey',
             status: '$context.status',

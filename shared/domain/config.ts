@@ -98,12 +98,6 @@ export const attributionConfigSchema = z
     cors: z
       .strictObject({ allowedOrigins: z.array(originSchema).default([]) })
       .default({ allowedOrigins: [] }),
-    /** A visit ends after this many minutes without an event, unless the sender gives session ids. */
-    sessionTimeoutMinutes: z
-      .int()
-      .min(1)
-      .max(24 * 60)
-      .default(30),
     privacy: privacySchema.default({
       requireConsent: false,
       honourGlobalPrivacyControl: false,

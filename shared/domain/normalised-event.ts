@@ -29,7 +29,7 @@ export const normalisedEventSchema = z.object({
   touch: z.boolean(),
   /** Sent by a crawler or other robot (by its user agent): kept in the lake, counted in no metric. */
   bot: z.boolean(),
-  /** The sender's session id (visits without one follow `sessionTimeoutMinutes` of inactivity). */
+  /** The sender's session id (RudderStack's, the tag's), when it keeps sessions. */
   sessionId: z.string().optional(),
   /** Weight of aggregated rows (impressions, search volume); 1 otherwise. */
   count: z.int().min(1),

@@ -7,56 +7,103 @@ import type { AttributionConfig } from './config.ts';
  * Global Privacy Control). docs/decisions.md says why each rule is what it is.
  */
 
-/** Keys whose values are network addresses; removed wherever they appear. */
-const ADDRESS_KEYS = new Set(['ip', 'ipaddress', 'ip_address', 'request_ip', 'x-forwarded-for', 'client_ip']);
+/** Keys (compared lower-cased, without `_` and `-`) whose values are network addresses: removed anywhere. */
+const ADDRESS_KEYS = new Set([
+  'ip',
+  'ipaddress',
+  'requestip',
+  'clientip',
+  'remoteip',
+  'xforwardedfor',
+  'forwardedfor',
+]);
 
-/** Trait keys that name or reach a person; removed from every `traits` object. */
+/** Trait keys (compared the same way) that name or reach a person: removed from `traits`, nested too. */
 const PERSONAL_TRAITS = new Set([
   'name',
   'firstname',
-  'first_name',
   'lastname',
-  'last_name',
+  'fullname',
+  'displayname',
+  'middlename',
+  'nickname',
+  'username',
   'phone',
-  'phone_number',
+  'phonenumber',
   'mobile',
+  'mobilephone',
+  'fax',
   'address',
   'street',
+  'streetaddress',
+  'postalcode',
+  'zip',
+  'zipcode',
   'birthday',
-  'date_of_birth',
+  'dateofbirth',
   'dob',
+  'birthdate',
   'ssn',
   'avatar',
-  'username',
+  'gender',
 ]);
 
-/** An e-mail address, also percent-encoded in a URL (`%40`). */
-const EMAIL = /[A-Za-z0-9._%+-]+(?:@|%40)[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g;
+/** An e-mail address: `@`, or `@` percent-encoded once or twice or as an HTML entity (in URLs, pages). */
+const EMAIL =
+  /[\p{L}\p{N}._%+'-]+(?:@|%40|%2540|&#64;|&#x40;)[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)*\.\p{L}{2,}/giu;
+const AT_SIGN = /@|%40|%2540|&#64;|&#x40;/i;
+/** A whole value that is an IPv4 or IPv6 address. */
+const IP_ADDRESS =
+  /^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}|[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}(?:%\w+)?)$/i;
+
+const normaliseKey = (key: string) => key.toLowerCase().replace(/[_-]/g, '');
+
+/** The address behind a found e-mail, decoded, so every spelling of it hashes alike. */
+function addressOf(found: string): string {
+  const [local = '', domain = ''] = found.split(AT_SIGN);
+  const decode = (part: string) => {
+    let text = part;
+    for (let i = 0; i < 2 && /%[0-9a-f]{2}/i.test(text); i++) {
+      try {
+        text = decodeURIComponent(text);
+      } catch {
+        break;
+      }
+    }
+    return text;
+  };
+  return `${decode(local)}@${decode(domain)}`;
+}
 
 /**
- * A copy of `value` without personal data: address keys dropped everywhere, personal trait keys
- * dropped from `traits`, and every e-mail address inside a string replaced by `hash(address)`, so
- * the same person still has the same (keyed) identifier.
+ * A copy of `value` without personal data: network addresses dropped everywhere (by key, and any
+ * value that is one), personal trait keys dropped from `traits` at any depth, and every e-mail
+ * address inside a string or a key replaced by `hash(address)`, so the same person keeps the same
+ * (keyed) identifier. A deny list: docs/decisions.md says what it cannot catch.
  */
 export function scrubPersonalData<T>(value: T, hash: (email: string) => string): T {
   return scrub(value, false, hash) as T;
 }
 
+function scrubText(text: string, hash: (email: string) => string): string {
+  return AT_SIGN.test(text) ? text.replace(EMAIL, (found) => hash(addressOf(found))) : text;
+}
+
 function scrub(value: unknown, inTraits: boolean, hash: (email: string) => string): unknown {
-  if (typeof value === 'string') {
-    return value.includes('@') || value.includes('%40')
-      ? value.replace(EMAIL, (found) => hash(found.replace(/%40/g, '@')))
-      : value;
-  }
-  if (Array.isArray(value)) return value.map((item) => scrub(item, false, hash));
+  if (typeof value === 'string') return scrubText(value, hash);
+  if (Array.isArray(value))
+    return value
+      .filter((item) => !(typeof item === 'string' && IP_ADDRESS.test(item)))
+      .map((item) => scrub(item, inTraits, hash));
   if (value && typeof value === 'object') {
     const copy: Record<string, unknown> = {};
     for (const [key, inner] of Object.entries(value)) {
-      const lower = key.toLowerCase();
-      if (ADDRESS_KEYS.has(lower) || (inTraits && PERSONAL_TRAITS.has(lower))) continue;
+      const normalised = normaliseKey(key);
+      if (ADDRESS_KEYS.has(normalised) || (inTraits && PERSONAL_TRAITS.has(normalised))) continue;
+      if (typeof inner === 'string' && IP_ADDRESS.test(inner.trim())) continue;
       // Own keys such as `__proto__` must stay data, not become the copy's prototype.
-      Object.defineProperty(copy, key, {
-        value: scrub(inner, lower === 'traits', hash),
+      Object.defineProperty(copy, scrubText(key, hash), {
+        value: scrub(inner, inTraits || normalised === 'traits', hash),
         enumerable: true,
         writable: true,
         configurable: true,

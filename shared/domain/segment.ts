@@ -27,7 +27,15 @@ export const SINGLE_MESSAGE_TYPES: Readonly<Record<string, SegmentType>> = Objec
   ]),
 );
 
-const optionalText = z.string().trim().min(1).max(4096).optional();
+/**
+ * Context text we read: an empty value is no value (analytics.js turns `?utm_source=` into `""`),
+ * and no length limit here: one overlong context field must not cost the message (a purchase);
+ * what we keep is clipped or checked where it becomes an event field.
+ */
+const contextText = z.preprocess(
+  (value) => (typeof value === 'string' && value.trim() === '' ? undefined : value),
+  z.string().trim().optional(),
+);
 /** An id; `null` and `""` mean none (analytics.js sends `userId: null`, RudderStack `userId: ""`). */
 const id = z.preprocess(
   (value) => (value === null || value === '' ? undefined : value),
@@ -46,21 +54,21 @@ export const segmentMessageSchema = z.looseObject({
   /** `alias`: the id the user had before `userId`. */
   previousId: id,
   event: z.string().trim().min(1).max(200).optional(),
-  name: optionalText,
+  name: contextText,
   properties: z.record(z.string(), z.unknown()).optional(),
   traits: z.record(z.string(), z.unknown()).optional(),
   context: z
     .looseObject({
       campaign: z
         .looseObject({
-          name: optionalText,
-          source: optionalText,
-          medium: optionalText,
-          term: optionalText,
-          content: optionalText,
+          name: contextText,
+          source: contextText,
+          medium: contextText,
+          term: contextText,
+          content: contextText,
         })
         .optional(),
-      page: z.looseObject({ url: optionalText, referrer: z.string().max(4096).optional() }).optional(),
+      page: z.looseObject({ url: contextText, referrer: contextText }).optional(),
     })
     .optional(),
 });
@@ -72,6 +80,8 @@ export const segmentBatchSchema = z.looseObject({
     .min(1, 'must hold at least one message')
     .max(2500, 'must hold at most 2500 messages'),
   writeKey: z.string().optional(),
+  /** When the client sent the batch, by its clock (corrects the events' times). */
+  sentAt: z.string().optional(),
   context: z.record(z.string(), z.unknown()).optional(),
 });
 
@@ -106,18 +116,28 @@ export type SegmentMapping =
   /** Not counted; kept in the archive. */
   | { readonly kind: 'archive' };
 
+export interface SegmentArrival {
+  readonly receivedAt: string;
+  /** The batch's `sentAt`, for messages that carry none of their own. */
+  readonly batchSentAt?: string | undefined;
+  /** The browser request's own user agent, for messages without `context.userAgent`. */
+  readonly browserUserAgent?: string | undefined;
+}
+
 /**
- * Maps one message. The event id is the message id (a client retry resends the same id), the
- * time the message's own `timestamp` (when the client saw it), else `receivedAt`. The session id
- * is `context.sessionId` (RudderStack's, the tag's); the user agent `context.userAgent`, else the
- * browser request's own.
+ * Maps one message. The event id is the message id (a client retry resends the same id). The
+ * time is the client's `timestamp` (else `originalTimestamp`) corrected for the client's clock as
+ * Segment does: `receivedAt − (sentAt − timestamp)`, so a visitor whose clock is a year off still
+ * lands on today; without `sentAt`, the timestamp as given; without either, `receivedAt`. The
+ * session id is `context.sessionId` (RudderStack's, the tag's); the user agent `context.userAgent`,
+ * else the browser request's own.
  */
 export function mapSegmentMessage(
   message: SegmentMessage,
   config: AttributionConfig,
-  receivedAt: string,
-  browserUserAgent?: string,
+  arrival: SegmentArrival,
 ): SegmentMapping {
+  const { receivedAt, browserUserAgent } = arrival;
   const conversions = new Set([
     ...config.stages.decision,
     ...config.stages.retention,
@@ -125,7 +145,7 @@ export function mapSegmentMessage(
   ]);
   const common = {
     eventId: eventIdOf(message),
-    occurredAt: toIsoOrUndefined(message.timestamp ?? message.originalTimestamp) ?? receivedAt,
+    occurredAt: occurredAtOf(message, arrival),
     ...(message.userId === undefined ? {} : { userId: message.userId }),
     ...(message.anonymousId === undefined ? {} : { anonymousId: message.anonymousId }),
     ...utmOf(message),
@@ -159,22 +179,37 @@ export function mapSegmentMessage(
   return { kind: 'archive' };
 }
 
+function occurredAtOf(message: SegmentMessage, arrival: SegmentArrival): string {
+  const client = toMsOrUndefined(message.timestamp) ?? toMsOrUndefined(message.originalTimestamp);
+  if (client === undefined) return arrival.receivedAt;
+  const sentAt = toMsOrUndefined(message.sentAt) ?? toMsOrUndefined(arrival.batchSentAt);
+  // A message cannot have been sent before it happened: a negative delay is the client's clock.
+  const corrected =
+    sentAt === undefined ? client : Date.parse(arrival.receivedAt) - Math.max(0, sentAt - client);
+  return new Date(corrected).toISOString();
+}
+
+/** UTM from `context.campaign`, each value clipped to the 256 characters an event's utm holds. */
 function utmOf(message: SegmentMessage): { utm?: Record<string, string> } {
   const campaign = message.context?.campaign;
   if (!campaign) return {};
   const utm: Record<string, string> = {};
-  if (campaign.source) utm.source = campaign.source;
-  if (campaign.medium) utm.medium = campaign.medium;
-  if (campaign.name) utm.campaign = campaign.name;
-  if (campaign.term) utm.term = campaign.term;
-  if (campaign.content) utm.content = campaign.content;
+  const put = (key: string, value: string | undefined) => {
+    const clipped = clip(value, 256);
+    if (clipped) utm[key] = clipped;
+  };
+  put('source', campaign.source);
+  put('medium', campaign.medium);
+  put('campaign', campaign.name);
+  put('term', campaign.term);
+  put('content', campaign.content);
   return Object.keys(utm).length > 0 ? { utm } : {};
 }
 
-function toIsoOrUndefined(value: string | undefined): string | undefined {
+function toMsOrUndefined(value: string | undefined): number | undefined {
   if (!value) return undefined;
   const ms = Date.parse(value);
-  return Number.isFinite(ms) ? new Date(ms).toISOString() : undefined;
+  return Number.isFinite(ms) ? ms : undefined;
 }
 
 function numberOf(value: unknown): number | undefined {
@@ -202,8 +237,9 @@ function optional<K extends string>(key: K, value: string | undefined): { [P in 
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
 }
 
+/** A referrer worth keeping: a web URL the event schema can hold. */
 function isWebUrl(value: string | undefined): value is string {
-  return value !== undefined && /^https?:\/\//i.test(value) && URL.canParse(value);
+  return value !== undefined && value.length <= 4096 && /^https?:\/\//i.test(value) && URL.canParse(value);
 }
 
 /**
@@ -217,9 +253,22 @@ export function eventIdOf(message: SegmentMessage): string {
   );
 }
 
-/** The anonymous → user link an identify (or any message with both ids) establishes. */
-export function identityLinkOf(message: SegmentMessage): { anonymousId: string; userId: string } | undefined {
-  return message.anonymousId !== undefined && message.userId !== undefined
-    ? { anonymousId: message.anonymousId, userId: message.userId }
-    : undefined;
+/**
+ * The identify event a message that is not itself an event implies: any message with both ids
+ * links the anonymous id to the user, and an `alias` links the user's earlier id to the new one.
+ */
+export function identityLinkOf(
+  message: SegmentMessage,
+  receivedAt: string,
+): Record<string, unknown> | undefined {
+  const { anonymousId, userId, previousId } = message;
+  const alias = message.type === 'alias' && previousId !== undefined;
+  if (userId === undefined || (anonymousId === undefined && !alias)) return undefined;
+  return {
+    type: 'identify',
+    eventId: eventIdOf(message),
+    occurredAt: receivedAt,
+    userId,
+    ...(alias ? { previousId } : { anonymousId }),
+  };
 }

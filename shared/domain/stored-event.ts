@@ -31,10 +31,23 @@ export function checkEventForConfig(event: IncomingEvent, config: AttributionCon
   );
 }
 
-/** The raw-zone form of an accepted event: as received, the e-mail address replaced by its hash. */
+/** A whole value that is an e-mail address (sites often use one as the user id). */
+const EMAIL_ID = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/**
+ * The raw-zone form of an accepted event: as received, but no e-mail address in clear. The
+ * `email` field becomes `emailHash`; a user, anonymous or previous id that is an e-mail address
+ * becomes its hash, the same for every sender, so journeys still join across them.
+ */
 export function toStoredEvent(event: IncomingEvent, context: StoreContext): StoredEvent {
-  if (event.type === 'email' && event.email !== undefined) {
-    const { email, ...rest } = event;
+  const ids: Partial<Record<'userId' | 'anonymousId' | 'previousId', string>> = {};
+  for (const key of ['userId', 'anonymousId', 'previousId'] as const) {
+    const value = (event as Partial<Record<typeof key, string>>)[key];
+    if (value !== undefined && EMAIL_ID.test(value)) ids[key] = hashEmail(value, context.hashSecret);
+  }
+  const withIds = { ...event, ...ids } as IncomingEvent;
+  if (withIds.type === 'email' && withIds.email !== undefined) {
+    const { email, ...rest } = withIds;
     return {
       receivedAt: context.receivedAt,
       source: context.source,
@@ -42,7 +55,7 @@ export function toStoredEvent(event: IncomingEvent, context: StoreContext): Stor
       event: rest,
     };
   }
-  return { receivedAt: context.receivedAt, source: context.source, event };
+  return { receivedAt: context.receivedAt, source: context.source, event: withIds };
 }
 
 /** HMAC-SHA256 of the trimmed, lower-cased address, hex. */

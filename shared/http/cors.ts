@@ -1,6 +1,7 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { ForbiddenError } from '#domain/errors.ts';
+import { isOriginAllowed } from '#domain/origins.ts';
 import { header } from './request.ts';
 import { errorResponse } from './responses.ts';
 import type { HttpEvent, HttpResult } from './types.ts';
@@ -15,11 +16,6 @@ import type { HttpEvent, HttpResult } from './types.ts';
 const PREFLIGHT_MAX_AGE_SECONDS = 7200;
 /** Request headers a preflight may ask for: what the SDKs send; a token list, nothing else. */
 const HEADER_LIST = /^[A-Za-z0-9-]+(\s*,\s*[A-Za-z0-9-]+)*$/;
-
-export function isOriginAllowed(origin: string | undefined, allowedOrigins: readonly string[]): boolean {
-  if (!origin) return false;
-  return allowedOrigins.includes('*') || allowedOrigins.includes(origin.toLowerCase());
-}
 
 /**
  * The answer to `OPTIONS`: 204 with the grant for an allowed origin, else a 403 that names the

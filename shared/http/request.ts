@@ -52,11 +52,24 @@ export function readJsonBody(event: HttpEvent, props: ReadBodyProps): unknown {
       issues: [
         {
           path: '(body)',
-          message: error instanceof TypeError ? 'not valid UTF-8' : (error as Error).message,
+          // Only where: V8's message quotes the body, which may hold personal data.
+          message: error instanceof TypeError ? 'not valid UTF-8' : jsonErrorPlace(error as Error),
         },
       ],
     });
   }
+}
+
+function jsonErrorPlace(error: Error): string {
+  const position = /position (\d+)/.exec(error.message)?.[1];
+  if (position) return `not valid JSON at position ${position}`;
+  return /end of JSON input/.test(error.message) ? 'not valid JSON: it ends too early' : 'not valid JSON';
+}
+
+/** The user name of an `Authorization: Basic` header (how SDKs send a write key), if any. */
+export function basicUserOf(event: HttpEvent): string | undefined {
+  const basic = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header(event, 'authorization') ?? '');
+  return basic?.[1] ? Buffer.from(basic[1], 'base64').toString('utf8').split(':')[0] : undefined;
 }
 
 /** A request header by case-insensitive name. */

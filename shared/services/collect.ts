@@ -2,11 +2,16 @@ import type { KeyStore } from '#adapters/key-store.ts';
 import type { RawStore } from '#adapters/raw-store.ts';
 import type { AttributionConfig } from '#domain/config.ts';
 import { ForbiddenError, InternalError, UnauthorizedError } from '#domain/errors.ts';
+import { isOriginAllowed } from '#domain/origins.ts';
 import { type PrivacyRefusal, privacyRefusalOf, scrubPersonalData } from '#domain/privacy.ts';
-import { eventIdOf, MAX_MESSAGE_BYTES, mapSegmentMessage, segmentMessageSchema } from '#domain/segment.ts';
+import {
+  identityLinkOf,
+  MAX_MESSAGE_BYTES,
+  mapSegmentMessage,
+  segmentMessageSchema,
+} from '#domain/segment.ts';
 import { hashEmail } from '#domain/stored-event.ts';
 import { toFieldIssues } from '#domain/zod-issues.ts';
-import { isOriginAllowed } from '#http/cors.ts';
 import { type RejectedEvent, takeInEvents } from './intake.ts';
 
 export interface CollectDeps {
@@ -20,22 +25,36 @@ export interface WriteKeyPresented {
   readonly key: string | undefined;
   /** The request's `Origin` header: a key bound to origins is good only from those pages. */
   readonly origin: string | undefined;
+  /** Whether an ingest API key may stand in for a write key (a server SDK's request). */
+  readonly serverKeys: boolean;
 }
 
 /**
- * Checks a write key: one of the config's `writeKeys`, a minted `collect` key, or an `ingest` API
- * key (a server SDK may use its secret key). A key bound to origins needs a request from one.
+ * Checks who may send: a browser (a request with an `Origin`) only from `cors.allowedOrigins`,
+ * with a write key (the config's `writeKeys` or a minted `collect` key) and, for a key bound to
+ * origins, from one of those. A server SDK may also use an `ingest` API key (`serverKeys`); a
+ * secret key sent from a page is refused, since every visitor can read it there.
  */
 export async function authenticateWriteKey(presented: WriteKeyPresented, deps: CollectDeps): Promise<void> {
   const { key, origin } = presented;
+  if (origin !== undefined && !isOriginAllowed(origin, deps.config.cors.allowedOrigins)) {
+    throw new ForbiddenError(`origin ${origin} is not in cors.allowedOrigins`, {
+      issues: [{ path: 'origin', message: 'must be one of cors.allowedOrigins' }],
+    });
+  }
   if (!key)
     throw new UnauthorizedError('send the write key as HTTP Basic user name, as writeKey or ?writeKey=');
   const configured = deps.config.writeKeys
     .map((entry) => (typeof entry === 'string' ? { key: entry, allowedOrigins: undefined } : entry))
     .find((entry) => entry.key === key);
   const record = configured ? undefined : await deps.keyStore.find(key);
-  if (!configured && !record?.scopes.some((scope) => scope === 'collect' || scope === 'ingest'))
-    throw new UnauthorizedError('the write key is not valid');
+  const isWriteKey = configured !== undefined || record?.scopes.includes('collect') === true;
+  const isIngestKey = record?.scopes.includes('ingest') === true;
+  if (!isWriteKey && !(isIngestKey && presented.serverKeys)) {
+    throw new UnauthorizedError(
+      isIngestKey ? 'an ingest API key is secret: pages must send a write key' : 'the write key is not valid',
+    );
+  }
   const allowedOrigins = configured?.allowedOrigins ?? record?.allowedOrigins;
   if (allowedOrigins && !isOriginAllowed(origin, allowedOrigins)) {
     throw new ForbiddenError(
@@ -51,6 +70,8 @@ export interface CollectRequest {
   readonly messages: readonly unknown[];
   readonly requestId: string;
   readonly receivedAt: string;
+  /** The batch's `sentAt` (the client's clock when it sent), for messages without their own. */
+  readonly batchSentAt: string | undefined;
   /** `Sec-GPC` request header. */
   readonly secGpc: string | undefined;
   /** The request's own user agent when a browser sent it (it had an Origin), for messages without one. */
@@ -104,28 +125,20 @@ export async function collectMessages(request: CollectRequest, deps: CollectDeps
       return;
     }
     const message = scrubPersonalData(parsed.data, hash);
-    const mapping = mapSegmentMessage(message, deps.config, request.receivedAt, request.browserUserAgent);
+    const mapping = mapSegmentMessage(message, deps.config, {
+      receivedAt: request.receivedAt,
+      batchSentAt: request.batchSentAt,
+      browserUserAgent: request.browserUserAgent,
+    });
     if (mapping.kind === 'event') {
       candidates.push({ index, event: mapping.event });
       return;
     }
     archived.push({ ...message, receivedAt: request.receivedAt });
-    // Any message that carries both ids (an identify, a track...) also joins the journeys, and an
-    // alias joins a user's earlier id to the new one: each goes to the raw zone as an identify.
-    const { anonymousId, userId, previousId } = message;
-    const alias = message.type === 'alias' && previousId !== undefined;
-    if (userId === undefined || (anonymousId === undefined && !alias)) return;
+    const link = identityLinkOf(message, request.receivedAt);
+    if (!link) return;
     linksOnly.add(index);
-    candidates.push({
-      index,
-      event: {
-        type: 'identify',
-        eventId: eventIdOf(message),
-        occurredAt: request.receivedAt,
-        userId,
-        ...(alias ? { previousId } : { anonymousId }),
-      },
-    });
+    candidates.push({ index, event: link });
   });
   const [outcome] = await Promise.all([
     takeInEvents(

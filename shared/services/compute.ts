@@ -147,20 +147,23 @@ export async function reduceBuckets(
   return days.size;
 }
 
-/** A lake table as a view over its fetched partitions (an empty table of the same columns without any). */
+/**
+ * A lake table as a view over its fetched partitions, with every declared column: a partition
+ * written before a column existed (`bot`, `session_id`) reads it as NULL instead of failing the
+ * query, so adding a column never needs a replay. Without partitions, an empty table.
+ */
 async function registerTable<T>(
   engine: DuckDbSession,
   name: string,
   columns: ReadonlyArray<LakeColumn<T>>,
   files: readonly string[],
 ): Promise<void> {
-  if (files.length > 0) {
-    await engine.run(
-      `CREATE OR REPLACE TEMP VIEW ${name} AS SELECT * FROM read_parquet(${literalList(files)}, union_by_name = true)`,
-    );
-    return;
-  }
   await engine.run(
-    `CREATE OR REPLACE TEMP TABLE ${name} (${columns.map((c) => `${c.name} ${c.type}`).join(', ')})`,
+    `CREATE OR REPLACE TEMP TABLE ${name}_declared (${columns.map((c) => `${c.name} ${c.type}`).join(', ')})`,
+  );
+  await engine.run(
+    files.length > 0
+      ? `CREATE OR REPLACE TEMP VIEW ${name} AS SELECT * FROM ${name}_declared UNION ALL BY NAME SELECT * FROM read_parquet(${literalList(files)}, union_by_name = true)`
+      : `CREATE OR REPLACE TEMP VIEW ${name} AS SELECT * FROM ${name}_declared`,
   );
 }

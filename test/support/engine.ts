@@ -16,6 +16,8 @@ export interface EngineProps {
   readonly links?: readonly IdentityLink[];
   /** Split into this many buckets and merge (the result must not depend on it). */
   readonly buckets?: number;
+  /** The columns the partition is written with (default: all; fewer: a partition of an older layout). */
+  readonly columns?: typeof EVENT_COLUMNS;
 }
 
 /**
@@ -32,7 +34,7 @@ export async function computeLakeRows(
     const eventsFile = writer.scratchFile('parquet');
     const linksFile = writer.scratchFile('parquet');
     if (events.length > 0)
-      await writer.writeParquet(events, EVENT_COLUMNS, eventsFile, 'user_key, ts, event_id');
+      await writer.writeParquet(events, props.columns ?? EVENT_COLUMNS, eventsFile, 'user_key, ts, event_id');
     const links = props.links ?? [];
     if (links.length > 0) await writer.writeParquet(links, IDENTITY_COLUMNS, linksFile, 'from_key');
     const lakeStore: LakeStore = {

@@ -11,6 +11,7 @@ import {
   apiEvent,
   bodyOf,
   HASH_SECRET,
+  INGEST_KEY,
   startTestStack,
   type TestStack,
   testContext,
@@ -132,6 +133,71 @@ describe('the collect routes for browsers', () => {
       headers: { authorization: basic(WRITE_KEY), origin: 'https://evil.example' },
     });
     expect(foreign.headers?.['access-control-allow-origin']).toBeUndefined();
+    // Simple requests (text/plain beacons) need no preflight: the origin list is enforced on them too.
+    expect(foreign.statusCode).toBe(403);
+    expect(await storedWithIds('cors-foreign')).toEqual([]);
+  });
+
+  it('takes a secret ingest key from a server, never from a page, and never for settings', async () => {
+    const server = await send('/v1/p', page('ingest-server'), {
+      headers: { authorization: basic(INGEST_KEY) },
+    });
+    const fromPage = await send('/v1/p', page('ingest-page'), {
+      headers: { authorization: basic(INGEST_KEY), origin: SITE },
+    });
+    expect([server.statusCode, fromPage.statusCode]).toEqual([200, 401]);
+    expect((await storedWithIds('ingest-server', 'ingest-page')).map((s) => s.event.eventId)).toEqual([
+      'ingest-server',
+    ]);
+  });
+
+  it('keeps a purchase whose context holds an empty UTM value or an overlong URL', async () => {
+    const result = await send('/v1/batch', {
+      batch: [
+        {
+          type: 'track',
+          messageId: 'lenient-buy',
+          userId: 'u-lenient',
+          event: 'purchase',
+          properties: { revenue: 10, currency: 'USD' },
+          context: {
+            campaign: { source: '', medium: ' ', name: 'x'.repeat(300) },
+            page: { url: `https://www.acme.example/?q=${'y'.repeat(5000)}`, referrer: '' },
+          },
+        },
+      ],
+    });
+    expect(bodyOf(result)).toMatchObject({ accepted: 1, rejected: [] });
+    const [stored] = await storedWithIds('lenient-buy');
+    // The campaign name is clipped to the 256 characters an event's UTM holds; empty values are none.
+    expect(stored?.event.utm).toEqual({ campaign: 'x'.repeat(256) });
+  });
+
+  it("corrects the client's clock with sentAt, and falls back to originalTimestamp past a bad timestamp", async () => {
+    const before = Date.now();
+    await send('/v1/batch', {
+      // The visitor's clock is a year fast: the event happened 2 s before the batch was sent.
+      sentAt: '2027-06-01T12:00:02.000Z',
+      batch: [
+        page('clock-skewed', { timestamp: '2027-06-01T12:00:00.000Z' }),
+        page('clock-fallback', { timestamp: 'not a time', originalTimestamp: '2026-03-03T08:00:00.000Z' }),
+      ],
+    });
+    const byId = Object.fromEntries(
+      (await storedWithIds('clock-skewed', 'clock-fallback')).map((s) => [s.event.eventId, s]),
+    );
+    // occurredAt = receivedAt − (sentAt − client time), to the millisecond.
+    const expected = (id: string, client: string) =>
+      new Date(
+        Date.parse(byId[id]?.receivedAt ?? '') -
+          (Date.parse('2027-06-01T12:00:02.000Z') - Date.parse(client)),
+      ).toISOString();
+    expect(byId['clock-skewed']?.event.occurredAt).toBe(expected('clock-skewed', '2027-06-01T12:00:00.000Z'));
+    expect(Date.parse(byId['clock-skewed']?.receivedAt ?? '')).toBeGreaterThanOrEqual(before);
+    // A timestamp that is no time does not hide a good originalTimestamp.
+    expect(byId['clock-fallback']?.event.occurredAt).toBe(
+      expected('clock-fallback', '2026-03-03T08:00:00.000Z'),
+    );
   });
 
   it('lets a write key bound to origins be used from those pages only', async () => {
@@ -277,6 +343,8 @@ describe('the collect routes for browsers', () => {
     });
     expect(ok.headers?.['access-control-allow-origin']).toBe(SITE);
     expect((await settings('not-a-write-key')).statusCode).toBe(401);
+    // A secret key is never echoed back.
+    expect((await settings(INGEST_KEY)).statusCode).toBe(401);
   });
 
   it('serves the first-party tag as cacheable JavaScript', async () => {

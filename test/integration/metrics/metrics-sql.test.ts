@@ -5,6 +5,7 @@ import { STAGES } from '#domain/event-schema.ts';
 import type { MetricsPartial } from '#domain/metrics/index.ts';
 import { channelShare, hashUserKey, sketchOfHashes } from '#domain/metrics/index.ts';
 import type { NormalisedEvent } from '#domain/normalised-event.ts';
+import { EVENT_COLUMNS } from '#lake/lake-tables.ts';
 import { computeLakeRows, type EngineProps } from '../../support/engine.ts';
 import { conversion, touch } from '../../unit/domain/metrics/events.ts';
 
@@ -228,6 +229,19 @@ describe('the metric SQL over lake rows', () => {
     expect(partial.days['2026-03-02']?.stages.decision).toEqual({
       email: { events: 1, users: usersOf('u:jo') },
     });
+  });
+
+  it('reads a lake day written before the bot and session columns existed as having none', async () => {
+    const older = EVENT_COLUMNS.filter((c) => c.name !== 'bot' && c.name !== 'session_id');
+    const partial = await metricsOf(
+      [
+        touch('t1', 'u:old', '2026-03-02T10:00:00Z', 'email'),
+        conversion('c1', 'u:old', '2026-03-02T11:00:00Z'),
+      ],
+      { ...UTC, columns: older },
+    );
+    expect(partial.days['2026-03-02']?.touches).toEqual({ email: 1 });
+    expect(partial.days['2026-03-02']?.conversions).toEqual({ email: 1 });
   });
 
   it('lists the users of a stage cell once each, sorted, however their events interleave', async () => {

@@ -31,7 +31,6 @@ describe('attributionConfigSchema: defaults', () => {
       webhooks: {},
       writeKeys: [],
       cors: { allowedOrigins: [] },
-      sessionTimeoutMinutes: 30,
       privacy: {
         requireConsent: false,
         honourGlobalPrivacyControl: false,

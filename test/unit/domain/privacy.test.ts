@@ -48,6 +48,36 @@ describe('scrubPersonalData', () => {
     });
   });
 
+  it('catches the usual variants: camelCase keys, nested traits, e-mails as keys, encodings, IPs anywhere', () => {
+    const scrubbed = scrubPersonalData(
+      {
+        traits: {
+          phoneNumber: '+1 555 0100',
+          dateOfBirth: '1990-01-01',
+          fullName: 'Ann Lee',
+          contacts: [{ name: 'Bob', role: 'cfo' }],
+          'ann@acme.example': true,
+        },
+        context: { clientIp: '203.0.113.9', network: { addr: '2001:db8::1', peers: ['198.51.100.7'] } },
+        properties: {
+          url: 'https://acme.example/?e=ann%2540acme.example&f=b%40c.example&g=j%C3%B6hn%40acme.example',
+          html: 'mail ann&#64;acme.example',
+          version: '3.34.1',
+        },
+      },
+      hash,
+    );
+    expect(scrubbed).toEqual({
+      traits: { contacts: [{ role: 'cfo' }], 'h(ann@acme.example)': true },
+      context: { network: { peers: [] } },
+      properties: {
+        url: 'https://acme.example/?e=h(ann@acme.example)&f=h(b@c.example)&g=h(jöhn@acme.example)',
+        html: 'mail h(ann@acme.example)',
+        version: '3.34.1',
+      },
+    });
+  });
+
   it('keeps own keys such as __proto__ as data and leaves the input untouched', () => {
     const input = JSON.parse('{"properties":{"__proto__":{"x":1}},"context":{"ip":"1.2.3.4"}}');
     const scrubbed = scrubPersonalData(input, hash) as { properties: object };

@@ -74,6 +74,24 @@ describe('toStoredEvent: other events', () => {
 });
 
 describe('hashEmail', () => {
+  it('stores a user or anonymous id that is an e-mail address as its hash, as every sender does', () => {
+    const stored = toStoredEvent(
+      parse({
+        type: 'identify',
+        userId: 'Jane@Example.com',
+        anonymousId: 'anon-1',
+        previousId: 'old@example.com',
+      }),
+      CONTEXT,
+    );
+    expect(stored.event).toMatchObject({
+      userId: hmac('jane@example.com'),
+      anonymousId: 'anon-1',
+      previousId: hmac('old@example.com'),
+    });
+    expect(storedEventSchema.safeParse(JSON.parse(JSON.stringify(stored))).success).toBe(true);
+  });
+
   it('hashes case and surrounding whitespace away', () => {
     expect(hashEmail('  Jane.Doe@Example.COM\t', SECRET)).toBe(hmac('jane.doe@example.com'));
     expect(hashEmail('jane.doe@example.com', SECRET)).toBe(hashEmail('JANE.DOE@EXAMPLE.COM', SECRET));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isOriginAllowed, preflightResponse } from '#http/cors.ts';
+import { isOriginAllowed } from '#domain/origins.ts';
+import { preflightResponse } from '#http/cors.ts';
 import { apiEvent, bodyOf } from '../../support/stack.ts';
 
 const preflight = (headers: Record<string, string>) =>
