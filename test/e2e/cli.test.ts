@@ -13,12 +13,15 @@ const KEY = 'e2e-cli-key-0123456789';
 let runtime: LocalRuntime;
 let dir: string;
 
-/** Runs `attribution …` as a user would (the package's bin), against the runtime. */
-async function cli(...args: string[]) {
-  return run(process.execPath, ['cli/main.ts', ...args, '--url', runtime.url, '--key', KEY], {
+/** Runs `attribution …` as a user would (the package's bin), against a runtime. */
+async function cliAt(target: LocalRuntime, ...args: string[]) {
+  return run(process.execPath, ['cli/main.ts', ...args, '--url', target.url, '--key', KEY], {
     encoding: 'utf8',
   });
 }
+
+/** Runs `attribution …` against the runtime the tests share. */
+const cli = (...args: string[]) => cliAt(runtime, ...args);
 
 describe('the attribution CLI against the local runtime', () => {
   beforeAll(async () => {
@@ -54,34 +57,51 @@ describe('the attribution CLI against the local runtime', () => {
     expect(result.stdout).toContain(`line ${SCENARIO_EVENTS.length + 1}: occurredAt:`);
   });
 
-  it('upserts spend from CSV, computes, and reports the hand-worked numbers', async () => {
-    const csv = join(dir, 'spend.csv');
-    writeFileSync(
-      csv,
-      [
-        'date,platform,network,campaign,amount,currency',
-        ...SCENARIO_SPEND.map((r) =>
-          [r.date, r.platform, 'network' in r ? r.network : '', r.campaign, r.amount, r.currency].join(','),
-        ),
-      ].join('\n'),
-    );
-    expect((await cli('spend', csv)).stdout).toContain('upserted 2 spend rows');
-    await runtime.idle();
-    expect((await cli('compute', '--from', RANGE.from, '--to', RANGE.to)).stdout).toMatch(
-      /compute job \S+ succeeded: .*"days":7/,
-    );
-    const { stdout } = await cli('report', '--from', RANGE.from, '--to', RANGE.to);
-    // Touches 1,754: paid_search 1,501 (85.6%), organic_search 251 (14.3%); see test/fixtures/scenario.ts.
-    expect(stdout).toContain('channel share by touches (1754)');
-    expect(stdout).toMatch(/paid_search\s*│\s*1501\s*│\s*85\.6%/);
-    expect(stdout).toMatch(/organic_search\s*│\s*251\s*│\s*14\.3%/);
-    // CPA: spend 400; consideration 4 events, 3 users → 100.00 and 133.33.
-    expect(stdout).toContain('CPA by stage (spend 400.00 USD)');
-    expect(stdout).toMatch(/consideration\s*│\s*4\s*│\s*3\s*│\s*100\.00\s*│\s*133\.33/);
-    // Markov gives each of the four touched channels 0.75 of the three path conversions.
-    expect(stdout).toMatch(
-      /referral\s*│\s*1\.00\s*│\s*1\.00\s*│\s*1\.00\s*│\s*1\.00\s*│\s*1\.00\s*│\s*0\.75\s*│\s*1\.00/,
-    );
+  it('sends the scenario, upserts spend from CSV, computes, and reports the hand-worked numbers', async () => {
+    // A runtime of its own: the report counts everything stored, so it holds exactly the scenario
+    // whatever the other tests sent (or did not send yet) to the shared one.
+    const own = await startLocalRuntime({
+      dataDir: join(dir, 'report-data'),
+      configPath: TEST_CONFIG_PATH,
+      port: 0,
+      apiKey: KEY,
+    });
+    try {
+      const events = join(dir, 'scenario.ndjson');
+      writeFileSync(events, `${SCENARIO_EVENTS.map((e) => JSON.stringify(e)).join('\n')}\n`);
+      expect((await cliAt(own, 'send', events)).stdout).toContain(
+        `sent ${SCENARIO_EVENTS.length} events: ${SCENARIO_EVENTS.length} accepted, 0 duplicates, 0 rejected`,
+      );
+      const csv = join(dir, 'spend.csv');
+      writeFileSync(
+        csv,
+        [
+          'date,platform,network,campaign,amount,currency',
+          ...SCENARIO_SPEND.map((r) =>
+            [r.date, r.platform, 'network' in r ? r.network : '', r.campaign, r.amount, r.currency].join(','),
+          ),
+        ].join('\n'),
+      );
+      expect((await cliAt(own, 'spend', csv)).stdout).toContain('upserted 2 spend rows');
+      await own.idle();
+      expect((await cliAt(own, 'compute', '--from', RANGE.from, '--to', RANGE.to)).stdout).toMatch(
+        /compute job \S+ succeeded: .*"days":7/,
+      );
+      const { stdout } = await cliAt(own, 'report', '--from', RANGE.from, '--to', RANGE.to);
+      // Touches 1,754: paid_search 1,501 (85.6%), organic_search 251 (14.3%); see test/fixtures/scenario.ts.
+      expect(stdout).toContain('channel share by touches (1754)');
+      expect(stdout).toMatch(/paid_search\s*│\s*1501\s*│\s*85\.6%/);
+      expect(stdout).toMatch(/organic_search\s*│\s*251\s*│\s*14\.3%/);
+      // CPA: spend 400; consideration 4 events, 3 users → 100.00 and 133.33.
+      expect(stdout).toContain('CPA by stage (spend 400.00 USD)');
+      expect(stdout).toMatch(/consideration\s*│\s*4\s*│\s*3\s*│\s*100\.00\s*│\s*133\.33/);
+      // Markov gives each of the four touched channels 0.75 of the three path conversions.
+      expect(stdout).toMatch(
+        /referral\s*│\s*1\.00\s*│\s*1\.00\s*│\s*1\.00\s*│\s*1\.00\s*│\s*1\.00\s*│\s*0\.75\s*│\s*1\.00/,
+      );
+    } finally {
+      await own.close();
+    }
   });
 
   it('creates, lists and revokes API keys with an admin key; a revoked key stops working', async () => {

@@ -171,6 +171,8 @@ describe('the tracking tag in a real browser', () => {
 
   beforeEach(async () => {
     errors = [];
+    // Preflights carry no write key to tell whose they are: each test sees only those of its own run.
+    preflights.length = 0;
     await clear(page);
   });
 

@@ -121,6 +121,17 @@ export function testContext(name = 'test'): Context {
   return lambdaContext(name, `req-${Math.random().toString(36).slice(2)}`);
 }
 
+/**
+ * Whether a raw or archive object was written by the request of `context`: its name is
+ * `<timestamp>-<request id>[-<n>].ndjson.gz`. Lets a test look at its own objects only, whatever
+ * other tests of the file wrote to the same bucket before it.
+ */
+export function writtenBy(context: Context): (key: string) => boolean {
+  const id = context.awsRequestId.replace(/[^A-Za-z0-9-]/g, '').slice(0, 64);
+  const name = new RegExp(`^\\d{8}T\\d{9}Z-${id}(-\\d+)?\\.ndjson\\.gz$`);
+  return (key) => name.test(key.slice(key.lastIndexOf('/') + 1));
+}
+
 /** The JSON body of a handler result. */
 export function bodyOf<T = Record<string, unknown>>(result: { body?: string | undefined }): T {
   return JSON.parse(result.body ?? 'null') as T;

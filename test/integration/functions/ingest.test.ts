@@ -15,6 +15,7 @@ import {
   startTestStack,
   type TestStack,
   testContext,
+  writtenBy,
 } from '../../support/stack.ts';
 
 let stack: TestStack;
@@ -48,10 +49,12 @@ describe('POST /v1/events', () => {
   afterAll(() => stack.close());
 
   it('accepts a batch, writes it as gzip NDJSON under Hive-style keys and reads it back event for event', async () => {
-    const result = await post({ events: SCENARIO_EVENTS });
+    const context = testContext('ingest');
+    const result = await ingest(apiEvent({ path: '/v1/events', body: { events: SCENARIO_EVENTS } }), context);
     expect(result.statusCode).toBe(202);
     expect(bodyOf(result)).toEqual({ accepted: 14, duplicates: 0, rejected: [] });
-    const keys = (await rawKeys()).filter((key) => key.includes('dt=2026-03-0'));
+    // Only this request's objects: other tests of the file write events on the same dates.
+    const keys = (await rawKeys()).filter(writtenBy(context));
     // The events fall on 6 UTC dates, 03-01 to 03-06 → one object each, in the hour of its earliest
     // event: 03-01 00h (e11–e14 before e1 at 10h), 03-02 10h, 03-03 09h, 03-04 07h (e8), 03-05 12h, 03-06 12h.
     expect(keys).toHaveLength(6);
