@@ -7,5 +7,9 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Handlers log every request; tests read results, not logs.
     env: { POWERTOOLS_LOG_LEVEL: 'SILENT' },
+    // Files, and the tests in each file, run in a random order, so no test can lean on another's data.
+    // The seed is printed at the start ("Running tests with seed …"): rerun a failure with
+    // `npx vitest run --sequence.seed=<seed>`.
+    sequence: { shuffle: true },
   },
 });
