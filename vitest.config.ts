@@ -4,7 +4,8 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
-    hookTimeout: 60_000,
+    // Set-up starts embedded servers and runtimes; on a loaded shared machine that can take a minute.
+    hookTimeout: 180_000,
     // Handlers log every request; tests read results, not logs.
     env: { POWERTOOLS_LOG_LEVEL: 'SILENT' },
     // Files, and the tests in each file, run in a random order, so no test can lean on another's data.
