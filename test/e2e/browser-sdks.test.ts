@@ -85,29 +85,35 @@ async function startFlakyProxy(
   failures: number,
 ): Promise<{ url: string; failed: () => number }> {
   let failed = 0;
-  const server: Server = createServer(async (request, response) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of request) chunks.push(chunk as Buffer);
-    const upstream = await fetch(`${target}${request.url}`, {
-      method: request.method ?? 'GET',
-      headers: Object.fromEntries(
-        Object.entries(request.headers).filter(
-          ([name]) => !['host', 'content-length', 'connection'].includes(name),
-        ),
-      ) as Record<string, string>,
-      ...(chunks.length > 0 ? { body: Buffer.concat(chunks) } : {}),
-    });
-    const headers: Record<string, string> = {};
-    upstream.headers.forEach((value, name) => {
-      if (!['content-length', 'connection', 'keep-alive'].includes(name)) headers[name] = value;
-    });
-    const body = Buffer.from(await upstream.arrayBuffer());
-    if (request.method === 'POST' && failed < failures) {
-      failed += 1;
-      response.writeHead(500, { ...headers, connection: 'close' }).end('{"error":{"code":"internal_error"}}');
-      return;
-    }
-    response.writeHead(upstream.status, { ...headers, connection: 'close' }).end(body);
+  const server: Server = createServer((request, response) => {
+    const forward = async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of request) chunks.push(chunk as Buffer);
+      const upstream = await fetch(`${target}${request.url}`, {
+        method: request.method ?? 'GET',
+        headers: Object.fromEntries(
+          Object.entries(request.headers).filter(
+            ([name]) => !['host', 'content-length', 'connection'].includes(name),
+          ),
+        ) as Record<string, string>,
+        ...(chunks.length > 0 ? { body: Buffer.concat(chunks) } : {}),
+      });
+      const headers: Record<string, string> = {};
+      upstream.headers.forEach((value, name) => {
+        if (!['content-length', 'connection', 'keep-alive'].includes(name)) headers[name] = value;
+      });
+      const body = Buffer.from(await upstream.arrayBuffer());
+      if (request.method === 'POST' && failed < failures) {
+        failed += 1;
+        response
+          .writeHead(500, { ...headers, connection: 'close' })
+          .end('{"error":{"code":"internal_error"}}');
+        return;
+      }
+      response.writeHead(upstream.status, { ...headers, connection: 'close' }).end(body);
+    };
+    // A page that goes away mid-request aborts it: that request just ends.
+    forward().catch(() => response.destroy());
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   cleanups.push(() => new Promise((resolve) => server.close(() => resolve())));

@@ -410,7 +410,12 @@ export async function startCaptureServer(options: CaptureServerOptions = {}): Pr
     requests.filter((r) => r.method !== 'OPTIONS' && !isSettingsFetch(r.method, r.path));
   const server = createServer(async (request, response) => {
     const chunks: Buffer[] = [];
-    for await (const chunk of request) chunks.push(chunk as Buffer);
+    try {
+      for await (const chunk of request) chunks.push(chunk as Buffer);
+    } catch {
+      // The page went away mid-request (an XHR aborted on unload): nothing arrived.
+      return;
+    }
     let body = Buffer.concat(chunks);
     if (request.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
     const url = new URL(request.url ?? '/', 'http://capture');

@@ -3,7 +3,6 @@ import { z } from 'zod';
 import { isRealTimestamp } from '../dates.ts';
 import {
   AppError,
-  ForbiddenError,
   MethodNotAllowedError,
   ServiceUnavailableError,
   UnauthorizedError,
@@ -13,6 +12,8 @@ import type { EMAIL_ACTIONS } from '../event-schema.ts';
 import { parseOrThrow } from '../zod-issues.ts';
 import { REPLAY_WINDOW_MS, type WebhookOutcome, type WebhookRequest } from './types.ts';
 
+/** One answer for a bad signature and a topic that is not configured: neither says which it was. */
+const SIGNATURE_MISMATCH = 'SNS signature does not match, or the topic is not configured';
 /**
  * Amazon SES events delivered by Amazon SNS to an HTTP/S subscription (DESIGN §6).
  *
@@ -25,8 +26,9 @@ import { REPLAY_WINDOW_MS, type WebhookOutcome, type WebhookRequest } from './ty
  * 1. `POST` only (405); the `x-amz-sns-message-type` header is present (401).
  * 2. The body is an SNS JSON message (400 otherwise) whose `Type` equals that header (401);
  *    `x-amz-sns-message-id` and `x-amz-sns-topic-arn`, when sent, equal the body's (401).
- * 3. `TopicArn` is one of the configured `topicArns` (403: the sender may be SNS itself, but
- *    the topic is not ours; nothing from it is confirmed or stored).
+ * 3. `TopicArn` is one of the configured `topicArns`: otherwise the same 401 as a bad signature
+ *    (a distinct answer would tell anyone which topics are configured); nothing from it is
+ *    confirmed or stored, and nothing is fetched.
  * 4. `SignatureVersion` is `1` (SHA1withRSA) or `2` (SHA256withRSA); `Signature` is base64;
  *    `Timestamp` is within {@link REPLAY_WINDOW_MS} of `now` (all 401).
  * 5. `SigningCertURL` is `https://sns.<region>.amazonaws.com[.cn]/….pem`, no user, port, query
@@ -172,9 +174,7 @@ export function createSesWebhook(props: {
 
       const message = readEnvelope(request.rawBody);
       checkHeaders(request, message, headerType);
-      if (!secrets.topicArns.includes(message.TopicArn)) {
-        throw new ForbiddenError('messages from this SNS topic are not accepted');
-      }
+      if (!secrets.topicArns.includes(message.TopicArn)) throw new UnauthorizedError(SIGNATURE_MISMATCH);
       const { algorithm, signature, certUrl } = readSignature(message, now);
 
       verifySignature(message, algorithm, signature, await fetchCertificate(props.certificates, certUrl));
@@ -274,7 +274,7 @@ function verifySignature(message: Envelope, algorithm: string, signature: Buffer
   } catch {
     valid = false;
   }
-  if (!valid) throw new UnauthorizedError('SNS signature does not match');
+  if (!valid) throw new UnauthorizedError(SIGNATURE_MISMATCH);
 }
 
 async function confirmSubscription(confirmer: SubscriptionConfirmer, subscribeUrl: string): Promise<void> {

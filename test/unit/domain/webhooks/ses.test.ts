@@ -261,21 +261,25 @@ describe('SES through SNS: signature', () => {
     expect(certificates.get).toHaveBeenCalledWith(url);
   });
 
-  it('refuses an unknown topic (403) before fetching anything', async () => {
+  it('refuses an unknown topic before fetching anything, with the answer a bad signature gets', async () => {
     const { webhook, certificates } = setup();
     const body = signed(
       notification(fixture('send'), { TopicArn: 'arn:aws:sns:us-east-1:444455556666:other' }),
     );
-    await expect(webhook.handle(request(body), SECRETS, NOW)).rejects.toMatchObject({
-      statusCode: 403,
-      code: 'forbidden',
-    });
+    const unknownTopic = await webhook.handle(request(body), SECRETS, NOW).catch((error: unknown) => error);
+    expect(unknownTopic).toMatchObject({ statusCode: 401 });
     await expect(
       webhook.handle(request(signed(notification(fixture('send')))), { topicArns: [] }, NOW),
-    ).rejects.toMatchObject({
-      statusCode: 403,
-    });
+    ).rejects.toMatchObject({ statusCode: 401 });
     expect(certificates.get).not.toHaveBeenCalled();
+    // A configured topic with a forged signature: the very same status and message.
+    const forged = {
+      ...signed(notification(fixture('send'))),
+      Signature: Buffer.from('forged').toString('base64'),
+    };
+    const badSignature = await webhook.handle(request(forged), SECRETS, NOW).catch((error: unknown) => error);
+    expect((badSignature as Error).message).toBe((unknownTopic as Error).message);
+    expect(badSignature).toMatchObject({ statusCode: 401 });
   });
 
   it('refuses a message-type header that does not match the body, and mismatched SNS headers', async () => {
@@ -374,7 +378,7 @@ describe('SES through SNS: subscriptions', () => {
     });
     await expect(webhook.handle(request(offHost), SECRETS, NOW)).rejects.toMatchObject({ statusCode: 401 });
     const foreign = signed({ ...confirmation(), TopicArn: 'arn:aws:sns:us-east-1:444455556666:other' });
-    await expect(webhook.handle(request(foreign), SECRETS, NOW)).rejects.toMatchObject({ statusCode: 403 });
+    await expect(webhook.handle(request(foreign), SECRETS, NOW)).rejects.toMatchObject({ statusCode: 401 });
     const { Token: _token, ...withoutToken } = body;
     await expect(webhook.handle(request(withoutToken), SECRETS, NOW)).rejects.toMatchObject({
       statusCode: 400,
