@@ -2,11 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '#local/api-client.ts';
 import { generateDemoMonth } from '#local/demo-data.ts';
 import { type LocalRuntime, startLocalRuntime } from '#local/runtime.ts';
+import { launchDebianChromium } from '../support/chromium.ts';
 
 const KEY = 'e2e-dashboard-key-0123456789';
 const CONFIG = fileURLToPath(new URL('../../attribution.config.json', import.meta.url));
@@ -30,18 +31,7 @@ describe('the dashboard in a real browser', () => {
     await api.request('POST', '/v1/spend', { rows: month.spend });
     await runtime.idle();
     await api.runJob('compute', { from: month.from, to: month.to }, { pollMs: 100 });
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchDebianChromium();
   });
 
   afterAll(async () => {

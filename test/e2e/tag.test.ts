@@ -1,8 +1,9 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TAG_JS } from '#http/tag-asset.generated.ts';
+import { launchDebianChromium } from '../support/chromium.ts';
 
 /**
  * The tracking tag in Chromium. Pages come from one origin (the site, 127.0.0.1:A) and load the
@@ -150,20 +151,10 @@ describe('the tracking tag in a real browser', () => {
     });
     api = `http://127.0.0.1:${await listen(collector)}`;
     origin = `http://127.0.0.1:${await listen(site)}`;
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        // Two subdomains of one site, for the cookie shared across them.
-        '--host-resolver-rules=MAP *.shop.test 127.0.0.1',
-      ],
-    });
+    browser = await launchDebianChromium([
+      // Two subdomains of one site, for the cookie shared across them.
+      '--host-resolver-rules=MAP *.shop.test 127.0.0.1',
+    ]);
     context = await browser.newContext();
     page = await context.newPage();
     page.on('pageerror', (error) => errors.push(error));

@@ -9,7 +9,8 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { build } from 'esbuild';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchDebianChromium } from './chromium.ts';
 
 export type SdkName = 'segment' | 'rudderstack';
 
@@ -524,20 +525,10 @@ export async function launchChromium(): Promise<SdkBrowser> {
     socket.end('HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n');
   });
   const proxyUrl = await listen(proxy, '127.0.0.1');
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: [
-      // Chromium sends loopback direct, whatever the proxy (Playwright's `proxy` option would not).
-      `--proxy-server=${proxyUrl}`,
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const browser = await launchDebianChromium([
+    // Chromium sends loopback direct, whatever the proxy (Playwright's `proxy` option would not).
+    `--proxy-server=${proxyUrl}`,
+  ]);
   return {
     browser,
     offMachine,
