@@ -201,7 +201,11 @@ export class SyntheticDataset {
     const totalWeight = CAMPAIGN_KINDS.reduce((sum, k) => sum + k.weight, 0);
     this.campaigns = Array.from({ length: props.campaigns }, (_, c) => {
       let roll = random() * totalWeight;
-      const kind = CAMPAIGN_KINDS.find((k) => (roll -= k.weight) < 0) ?? (CAMPAIGN_KINDS[0] as CampaignKind);
+      const kind =
+        CAMPAIGN_KINDS.find((k) => {
+          roll -= k.weight;
+          return roll < 0;
+        }) ?? (CAMPAIGN_KINDS[0] as CampaignKind);
       return { name: `${kind.slug}-${String(c).padStart(5, '0')}`, kind };
     });
     this.#adCampaigns = this.campaigns.flatMap((c, i) => (c.kind.platform ? [i] : []));
@@ -346,7 +350,10 @@ export class SyntheticDataset {
 
   #pickSource(random: () => number): number {
     let roll = random() * 100;
-    for (let i = 0; i < SOURCE_WEIGHTS.length; i++) if ((roll -= SOURCE_WEIGHTS[i] as number) < 0) return i;
+    for (let i = 0; i < SOURCE_WEIGHTS.length; i++) {
+      roll -= SOURCE_WEIGHTS[i] as number;
+      if (roll < 0) return i;
+    }
     return 0;
   }
 

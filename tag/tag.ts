@@ -58,8 +58,8 @@ const uuid = (): string => {
   } catch {
     // Not a secure context (plain http): version 4 from getRandomValues.
     const b = crypto.getRandomValues(new Uint8Array(16));
-    b[6] = (b[6]! & 15) | 64;
-    b[8] = (b[8]! & 63) | 128;
+    b[6] = ((b[6] ?? 0) & 15) | 64;
+    b[8] = ((b[8] ?? 0) & 63) | 128;
     return Array.from(b, (x) => (x + 256).toString(16).slice(1))
       .join('')
       .replace(/(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-');
@@ -99,9 +99,11 @@ const writeCookie = (value: string, maxAge: number) => {
     const base = `${AID}=${value};path=/;max-age=${maxAge};samesite=lax${loc.protocol === 'https:' ? ';secure' : ''}`;
     const labels = loc.hostname.split('.');
     for (let i = labels.length - 2; i >= 0; i--) {
+      // biome-ignore lint/suspicious/noDocumentCookie: the Cookie Store API is not in every browser the tag serves
       d.cookie = `${base};domain=${labels.slice(i).join('.')}`;
       if (maxAge && readCookie() === value) return;
     }
+    // biome-ignore lint/suspicious/noDocumentCookie: as above
     d.cookie = base;
   } catch {}
 };
@@ -252,8 +254,8 @@ const start = (script: HTMLScriptElement, writeKey: string, previous: Attributio
     } catch {}
   };
 
-  const run: Attribution = function () {
-    exec(arguments);
+  const run: Attribution = (...args: unknown[]) => {
+    exec(args);
   };
   run.loaded = true;
   // A stub kept by reference pushes onto `attribution.q`: this runs those calls too.

@@ -137,7 +137,7 @@ export function mapSegmentMessage(
   config: AttributionConfig,
   arrival: SegmentArrival,
 ): SegmentMapping {
-  const { receivedAt, browserUserAgent } = arrival;
+  const { browserUserAgent } = arrival;
   const conversions = new Set([
     ...config.stages.decision,
     ...config.stages.retention,

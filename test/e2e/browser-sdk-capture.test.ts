@@ -119,6 +119,7 @@ const SEGMENT_COMMON = [
 ];
 
 /** The bodies analytics-next sends for the standard calls; events in a batch have no sentAt. */
+// biome-ignore lint/suspicious/noExplicitAny: SDK payloads are free-form JSON, checked field by field
 function expectSegmentEvents(events: any[], run: Run, writeKey: string, batched: boolean): void {
   const [page, identify, track] = events;
   const common = batched ? SEGMENT_COMMON : [...SEGMENT_COMMON, 'sentAt'];
@@ -192,6 +193,7 @@ const RUDDER_COMMON = [
 ];
 
 /** The events analytics-js sends for the standard calls, in XHR, XHR batch and beacon modes alike. */
+// biome-ignore lint/suspicious/noExplicitAny: SDK payloads are free-form JSON, checked field by field
 function expectRudderEvents(events: any[], run: Run): void {
   const [page, identify, track] = events;
   expect(keys(page)).toEqual([...RUDDER_COMMON, 'properties', 'userId'].sort());
@@ -412,6 +414,7 @@ describe.concurrent('official browser SDKs, bundled from npm, against a capture 
       expect(first?.answer).toBe(500);
       expect(retry?.answer).toBe(200);
       const ids = (request: CapturedRequest | undefined): string[] =>
+        // biome-ignore lint/suspicious/noExplicitAny: SDK payloads are free-form JSON, checked field by field
         request?.json.batch.map((e: any) => e.messageId) ?? [];
       // The failed events go first, with any queued since behind them.
       expect(ids(retry).slice(0, ids(first).length)).toEqual(ids(first));

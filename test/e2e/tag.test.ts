@@ -229,11 +229,11 @@ describe('the tracking tag in a real browser', () => {
     expect(await page.evaluate(() => document.cookie)).toBe(`_attr_aid=${view?.anonymousId}`);
     const [cookie] = await context.cookies(origin);
     expect(cookie).toMatchObject({ name: '_attr_aid', path: '/', sameSite: 'Lax', secure: false });
-    expect(cookie!.expires * 1000 - Date.now()).toBeGreaterThan(399 * 86_400_000);
+    expect((cookie?.expires ?? 0) * 1000 - Date.now()).toBeGreaterThan(399 * 86_400_000);
     expect(await page.evaluate(() => localStorage.getItem('_attr_aid'))).toBe(view?.anonymousId);
     expect(
-      await page.evaluate(
-        () => (window as unknown as { attribution: { q: unknown } }).attribution.q instanceof Array,
+      await page.evaluate(() =>
+        Array.isArray((window as unknown as { attribution: { q: unknown } }).attribution.q),
       ),
     ).toBe(false);
   });

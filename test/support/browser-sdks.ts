@@ -340,6 +340,7 @@ export interface CapturedRequest {
   /** The body as sent (gunzipped when Content-Encoding is gzip). */
   readonly text: string;
   /** The body parsed as JSON, or undefined when it is not JSON. */
+  // biome-ignore lint/suspicious/noExplicitAny: SDK payloads are free-form JSON, checked field by field
   readonly json: any;
   /** How the capture server answered: a status, or `drop` for a connection destroyed unanswered. */
   readonly answer: number | 'drop';

@@ -22,6 +22,7 @@ export interface FaultPlan {
  * rest go to the server as usual. Returns a function that removes the fault.
  */
 export function injectFault(
+  // biome-ignore lint/suspicious/noExplicitAny: any SDK client's stack, whatever its input and output types
   client: { middlewareStack: MiddlewareStack<any, any> },
   plan: FaultPlan,
 ): () => void {

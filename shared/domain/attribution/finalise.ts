@@ -168,7 +168,9 @@ function markovCredits(day: AttributionDay): Credits {
   const credit = apportion(conversions * CREDIT_UNIT, weights);
   const value = apportion(valueMicros, weights);
   const result: Credits = new Map();
-  channels.forEach((channel, i) => add(result, channel, credit[i] ?? 0, value[i] ?? 0));
+  channels.forEach((channel, i) => {
+    add(result, channel, credit[i] ?? 0, value[i] ?? 0);
+  });
   return result;
 }
 
@@ -188,7 +190,9 @@ function shapleyCredits(day: AttributionDay): Credits {
       cell.valueMicros,
       channels.map(() => 1),
     );
-    channels.forEach((channel, i) => add(result, channel, credit[i] ?? 0, value[i] ?? 0));
+    channels.forEach((channel, i) => {
+      add(result, channel, credit[i] ?? 0, value[i] ?? 0);
+    });
   }
   return result;
 }
@@ -207,7 +211,9 @@ function splitOverCampaigns(byChannel: Credits, linear: Record<string, CreditCel
     const weights = keys.map(([, w]) => w);
     const credit = apportion(cell.credit, weights);
     const value = apportion(cell.valueMicros, weights);
-    keys.forEach(([key], i) => add(into, key, credit[i] ?? 0, value[i] ?? 0));
+    keys.forEach(([key], i) => {
+      add(into, key, credit[i] ?? 0, value[i] ?? 0);
+    });
   }
 }
 

@@ -159,7 +159,7 @@ function snsUrl(value: string): URL | undefined {
 /** Whether `value` may be fetched as an SNS signing certificate. */
 export function isSnsSigningCertUrl(value: string): boolean {
   const url = snsUrl(value);
-  return url !== undefined && url.pathname.endsWith('.pem') && url.search === '' && url.hash === '';
+  return url?.pathname.endsWith('.pem') === true && url.search === '' && url.hash === '';
 }
 
 export function createSesWebhook(props: {

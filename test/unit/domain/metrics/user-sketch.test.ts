@@ -101,7 +101,7 @@ describe('sketchOfHashes', () => {
 
 describe('denseSketchOfRegisters', () => {
   it('wraps 4096 register characters and rejects anything else', () => {
-    const registers = '0'.repeat(4095) + 'e';
+    const registers = `${'0'.repeat(4095)}e`;
     expect(denseSketchOfRegisters(registers)).toBe(`D${registers}`);
     expect(() => denseSketchOfRegisters('0'.repeat(4095))).toThrow(RangeError);
     expect(() => denseSketchOfRegisters('0'.repeat(4097))).toThrow(RangeError);

@@ -5,7 +5,6 @@ import { createChannelClassifier } from '#domain/channels.ts';
 import { eventSchema } from '#domain/event-schema.ts';
 import { createReferrerCatalogue } from '#domain/referrers.ts';
 import { googleAdsSecretsSchema, handleGoogleAds } from '#domain/webhooks/google-ads.ts';
-import type { WebhookRequest } from '#domain/webhooks/types.ts';
 import { jsonPost, statusOf } from '../../../support/webhooks.ts';
 
 const NOW = Date.UTC(2026, 2, 1, 10); // 2026-03-01T10:00:00Z

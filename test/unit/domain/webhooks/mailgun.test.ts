@@ -3,7 +3,6 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { eventSchema } from '#domain/event-schema.ts';
 import { handleMailgun, mailgunSecretsSchema } from '#domain/webhooks/mailgun.ts';
-import type { WebhookRequest } from '#domain/webhooks/types.ts';
 import { jsonPost, statusOf } from '../../../support/webhooks.ts';
 
 const NOW = Date.UTC(2026, 2, 1, 10); // 2026-03-01T10:00:00Z
