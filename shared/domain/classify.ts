@@ -45,6 +45,11 @@ export interface EventClassifierProps {
 /** Turns stored events into lake rows with the current config. */
 export interface EventClassifier {
   classify(stored: StoredEvent): NormalisedEvent;
+  /**
+   * Gives the day's page views and conversions without a sender's session id their visit: per
+   * user key, a new visit after `sessionTimeoutMinutes` without one (the rows of one UTC day).
+   */
+  assignVisits(rows: NormalisedEvent[]): void;
 }
 
 /**
@@ -65,7 +70,27 @@ export function createEventClassifier(props: EventClassifierProps): EventClassif
   }));
   const canonicalVoice = (name: string): string => voiceNames.get(name.toLowerCase()) ?? name;
 
+  const timeoutMs = config.sessionTimeoutMinutes * 60_000;
   return {
+    assignVisits(rows) {
+      const byUser = new Map<string, NormalisedEvent[]>();
+      for (const row of rows) {
+        if (row.visitId || !row.userKey || (row.type !== 'page_view' && row.type !== 'conversion')) continue;
+        const own = byUser.get(row.userKey);
+        if (own) own.push(row);
+        else byUser.set(row.userKey, [row]);
+      }
+      for (const [userKey, own] of byUser) {
+        own.sort((a, b) => a.ts - b.ts || (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
+        let visit = '';
+        let last = Number.NEGATIVE_INFINITY;
+        for (const row of own) {
+          if (row.ts - last > timeoutMs) visit = `${userKey}@${row.occurredAt}`;
+          row.visitId = visit;
+          last = row.ts;
+        }
+      }
+    },
     classify(stored) {
       const { event, receivedAt, emailHash } = stored;
       const url = 'url' in event ? event.url : undefined;
@@ -119,7 +144,7 @@ export function createEventClassifier(props: EventClassifierProps): EventClassif
         userId: event.userId,
         anonymousId: event.anonymousId,
         emailHash,
-        sessionId: event.sessionId,
+        visitId: event.sessionId,
         stage,
         campaign: event.campaign ?? utm?.campaign,
         platform,

@@ -98,6 +98,12 @@ export const attributionConfigSchema = z
     cors: z
       .strictObject({ allowedOrigins: z.array(originSchema).default([]) })
       .default({ allowedOrigins: [] }),
+    /** A visit without a sender's session id ends after this many minutes without a page view or conversion. */
+    sessionTimeoutMinutes: z
+      .int()
+      .min(1)
+      .max(24 * 60)
+      .default(30),
     privacy: privacySchema.default({
       requireConsent: false,
       honourGlobalPrivacyControl: false,

@@ -29,8 +29,11 @@ export const normalisedEventSchema = z.object({
   touch: z.boolean(),
   /** Sent by a crawler or other robot (by its user agent): kept in the lake, counted in no metric. */
   bot: z.boolean(),
-  /** The sender's session id (RudderStack's, the tag's), when it keeps sessions. */
-  sessionId: z.string().optional(),
+  /**
+   * The visit of a page view or conversion: the sender's session id (RudderStack's, the tag's),
+   * else `<user key>@<first event's time>` after `sessionTimeoutMinutes` of inactivity.
+   */
+  visitId: z.string().optional(),
   /** Weight of aggregated rows (impressions, search volume); 1 otherwise. */
   count: z.int().min(1),
   campaign: z.string().optional(),

@@ -107,6 +107,7 @@ async function buildFrom(date: string, keys: readonly string[], deps: LakeBuildD
       });
     }
   }
+  deps.eventClassifier.assignVisits(rows);
   await writeTable(deps, 'events', date, rows, EVENT_COLUMNS, 'user_key NULLS LAST, ts, event_id');
   await writeTable(deps, 'identities', date, links, IDENTITY_COLUMNS, 'from_key, ts, event_id');
   return {

@@ -149,7 +149,7 @@ export async function reduceBuckets(
 
 /**
  * A lake table as a view over its fetched partitions, with every declared column: a partition
- * written before a column existed (`bot`, `session_id`) reads it as NULL instead of failing the
+ * written before a column existed (`bot`, `visit_id`) reads it as NULL instead of failing the
  * query, so adding a column never needs a replay. Without partitions, an empty table.
  */
 async function registerTable<T>(

@@ -232,7 +232,7 @@ describe('the metric SQL over lake rows', () => {
   });
 
   it('reads a lake day written before the bot and session columns existed as having none', async () => {
-    const older = EVENT_COLUMNS.filter((c) => c.name !== 'bot' && c.name !== 'session_id');
+    const older = EVENT_COLUMNS.filter((c) => c.name !== 'bot' && c.name !== 'visit_id');
     const partial = await metricsOf(
       [
         touch('t1', 'u:old', '2026-03-02T10:00:00Z', 'email'),

@@ -278,7 +278,7 @@ describe('classify: visits and robots', () => {
       referrer: 'https://acme.example/cart',
       sessionId: 'sess-42',
     });
-    expect([event.type, event.touch, event.sessionId]).toEqual(['page_view', false, 'sess-42']);
+    expect([event.type, event.touch, event.visitId]).toEqual(['page_view', false, 'sess-42']);
   });
 
   it('marks a crawler by its user agent: no stage, no touch, kept as a bot row', () => {
@@ -293,6 +293,66 @@ describe('classify: visits and robots', () => {
     expect([person.bot, person.touch, person.stage]).toEqual([false, true, 'consideration']);
     // No user agent (a server sender): not a bot.
     expect(pageView('https://acme.example/').bot).toBe(false);
+  });
+});
+
+describe('assignVisits', () => {
+  const view = (
+    eventId: string,
+    userKey: string | undefined,
+    time: string,
+    more: Record<string, unknown> = {},
+  ) =>
+    ({ ...pageView('https://acme.example/', { eventId, occurredAt: time }), userKey, ...more }) as ReturnType<
+      typeof pageView
+    >;
+
+  it('cuts a visit after more than 30 minutes without a page view or conversion, per user key', () => {
+    // a:1 at 10:00, 10:20 (20 min), 10:50 (exactly 30: same visit), 11:21 (31: new), purchase 11:30
+    // (9: same); a:2 at 10:05 keeps its sender's session id, and its own later view starts a visit.
+    const rows = [
+      view('v1', 'a:1', '2026-03-01T10:00:00Z'),
+      view('v2', 'a:1', '2026-03-01T10:20:00Z'),
+      view('v3', 'a:1', '2026-03-01T10:50:00Z'),
+      view('v4', 'a:1', '2026-03-01T11:21:00Z'),
+      {
+        ...normalise({
+          type: 'conversion',
+          name: 'purchase',
+          anonymousId: '1',
+          occurredAt: '2026-03-01T11:30:00Z',
+          eventId: 'c1',
+        }),
+        userKey: 'a:1',
+      },
+      view('v5', 'a:2', '2026-03-01T10:05:00Z', { visitId: 'rs-1' }),
+      view('v6', 'a:2', '2026-03-01T10:07:00Z'),
+      view('v7', undefined, '2026-03-01T10:08:00Z'),
+      impression({ eventId: 'i1', occurredAt: '2026-03-01T10:01:00Z', anonymousId: '1' }),
+    ];
+    // Shuffled input: the order rows arrive in must not matter.
+    classifier.assignVisits([...rows].reverse());
+    expect(Object.fromEntries(rows.map((r) => [r.eventId, r.visitId]))).toEqual({
+      v1: 'a:1@2026-03-01T10:00:00.000Z',
+      v2: 'a:1@2026-03-01T10:00:00.000Z',
+      v3: 'a:1@2026-03-01T10:00:00.000Z',
+      v4: 'a:1@2026-03-01T11:21:00.000Z',
+      c1: 'a:1@2026-03-01T11:21:00.000Z',
+      v5: 'rs-1',
+      v6: 'a:2@2026-03-01T10:07:00.000Z',
+      v7: undefined,
+      i1: undefined,
+    });
+  });
+
+  it('follows the configured timeout', () => {
+    const long = attributionConfigSchema.parse({ ...config, sessionTimeoutMinutes: 60 });
+    const rows = [view('v1', 'a:1', '2026-03-01T10:00:00Z'), view('v2', 'a:1', '2026-03-01T10:59:00Z')];
+    createEventClassifier({ config: long, classifier: channelClassifierOf(long) }).assignVisits(rows);
+    expect(rows.map((r) => r.visitId)).toEqual([
+      'a:1@2026-03-01T10:00:00.000Z',
+      'a:1@2026-03-01T10:00:00.000Z',
+    ]);
   });
 });
 

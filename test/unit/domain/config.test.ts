@@ -31,6 +31,7 @@ describe('attributionConfigSchema: defaults', () => {
       webhooks: {},
       writeKeys: [],
       cors: { allowedOrigins: [] },
+      sessionTimeoutMinutes: 30,
       privacy: {
         requireConsent: false,
         honourGlobalPrivacyControl: false,
