@@ -124,6 +124,7 @@ timeSync('share of voice', () =>
     source: 'all',
     brand: pipeline.config.brand.name,
     competitors: pipeline.config.competitors.map((c) => c.name),
+    limit: 20,
   }),
 );
 timeSync('referral traffic', () => referralTraffic(data.metrics, { ...range, limit: 20 }));

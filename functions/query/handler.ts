@@ -69,6 +69,7 @@ const ROUTES: Readonly<Record<string, MetricRoute>> = {
       source: q.source,
       brand: pipeline.config.brand.name,
       competitors: pipeline.config.competitors.map((c) => c.name),
+      limit: q.limit,
     });
     return {
       json: result,

@@ -16,7 +16,11 @@ import { JOB_KINDS, JOB_STATUSES } from '#domain/jobs.ts';
 /** Query parameters of each read route, besides `from`, `to` and `format` (shared by all). */
 export const QUERY_SHAPES = {
   'GET /v1/metrics/channel-share': { basis: z.enum(['touches', 'conversions', 'spend']).default('touches') },
-  'GET /v1/metrics/share-of-voice': { source: z.enum(['ads', 'search', 'all']).default('all') },
+  'GET /v1/metrics/share-of-voice': {
+    source: z.enum(['ads', 'search', 'all']).default('all'),
+    /** Names beyond the brand and competitors listed at most (the total covers all). */
+    limit: z.coerce.number().int().min(1).max(1000).default(20),
+  },
   'GET /v1/metrics/referral-traffic': { limit: z.coerce.number().int().min(1).max(1000).default(10) },
   'GET /v1/metrics/cpa-by-stage': { channel: channelIdSchema.optional() },
   'GET /v1/attribution': {

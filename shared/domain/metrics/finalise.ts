@@ -82,6 +82,8 @@ export interface ShareOfVoiceProps extends DateRangeProps {
   readonly brand: string;
   /** The configured competitor names. */
   readonly competitors: readonly string[];
+  /** How many names not in the config to list at most (the total still covers all of them). */
+  readonly limit: number;
 }
 
 export interface ShareOfVoiceEntry {
@@ -102,7 +104,8 @@ export interface ShareOfVoiceResult {
 
 /**
  * Share of voice from ad impressions, searches or both. The brand and every competitor are always
- * listed (at 0 if unseen); other names found in the data are listed too. Names matching a configured
+ * listed (at 0 if unseen); of the other names found in the data, the `limit` largest (any sender
+ * can name any brand on an impression: without a limit the answer grows with them). Names matching a configured
  * one case-insensitively count for the configured spelling (config names are unique that way).
  * Ordered by count (descending), then name.
  */
@@ -125,8 +128,11 @@ export function shareOfVoice(partial: MetricsPartial, props: ShareOfVoiceProps):
   }
   let total = 0;
   for (const value of counts.values()) total += value;
+  const configuredNames = new Set(configured.values());
+  let others = 0;
   const entries = [...counts]
     .sort(([a, x], [b, y]) => y - x || byCodeUnit(a, b))
+    .filter(([name]) => configuredNames.has(name) || others++ < props.limit)
     .map(([name, count]) => ({ name, isBrand: name === props.brand, count, share: ratio(count, total) }));
   return { from: props.from, to: props.to, source: props.source, total, entries };
 }

@@ -113,7 +113,7 @@ beforeAll(async () => {
   const { metrics } = await computeLakeRows(EVENTS, { ...RANGE, timeZone: 'UTC', lookbackDays: 30 });
   PARTIAL = addSpend(metrics, SPEND, RANGE);
 });
-const VOICES = { brand: 'Acme', competitors: ['Rival', 'Other'] } as const;
+const VOICES = { brand: 'Acme', competitors: ['Rival', 'Other'], limit: 20 } as const;
 
 describe('channelShare', () => {
   it('shares touches by channel, weighted by count', () => {
@@ -218,6 +218,23 @@ describe('shareOfVoice', () => {
     ]);
     // 1,200/1,750 = 24/35.
     expect(result.entries[0]?.share).toBeCloseTo(24 / 35, 12);
+  });
+
+  it('lists at most `limit` names beyond the configured ones, while the total covers them all', () => {
+    // Ads: Acme 1,000, Rival 300, Newcomer 50, Other 0 (1,350), plus a second unconfigured name,
+    // Smaller 10. With limit 1 only the larger newcomer is listed; the configured names always are.
+    const many: MetricsPartial = JSON.parse(JSON.stringify(PARTIAL));
+    const day = Object.values(many.days)[0] as (typeof many.days)[string];
+    day.voices.ads['Smaller'] = 10;
+    const result = shareOfVoice(many, { ...RANGE, ...VOICES, limit: 1, source: 'ads' });
+    expect(result.entries.map((e) => [e.name, e.count])).toEqual([
+      ['Acme', 1_000],
+      ['Rival', 300],
+      ['Newcomer', 50],
+      ['Other', 0],
+    ]);
+    // 1,350 + Smaller's 10.
+    expect(result.total).toBe(1_360);
   });
 
   it('lists the brand and every competitor at zero share when nothing was seen', () => {

@@ -95,6 +95,7 @@ describe('replay: the raw zone is the truth, the lake and results are rebuilt wi
         source: 'search',
         brand: pipeline.config.brand.name,
         competitors: pipeline.config.competitors.map((c) => c.name),
+        limit: 20,
       }).entries.map((e) => [e.name, e.count]);
     // Stride is nobody yet: only Acme's 10 searches have a voice. The blog visit is referral traffic.
     expect(voices(before, stack.pipeline)).toEqual([
