@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
 import { attributionConfigSchema } from '../../shared/domain/config.ts';
+import { isSecretReference } from '../../shared/domain/secret-references.ts';
 import { toFieldIssues } from '../../shared/domain/zod-issues.ts';
 
 /**
@@ -91,7 +92,7 @@ export function loadDeployConfig(path: string): DeployConfig {
 
 /** Paths of secret-bearing config values (webhook secrets) that hold a value, not a reference. */
 export function inlineSecrets(config: Record<string, unknown>): string[] {
-  const isReference = (value: unknown) => typeof value === 'string' && /^(arn:|ssm:\/)/.test(value);
+  const isReference = (value: unknown) => typeof value === 'string' && isSecretReference(value);
   const found: string[] = [];
   const webhooks = (config.webhooks ?? {}) as Record<string, Record<string, unknown>>;
   for (const [provider, settings] of Object.entries(webhooks)) {
@@ -115,7 +116,7 @@ export function retentionOf(days: number): RetentionDays {
 
 /** Every `arn:…:secretsmanager:…` and `ssm:/…` string inside a config value. */
 function referencesIn(value: unknown): string[] {
-  if (typeof value === 'string') return /^(arn:[^:]+:secretsmanager:|ssm:\/)/.test(value) ? [value] : [];
+  if (typeof value === 'string') return isSecretReference(value) ? [value] : [];
   if (Array.isArray(value)) return value.flatMap(referencesIn);
   if (value && typeof value === 'object') return Object.values(value).flatMap(referencesIn);
   return [];

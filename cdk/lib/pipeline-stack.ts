@@ -18,6 +18,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
+import { secretArnPatterns } from '../../shared/domain/secret-references.ts';
 import { ROUTES } from '../../shared/http/routes.ts';
 import { AttributionFunction, CONFIG_FILE_NAME, ENGINE_FUNCTIONS } from './attribution-function.ts';
 import { type DeployConfig, retentionOf } from './deploy-config.ts';
@@ -110,10 +111,7 @@ export class PipelineStack extends Stack {
     collect.addToRolePolicy(objects('archive', 'PutObject'));
     // Secrets the config names: webhook secrets for the webhooks function, write keys for collect.
     const readReferences = (f: AttributionFunction, references: readonly string[]) => {
-      // A secret ARN without its random 6-character suffix matches the secret only with a wildcard for it.
-      const secrets = references
-        .filter((r) => r.startsWith('arn:'))
-        .map((arn) => (/-[A-Za-z0-9]{6}$/.test(arn) ? arn : `${arn}-??????`));
+      const secrets = references.filter((r) => r.startsWith('arn:')).flatMap(secretArnPatterns);
       const parameters = references.filter((r) => r.startsWith('ssm:/')).map((r) => r.slice('ssm:'.length));
       if (secrets.length > 0)
         f.addToRolePolicy(

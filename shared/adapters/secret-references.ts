@@ -1,3 +1,5 @@
+import { isSecretReference } from '#domain/secret-references.ts';
+
 /**
  * On AWS the config file names secrets instead of holding them (`arn:aws:secretsmanager:...` or
  * `ssm:/parameter/name`, DESIGN §4); this resolves every such string inside a config block once,
@@ -8,7 +10,7 @@ export async function resolveSecretReferences<T>(value: T): Promise<T> {
   collect(value, references);
   if (references.size === 0) return value;
   const resolved = new Map<string, string>();
-  const secretArns = [...references].filter((r) => r.startsWith('arn:aws') && r.includes(':secretsmanager:'));
+  const secretArns = [...references].filter((r) => r.startsWith('arn:'));
   const parameters = [...references].filter((r) => r.startsWith('ssm:/'));
   if (secretArns.length > 0) {
     const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
@@ -31,13 +33,9 @@ export async function resolveSecretReferences<T>(value: T): Promise<T> {
   return replace(value, resolved) as T;
 }
 
-function isReference(value: string): boolean {
-  return (value.startsWith('arn:aws') && value.includes(':secretsmanager:')) || value.startsWith('ssm:/');
-}
-
 function collect(value: unknown, into: Set<string>): void {
   if (typeof value === 'string') {
-    if (isReference(value)) into.add(value);
+    if (isSecretReference(value)) into.add(value);
   } else if (Array.isArray(value)) {
     for (const item of value) collect(item, into);
   } else if (value && typeof value === 'object') {

@@ -303,6 +303,8 @@ describe('the CDK app', () => {
         brand: { name: 'Acme', terms: ['acme'] },
         webhooks: {
           mailgun: { signingKey: 'arn:aws:secretsmanager:us-east-1:111111111111:secret:mailgun-AbCdEf' },
+          // A partial ARN (no random suffix) whose name itself ends in a dash and six characters.
+          standard: { secret: 'arn:aws:secretsmanager:us-east-1:111111111111:secret:api-secret' },
         },
         writeKeys: ['ssm:/attribution/write-key'],
       }),
@@ -314,8 +316,11 @@ describe('the CDK app', () => {
     });
     app.synth();
     const policies = JSON.stringify(Template.fromStack(stack).findResources('AWS::IAM::Policy'));
+    const arn = 'arn:aws:secretsmanager:us-east-1:111111111111:secret:';
+    // Each reference as given and with the wildcard for a random suffix: the partial `api-secret`
+    // must match its real ARN `api-secret-XyZ123`, which the old "ends in six characters" test denied.
     expect(policies).toContain(
-      '"Action":"secretsmanager:GetSecretValue","Effect":"Allow","Resource":"arn:aws:secretsmanager:us-east-1:111111111111:secret:mailgun-AbCdEf"',
+      `"Action":"secretsmanager:GetSecretValue","Effect":"Allow","Resource":["${arn}mailgun-AbCdEf","${arn}mailgun-AbCdEf-??????","${arn}api-secret","${arn}api-secret-??????"]`,
     );
     expect(policies).toMatch(/"Action":"ssm:GetParameter".*parameter\/attribution\/write-key/);
   });
