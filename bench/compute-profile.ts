@@ -3,12 +3,8 @@
  * same parameters and fragments, the same engine settings) over the lake in the parent's embedded
  * S3 with a timer around each, and reports the rows each query returns.
  */
-import type { DuckDBValue } from '@duckdb/node-api';
-import { literalList } from '#adapters/duckdb.ts';
-import { CREDIT_UNIT } from '#domain/attribution/index.ts';
-import { addDays, DAY_MS, datesBetween, startOfDay } from '#domain/dates.ts';
-import { EXACT_LIMIT, sqlRegisterIndex, sqlRegisterRank, sqlUserHash } from '#domain/metrics/user-sketch.ts';
 import { statementsOf } from '#metrics/sql.ts';
+import { COMPUTE_PREPARE, COMPUTE_QUERIES, openComputeSession } from '#services/compute.ts';
 import { benchPipeline, childInput, type Endpoints, report } from './support.ts';
 
 export interface ComputeProfileInput {
@@ -32,14 +28,7 @@ const pipeline = benchPipeline({
   workDir: input.workDir,
   duckdbMemoryLimit: input.memoryLimit ?? '2GB',
 });
-const { timeZone, lookbackDays, timeDecayHalfLifeDays } = pipeline.config;
 const range = { from: input.from, to: input.to };
-const lo = startOfDay(addDays(range.from, -lookbackDays), timeZone);
-const hi = startOfDay(addDays(range.to, 1), timeZone) - 1;
-const utcDates = datesBetween(
-  new Date(lo).toISOString().slice(0, 10),
-  new Date(hi).toISOString().slice(0, 10),
-);
 const statements: Array<{ name: string; ms: number; rows?: number }> = [];
 const started = performance.now();
 const timed = async <T>(name: string, work: () => Promise<T>, rows?: (value: T) => number) => {
@@ -49,45 +38,13 @@ const timed = async <T>(name: string, work: () => Promise<T>, rows?: (value: T) 
   return value;
 };
 
-const [eventFiles, identityFiles] = await timed('fetch partitions (warm cache)', () =>
-  Promise.all([
-    pipeline.lakeStore.fetchPartitions('events', utcDates),
-    pipeline.lakeStore.fetchPartitions('identities'),
-  ]),
+// The task's own set-up (computeBucket's), one bucket of one.
+const { engine, params, fragments } = await timed('fetch partitions (warm cache), open DuckDB', () =>
+  openComputeSession(range, 0, 1, pipeline),
 );
-const engine = await timed('open DuckDB', () => pipeline.openEngine());
-await engine.run(
-  `CREATE OR REPLACE TEMP VIEW lake_events AS SELECT * FROM read_parquet(${literalList(eventFiles)}, union_by_name = true)`,
-);
-await engine.run(
-  `CREATE OR REPLACE TEMP VIEW lake_identities AS SELECT * FROM read_parquet(${literalList(identityFiles)}, union_by_name = true)`,
-);
-await engine.run(
-  `CREATE OR REPLACE TEMP TABLE local_days AS
-   SELECT b AS bucket, strftime(timezone($tz, to_timestamp(b * 900)), '%Y-%m-%d') AS day
-   FROM range($first, $last + 1) t(b)`,
-  { tz: timeZone, first: Math.floor(lo / 900_000), last: Math.floor(hi / 900_000) },
-);
-const params: Record<string, DuckDBValue> = {
-  lo,
-  hi,
-  from: range.from,
-  to: range.to,
-  bucket: 0,
-  buckets: 1,
-  lookback_ms: lookbackDays * DAY_MS,
-  half_life_ms: timeDecayHalfLifeDays * DAY_MS,
-  credit_unit: CREDIT_UNIT,
-  exact_limit: EXACT_LIMIT,
-};
-const fragments = {
-  user_hash: `CASE WHEN d.person IS NULL THEN NULL ELSE ${sqlUserHash('d.person')} END`,
-  register_index: sqlRegisterIndex('u.user_hash'),
-  register_rank: sqlRegisterRank('u.user_hash'),
-};
 const count = async (table: string) =>
   Number((await engine.all<{ n: bigint }>(`SELECT count(*) AS n FROM ${table}`))[0]?.n ?? 0);
-for (const name of ['people', 'window-events', 'journeys']) {
+for (const name of COMPUTE_PREPARE) {
   for (const [i, statement] of statementsOf(name, params, fragments).entries()) {
     const table = /CREATE OR REPLACE TEMP TABLE (\w+)/.exec(statement.sql)?.[1] ?? `${name}#${i}`;
     await timed(`${name}.sql → ${table}`, () => engine.run(statement.sql, statement.params));
@@ -95,18 +52,7 @@ for (const name of ['people', 'window-events', 'journeys']) {
     if (last) last.rows = await count(table);
   }
 }
-for (const name of [
-  'touches-by-channel',
-  'conversions-by-last-touch',
-  'share-of-voice',
-  'referral-visits',
-  'stage-users',
-  'heuristic-credits',
-  'markov-transitions',
-  'channel-sets',
-  'touchless-conversions',
-  'attribution-touches',
-]) {
+for (const name of Object.values(COMPUTE_QUERIES)) {
   const [statement] = statementsOf(name, params, fragments);
   if (!statement) continue;
   await timed(

@@ -35,8 +35,8 @@ export interface BucketResult {
 }
 
 /** Statements that prepare the window's tables, then the queries whose rows are folded into days. */
-const PREPARE = ['people', 'window-events', 'journeys'] as const;
-const QUERIES = {
+export const COMPUTE_PREPARE = ['people', 'window-events', 'journeys'] as const;
+export const COMPUTE_QUERIES = {
   touches: 'touches-by-channel',
   conversions: 'conversions-by-last-touch',
   voices: 'share-of-voice',
@@ -49,17 +49,26 @@ const QUERIES = {
   attributionTouches: 'attribution-touches',
 } as const satisfies Record<keyof ComputeRows, string>;
 
+/** A DuckDB session over one task's window, ready for the metric SQL (`shared/metrics/*.sql`). */
+export interface ComputeSession {
+  readonly engine: DuckDbSession;
+  /** The `$parameters` the SQL files use. */
+  readonly params: Record<string, DuckDBValue>;
+  /** The `{{fragments}}` the SQL files use. */
+  readonly fragments: Record<string, string>;
+}
+
 /**
- * One compute task: every metric and the attribution statistics of the range, as SQL run by
- * DuckDB over the lake partitions of the range widened by the lookback, for the persons of one
- * hash bucket (buckets hold whole journeys, so their partials merge exactly).
+ * Fetches the lake partitions of the range widened by the lookback, opens the engine on them
+ * (`lake_events`, `lake_identities`, `local_days`) and gives the parameters of one task. The caller
+ * closes the engine. Shared by computeBucket and the compute profile (bench/compute-profile.ts).
  */
-export async function computeBucket(
+export async function openComputeSession(
   range: ComputeRange,
   bucket: number,
   buckets: number,
   deps: Pick<ComputeDeps, 'lakeStore' | 'config' | 'openEngine'>,
-): Promise<BucketResult> {
+): Promise<ComputeSession> {
   const { timeZone, lookbackDays, timeDecayHalfLifeDays } = deps.config;
   // Journeys reach back lookbackDays × 24 h; across a daylight-saving change that can start
   // before local midnight lookbackDays earlier.
@@ -86,7 +95,13 @@ export async function computeBucket(
        FROM range($first, $last + 1) t(b)`,
       { tz: timeZone, first: Math.floor(lo / 900_000), last: Math.floor(hi / 900_000) },
     );
-    const params: Record<string, DuckDBValue> = {
+  } catch (error) {
+    await engine.close();
+    throw error;
+  }
+  return {
+    engine,
+    params: {
       lo,
       hi,
       from: range.from,
@@ -97,18 +112,34 @@ export async function computeBucket(
       half_life_ms: timeDecayHalfLifeDays * DAY_MS,
       credit_unit: CREDIT_UNIT,
       exact_limit: EXACT_LIMIT,
-    };
-    const fragments = {
+    },
+    fragments: {
       user_hash: `CASE WHEN d.person IS NULL THEN NULL ELSE ${sqlUserHash('d.person')} END`,
       register_index: sqlRegisterIndex('u.user_hash'),
       register_rank: sqlRegisterRank('u.user_hash'),
-    };
-    for (const name of PREPARE) {
+    },
+  };
+}
+
+/**
+ * One compute task: every metric and the attribution statistics of the range, as SQL run by
+ * DuckDB over the lake partitions of the range widened by the lookback, for the persons of one
+ * hash bucket (buckets hold whole journeys, so their partials merge exactly).
+ */
+export async function computeBucket(
+  range: ComputeRange,
+  bucket: number,
+  buckets: number,
+  deps: Pick<ComputeDeps, 'lakeStore' | 'config' | 'openEngine'>,
+): Promise<BucketResult> {
+  const { engine, params, fragments } = await openComputeSession(range, bucket, buckets, deps);
+  try {
+    for (const name of COMPUTE_PREPARE) {
       for (const statement of statementsOf(name, params, fragments))
         await engine.run(statement.sql, statement.params);
     }
     const rows: Record<string, unknown[]> = {};
-    for (const [key, name] of Object.entries(QUERIES)) {
+    for (const [key, name] of Object.entries(COMPUTE_QUERIES)) {
       const [statement] = statementsOf(name, params, fragments);
       if (!statement) throw new Error(`${name}.sql holds no statement`);
       rows[key] = await engine.all(statement.sql, statement.params);

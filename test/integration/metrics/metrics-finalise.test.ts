@@ -225,7 +225,7 @@ describe('shareOfVoice', () => {
     // Smaller 10. With limit 1 only the larger newcomer is listed; the configured names always are.
     const many: MetricsPartial = JSON.parse(JSON.stringify(PARTIAL));
     const day = Object.values(many.days)[0] as (typeof many.days)[string];
-    day.voices.ads['Smaller'] = 10;
+    day.voices.ads.Smaller = 10;
     const result = shareOfVoice(many, { ...RANGE, ...VOICES, limit: 1, source: 'ads' });
     expect(result.entries.map((e) => [e.name, e.count])).toEqual([
       ['Acme', 1_000],
