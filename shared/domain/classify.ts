@@ -71,6 +71,17 @@ export function createEventClassifier(props: EventClassifierProps): EventClassif
   const canonicalVoice = (name: string): string => voiceNames.get(name.toLowerCase()) ?? name;
 
   const timeoutMs = config.sessionTimeoutMinutes * 60_000;
+  // isbot runs one large pattern; a day holds few distinct agents, so each is tested once.
+  const botByAgent = new Map<string, boolean>();
+  const isBotAgent = (agent: string): boolean => {
+    let bot = botByAgent.get(agent);
+    if (bot === undefined) {
+      if (botByAgent.size >= 10_000) botByAgent.clear();
+      bot = isbot(agent);
+      botByAgent.set(agent, bot);
+    }
+    return bot;
+  };
   return {
     assignVisits(rows) {
       const byUser = new Map<string, NormalisedEvent[]>();
@@ -116,7 +127,7 @@ export function createEventClassifier(props: EventClassifierProps): EventClassif
       // Moving from one of our own pages to another continues a visit; it is not a new touch.
       const internalNavigation = event.type === 'page_view' && referrer.kind === 'own' && decidedByReferrer;
       // A robot's visit is no one's journey: kept, but in no stage and no touch.
-      const bot = event.userAgent !== undefined && isbot(event.userAgent);
+      const bot = event.userAgent !== undefined && isBotAgent(event.userAgent);
       const stage = internalNavigation || bot ? undefined : stageOf(event, config.stages);
       const ts = Date.parse(event.occurredAt);
 
