@@ -171,7 +171,7 @@ function copySql(staged: string, out: string, order = SORT, compression = 'zstd'
 /** Staging the idea way: the row object as it is, one JSON.stringify; SQL maps the fields to columns. */
 const DIRECT_COLUMNS = `{eventId: 'VARCHAR', type: 'VARCHAR', ts: 'BIGINT', receivedAt: 'VARCHAR', source: 'VARCHAR',
   userKey: 'VARCHAR', userId: 'VARCHAR', anonymousId: 'VARCHAR', emailHash: 'VARCHAR', channel: 'VARCHAR',
-  stage: 'VARCHAR', touch: 'BOOLEAN', count: 'BIGINT', campaign: 'VARCHAR', platform: 'VARCHAR',
+  stage: 'VARCHAR', touch: 'BOOLEAN', bot: 'BOOLEAN', visitId: 'VARCHAR', count: 'BIGINT', campaign: 'VARCHAR', platform: 'VARCHAR',
   network: 'VARCHAR', adGroup: 'VARCHAR', creative: 'VARCHAR', costMicros: 'BIGINT', valueMicros: 'BIGINT',
   voices: 'VARCHAR[]', voiceSource: 'VARCHAR', referralDomain: 'VARCHAR', referralCategory: 'VARCHAR',
   referrerHost: 'VARCHAR', referrerCategory: 'VARCHAR', conversion: 'VARCHAR', emailAction: 'VARCHAR',
@@ -180,7 +180,7 @@ const DIRECT_COLUMNS = `{eventId: 'VARCHAR', type: 'VARCHAR', ts: 'BIGINT', rece
   position: 'DOUBLE', properties: 'JSON'}`;
 const DIRECT_SELECT = `eventId AS event_id, type, ts, make_timestamp(ts * 1000) AS occurred_at,
   receivedAt AS received_at, source, userKey AS user_key, userId AS user_id, anonymousId AS anonymous_id,
-  emailHash AS email_hash, channel, stage, touch, count, campaign, platform, network, adGroup AS ad_group,
+  emailHash AS email_hash, channel, stage, touch, bot, visitId AS visit_id, count, campaign, platform, network, adGroup AS ad_group,
   creative, costMicros AS cost_micros, valueMicros AS value_micros, voices, voiceSource AS voice_source,
   referralDomain AS referral_domain, referralCategory AS referral_category, referrerHost AS referrer_host,
   referrerCategory AS referrer_category, conversion, emailAction AS email_action, utm.source AS utm_source,
