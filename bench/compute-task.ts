@@ -94,7 +94,7 @@ const [, reduceMs] = await time(() =>
     dayStore: pipeline.results,
   }),
 );
-const [days, readBackMs] = await time(() => pipeline.results.readDays(datesBetween(range.from, range.to)));
+const [days, readBackMs] = await time(() => pipeline.results.readRange(range.from, range.to, 1));
 const data = toComputePartial(days);
 
 const finaliseMs: Record<string, number> = {};

@@ -3,7 +3,6 @@ import type { Context } from 'aws-lambda';
 import { lazyHandler } from '#adapters/lazy.ts';
 import { createPipelineFromEnvironment, type Pipeline } from '#adapters/pipeline.ts';
 import { attribute, compareModels, MODELS } from '#domain/attribution/index.ts';
-import { datesBetween } from '#domain/dates.ts';
 import { type ComputePartial, toComputePartial } from '#domain/day-result.ts';
 import { NotFoundError } from '#domain/errors.ts';
 import { channelShare, cpaByStage, referralTraffic, shareOfVoice } from '#domain/metrics/index.ts';
@@ -21,9 +20,9 @@ const PUBLIC_ROUTES = new Set(['GET /', 'GET /dashboard.js', 'GET /v1/health', '
 
 type MetricRoute = (event: HttpEvent, pipeline: Pipeline) => Promise<HttpResult>;
 
-/** Reads the stored day results of a range. */
+/** Reads the stored results of a range (days, and blocks of days inside it). */
 async function loadRange(pipeline: Pipeline, range: DateRange): Promise<ComputePartial> {
-  return toComputePartial(await pipeline.results.readDays(datesBetween(range.from, range.to)));
+  return toComputePartial(await pipeline.results.readRange(range.from, range.to));
 }
 
 type Shapes = typeof QUERY_SHAPES;

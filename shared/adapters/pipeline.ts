@@ -4,7 +4,7 @@ import { DEFAULT_CHANNEL_RULES } from '#domain/channel-rules.ts';
 import { type ChannelClassifier, createChannelClassifier } from '#domain/channels.ts';
 import { createEventClassifier, type EventClassifier } from '#domain/classify.ts';
 import type { AttributionConfig } from '#domain/config.ts';
-import { type DayResult, dayResultSchema } from '#domain/day-result.ts';
+import { type DayResult, dayResultSchema, mergeDayResults } from '#domain/day-result.ts';
 import { ValidationError } from '#domain/errors.ts';
 import { createReferrerCatalogue } from '#domain/referrers.ts';
 import { createDocumentClient, createS3Client } from './aws-clients.ts';
@@ -75,6 +75,7 @@ export function createPipeline(props: PipelineProps = {}): Pipeline {
       client: dynamo,
       table: env.RESULTS_TABLE,
       daySchema: dayResultSchema,
+      mergeDays: mergeDayResults,
     }),
     keyStore: new DynamoKeyStore({ client: dynamo, table: env.KEYS_TABLE }),
   };

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
 import {
@@ -8,6 +9,16 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { datesBetween } from '#domain/dates.ts';
+import {
+  BLOCK_SIZES,
+  type BlockSize,
+  blockEnd,
+  blocksHolding,
+  childrenOf,
+  coverOf,
+  type DayBlock,
+} from '#domain/day-blocks.ts';
 import { ServiceUnavailableError } from '#domain/errors.ts';
 import { type Job, jobSchema } from '#domain/jobs.ts';
 import { batchGetAll, batchWriteAll } from './dynamo-batch.ts';
@@ -21,8 +32,12 @@ const CHUNK_BYTES = 350_000;
 export interface DayPartialStore<T> {
   /** Replaces the stored partial of every day given; each day switches to the new version at once. */
   writeDays(days: ReadonlyMap<string, T>, version: string): Promise<void>;
-  /** The stored partials of the given days, in the order asked; days never computed are absent. */
-  readDays(dates: readonly string[]): Promise<Map<string, T>>;
+  /**
+   * The stored partials of `from`…`to`, in date order, each keyed by its first day: a day's own,
+   * or the merged partial of a stored block of days inside the range, of at most `largest` days
+   * (1: every day apart). Days never computed are absent.
+   */
+  readRange(from: string, to: string, largest?: BlockSize): Promise<Map<string, T>>;
 }
 
 /** Job records (compute, replay). */
@@ -38,21 +53,32 @@ export interface DynamoResultsStoreProps<T> {
   readonly table: string;
   /** Validates a day partial read back from the table. */
   readonly daySchema: z.ZodType<T>;
+  /** Merges days (in date order) into one partial; without it, only days are stored and read. */
+  readonly mergeDays?: (parts: readonly T[]) => T;
 }
 
 const headSchema = z.object({
-  pk: z.string().startsWith('day#'),
+  pk: z.string().startsWith('day'),
   version: z.string(),
   chunks: z.int().min(1),
+  /** A block's: the versions of the days it was merged from. */
+  fingerprint: z.string().optional(),
 });
 type Head = z.infer<typeof headSchema>;
 const chunkSchema = z.object({ pk: z.string(), sk: z.string(), data: z.instanceof(Uint8Array) });
+
+/** What a read may use instead of the table: items this write has just stored. */
+type Written<T> = Map<string, { readonly version: string; readonly body: T }>;
 
 /**
  * The results table. A day's partial is gzip JSON split into chunks under
  * `pk = day#<date>`, `sk = v#<version>#<n>`, and a `head` item that names the current version.
  * Chunks are written first and the head last, so a reader never sees half a version and a
- * compute killed midway leaves the previous version in place. Jobs live under `job#<id>`.
+ * compute killed midway leaves the previous version in place. With `mergeDays`, every write also
+ * stores the merged blocks of 4…256 days holding the days written (`pk = days<size>#<start>`,
+ * day-blocks.ts), each head naming the day versions it was merged from; a reader uses a block
+ * only while those are still the days' current versions, else its four children, so a query reads
+ * a few items whatever its range and never a stale sum. Jobs live under `job#<id>`.
  */
 export class DynamoResultsStore<T> implements DayPartialStore<T>, JobStore {
   readonly #props: DynamoResultsStoreProps<T>;
@@ -62,26 +88,60 @@ export class DynamoResultsStore<T> implements DayPartialStore<T>, JobStore {
   }
 
   async writeDays(days: ReadonlyMap<string, T>, version: string): Promise<void> {
-    const dates = [...days.keys()];
-    const oldHeads = await this.#readHeads(dates);
+    const items = new Map([...days].map(([date, body]) => [pkOf({ size: 1, start: date }), { body }]));
+    await this.#writeItems(items, version);
+    const { mergeDays } = this.#props;
+    if (!mergeDays) return;
+    const written: Written<T> = new Map([...items].map(([pk, { body }]) => [pk, { version, body }]));
+    // Smaller blocks first: each is merged from its children, which this write has just stored.
+    for (const size of BLOCK_SIZES.slice(1)) {
+      const blocks = new Map<string, { body: T; fingerprint: string }>();
+      for (const block of blocksHolding(days.keys()).filter((b) => b.size === size)) {
+        const read = await this.#tryRead(block.start, blockEnd(block), (size / 4) as BlockSize, written);
+        if (!read) throw new ServiceUnavailableError('results changed while merging a block; retry');
+        blocks.set(pkOf(block), { body: mergeDays([...read.parts.values()]), fingerprint: read.fingerprint });
+      }
+      await this.#writeItems(blocks, version);
+      for (const [pk, { body }] of blocks) written.set(pk, { version, body });
+    }
+  }
+
+  async readRange(from: string, to: string, largest: BlockSize = 256): Promise<Map<string, T>> {
+    // A compute that switches a day's version between our head read and chunk read deletes the
+    // chunks we were about to read: read the heads again, once; then ask the caller to retry.
+    if (!this.#props.mergeDays) largest = 1;
+    const first = await this.#tryRead(from, to, largest);
+    if (first) return first.parts;
+    const second = await this.#tryRead(from, to, largest);
+    if (second) return second.parts;
+    throw new ServiceUnavailableError('results are being recomputed; retry in a moment');
+  }
+
+  /** Writes each item's chunks, then its head, then deletes the chunks of the versions replaced. */
+  async #writeItems(
+    items: ReadonlyMap<string, { body: T; fingerprint?: string }>,
+    version: string,
+  ): Promise<void> {
+    const oldHeads = await this.#readHeads([...items.keys()], true);
     const chunkWrites: Record<string, unknown>[] = [];
     const heads: Record<string, unknown>[] = [];
-    for (const [date, partial] of days) {
-      const body = await gzipAsync(JSON.stringify(partial));
-      const count = Math.max(1, Math.ceil(body.length / CHUNK_BYTES));
+    for (const [pk, { body, fingerprint }] of items) {
+      const zipped = await gzipAsync(JSON.stringify(body));
+      const count = Math.max(1, Math.ceil(zipped.length / CHUNK_BYTES));
       for (let n = 0; n < count; n++) {
         chunkWrites.push({
-          pk: `day#${date}`,
+          pk,
           sk: chunkKey(version, n),
-          data: body.subarray(n * CHUNK_BYTES, (n + 1) * CHUNK_BYTES),
+          data: zipped.subarray(n * CHUNK_BYTES, (n + 1) * CHUNK_BYTES),
         });
       }
       heads.push({
-        pk: `day#${date}`,
+        pk,
         sk: 'head',
         version,
         chunks: count,
         computedAt: new Date().toISOString(),
+        fingerprint,
       });
     }
     const { client, table } = this.#props;
@@ -99,46 +159,88 @@ export class DynamoResultsStore<T> implements DayPartialStore<T>, JobStore {
     await batchWriteAll(
       client,
       table,
-      stale.flatMap(([date, head]) =>
+      stale.flatMap(([pk, head]) =>
         Array.from({ length: head.chunks }, (_, n) => ({
-          DeleteRequest: { Key: { pk: `day#${date}`, sk: chunkKey(head.version, n) } },
+          DeleteRequest: { Key: { pk, sk: chunkKey(head.version, n) } },
         })),
       ),
     );
   }
 
-  async readDays(dates: readonly string[]): Promise<Map<string, T>> {
-    // A compute that switches a day's version between our head read and chunk read deletes the
-    // chunks we were about to read: read the heads again, once; then ask the caller to retry.
-    const first = await this.#tryReadDays(dates);
-    if (first) return first;
-    const second = await this.#tryReadDays(dates);
-    if (second) return second;
-    throw new ServiceUnavailableError('results are being recomputed; retry in a moment');
+  /**
+   * The partials covering `from`…`to` with blocks of at most `largest` days, and the fingerprint
+   * of the days' versions read; undefined when a version changed under the read. `written` are
+   * items this process has just stored, read from the table only when their version moved on.
+   */
+  async #tryRead(
+    from: string,
+    to: string,
+    largest: BlockSize,
+    written?: Written<T>,
+  ): Promise<{ parts: Map<string, T>; fingerprint: string } | undefined> {
+    // A write merges blocks from what it just wrote: it must see every newer write too.
+    const consistent = written !== undefined;
+    const dayKeys = datesBetween(from, to).map((date) => pkOf({ size: 1, start: date }));
+    let pending = coverOf(from, to, largest);
+    const asked = new Set([...dayKeys, ...pending.map(pkOf)]);
+    const heads = await this.#readHeads([...asked], consistent);
+    const fingerprintOf = (block: DayBlock) =>
+      fingerprint(datesBetween(block.start, blockEnd(block)), (date) =>
+        heads.get(pkOf({ size: 1, start: date })),
+      );
+    const chosen: Array<[DayBlock, Head]> = [];
+    while (pending.length > 0) {
+      const children: DayBlock[] = [];
+      for (const block of pending) {
+        const head = heads.get(pkOf(block));
+        if (head && (block.size === 1 || head.fingerprint === fingerprintOf(block)))
+          chosen.push([block, head]);
+        else if (block.size > 1) children.push(...childrenOf(block));
+      }
+      const unasked = children.map(pkOf).filter((pk) => !asked.has(pk));
+      for (const pk of unasked) asked.add(pk);
+      for (const [pk, head] of await this.#readHeads(unasked, consistent)) heads.set(pk, head);
+      pending = children;
+    }
+    chosen.sort(([a], [b]) => (a.start < b.start ? -1 : 1));
+    const bodies = await this.#readBodies(
+      chosen
+        .filter(([block, head]) => written?.get(pkOf(block))?.version !== head.version)
+        .map(([block, head]) => [pkOf(block), head]),
+    );
+    if (!bodies) return undefined;
+    const parts = new Map<string, T>();
+    for (const [block, head] of chosen) {
+      const pk = pkOf(block);
+      const mine = written?.get(pk);
+      parts.set(block.start, mine?.version === head.version ? mine.body : (bodies.get(pk) as T));
+    }
+    return {
+      parts,
+      fingerprint: fingerprint(datesBetween(from, to), (date) => heads.get(pkOf({ size: 1, start: date }))),
+    };
   }
 
-  async #tryReadDays(dates: readonly string[]): Promise<Map<string, T> | undefined> {
-    const heads = await this.#readHeads(dates);
-    const keys = [...heads].flatMap(([date, head]) =>
-      Array.from({ length: head.chunks }, (_, n) => ({ pk: `day#${date}`, sk: chunkKey(head.version, n) })),
+  /** Each head's chunks, joined, gunzipped and validated; undefined when a chunk is gone. */
+  async #readBodies(heads: ReadonlyArray<readonly [string, Head]>): Promise<Map<string, T> | undefined> {
+    const keys = heads.flatMap(([pk, head]) =>
+      Array.from({ length: head.chunks }, (_, n) => ({ pk, sk: chunkKey(head.version, n) })),
     );
     const chunks = new Map<string, Uint8Array>();
     for (const item of await batchGetAll(this.#props.client, this.#props.table, keys)) {
       const chunk = chunkSchema.parse(item);
       chunks.set(`${chunk.pk}|${chunk.sk}`, chunk.data);
     }
-    const days = new Map<string, T>();
-    for (const date of dates) {
-      const head = heads.get(date);
-      if (!head) continue;
+    const bodies = new Map<string, T>();
+    for (const [pk, head] of heads) {
       const parts = Array.from({ length: head.chunks }, (_, n) =>
-        chunks.get(`day#${date}|${chunkKey(head.version, n)}`),
+        chunks.get(`${pk}|${chunkKey(head.version, n)}`),
       );
       if (parts.some((part) => part === undefined)) return undefined;
       const json = (await gunzipAsync(Buffer.concat(parts as Uint8Array[]))).toString('utf8');
-      days.set(date, this.#props.daySchema.parse(JSON.parse(json)));
+      bodies.set(pk, this.#props.daySchema.parse(JSON.parse(json)));
     }
-    return days;
+    return bodies;
   }
 
   async put(job: Job): Promise<void> {
@@ -198,19 +300,31 @@ export class DynamoResultsStore<T> implements DayPartialStore<T>, JobStore {
     return jobSchema.parse(job);
   }
 
-  async #readHeads(dates: readonly string[]): Promise<Map<string, Head>> {
+  async #readHeads(pks: readonly string[], consistent = false): Promise<Map<string, Head>> {
     const items = await batchGetAll(
       this.#props.client,
       this.#props.table,
-      dates.map((date) => ({ pk: `day#${date}`, sk: 'head' })),
+      pks.map((pk) => ({ pk, sk: 'head' })),
+      consistent,
     );
     return new Map(
       items.map((item) => {
         const head = headSchema.parse(item);
-        return [head.pk.slice(4), head];
+        return [head.pk, head];
       }),
     );
   }
+}
+
+function pkOf(block: DayBlock): string {
+  return block.size === 1 ? `day#${block.start}` : `days${block.size}#${block.start}`;
+}
+
+/** Which version of each day a merge saw (absent days included, as absent). */
+function fingerprint(dates: readonly string[], headOf: (date: string) => Head | undefined): string {
+  const hash = createHash('sha256');
+  for (const date of dates) hash.update(`${date}=${headOf(date)?.version ?? ''};`);
+  return hash.digest('base64url');
 }
 
 function chunkKey(version: string, n: number): string {

@@ -5,13 +5,14 @@ import {
   attributionDaySchema,
   emptyAttributionDay,
 } from './attribution/index.ts';
+import { mergeAttributionDays, settleSpend } from './attribution/partial.ts';
 import {
   type DayPartial,
   dayPartialSchema,
   type MetricsPartial,
   metricsPartialSchema,
 } from './metrics/index.ts';
-import { emptyDay } from './metrics/partial.ts';
+import { emptyDay, mergeAll } from './metrics/partial.ts';
 
 /** What compute stores per calendar day: the metric partial and the attribution statistics. */
 export interface DayResult {
@@ -40,7 +41,21 @@ export function emptyDayResult(): DayResult {
   return { metrics: emptyDay(), attribution: emptyAttributionDay() };
 }
 
-/** Splits stored day results (in date order) back into the two partials a query finalises. */
+/**
+ * Several days' results as one (a stored block of days, see day-blocks.ts): every finaliser
+ * answers the same from the merged result as from the days, because every figure is a sum or a
+ * mergeable sketch and spend is settled against its own day's touches first.
+ */
+export function mergeDayResults(parts: readonly DayResult[]): DayResult {
+  const merged = mergeAll(parts.map((part) => ({ days: { [BLOCK]: part.metrics } }))).days[BLOCK];
+  return {
+    metrics: merged ?? emptyDay(),
+    attribution: mergeAttributionDays(...parts.map((part) => settleSpend(part.attribution))),
+  };
+}
+const BLOCK = 'block';
+
+/** Splits stored day results (or blocks of days, keyed by their first day) back into the two partials a query finalises. */
 export function toComputePartial(days: ReadonlyMap<string, DayResult>): ComputePartial {
   const metrics: MetricsPartial = { days: {} };
   const attribution: AttributionPartial = { days: {} };

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { datesBetween } from '#domain/dates.ts';
 import { toComputePartial } from '#domain/day-result.ts';
 import { channelShare } from '#domain/metrics/index.ts';
 import { createComputeHandler } from '#functions/compute/handler.ts';
@@ -34,7 +33,7 @@ async function runReplay(faults?: Record<string, TaskFault | TaskFault[]>) {
 }
 
 async function touchesShare() {
-  const days = await stack.pipeline.results.readDays(datesBetween(RANGE.from, RANGE.to));
+  const days = await stack.pipeline.results.readRange(RANGE.from, RANGE.to);
   return channelShare(toComputePartial(days).metrics, { ...RANGE, basis: 'touches' });
 }
 

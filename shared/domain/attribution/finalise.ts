@@ -11,10 +11,13 @@ import {
   type AttributionDay,
   type AttributionPartial,
   type CreditCell,
+  channelOnlySpendKey,
   creditKey,
   mergeAttributionDays,
   NO_CAMPAIGN,
+  settleSpend,
   splitKey,
+  UNMATCHED_SPEND_KEY,
 } from './partial.ts';
 
 export type GroupBy = 'channel' | 'campaign';
@@ -61,8 +64,8 @@ type Credits = Map<string, CreditCell>;
  * campaign, joined with spend (DESIGN §4 `/v1/attribution`).
  */
 export function attribute(partial: AttributionPartial, props: AttributeProps): AttributionResult {
-  const days = daysIn(partial, props.from, props.to);
-  return toResult(days, creditsOf(mergeDays(days), props.model), props);
+  const merged = mergeDays(daysIn(partial, props.from, props.to));
+  return toResult(merged, creditsOf(merged, props.model), props);
 }
 
 export interface ModelComparisonRow {
@@ -87,10 +90,9 @@ export function compareModels(
   partial: AttributionPartial,
   props: { readonly from: string; readonly to: string },
 ): ModelComparison {
-  const days = daysIn(partial, props.from, props.to);
-  const merged = mergeDays(days);
+  const merged = mergeDays(daysIn(partial, props.from, props.to));
   const results = MODELS.map((model) =>
-    toResult(days, creditsOf(merged, model), { ...props, model, groupBy: 'channel' }),
+    toResult(merged, creditsOf(merged, model), { ...props, model, groupBy: 'channel' }),
   );
   const keys = [...new Set(results.flatMap((result) => result.rows.map((row) => row.key)))];
   const first = results[0] as AttributionResult;
@@ -128,7 +130,7 @@ function daysIn(partial: AttributionPartial, from: string, to: string): Attribut
 }
 
 function mergeDays(days: readonly AttributionDay[]): AttributionDay {
-  return mergeAttributionDays(...days);
+  return mergeAttributionDays(...days.map(settleSpend));
 }
 
 function creditsOf(day: AttributionDay, model: Model): Credits {
@@ -225,11 +227,7 @@ function add(credits: Credits, key: string, credit: number, valueMicros: number)
   } else credits.set(key, { credit, valueMicros });
 }
 
-function toResult(
-  days: readonly AttributionDay[],
-  credits: Credits,
-  props: AttributeProps,
-): AttributionResult {
+function toResult(merged: AttributionDay, credits: Credits, props: AttributeProps): AttributionResult {
   const group = (key: string) => {
     const { channel, campaign } = splitKey(key);
     return props.groupBy === 'channel' ? channel : campaign;
@@ -254,15 +252,13 @@ function toResult(
     totalValue += cell.valueMicros;
   }
   let totalSpend = 0;
-  // Spend matches a touch on the same day and channel (and campaign, when grouping by campaign).
-  const matchOn = (key: string) => (props.groupBy === 'channel' ? splitKey(key).channel : key);
-  for (const day of days) {
-    const touched = new Set(Object.keys(day.touches).map(matchOn));
-    for (const [key, micros] of Object.entries(day.spendMicros)) {
-      if (micros === 0) continue;
-      totalSpend += micros;
-      row(touched.has(matchOn(key)) ? group(key) : UNATTRIBUTED).spendMicros += micros;
-    }
+  // Settled spend (see settleSpend): its key when a touch of its day had the same campaign.
+  for (const [key, micros] of Object.entries(merged.spendMicros)) {
+    if (micros === 0) continue;
+    totalSpend += micros;
+    const channelOnly = key.endsWith(channelOnlySpendKey(''));
+    const matched = key !== UNMATCHED_SPEND_KEY && (!channelOnly || props.groupBy === 'channel');
+    row(matched ? group(key) : UNATTRIBUTED).spendMicros += micros;
   }
   const result = [...rows].map(([key, r]): AttributionRow => {
     const conversions = round(r.credit / CREDIT_UNIT, 9);

@@ -184,6 +184,36 @@ export function sortedRecord<T>(map: ReadonlyMap<string, T>): Record<string, T> 
   return Object.fromEntries([...map.keys()].sort().map((key) => [key, map.get(key) as T]));
 }
 
+/** A settled spend key: spend whose campaign had no touch on its day, but whose channel did. */
+export function channelOnlySpendKey(channel: string): string {
+  return `${channel}${KEY_SEPARATOR}${KEY_SEPARATOR}`;
+}
+/** A settled spend key: spend whose channel had no touch on its day. */
+export const UNMATCHED_SPEND_KEY = KEY_SEPARATOR;
+
+/**
+ * Spend is attributed only where a touch of its own day matches it (the same campaign, or when
+ * grouping by channel the same channel). Settling decides that once per day and renames the keys
+ * that do not match (no real key holds two separators), so days can be merged — over a query's
+ * range, or into a stored block of days — without a later touch matching earlier spend.
+ * Settling a settled day changes nothing.
+ */
+export function settleSpend(day: AttributionDay): AttributionDay {
+  const keys = new Set(Object.keys(day.touches));
+  const channels = new Set([...keys].map((key) => splitKey(key).channel));
+  const spend = new Map<string, number>();
+  for (const [key, micros] of Object.entries(day.spendMicros)) {
+    const channel = splitKey(key).channel;
+    const settled = keys.has(key)
+      ? key
+      : channels.has(channel)
+        ? channelOnlySpendKey(channel)
+        : UNMATCHED_SPEND_KEY;
+    spend.set(settled, (spend.get(settled) ?? 0) + micros);
+  }
+  return { ...day, spendMicros: sortedRecord(spend) };
+}
+
 export function mergeAttributionDays(...days: AttributionDay[]): AttributionDay {
   const accumulator = new AttributionDayAccumulator();
   for (const day of days) accumulator.add(day);

@@ -3,6 +3,7 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { DynamoResultsStore } from '#adapters/results-store.ts';
+import { addDays } from '#domain/dates.ts';
 import { LOCAL_NAMES, localDocumentClient } from '#local/servers.ts';
 import { injectFault } from '../../support/faults.ts';
 import { startTestStack, type TestStack } from '../../support/stack.ts';
@@ -32,7 +33,7 @@ describe('the results table', () => {
       }),
     );
     expect(chunks.Items).toHaveLength(3);
-    expect((await store().readDays(['2026-01-01'])).get('2026-01-01')).toEqual({ blob });
+    expect((await store().readRange('2026-01-01', '2026-01-01')).get('2026-01-01')).toEqual({ blob });
   });
 
   it('keeps the previous version readable when a write dies before switching heads, and drops old chunks after', async () => {
@@ -50,9 +51,11 @@ describe('the results table', () => {
     await expect(store(dying).writeDays(new Map([['2026-01-02', { blob: 'new' }]]), 'v2')).rejects.toThrow(
       'killed',
     );
-    expect((await store().readDays(['2026-01-02'])).get('2026-01-02')).toEqual({ blob: 'old' });
+    expect((await store().readRange('2026-01-02', '2026-01-02')).get('2026-01-02')).toEqual({ blob: 'old' });
     await store().writeDays(new Map([['2026-01-02', { blob: 'newer' }]]), 'v3');
-    expect((await store().readDays(['2026-01-02'])).get('2026-01-02')).toEqual({ blob: 'newer' });
+    expect((await store().readRange('2026-01-02', '2026-01-02')).get('2026-01-02')).toEqual({
+      blob: 'newer',
+    });
     const left = await stack.servers.dynamo.send(
       new QueryCommand({
         TableName: LOCAL_NAMES.RESULTS_TABLE,
@@ -71,7 +74,7 @@ describe('the results table', () => {
       table: LOCAL_NAMES.RESULTS_TABLE,
       daySchema: z.object({ other: z.number() }),
     });
-    await expect(strict.readDays(['2026-01-03'])).rejects.toThrow();
+    await expect(strict.readRange('2026-01-03', '2026-01-03')).rejects.toThrow();
   });
 
   it('survives a transient failure: injected faults only hit the chosen client', async () => {
@@ -79,7 +82,74 @@ describe('the results table', () => {
     await store().writeDays(new Map([['2026-01-04', { blob: 'y' }]]), 'v1');
     const flaky = localDocumentClient(stack.servers.dynamoEndpoint);
     injectFault(flaky, { commands: ['BatchGetCommand', 'BatchGetItemCommand'], times: 1 });
-    await expect(store(flaky).readDays(['2026-01-04'])).rejects.toThrow(/injected/);
-    expect((await store(flaky).readDays(['2026-01-04'])).get('2026-01-04')).toEqual({ blob: 'y' });
+    await expect(store(flaky).readRange('2026-01-04', '2026-01-04')).rejects.toThrow(/injected/);
+    expect((await store(flaky).readRange('2026-01-04', '2026-01-04')).get('2026-01-04')).toEqual({
+      blob: 'y',
+    });
+  });
+
+  describe('blocks of days', () => {
+    const countSchema = z.object({ n: z.number() });
+    const merging = () =>
+      new DynamoResultsStore({
+        client: stack.servers.dynamo,
+        table: LOCAL_NAMES.RESULTS_TABLE,
+        daySchema: countSchema,
+        mergeDays: (parts: ReadonlyArray<{ n: number }>) => ({ n: parts.reduce((sum, p) => sum + p.n, 0) }),
+      });
+    const plain = () =>
+      new DynamoResultsStore({ client: stack.servers.dynamo, table: LOCAL_NAMES.RESULTS_TABLE, daySchema: countSchema });
+    // 2030-01-03 is day 21,917 from 1970-01-01 (60 × 365 + 15 leap days + 2) = 4 × 5,479 + 1, so
+    // blocks of 4 start on 2030-01-02, 01-06, 01-10, …; 21,920 (01-06) = 16 × 1,370: a block of 16.
+    const days = (first: string, values: number[]) =>
+      new Map(values.map((n, i) => [addDays(first, i), { n }]));
+
+    it('reads a range as the fewest blocks, each the sum of its days', async () => {
+      // 2030-01-02 … 2030-01-25 hold 1 … 24.
+      await merging().writeDays(days('2030-01-02', Array.from({ length: 24 }, (_, i) => i + 1)), 'v1');
+      // 01-02…01-05 is a block of 4 (1+2+3+4 = 10); 01-06…01-21 a block of 16 (5+…+20 = 200);
+      // 01-22…01-25 a block of 4 (21+22+23+24 = 90).
+      expect(Object.fromEntries(await merging().readRange('2030-01-02', '2030-01-25'))).toEqual({
+        '2030-01-02': { n: 10 },
+        '2030-01-06': { n: 200 },
+        '2030-01-22': { n: 90 },
+      });
+      // From 01-03: three days alone (2, 3, 4), then the same blocks.
+      expect(Object.fromEntries(await merging().readRange('2030-01-03', '2030-01-21'))).toEqual({
+        '2030-01-03': { n: 2 },
+        '2030-01-04': { n: 3 },
+        '2030-01-05': { n: 4 },
+        '2030-01-06': { n: 200 },
+      });
+      expect((await merging().readRange('2030-01-02', '2030-01-25', 1)).size).toBe(24);
+    });
+
+    it('never reads a block whose days changed since it was merged', async () => {
+      // 2030-02-03 … 02-22 hold 1 each; 02-07 is day 21,952 = 16 × 1,372 (but not a multiple of 64),
+      // so 02-07…02-22 is one block of 16.
+      await merging().writeDays(days('2030-02-03', Array.from({ length: 20 }, () => 1)), 'v1');
+      expect(Object.fromEntries(await merging().readRange('2030-02-07', '2030-02-22'))).toEqual({
+        '2030-02-07': { n: 16 },
+      });
+      // A write that stored a day but died before its blocks (or a store without blocks).
+      await plain().writeDays(days('2030-02-10', [101]), 'v2');
+      const read = await merging().readRange('2030-02-07', '2030-02-22');
+      // The block of 16 is stale: its four blocks of 4, of which 02-07…02-10 is stale too, so its
+      // days: 1 + 1 + 1 + 101, then 4, 4, 4.
+      expect(Object.fromEntries(read)).toEqual({
+        '2030-02-07': { n: 1 },
+        '2030-02-08': { n: 1 },
+        '2030-02-09': { n: 1 },
+        '2030-02-10': { n: 101 },
+        '2030-02-11': { n: 4 },
+        '2030-02-15': { n: 4 },
+        '2030-02-19': { n: 4 },
+      });
+      // The next write of any of its days merges the blocks again.
+      await merging().writeDays(days('2030-02-22', [1]), 'v3');
+      expect(Object.fromEntries(await merging().readRange('2030-02-07', '2030-02-22'))).toEqual({
+        '2030-02-07': { n: 116 },
+      });
+    });
   });
 });

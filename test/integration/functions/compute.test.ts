@@ -68,9 +68,9 @@ describe('the job state machine tasks (compute function)', () => {
         skipped: 0,
       },
     });
-    const stepped = await stack.pipeline.results.readDays(datesBetween(RANGE.from, RANGE.to));
+    const stepped = await stack.pipeline.results.readRange(RANGE.from, RANGE.to, 1);
     await computeRange(RANGE, 'whole', 1, jobDepsOf(stack.pipeline));
-    expect(await stack.pipeline.results.readDays(datesBetween(RANGE.from, RANGE.to))).toEqual(stepped);
+    expect(await stack.pipeline.results.readRange(RANGE.from, RANGE.to, 1)).toEqual(stepped);
   });
 
   it('records a failed run with the state machine error', async () => {

@@ -15,7 +15,7 @@ import { apiEvent, startTestStack, type TestStack, testContext } from '../../sup
 let stack: TestStack;
 
 async function storedDays() {
-  return Object.fromEntries(await stack.pipeline.results.readDays(datesBetween(RANGE.from, RANGE.to)));
+  return Object.fromEntries(await stack.pipeline.results.readRange(RANGE.from, RANGE.to, 1));
 }
 
 const deps = () => jobDepsOf(stack.pipeline);

@@ -49,7 +49,7 @@ async function lastTouchAfter(...groups: Array<Record<string, unknown>[]>) {
     await refreshLakeDays(datesBetween(addDays(RANGE.from, -1), addDays(RANGE.to, 1)), stack.pipeline);
   }
   await computeRange(RANGE, `v${Math.random()}`, 2, jobDepsOf(stack.pipeline));
-  const partial = toComputePartial(await stack.pipeline.results.readDays(datesBetween(RANGE.from, RANGE.to)));
+  const partial = toComputePartial(await stack.pipeline.results.readRange(RANGE.from, RANGE.to));
   const result = attribute(partial.attribution, { ...RANGE, model: 'last_touch', groupBy: 'channel' });
   return Object.fromEntries(result.rows.map((row) => [row.key, row.conversions]));
 }

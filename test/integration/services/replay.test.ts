@@ -5,7 +5,6 @@ import { loadConfig } from '#adapters/config-loader.ts';
 import type { Pipeline } from '#adapters/pipeline.ts';
 import { attribute } from '#domain/attribution/index.ts';
 import type { AttributionConfig } from '#domain/config.ts';
-import { datesBetween } from '#domain/dates.ts';
 import { toComputePartial } from '#domain/day-result.ts';
 import { channelShare, shareOfVoice } from '#domain/metrics/index.ts';
 import { createCollectHandler } from '#functions/collect/handler.ts';
@@ -45,7 +44,7 @@ async function replay(pipeline: Pipeline = stack.pipeline) {
 }
 
 async function partial(pipeline: Pipeline = stack.pipeline) {
-  return toComputePartial(await pipeline.results.readDays(datesBetween(RANGE.from, RANGE.to)));
+  return toComputePartial(await pipeline.results.readRange(RANGE.from, RANGE.to));
 }
 
 /** A pipeline over the same servers with another config: a user who edited the config file. */
