@@ -3,7 +3,7 @@
  * 1GB): `refreshLakeDays` over raw objects already in the parent's embedded S3, one engine session,
  * one day after another. The parent serves S3, so this process's CPU time is the builder's own.
  */
-import { refreshLakeDays } from '#services/refresh-lake.ts';
+import { refreshLakeDays, wholeDays } from '#services/refresh-lake.ts';
 import { benchPipeline, childInput, type Endpoints, report } from './support.ts';
 
 export interface LakeBuildInput {
@@ -40,7 +40,7 @@ await probe.close();
 
 const cpu = process.cpuUsage();
 const started = performance.now();
-const { builds, failed } = await refreshLakeDays(input.dates, pipeline);
+const { builds, failed } = await refreshLakeDays(wholeDays(input.dates), pipeline);
 const ms = performance.now() - started;
 const used = process.cpuUsage(cpu);
 const result: LakeBuildResult = {

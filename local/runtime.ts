@@ -21,7 +21,7 @@ import { createWebhooksHandler } from '#functions/webhooks/handler.ts';
 import type { DayBuild } from '#services/build-lake.ts';
 import type { InProcessJobRunner } from '#services/jobs.ts';
 import { defaultWindow, jobSteps, newJob } from '#services/jobs.ts';
-import { refreshLakeDays } from '#services/refresh-lake.ts';
+import { refreshLakeDays, wholeDays } from '#services/refresh-lake.ts';
 import { type Gateway, startGateway } from './gateway.ts';
 import { LoadQueue } from './load-queue.ts';
 import { readOrCreateLocalState } from './local-state.ts';
@@ -119,7 +119,7 @@ export async function startLocalRuntime(props: LocalRuntimeProps): Promise<Local
 
   // Objects written just before a previous stop may not be in the lake: rebuild the recent raw days.
   const today = new Date().toISOString().slice(0, 10);
-  const catchUp = refreshLakeDays([addDays(today, -1), today], pipeline)
+  const catchUp = refreshLakeDays(wholeDays([addDays(today, -1), today]), pipeline)
     .then(({ builds }) => (builds.some((b) => b.events > 0) ? recompute(builds) : undefined))
     .catch((error: unknown) => logger.error('catch-up lake refresh failed', { error }));
 

@@ -145,10 +145,11 @@ export class PipelineStack extends Stack {
           conditions: { StringLike: { 's3:prefix': prefixes.map((p) => `${p}/*`) } },
         }),
       );
-    // load builds lake days; compute builds them too (replay) and reads them (compute).
+    // load builds lake days and merges their appended parts; compute builds them too (replay) and
+    // reads them (compute).
     load.addToRolePolicy(objects('raw', 'GetObject'));
-    load.addToRolePolicy(objects('lake', 'PutObject', 'DeleteObject'));
-    listPrefixes(load, 'raw');
+    load.addToRolePolicy(objects('lake', 'GetObject', 'PutObject', 'DeleteObject'));
+    listPrefixes(load, 'raw', 'lake');
     compute.addToRolePolicy(objects('raw', 'GetObject'));
     compute.addToRolePolicy(objects('lake', 'GetObject', 'PutObject', 'DeleteObject'));
     listPrefixes(compute, 'raw', 'lake');

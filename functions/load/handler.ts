@@ -6,7 +6,7 @@ import { logger } from '#adapters/logger.ts';
 import { createPipelineFromEnvironment, type Pipeline } from '#adapters/pipeline.ts';
 import { RAW_PREFIX, rawKeyDate } from '#adapters/raw-store.ts';
 import type { DayBuild } from '#services/build-lake.ts';
-import { refreshLakeDays } from '#services/refresh-lake.ts';
+import { planLoad, refreshLakeDays } from '#services/refresh-lake.ts';
 
 /** An S3 event notification as SQS delivers it; `s3:TestEvent` messages have no `Records`. */
 const s3NotificationSchema = z.object({
@@ -26,26 +26,30 @@ export interface LoadHandlerProps {
 }
 
 /**
- * SQS → lake: each message names new raw objects (S3 `ObjectCreated` notifications); the UTC days
- * they belong to are rebuilt once per batch, however many objects of a day the batch names. A day
- * whose rebuild fails fails the messages that named it (`batchItemFailures`), so SQS retries only
- * those and, after its retries, moves them to the DLQ; the other days proceed.
+ * SQS → lake: each message names new raw objects (S3 `ObjectCreated` notifications); each UTC day
+ * they belong to is refreshed once per batch (`planLoad`: today's objects appended as a part, a
+ * closed day built whole). A day whose refresh fails fails the messages that named it
+ * (`batchItemFailures`), so SQS retries only those and, after its retries, moves them to the DLQ;
+ * the other days proceed.
  */
 export function createLoadHandler(pipeline: Pipeline, props: LoadHandlerProps = {}) {
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-    const daysOf = new Map<string, Set<string> | string>();
-    for (const record of event.Records) daysOf.set(record.messageId, daysNamedBy(record));
-    const dates = [
-      ...new Set([...daysOf.values()].flatMap((days) => (typeof days === 'string' ? [] : [...days]))),
-    ].sort();
-    const { builds, failed } = await refreshLakeDays(dates, pipeline);
+    const daysOf = new Map<string, Map<string, string[]> | string>();
+    for (const record of event.Records) daysOf.set(record.messageId, objectsNamedBy(record));
+    const keysByDay = new Map<string, string[]>();
+    for (const days of daysOf.values()) {
+      if (typeof days === 'string') continue;
+      for (const [date, keys] of days) keysByDay.set(date, [...(keysByDay.get(date) ?? []), ...keys]);
+    }
+    const today = new Date().toISOString().slice(0, 10);
+    const { builds, failed } = await refreshLakeDays(await planLoad(keysByDay, today, pipeline), pipeline);
     if (builds.length > 0) props.onBuilt?.(builds);
     // Messages of failed days throw; the rest pass (Powertools turns this into batchItemFailures).
     const processRecord = async (record: SQSRecord) => {
-      const days = daysOf.get(record.messageId) ?? new Set<string>();
+      const days = daysOf.get(record.messageId) ?? new Map<string, string[]>();
       // A message that is no notification can never succeed: it goes to the DLQ for a look.
       if (typeof days === 'string') throw new Error(days);
-      const reasons = [...days].flatMap((day) => failed.get(day) ?? []);
+      const reasons = [...days.keys()].flatMap((day) => failed.get(day) ?? []);
       if (reasons.length > 0) throw new Error(`lake days could not be rebuilt: ${reasons.join('; ')}`);
     };
     return processPartialResponse(event, processRecord, new BatchProcessor(EventType.SQS), {
@@ -55,9 +59,9 @@ export function createLoadHandler(pipeline: Pipeline, props: LoadHandlerProps = 
   };
 }
 
-/** The UTC days of the raw objects a message names, or why it is poison. */
-function daysNamedBy(record: SQSRecord): Set<string> | string {
-  const days = new Set<string>();
+/** The raw objects a message names, by UTC day, or why it is poison. */
+function objectsNamedBy(record: SQSRecord): Map<string, string[]> | string {
+  const days = new Map<string, string[]>();
   let body: unknown;
   try {
     body = JSON.parse(record.body);
@@ -73,7 +77,7 @@ function daysNamedBy(record: SQSRecord): Set<string> | string {
     // The lake and compute partials share the bucket; only the raw zone feeds the lake.
     if (!key.startsWith(RAW_PREFIX)) continue;
     const date = rawKeyDate(key);
-    if (date) days.add(date);
+    if (date) days.set(date, [...(days.get(date) ?? []), key]);
   }
   return days;
 }

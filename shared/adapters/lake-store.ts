@@ -13,13 +13,22 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { ServiceUnavailableError } from '#domain/errors.ts';
-import { LAKE_PREFIX, type LakeTable, lakePartitionKey } from '#lake/lake-tables.ts';
+import { LAKE_PREFIX, type LakeTable, lakeDayPrefix, lakePartitionKey } from '#lake/lake-tables.ts';
 
-/** The lake: Parquet partitions by table and UTC day, rebuilt from the raw zone. */
+/** One file of a day's partition. */
+export interface LakePart {
+  readonly part: string;
+  readonly lastModified: Date;
+}
+
+/** The lake: Parquet partitions by table and UTC day, built from the raw zone. */
 export interface LakeStore {
-  putPartition(table: LakeTable, date: string, file: string): Promise<void>;
-  deletePartition(table: LakeTable, date: string): Promise<void>;
-  /** Local paths of the partitions of `dates` that exist (all of the table's when `dates` is absent). */
+  /** Writes one file of a day's partition (part `0`: the whole-day build). */
+  putPartition(table: LakeTable, date: string, file: string, part?: string): Promise<void>;
+  /** The files of a day's partition. */
+  listParts(table: LakeTable, date: string): Promise<LakePart[]>;
+  deleteParts(table: LakeTable, date: string, parts: readonly string[]): Promise<void>;
+  /** Local paths of every file of the partitions of `dates` (all of the table's when `dates` is absent). */
   fetchPartitions(table: LakeTable, dates?: readonly string[]): Promise<string[]>;
 }
 
@@ -33,7 +42,7 @@ export interface S3LakeStoreProps {
 const FETCH_CONCURRENCY = 16;
 
 /**
- * The lake in S3 (`lake/v1/<table>/dt=YYYY-MM-DD/part-0.parquet`, the same bucket as the raw
+ * The lake in S3 (`lake/v1/<table>/dt=YYYY-MM-DD/part-<part>.parquet`, the same bucket as the raw
  * zone). DuckDB reads local files (the httpfs extension cannot be fetched at run time), so
  * partitions are fetched into a cache folder; a conditional GET keeps a warm container from
  * fetching an unchanged partition again.
@@ -49,13 +58,13 @@ export class S3LakeStore implements LakeStore {
     this.#cache = props.cacheDirectory ?? join(tmpdir(), 'attribution-lake');
   }
 
-  async putPartition(table: LakeTable, date: string, file: string): Promise<void> {
+  async putPartition(table: LakeTable, date: string, file: string, part = '0'): Promise<void> {
     const body = await readFile(file);
     await this.#client
       .send(
         new PutObjectCommand({
           Bucket: this.#bucket,
-          Key: lakePartitionKey(table, date),
+          Key: lakePartitionKey(table, date, part),
           Body: body,
           ContentType: 'application/vnd.apache.parquet',
         }),
@@ -63,18 +72,30 @@ export class S3LakeStore implements LakeStore {
       .catch(rethrowUnavailable);
   }
 
-  async deletePartition(table: LakeTable, date: string): Promise<void> {
-    await this.#client
-      .send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: lakePartitionKey(table, date) }))
-      .catch(rethrowUnavailable);
+  async listParts(table: LakeTable, date: string): Promise<LakePart[]> {
+    const prefix = lakeDayPrefix(table, date);
+    return (await this.#list(prefix)).map((object) => ({
+      part: object.key.slice(`${prefix}part-`.length, -'.parquet'.length),
+      lastModified: object.lastModified,
+    }));
+  }
+
+  async deleteParts(table: LakeTable, date: string, parts: readonly string[]): Promise<void> {
+    for (const part of parts) {
+      await this.#client
+        .send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: lakePartitionKey(table, date, part) }))
+        .catch(rethrowUnavailable);
+    }
   }
 
   async fetchPartitions(table: LakeTable, dates?: readonly string[]): Promise<string[]> {
     // Listed first: days without data have no partition, and without s3:ListBucket on a key S3
     // answers 403, not 404, for a key that does not exist.
-    const existing = await this.#listTable(table);
-    const wanted = dates ? new Set(dates.map((date) => lakePartitionKey(table, date))) : undefined;
-    const keys = wanted ? existing.filter((key) => wanted.has(key)) : existing;
+    const existing = (await this.#list(`${LAKE_PREFIX}${table}/`)).map((object) => object.key);
+    const wanted = dates ? new Set(dates.map((date) => lakeDayPrefix(table, date))) : undefined;
+    const keys = wanted
+      ? existing.filter((key) => wanted.has(key.slice(0, key.lastIndexOf('/') + 1)))
+      : existing;
     const paths: Array<string | undefined> = new Array(keys.length);
     let next = 0;
     const worker = async () => {
@@ -87,23 +108,22 @@ export class S3LakeStore implements LakeStore {
     return paths.filter((path): path is string => path !== undefined);
   }
 
-  async #listTable(table: LakeTable): Promise<string[]> {
-    const keys: string[] = [];
+  /** The Parquet files under a prefix, in key order. */
+  async #list(prefix: string): Promise<Array<{ key: string; lastModified: Date }>> {
+    const objects: Array<{ key: string; lastModified: Date }> = [];
     let token: string | undefined;
     do {
       const page = await this.#client
-        .send(
-          new ListObjectsV2Command({
-            Bucket: this.#bucket,
-            Prefix: `${LAKE_PREFIX}${table}/`,
-            ContinuationToken: token,
-          }),
-        )
+        .send(new ListObjectsV2Command({ Bucket: this.#bucket, Prefix: prefix, ContinuationToken: token }))
         .catch(rethrowUnavailable);
-      for (const object of page.Contents ?? []) if (object.Key?.endsWith('.parquet')) keys.push(object.Key);
+      for (const object of page.Contents ?? []) {
+        if (object.Key?.endsWith('.parquet')) {
+          objects.push({ key: object.Key, lastModified: object.LastModified ?? new Date(0) });
+        }
+      }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
-    return keys.sort();
+    return objects.sort((a, b) => (a.key < b.key ? -1 : 1));
   }
 
   /** The local copy of one object, or undefined when it does not exist. */

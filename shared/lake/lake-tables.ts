@@ -104,7 +104,16 @@ export const IDENTITY_COLUMNS: ReadonlyArray<LakeColumn<IdentityLink>> = [
   text('event_id', (l) => l.eventId),
 ];
 
-/** The object key of a lake table's partition for a UTC day: one Parquet file, replaced whole. */
-export function lakePartitionKey(table: LakeTable, date: string): string {
-  return `${LAKE_PREFIX}${table}/dt=${date}/part-0.parquet`;
+/**
+ * The object key of one file of a lake table's partition for a UTC day. Part `0` is the day built
+ * whole from the raw zone (replaced whole); the other parts hold what arrived since, named by when
+ * they were written, until the next whole build replaces them.
+ */
+export function lakePartitionKey(table: LakeTable, date: string, part = '0'): string {
+  return `${lakeDayPrefix(table, date)}part-${part}.parquet`;
+}
+
+/** The folder of a lake table's partition for a UTC day. */
+export function lakeDayPrefix(table: LakeTable, date: string): string {
+  return `${LAKE_PREFIX}${table}/dt=${date}/`;
 }

@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import type { DuckDbSession } from '#adapters/duckdb.ts';
-import type { LakeStore } from '#adapters/lake-store.ts';
+import { basename } from 'node:path';
+import { type DuckDbSession, literal } from '#adapters/duckdb.ts';
+import type { LakePart, LakeStore } from '#adapters/lake-store.ts';
 import type { RawStore } from '#adapters/raw-store.ts';
 import type { EventClassifier } from '#domain/classify.ts';
 import { ServiceUnavailableError } from '#domain/errors.ts';
@@ -13,6 +15,11 @@ import {
   type LakeColumn,
   type LakeTable,
 } from '#lake/lake-tables.ts';
+
+const LAKE_TABLES: readonly LakeTable[] = ['events', 'identities'];
+/** Journeys read contiguously. */
+const EVENT_ORDER = 'user_key NULLS LAST, ts, event_id';
+const IDENTITY_ORDER = 'from_key, ts, event_id';
 
 export interface LakeBuildDeps {
   readonly rawStore: RawStore;
@@ -43,31 +50,115 @@ export interface DayBuild {
 const MAX_ROUNDS = 3;
 /** Raw objects read at once. */
 const READ_CONCURRENCY = 8;
+/** Appended parts of a day merged into one (by DuckDB alone) once there are more than this. */
+export const MERGE_PARTS_AFTER = 16;
+/**
+ * A part written this long before a whole-day build first listed the raw zone holds only objects
+ * that listing saw (S3 lists strongly consistently), so the build may delete it. Covers clock skew.
+ */
+const PART_SETTLE_MS = 60_000;
 
 /**
  * Rebuilds the lake partitions of one UTC day from every raw object of that day, with the
  * current config: one row per `eventId` (the copy received last wins, so a correction replaces
  * what it corrects; on equal `receivedAt` the later object, then the later line), classified,
- * plus the identity links the day's events carry. A bad object or line is reported and skipped;
- * the rest of the day still loads.
+ * plus the identity links the day's events carry, as part `0`; the parts appended before it are
+ * deleted. A bad object or line is reported and skipped; the rest of the day still loads.
  *
  * Safe to run concurrently for the same day: after writing, the raw listing is read again and
  * the day rebuilt if it changed, so a builder that started from an older listing does not leave
  * its older partition behind. A day that keeps receiving objects is written after a few rounds
- * anyway: each newer object has its own notification, which rebuilds the day again.
+ * anyway: each newer object has its own notification, which appends it again.
  */
 export async function buildLakeDay(date: string, deps: LakeBuildDeps): Promise<DayBuild> {
+  const startedAt = Date.now();
   let keys = await listRaw(date, deps.rawStore);
+  let build: DayBuild;
   for (let round = 1; ; round++) {
-    const build = await buildFrom(date, keys, deps);
-    if (round >= MAX_ROUNDS) return build;
+    build = await buildFrom(date, keys, deps, '0');
+    if (round >= MAX_ROUNDS) break;
     const after = await listRaw(date, deps.rawStore);
-    if (sameKeys(keys, after)) return build;
+    if (sameKeys(keys, after)) break;
     keys = after;
   }
+  for (const table of LAKE_TABLES) {
+    const parts = await deps.lakeStore.listParts(table, date);
+    const settled = parts.filter(
+      (p) => p.part !== '0' && p.lastModified.getTime() < startedAt - PART_SETTLE_MS,
+    );
+    await deps.lakeStore.deleteParts(
+      table,
+      date,
+      settled.map((p) => p.part),
+    );
+  }
+  return build;
 }
 
-async function buildFrom(date: string, keys: readonly string[], deps: LakeBuildDeps): Promise<DayBuild> {
+/**
+ * Adds the named raw objects of a day (new since it was built) as a part of their own: the work
+ * grows with what arrived, not with the day. Compute reads every part and keeps one row per
+ * `eventId` across them, with the same rule, so an object named twice changes nothing. Visits are
+ * derived within the part until the next whole-day build. More than {@link MERGE_PARTS_AFTER}
+ * parts are merged into one.
+ */
+export async function appendToLakeDay(
+  date: string,
+  keys: readonly string[],
+  deps: LakeBuildDeps,
+): Promise<DayBuild> {
+  const build = await buildFrom(date, [...new Set(keys)].sort(), deps, newPartName());
+  for (const table of LAKE_TABLES) {
+    const parts = (await deps.lakeStore.listParts(table, date)).filter((p) => p.part !== '0');
+    if (parts.length > MERGE_PARTS_AFTER) await mergeParts(table, date, parts, deps);
+  }
+  return build;
+}
+
+/** Appended parts as one: one row per event id (the same rule as compute's), sorted as a day is. */
+async function mergeParts(
+  table: LakeTable,
+  date: string,
+  parts: readonly LakePart[],
+  deps: LakeBuildDeps,
+): Promise<void> {
+  const names = new Set(parts.map((p) => `part-${p.part}.parquet`));
+  const files = (await deps.lakeStore.fetchPartitions(table, [date])).filter((file) =>
+    names.has(basename(file)),
+  );
+  const out = deps.engine.scratchFile('parquet');
+  const source = `read_parquet(${`[${files.map(literal).join(', ')}]`}, union_by_name = true)`;
+  try {
+    await deps.engine.run(
+      table === 'events'
+        ? `COPY (SELECT * FROM ${source}
+             QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY received_at DESC, ts DESC) = 1
+             ORDER BY ${EVENT_ORDER}) TO ${literal(out)} (FORMAT parquet, COMPRESSION zstd)`
+        : `COPY (SELECT DISTINCT * FROM ${source} ORDER BY ${IDENTITY_ORDER})
+             TO ${literal(out)} (FORMAT parquet, COMPRESSION zstd)`,
+    );
+    await deps.lakeStore.putPartition(table, date, out, newPartName());
+  } finally {
+    await rm(out, { force: true });
+  }
+  await deps.lakeStore.deleteParts(
+    table,
+    date,
+    parts.map((p) => p.part),
+  );
+}
+
+/** Parts sort after part `0` and in the order they were written. */
+function newPartName(): string {
+  return `${new Date().toISOString().replace(/[-:.]/g, '')}-${randomUUID().slice(0, 8)}`;
+}
+
+async function buildFrom(
+  date: string,
+  keys: readonly string[],
+  deps: LakeBuildDeps,
+  part: string,
+): Promise<DayBuild> {
   const winners = new Map<string, StoredEvent>();
   const skipped: SkippedRaw[] = [];
   let copies = 0;
@@ -108,8 +199,8 @@ async function buildFrom(date: string, keys: readonly string[], deps: LakeBuildD
     }
   }
   deps.eventClassifier.assignVisits(rows);
-  await writeTable(deps, 'events', date, rows, EVENT_COLUMNS, 'user_key NULLS LAST, ts, event_id');
-  await writeTable(deps, 'identities', date, links, IDENTITY_COLUMNS, 'from_key, ts, event_id');
+  await writeTable(deps, 'events', date, part, rows, EVENT_COLUMNS, EVENT_ORDER);
+  await writeTable(deps, 'identities', date, part, links, IDENTITY_COLUMNS, IDENTITY_ORDER);
   return {
     date,
     objects: keys.length,
@@ -124,18 +215,20 @@ async function writeTable<T>(
   deps: LakeBuildDeps,
   table: LakeTable,
   date: string,
+  part: string,
   rows: readonly T[],
   columns: ReadonlyArray<LakeColumn<T>>,
   orderBy: string,
 ): Promise<void> {
   if (rows.length === 0) {
-    await deps.lakeStore.deletePartition(table, date);
+    // A whole-day build without rows leaves no partition; an empty append writes nothing.
+    if (part === '0') await deps.lakeStore.deleteParts(table, date, ['0']);
     return;
   }
   const file = deps.engine.scratchFile('parquet');
   try {
     await deps.engine.writeParquet(rows, columns, file, orderBy);
-    await deps.lakeStore.putPartition(table, date, file);
+    await deps.lakeStore.putPartition(table, date, file, part);
   } finally {
     await rm(file, { force: true });
   }

@@ -1,32 +1,62 @@
 import { logger } from '#adapters/logger.ts';
-import { buildLakeDay, type DayBuild, type LakeBuildDeps } from './build-lake.ts';
+import { addDays } from '#domain/dates.ts';
+import { appendToLakeDay, buildLakeDay, type DayBuild, type LakeBuildDeps } from './build-lake.ts';
 
 export interface RefreshOutcome {
   readonly builds: DayBuild[];
-  /** Days whose rebuild failed, with the reason; the others are rebuilt. */
+  /** Days whose refresh failed, with the reason; the others are refreshed. */
   readonly failed: Map<string, string>;
 }
 
+type RefreshDeps = Omit<LakeBuildDeps, 'engine'> & {
+  readonly openEngine: () => Promise<LakeBuildDeps['engine']>;
+};
+
 /**
- * Rebuilds the lake days that new raw objects landed in, one after another in one engine
- * session. A failure of one day is reported, not thrown, so the other days still refresh.
+ * What to do with the days new raw objects landed in: today's objects are appended as a part
+ * (the work grows with what arrived, which keeps a busy day fresh); a closed day is built whole
+ * (late data is rare, and the day ends as one file); and the first load of a new UTC day builds
+ * yesterday whole if it still has appended parts. `undefined` means a whole-day build.
+ */
+export async function planLoad(
+  keysByDay: ReadonlyMap<string, readonly string[]>,
+  today: string,
+  deps: Pick<LakeBuildDeps, 'lakeStore'>,
+): Promise<Map<string, readonly string[] | undefined>> {
+  const plan = new Map<string, readonly string[] | undefined>();
+  for (const [date, keys] of keysByDay) plan.set(date, date >= today ? keys : undefined);
+  const yesterday = addDays(today, -1);
+  if (keysByDay.has(today) && !plan.has(yesterday)) {
+    const parts = await deps.lakeStore.listParts('events', yesterday);
+    if (parts.some((p) => p.part !== '0')) plan.set(yesterday, undefined);
+  }
+  return plan;
+}
+
+/**
+ * Refreshes lake days one after another in one engine session: appends the keys given, or
+ * builds the day whole. A failure of one day is reported, not thrown, so the other days still
+ * refresh.
  */
 export async function refreshLakeDays(
-  dates: readonly string[],
-  deps: Omit<LakeBuildDeps, 'engine'> & { readonly openEngine: () => Promise<LakeBuildDeps['engine']> },
+  plan: ReadonlyMap<string, readonly string[] | undefined>,
+  deps: RefreshDeps,
 ): Promise<RefreshOutcome> {
   const builds: DayBuild[] = [];
   const failed = new Map<string, string>();
-  if (dates.length === 0) return { builds, failed };
+  if (plan.size === 0) return { builds, failed };
   const engine = await deps.openEngine();
   try {
-    for (const date of dates) {
+    for (const date of [...plan.keys()].sort()) {
+      const keys = plan.get(date);
       try {
-        const build = await buildLakeDay(date, { ...deps, engine });
+        const build = keys
+          ? await appendToLakeDay(date, keys, { ...deps, engine })
+          : await buildLakeDay(date, { ...deps, engine });
         for (const skipped of build.skipped) logger.warn('raw data skipped', { date, ...skipped });
         builds.push(build);
       } catch (error) {
-        logger.error('lake day could not be rebuilt', { date, error });
+        logger.error('lake day could not be refreshed', { date, error });
         failed.set(date, `${date}: ${(error as Error).message}`);
       }
     }
@@ -34,4 +64,9 @@ export async function refreshLakeDays(
     await engine.close();
   }
   return { builds, failed };
+}
+
+/** A plan that builds each of `dates` whole. */
+export function wholeDays(dates: readonly string[]): Map<string, undefined> {
+  return new Map(dates.map((date) => [date, undefined]));
 }

@@ -39,7 +39,8 @@ export async function computeLakeRows(
     if (links.length > 0) await writer.writeParquet(links, IDENTITY_COLUMNS, linksFile, 'from_key');
     const lakeStore: LakeStore = {
       putPartition: async () => undefined,
-      deletePartition: async () => undefined,
+      listParts: async () => [],
+      deleteParts: async () => undefined,
       fetchPartitions: async (table) =>
         table === 'events' ? (events.length > 0 ? [eventsFile] : []) : links.length > 0 ? [linksFile] : [],
     };

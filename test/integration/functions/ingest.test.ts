@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RAW_PREFIX } from '#adapters/raw-store.ts';
 import { createIngestHandler } from '#functions/ingest/handler.ts';
 import { LOCAL_NAMES, localS3Client } from '#local/servers.ts';
-import { refreshLakeDays } from '#services/refresh-lake.ts';
+import { refreshLakeDays, wholeDays } from '#services/refresh-lake.ts';
 import { SCENARIO_EVENTS } from '../../fixtures/scenario.ts';
 import { injectFault } from '../../support/faults.ts';
 import { readLake } from '../../support/lake.ts';
@@ -176,7 +176,7 @@ describe('POST /v1/events', () => {
       [2, 'properties.score'],
     ]);
     // What was accepted is loadable: the lake keeps the properties exactly as JSON.
-    await refreshLakeDays(['2026-04-20'], stack.pipeline);
+    await refreshLakeDays(wholeDays(['2026-04-20']), stack.pipeline);
     const rows = await readLake<{ event_id: string; properties: string }>(
       stack.pipeline,
       'events',

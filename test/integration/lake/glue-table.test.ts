@@ -5,7 +5,7 @@ import { DuckDbSession, literal } from '#adapters/duckdb.ts';
 import { datesBetween } from '#domain/dates.ts';
 import { createIngestHandler } from '#functions/ingest/handler.ts';
 import { EVENT_COLUMNS } from '#lake/lake-tables.ts';
-import { refreshLakeDays } from '#services/refresh-lake.ts';
+import { refreshLakeDays, wholeDays } from '#services/refresh-lake.ts';
 import { RANGE, SCENARIO_EVENTS } from '../../fixtures/scenario.ts';
 import { apiEvent, startTestStack, type TestStack, testContext } from '../../support/stack.ts';
 
@@ -29,7 +29,7 @@ describe('the lake as analysts see it (the Glue table, the README example)', () 
       apiEvent({ path: '/v1/events', body: { events: SCENARIO_EVENTS } }),
       testContext(),
     );
-    await refreshLakeDays(datesBetween(RANGE.from, RANGE.to), stack.pipeline);
+    await refreshLakeDays(wholeDays(datesBetween(RANGE.from, RANGE.to)), stack.pipeline);
     // Fetching keeps the key layout (lake/v1/events/dt=…/part-0.parquet): a Hive-partitioned folder.
     await stack.pipeline.lakeStore.fetchPartitions('events');
     engine = await DuckDbSession.open({ threads: 1 });

@@ -7,7 +7,7 @@ import { jobDepsOf } from '#functions/jobs/handler.ts';
 import { createSpendHandler } from '#functions/spend/handler.ts';
 import { localDocumentClient } from '#local/servers.ts';
 import { computeBucket } from '#services/compute.ts';
-import { refreshLakeDays } from '#services/refresh-lake.ts';
+import { refreshLakeDays, wholeDays } from '#services/refresh-lake.ts';
 import { RANGE, SCENARIO_EVENTS, SCENARIO_SPEND } from '../../fixtures/scenario.ts';
 import { computeRange } from '../../support/engine.ts';
 import { apiEvent, startTestStack, type TestStack, testContext } from '../../support/stack.ts';
@@ -20,7 +20,7 @@ async function storedDays() {
 
 const deps = () => jobDepsOf(stack.pipeline);
 const rebuildLake = () =>
-  refreshLakeDays(datesBetween(addDays(RANGE.from, -1), addDays(RANGE.to, 1)), stack.pipeline);
+  refreshLakeDays(wholeDays(datesBetween(addDays(RANGE.from, -1), addDays(RANGE.to, 1))), stack.pipeline);
 
 describe('compute over the lake', () => {
   beforeAll(async () => {

@@ -4,7 +4,7 @@ import { addDays, datesBetween } from '#domain/dates.ts';
 import { toComputePartial } from '#domain/day-result.ts';
 import { createIngestHandler } from '#functions/ingest/handler.ts';
 import { jobDepsOf } from '#functions/jobs/handler.ts';
-import { refreshLakeDays } from '#services/refresh-lake.ts';
+import { refreshLakeDays, wholeDays } from '#services/refresh-lake.ts';
 import { computeLakeRows, computeRange } from '../../support/engine.ts';
 import { event } from '../../support/events.ts';
 import { apiEvent, startTestStack, type TestStack, testContext } from '../../support/stack.ts';
@@ -46,7 +46,7 @@ async function lastTouchAfter(...groups: Array<Record<string, unknown>[]>) {
   const ingest = createIngestHandler(stack.pipeline);
   for (const events of groups) {
     await ingest(apiEvent({ path: '/v1/events', body: { events } }), testContext());
-    await refreshLakeDays(datesBetween(addDays(RANGE.from, -1), addDays(RANGE.to, 1)), stack.pipeline);
+    await refreshLakeDays(wholeDays(datesBetween(addDays(RANGE.from, -1), addDays(RANGE.to, 1))), stack.pipeline);
   }
   await computeRange(RANGE, `v${Math.random()}`, 2, jobDepsOf(stack.pipeline));
   const partial = toComputePartial(await stack.pipeline.results.readRange(RANGE.from, RANGE.to));
