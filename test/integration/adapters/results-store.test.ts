@@ -98,7 +98,11 @@ describe('the results table', () => {
         mergeDays: (parts: ReadonlyArray<{ n: number }>) => ({ n: parts.reduce((sum, p) => sum + p.n, 0) }),
       });
     const plain = () =>
-      new DynamoResultsStore({ client: stack.servers.dynamo, table: LOCAL_NAMES.RESULTS_TABLE, daySchema: countSchema });
+      new DynamoResultsStore({
+        client: stack.servers.dynamo,
+        table: LOCAL_NAMES.RESULTS_TABLE,
+        daySchema: countSchema,
+      });
     // 2030-01-03 is day 21,917 from 1970-01-01 (60 × 365 + 15 leap days + 2) = 4 × 5,479 + 1, so
     // blocks of 4 start on 2030-01-02, 01-06, 01-10, …; 21,920 (01-06) = 16 × 1,370: a block of 16.
     const days = (first: string, values: number[]) =>
@@ -106,7 +110,13 @@ describe('the results table', () => {
 
     it('reads a range as the fewest blocks, each the sum of its days', async () => {
       // 2030-01-02 … 2030-01-25 hold 1 … 24.
-      await merging().writeDays(days('2030-01-02', Array.from({ length: 24 }, (_, i) => i + 1)), 'v1');
+      await merging().writeDays(
+        days(
+          '2030-01-02',
+          Array.from({ length: 24 }, (_, i) => i + 1),
+        ),
+        'v1',
+      );
       // 01-02…01-05 is a block of 4 (1+2+3+4 = 10); 01-06…01-21 a block of 16 (5+…+20 = 200);
       // 01-22…01-25 a block of 4 (21+22+23+24 = 90).
       expect(Object.fromEntries(await merging().readRange('2030-01-02', '2030-01-25'))).toEqual({
@@ -127,7 +137,13 @@ describe('the results table', () => {
     it('never reads a block whose days changed since it was merged', async () => {
       // 2030-02-03 … 02-22 hold 1 each; 02-07 is day 21,952 = 16 × 1,372 (but not a multiple of 64),
       // so 02-07…02-22 is one block of 16.
-      await merging().writeDays(days('2030-02-03', Array.from({ length: 20 }, () => 1)), 'v1');
+      await merging().writeDays(
+        days(
+          '2030-02-03',
+          Array.from({ length: 20 }, () => 1),
+        ),
+        'v1',
+      );
       expect(Object.fromEntries(await merging().readRange('2030-02-07', '2030-02-22'))).toEqual({
         '2030-02-07': { n: 16 },
       });

@@ -46,7 +46,10 @@ async function lastTouchAfter(...groups: Array<Record<string, unknown>[]>) {
   const ingest = createIngestHandler(stack.pipeline);
   for (const events of groups) {
     await ingest(apiEvent({ path: '/v1/events', body: { events } }), testContext());
-    await refreshLakeDays(wholeDays(datesBetween(addDays(RANGE.from, -1), addDays(RANGE.to, 1))), stack.pipeline);
+    await refreshLakeDays(
+      wholeDays(datesBetween(addDays(RANGE.from, -1), addDays(RANGE.to, 1))),
+      stack.pipeline,
+    );
   }
   await computeRange(RANGE, `v${Math.random()}`, 2, jobDepsOf(stack.pipeline));
   const partial = toComputePartial(await stack.pipeline.results.readRange(RANGE.from, RANGE.to));

@@ -51,20 +51,24 @@ describe('day blocks', () => {
 
   it('covers any range exactly, in order, with aligned blocks and a bounded number of items', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 40_000 }), fc.integer({ min: 0, max: 2_000 }), (offset, length) => {
-        const from = addDays('1970-01-01', offset);
-        const to = addDays(from, length);
-        const cover = coverOf(from, to);
-        let next = from;
-        for (const block of cover) {
-          expect(block.start).toBe(next);
-          expect(blockOf(block.start, block.size).start).toBe(block.start);
-          next = addDays(blockEnd(block), 1);
-        }
-        expect(next).toBe(addDays(to, 1));
-        // At most 3 blocks of each smaller size at either end, and whole blocks of 256 between.
-        expect(cover.length).toBeLessThanOrEqual(2 * 3 * 4 + Math.ceil((daysBetween(from, to) + 1) / 256));
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 40_000 }),
+        fc.integer({ min: 0, max: 2_000 }),
+        (offset, length) => {
+          const from = addDays('1970-01-01', offset);
+          const to = addDays(from, length);
+          const cover = coverOf(from, to);
+          let next = from;
+          for (const block of cover) {
+            expect(block.start).toBe(next);
+            expect(blockOf(block.start, block.size).start).toBe(block.start);
+            next = addDays(blockEnd(block), 1);
+          }
+          expect(next).toBe(addDays(to, 1));
+          // At most 3 blocks of each smaller size at either end, and whole blocks of 256 between.
+          expect(cover.length).toBeLessThanOrEqual(2 * 3 * 4 + Math.ceil((daysBetween(from, to) + 1) / 256));
+        },
+      ),
     );
   });
 });

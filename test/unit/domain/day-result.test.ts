@@ -25,7 +25,12 @@ const spendOf = (rows: ReadonlyArray<{ key: string; spend: number }>) =>
 
 describe('merged day results', () => {
   it('attribute spend only to touches of its own day, merged or not', () => {
-    const days = toComputePartial(new Map([['2026-01-01', first], ['2026-01-02', second]]));
+    const days = toComputePartial(
+      new Map([
+        ['2026-01-01', first],
+        ['2026-01-02', second],
+      ]),
+    );
     const block = toComputePartial(new Map([['2026-01-01', mergeDayResults([first, second])]]));
     for (const data of [days, block]) {
       // By campaign: brand's 10 matches its touch; generic's 5 and the banner's 3 on the first day
