@@ -1,9 +1,10 @@
 /**
  * $ per million events on AWS (us-east-1, on-demand everything, no free tier), from what
  * `npm run bench` measures and published list prices, for the version 2 design: raw zone in S3,
- * lake rebuilt per UTC day by the load function, scheduled compute in Step Functions, results in
+ * lake built by the load function (appended parts, a whole-day build per closed day), scheduled compute in Step Functions, results in
  * DynamoDB. Pure: run.ts passes the measurements in; this returns the table and the lines.
  */
+import { MERGE_PARTS_AFTER } from '#services/build-lake.ts';
 
 /** A published price and where it comes from. */
 export interface Price {
@@ -87,6 +88,12 @@ export const PRICES = {
 /** Deployed memory sizes (cdk/lib/pipeline-stack.ts), GB. */
 export const MEMORY_GB = { ingest: 1, query: 1, load: 1769 / 1024, compute: 3008 / 1024 } as const;
 
+/**
+ * A merge of appended parts, per row: the lake profile's DuckDB COPY step (JSON read, sort, zstd
+ * write: 13.3 µs per event), an upper bound for a Parquet-to-Parquet merge, which was not measured.
+ */
+const MERGE_CPU_MS_PER_EVENT = 0.0133;
+
 /** What the load function's event source does (cdk/lib/pipeline-stack.ts). */
 const LOAD_BATCH_WINDOW_S = 30;
 const LOAD_BATCH_SIZE = 1000;
@@ -136,8 +143,8 @@ export interface Scenario {
   /** Days of identity partitions the compute lists and reads on every run (all of them: a year here). */
   readonly lakeDays: number;
   readonly queriesPerMonth: number;
-  /** Build only the new objects of each batch into their own part files (the suggested change). */
-  readonly incremental?: boolean;
+  /** Rebuild the whole day on every load invocation (the builder before appended parts). */
+  readonly wholeDayBuilds?: boolean;
   /** Leave out the SQS pollers' empty long polls (a fixed charge whatever the volume). */
   readonly withoutIdlePolls?: boolean;
 }
@@ -216,6 +223,7 @@ export function simulateLoadDay(inputs: CostInputs, eventsPerDay: number, increm
   };
   let handled = 0;
   let free = 0;
+  let parts = 0;
   while (handled < objects) {
     const firstWaiting = handled * gap;
     const start = Math.max(
@@ -240,10 +248,20 @@ export function simulateLoadDay(inputs: CostInputs, eventsPerDay: number, increm
         break;
       }
       day.gets += reads;
-      day.lists += (incremental ? 0 : 2) * Math.max(1, Math.ceil(listed / 1000));
+      // Incremental: the day's parts are listed (events, identities); whole: the raw zone, twice.
+      day.lists += 2 * Math.max(1, incremental ? 1 : Math.ceil(listed / 1000));
       day.puts += 2;
       t += s;
       if (incremental) {
+        parts++;
+        if (parts > MERGE_PARTS_AFTER) {
+          // The day's parts merged into one by DuckDB: every row appended so far, read and written.
+          const merge = (batchEnd * inputs.batchEvents * MERGE_CPU_MS_PER_EVENT) / 1000;
+          t += merge;
+          day.gets += 2 * parts;
+          day.puts += 2;
+          parts = 1;
+        }
         ok = true;
         break;
       }
@@ -266,7 +284,7 @@ export function simulateLoadDay(inputs: CostInputs, eventsPerDay: number, increm
   }
   day.unbuilt = objects - handled;
   if (incremental) {
-    // And once a day, the day's parts compacted into one partition: a rebuild of the whole day.
+    // And once a day (the first load of the next day), the day built whole as part 0.
     const s = roundSeconds(objects);
     day.rounds++;
     day.seconds += s;
@@ -325,7 +343,7 @@ export function costModel(inputs: CostInputs, scenario: Scenario): CostResult {
   line('S3', 'PUT raw object', 'N/500', `${fmt(objects)} PUT`, objects * PRICES.s3Put.usd);
 
   // Load: the simulated day, thirty times.
-  const load = simulateLoadDay(inputs, eventsPerDay, scenario.incremental);
+  const load = simulateLoadDay(inputs, eventsPerDay, !scenario.wholeDayBuilds);
   const loadMonth = (value: number) => value * DAYS_PER_MONTH;
   const loadGbS = loadMonth(load.seconds) * MEMORY_GB.load;
   const idle = scenario.withoutIdlePolls ? 0 : IDLE_RECEIVES_PER_MONTH;
@@ -342,14 +360,16 @@ export function costModel(inputs: CostInputs, scenario: Scenario): CostResult {
   line(
     'Lambda load (x86_64, 1,769 MB)',
     'requests + duration',
-    `${fmt(load.invocations)} invocations/day, ${fmt(load.rounds)} day rebuilds/day of up to the whole day (${fmt(inputs.loadFixedMs)} ms + ${fmt(inputs.loadCpuMsPerEvent * 1000, 1)} µs/event + ${inputs.s3GetLatencyMs} ms/object)`,
+    `${fmt(load.invocations)} invocations/day, ${fmt(load.rounds)} builds/day (${fmt(inputs.loadFixedMs)} ms + ${fmt(inputs.loadCpuMsPerEvent * 1000, 1)} µs/event + ${inputs.s3GetLatencyMs} ms/object${scenario.wholeDayBuilds ? ', each of the whole day so far' : ' of what arrived; merges of more than ' + MERGE_PARTS_AFTER + ' parts; the whole day once'})`,
     `${fmt(loadMonth(load.invocations))} req, ${fmt(loadGbS)} GB-s`,
     loadMonth(load.invocations) * PRICES.lambdaRequest.usd + loadGbS * PRICES.lambdaX86GbSecond.usd,
   );
   line(
     'S3',
     'load: GET raw objects, LIST, PUT lake',
-    `every rebuild reads every object of the day so far`,
+    scenario.wholeDayBuilds
+      ? 'every rebuild reads every object of the day so far'
+      : 'each object read once, and once more by the whole-day build',
     `${fmt(loadMonth(load.gets))} GET, ${fmt(loadMonth(load.lists + load.puts))} LIST/PUT`,
     loadMonth(load.gets) * PRICES.s3Get.usd + loadMonth(load.lists + load.puts) * PRICES.s3Put.usd,
   );
@@ -496,7 +516,7 @@ export function costModelMarkdown(inputs: CostInputs): CostSection {
     out.push(`| ${price.quoted} | ${price.unit} | ${price.source} |`);
   out.push('');
   out.push(
-    `Assumptions: events arrive evenly over the month in ${inputs.batchEvents}-event batches, one raw object each, each on the UTC day it happened; ${base.computeRunsPerDay} scheduled compute runs a day over the ${inputs.scheduleWindowDays}-day schedule window with the ${inputs.lookbackDays}-day lookback (the deploy default is hourly: see the sensitivity table); one compute bucket per ${fmt(Math.max(...inputs.computeMap.map((p) => p.events)))} events of the window (the largest size measured here) — the deployment's \`computeBuckets\` must be set to that, its default is 1; a year of lake partitions (the compute reads every identities partition on each run); ${fmt(base.queriesPerMonth)} queries a month. Durations are this machine's (x86_64), billed as they are. The load function is simulated day by day from the measured builder cost: ${fmt(inputs.loadFixedMs)} ms per rebuild + ${fmt(inputs.loadCpuMsPerEvent * 1000, 1)} µs of CPU per event of the day (one vCPU at 1,769 MB) + ${inputs.s3GetLatencyMs} ms per raw object read (assumed S3 first-byte latency; the builder reads objects one at a time), an invocation 30 s after the first waiting message, one at a time, another round while the listing changes, failure after ${MAX_ROUNDS}. Left out: CloudWatch Logs and metrics, data transfer, KMS, Secrets Manager, the free tiers.`,
+    `Assumptions: events arrive evenly over the month in ${inputs.batchEvents}-event batches, one raw object each, each on the UTC day it happened; ${base.computeRunsPerDay} scheduled compute runs a day over the ${inputs.scheduleWindowDays}-day schedule window with the ${inputs.lookbackDays}-day lookback (the deploy default is hourly: see the sensitivity table); one compute bucket per ${fmt(Math.max(...inputs.computeMap.map((p) => p.events)))} events of the window (the largest size measured here) — the deployment's \`computeBuckets\` must be set to that, its default is 1; a year of lake partitions (the compute reads every identities partition on each run); ${fmt(base.queriesPerMonth)} queries a month. Durations are this machine's (x86_64), billed as they are. The load function is simulated day by day from the measured builder cost: ${fmt(inputs.loadFixedMs)} ms per build + ${fmt(inputs.loadCpuMsPerEvent * 1000, 1)} µs of CPU per event built (one vCPU at 1,769 MB) + ${inputs.s3GetLatencyMs} ms per raw object read (assumed S3 first-byte latency), an invocation 30 s after the first waiting message, one at a time; each invocation appends the objects of its batch as a part, more than ${MERGE_PARTS_AFTER} parts are merged (${MERGE_CPU_MS_PER_EVENT * 1000} µs per row of the day so far, an assumption: see cost-model.ts), and each day is built whole once, after it ends. Left out: CloudWatch Logs and metrics, data transfer, KMS, Secrets Manager, the free tiers.`,
   );
   out.push('');
   for (const { scenario, result } of scenarios) {
@@ -524,20 +544,22 @@ export function costModelMarkdown(inputs: CostInputs): CostSection {
     out.push('');
   }
   // The largest steady volume at which the load function still gets every object of a day into
-  // the lake that day (bisection over the simulated day).
-  let low = 1e5;
-  let high = 1e9;
-  for (let i = 0; i < 40; i++) {
-    const mid = Math.sqrt(low * high);
-    const day = simulateLoadDay(inputs, mid / DAYS_PER_MONTH);
-    if (day.unbuilt === 0 && day.failures === 0 && day.timeouts === 0) low = mid;
-    else high = mid;
-  }
-  const incrementalDay = simulateLoadDay(inputs, 1e8 / DAYS_PER_MONTH, true);
-  const incrementalKeepsUp =
-    incrementalDay.unbuilt === 0 && incrementalDay.failures === 0 && incrementalDay.timeouts === 0;
+  // the lake that day (bisection over the simulated day), as deployed and with whole-day builds.
+  const capacity = (incremental: boolean) => {
+    let low = 1e5;
+    let high = 1e10;
+    for (let i = 0; i < 40; i++) {
+      const mid = Math.sqrt(low * high);
+      const day = simulateLoadDay(inputs, mid / DAYS_PER_MONTH, incremental);
+      if (day.unbuilt === 0 && day.failures === 0 && day.timeouts === 0) low = mid;
+      else high = mid;
+    }
+    return low;
+  };
+  const appended = capacity(true);
+  const whole = capacity(false);
   out.push(
-    `Beyond about **${fmt(low / 1e6, 1)}M events a month** (${fmt(low / DAYS_PER_MONTH / inputs.batchEvents)} raw objects a day) the load function stops keeping up in this simulation: a rebuild of the day takes longer than the gap between two objects, so \`buildLakeDay\` finds the listing changed after every round, gives up after ${MAX_ROUNDS} rounds or runs into the timeout, and the day stops being rebuilt while traffic lasts. With incremental builds the same simulation ${incrementalKeepsUp ? 'keeps up at 100M a month (its daily compaction, a rebuild of the whole day, is left to a job with a longer timeout)' : 'does not keep up at 100M a month either'}.`,
+    `The load function keeps up to about **${fmt(appended / 1e6, 0)}M events a month** in this simulation (appended parts; beyond it a merge of the day's parts or the next day's whole build of it no longer fits its ${LOAD_TIMEOUT_S / 60}-minute timeout). Rebuilding the whole day on every load (the builder before appended parts) stopped keeping up at about ${fmt(whole / 1e6, 1)}M events a month: a rebuild of the day took longer than the gap between two objects.`,
   );
   out.push('');
   out.push('Sensitivity ($ per million events):');
@@ -554,11 +576,9 @@ export function costModelMarkdown(inputs: CostInputs): CostSection {
   variant('1 compute run a day', { computeRunsPerDay: 1 });
   variant('24 compute runs a day (the deploy default, hourly)', { computeRunsPerDay: 24 });
   variant('96 compute runs a day', { computeRunsPerDay: 96 });
-  variant(
-    'incremental lake builds (each batch of objects built once into its own part file, one compaction a day)',
-    { incremental: true },
-  );
-  variant('incremental lake builds, 1 compute run a day', { incremental: true, computeRunsPerDay: 1 });
+  variant('whole-day lake builds on every load (the builder before appended parts)', {
+    wholeDayBuilds: true,
+  });
   variant('without the SQS pollers’ idle long polls (assumed 648,000 a month)', { withoutIdlePolls: true });
   return { markdown: out, scenarios };
 }

@@ -14,10 +14,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { literalList } from '#adapters/duckdb.ts';
 import { createClassifier } from '#adapters/pipeline.ts';
 import { createEventClassifier } from '#domain/classify.ts';
-import { lakePartitionKey } from '#lake/lake-tables.ts';
 import { startLocalRuntime } from '#local/runtime.ts';
 import type { SenderInput, SenderReport } from './freshness-sender.ts';
 import { BATCH_EVENTS, BENCH_KEY, benchConfig, CONFIG_PATH, childInput, report } from './support.ts';
@@ -126,23 +125,16 @@ worker.on('error', (error) => {
   process.exit(1);
 });
 
-/** When each lake partition was last rewritten, and when the counts moved: the timeline after the last 202. */
+/** When each lake partition changed (a part appended or merged, a whole build), and when the counts moved. */
 const timeline: Array<{ at: number; what: string }> = [];
-const partitionTags = new Map<string, string>();
+const partitionParts = new Map<string, string>();
 async function watchLake(): Promise<void> {
   for (const date of dataset.dates) {
-    const head = await runtime.pipeline.s3
-      .send(
-        new HeadObjectCommand({
-          Bucket: runtime.pipeline.env.RAW_BUCKET,
-          Key: lakePartitionKey('events', date),
-        }),
-      )
-      .catch(() => undefined);
-    const tag = head?.ETag ?? '';
-    if (tag && partitionTags.get(date) !== tag) {
-      partitionTags.set(date, tag);
-      timeline.push({ at: Date.now(), what: `lake ${date} rewritten` });
+    const parts = await runtime.pipeline.lakeStore.listParts('events', date).catch(() => []);
+    const names = parts.map((p) => `${p.part}@${p.lastModified.getTime()}`).join(',');
+    if (names && partitionParts.get(date) !== names) {
+      partitionParts.set(date, names);
+      timeline.push({ at: Date.now(), what: `lake ${date}: ${parts.length} part(s)` });
     }
   }
 }
@@ -177,10 +169,14 @@ try {
   const engine = await runtime.pipeline.openEngine();
   for (const [d, date] of dataset.dates.entries()) {
     const ids = new Set(dataset.eventsOfDay(d).map((stored) => stored.event.eventId));
-    const [file] = await runtime.pipeline.lakeStore.fetchPartitions('events', [date]);
-    const rows = file
-      ? await engine.all<{ n: bigint }>(`SELECT count(*) AS n FROM read_parquet('${file}')`)
-      : [{ n: 0n }];
+    const files = await runtime.pipeline.lakeStore.fetchPartitions('events', [date]);
+    // Parts may repeat an event (compute keeps one row per event id): count ids.
+    const rows =
+      files.length > 0
+        ? await engine.all<{ n: bigint }>(
+            `SELECT count(DISTINCT event_id) AS n FROM read_parquet(${literalList(files)}, union_by_name = true)`,
+          )
+        : [{ n: 0n }];
     lakeDays[date] = { raw: ids.size, lake: Number(rows[0]?.n ?? 0) };
   }
   await engine.close();

@@ -449,7 +449,7 @@ if (freshness) {
   say();
   if (f.afterLastAck.length > 0)
     say(
-      `After the last 202 (polled every 250 ms): ${f.afterLastAck.map((e) => `+${fmt(e.s, 1)} s ${e.what}`).join('; ')}. While objects keep arriving, \`buildLakeDay\` rebuilds the whole day and, finding the listing changed, rebuilds it again (up to 5 rounds) before it returns, and only then does the runtime start a compute: so the day being written is not counted at all while traffic lasts (${fmt((f.touchesAtLastAck / f.expectedTouches) * 100)}% of the touches at the last 202), and after it the round in progress, one more whole-day rebuild and a compute run back to back.`,
+      `After the last 202 (polled every 250 ms): ${f.afterLastAck.map((e) => `+${fmt(e.s, 1)} s ${e.what}`).join('; ')}. Each load batch appends what arrived to today's partition as a part (more than 16 parts are merged into one), then the runtime computes the touched days: ${fmt((f.touchesAtLastAck / f.expectedTouches) * 100)}% of the touches were counted at the last 202; after it, the last batch's append and one compute.`,
     );
   say();
   if (f.lakeDays)
