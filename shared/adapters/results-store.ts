@@ -53,8 +53,8 @@ export interface DynamoResultsStoreProps<T> {
   readonly table: string;
   /** Validates a day partial read back from the table. */
   readonly daySchema: z.ZodType<T>;
-  /** Merges days (in date order) into one partial; without it, only days are stored and read. */
-  readonly mergeDays?: (parts: readonly T[]) => T;
+  /** Merges consecutive days (keyed by their first day) into one; without it, only days are stored. */
+  readonly mergeDays?: (parts: ReadonlyMap<string, T>) => T;
 }
 
 const headSchema = z.object({
@@ -99,7 +99,7 @@ export class DynamoResultsStore<T> implements DayPartialStore<T>, JobStore {
       for (const block of blocksHolding(days.keys()).filter((b) => b.size === size)) {
         const read = await this.#tryRead(block.start, blockEnd(block), (size / 4) as BlockSize, written);
         if (!read) throw new ServiceUnavailableError('results changed while merging a block; retry');
-        blocks.set(pkOf(block), { body: mergeDays([...read.parts.values()]), fingerprint: read.fingerprint });
+        blocks.set(pkOf(block), { body: mergeDays(read.parts), fingerprint: read.fingerprint });
       }
       await this.#writeItems(blocks, version);
       for (const [pk, { body }] of blocks) written.set(pk, { version, body });

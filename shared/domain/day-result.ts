@@ -12,7 +12,7 @@ import {
   type MetricsPartial,
   metricsPartialSchema,
 } from './metrics/index.ts';
-import { emptyDay, mergeAll } from './metrics/partial.ts';
+import { emptyDay, mergeDayRun } from './metrics/partial.ts';
 
 /** What compute stores per calendar day: the metric partial and the attribution statistics. */
 export interface DayResult {
@@ -42,18 +42,17 @@ export function emptyDayResult(): DayResult {
 }
 
 /**
- * Several days' results as one (a stored block of days, see day-blocks.ts): every finaliser
+ * Consecutive days' results (keyed by their first day) as one (a stored block of days, see day-blocks.ts): every finaliser
  * answers the same from the merged result as from the days, because every figure is a sum or a
  * mergeable sketch and spend is settled against its own day's touches first.
  */
-export function mergeDayResults(parts: readonly DayResult[]): DayResult {
-  const merged = mergeAll(parts.map((part) => ({ days: { [BLOCK]: part.metrics } }))).days[BLOCK];
+export function mergeDayResults(parts: ReadonlyMap<string, DayResult>): DayResult {
+  const list = [...parts.values()];
   return {
-    metrics: merged ?? emptyDay(),
-    attribution: mergeAttributionDays(...parts.map((part) => settleSpend(part.attribution))),
+    metrics: mergeDayRun(new Map([...parts].map(([date, part]) => [date, part.metrics]))),
+    attribution: mergeAttributionDays(...list.map((part) => settleSpend(part.attribution))),
   };
 }
-const BLOCK = 'block';
 
 /** Splits stored day results (or blocks of days, keyed by their first day) back into the two partials a query finalises. */
 export function toComputePartial(days: ReadonlyMap<string, DayResult>): ComputePartial {

@@ -3,7 +3,7 @@ import { datesBetween, isCalendarDate } from '../dates.ts';
 import type { Stage } from '../event-schema.ts';
 import { STAGES } from '../event-schema.ts';
 import type { DayPartial, MetricsPartial, ReferralCategory } from './partial.ts';
-import { byCodeUnit, CHANNEL_RANK, pickCategory } from './partial.ts';
+import { byCodeUnit, CHANNEL_RANK, pickCategory, referralVisitsOf } from './partial.ts';
 import { estimateUsers, mergeSketches } from './user-sketch.ts';
 
 /**
@@ -170,13 +170,13 @@ export function referralTraffic(partial: MetricsPartial, props: ReferralTrafficP
     throw new RangeError(`limit must be a non-negative integer, got ${props.limit}`);
   }
   const domains = new Map<string, { category: ReferralCategory; visits: number; conversions: number }>();
-  const daily: Array<{ date: string; visits: number }> = [];
+  const visitsOn = new Map<string, number>();
   let total = 0;
   for (const date of rangeDates(props)) {
     const day = dayOf(partial, date);
-    let visits = 0;
-    for (const [domain, cell] of Object.entries(day?.referrals ?? {})) {
-      visits += cell.visits;
+    if (!day) continue;
+    for (const [domain, cell] of Object.entries(day.referrals)) {
+      total += cell.visits;
       const sum = domains.get(domain);
       if (sum) {
         sum.visits += cell.visits;
@@ -186,9 +186,12 @@ export function referralTraffic(partial: MetricsPartial, props: ReferralTrafficP
         domains.set(domain, { category: cell.category, visits: cell.visits, conversions: cell.conversions });
       }
     }
-    daily.push({ date, visits });
-    total += visits;
+    // A stored block of days, keyed by its first day, keeps each day's visits apart.
+    for (const [on, visits] of Object.entries(referralVisitsOf(date, day))) {
+      visitsOn.set(on, (visitsOn.get(on) ?? 0) + visits);
+    }
   }
+  const daily = rangeDates(props).map((date) => ({ date, visits: visitsOn.get(date) ?? 0 }));
   const rows = [...domains]
     .sort(([a, x], [b, y]) => y.visits - x.visits || byCodeUnit(a, b))
     .slice(0, props.limit)

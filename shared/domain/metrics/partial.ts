@@ -56,6 +56,11 @@ export interface DayPartial {
   referrals: Record<string, ReferralCell>;
   /** Per stage, per channel (a conversion's last-touch channel, a touch's own channel). */
   stages: Partial<Record<Stage, Partial<Record<ChannelId, StageCell>>>>;
+  /**
+   * Only in a stored block of days (see {@link mergeDayRun}): referral visits per day of the block
+   * (days without any left out), which the daily series of referral traffic needs.
+   */
+  referralVisitsByDay?: Record<string, number>;
 }
 
 /** Day partials keyed by `YYYY-MM-DD`. */
@@ -102,6 +107,7 @@ export const dayPartialSchema: z.ZodType<DayPartial> = z.object({
       }),
     ),
   ),
+  referralVisitsByDay: z.record(z.iso.date(), count).optional(),
 });
 
 /** Validates a whole partial read back from storage. */
@@ -152,6 +158,30 @@ export function mergeAll(list: Iterable<MetricsPartial>): MetricsPartial {
     if (!isEmptyDay(merged)) days.push([date, merged]);
   }
   return { days: Object.fromEntries(days) };
+}
+
+/**
+ * Consecutive days (or blocks of them), keyed by their first day, as one partial: a stored block
+ * of days. Every figure is a sum or a mergeable sketch; the referral visits of each day are kept
+ * apart for the daily series.
+ */
+export function mergeDayRun(parts: ReadonlyMap<string, DayPartial>): DayPartial {
+  const merged = mergeDays([...parts.values()]);
+  const byDay = new Map<string, number>();
+  for (const [date, part] of parts) {
+    for (const [day, visits] of Object.entries(referralVisitsOf(date, part))) {
+      if (visits > 0) byDay.set(day, (byDay.get(day) ?? 0) + visits);
+    }
+  }
+  return { ...merged, referralVisitsByDay: recordOf(byDay) };
+}
+
+/** Referral visits per day of a day's (or a block's, keyed by its first day) partial. */
+export function referralVisitsOf(date: string, part: DayPartial): Record<string, number> {
+  if (part.referralVisitsByDay) return part.referralVisitsByDay;
+  let visits = 0;
+  for (const cell of Object.values(part.referrals)) visits += cell.visits;
+  return { [date]: visits };
 }
 
 /** Whether a day partial holds nothing. */

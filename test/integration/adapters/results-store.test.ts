@@ -95,7 +95,9 @@ describe('the results table', () => {
         client: stack.servers.dynamo,
         table: LOCAL_NAMES.RESULTS_TABLE,
         daySchema: countSchema,
-        mergeDays: (parts: ReadonlyArray<{ n: number }>) => ({ n: parts.reduce((sum, p) => sum + p.n, 0) }),
+        mergeDays: (parts: ReadonlyMap<string, { n: number }>) => ({
+          n: [...parts.values()].reduce((sum, p) => sum + p.n, 0),
+        }),
       });
     const plain = () =>
       new DynamoResultsStore({

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { attribute, compareModels } from '#domain/attribution/index.ts';
 import { creditKey } from '#domain/attribution/partial.ts';
 import { type DayResult, emptyDayResult, mergeDayResults, toComputePartial } from '#domain/day-result.ts';
-import { channelShare, cpaByStage } from '#domain/metrics/index.ts';
+import { channelShare, cpaByStage, referralTraffic } from '#domain/metrics/index.ts';
 
 const day = (touches: Record<string, number>, spend: Record<string, number>): DayResult => {
   const result = emptyDayResult();
@@ -10,6 +10,9 @@ const day = (touches: Record<string, number>, spend: Record<string, number>): Da
   result.attribution.spendMicros = spend;
   result.metrics.touches = { paid_search: Object.values(touches).reduce((a, b) => a + b, 0) };
   result.metrics.spendMicros = { paid_search: Object.values(spend).reduce((a, b) => a + b, 0) };
+  result.metrics.referrals = {
+    'news.example.org': { category: 'referral', visits: Object.keys(touches).length, conversions: 0 },
+  };
   return result;
 };
 const brand = creditKey('paid_search', 'brand');
@@ -31,7 +34,11 @@ describe('merged day results', () => {
         ['2026-01-02', second],
       ]),
     );
-    const block = toComputePartial(new Map([['2026-01-01', mergeDayResults([first, second])]]));
+    const both = new Map([
+      ['2026-01-01', first],
+      ['2026-01-02', second],
+    ]);
+    const block = toComputePartial(new Map([['2026-01-01', mergeDayResults(both)]]));
     for (const data of [days, block]) {
       // By campaign: brand's 10 matches its touch; generic's 5 and the banner's 3 on the first day
       // had no touch that day (the next day's touches do not take them): unattributed 8; generic's
@@ -44,12 +51,29 @@ describe('merged day results', () => {
       expect(compareModels(data.attribution, RANGE).spend).toBe(22);
       expect(channelShare(data.metrics, { ...RANGE, basis: 'touches' }).total).toBe(4);
       expect(cpaByStage(data.metrics, { ...RANGE, currency: 'USD' }).spend).toBe(22);
+      // One referral visit per touched key: 1 on the first day, 2 on the second, each on its day.
+      expect(referralTraffic(data.metrics, { ...RANGE, limit: 10 })).toMatchObject({
+        total: 3,
+        daily: [
+          { date: '2026-01-01', visits: 1 },
+          { date: '2026-01-02', visits: 2 },
+        ],
+      });
     }
   });
 
   it('settles spend once: merging merged results changes nothing', () => {
-    const once = mergeDayResults([first, second]);
-    expect(mergeDayResults([once])).toEqual(once);
-    expect(mergeDayResults([mergeDayResults([first]), mergeDayResults([second])])).toEqual(once);
+    const once = mergeDayResults(
+      new Map([
+        ['2026-01-01', first],
+        ['2026-01-02', second],
+      ]),
+    );
+    expect(mergeDayResults(new Map([['2026-01-01', once]]))).toEqual(once);
+    const halves = new Map([
+      ['2026-01-01', mergeDayResults(new Map([['2026-01-01', first]]))],
+      ['2026-01-02', mergeDayResults(new Map([['2026-01-02', second]]))],
+    ]);
+    expect(mergeDayResults(halves)).toEqual(once);
   });
 });
