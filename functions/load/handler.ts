@@ -6,7 +6,7 @@ import { logger } from '#adapters/logger.ts';
 import { createPipelineFromEnvironment, type Pipeline } from '#adapters/pipeline.ts';
 import { RAW_PREFIX, rawKeyDate } from '#adapters/raw-store.ts';
 import type { DayBuild } from '#services/build-lake.ts';
-import { planLoad, refreshLakeDays } from '#services/refresh-lake.ts';
+import { refreshLakeDays } from '#services/refresh-lake.ts';
 
 /** An S3 event notification as SQS delivers it; `s3:TestEvent` messages have no `Records`. */
 const s3NotificationSchema = z.object({
@@ -26,9 +26,9 @@ export interface LoadHandlerProps {
 }
 
 /**
- * SQS → lake: each message names new raw objects (S3 `ObjectCreated` notifications); each UTC day
- * they belong to is refreshed once per batch (`planLoad`: today's objects appended as a part, a
- * closed day built whole). A day whose refresh fails fails the messages that named it
+ * SQS → lake: each message names new raw objects (S3 `ObjectCreated` notifications); the objects
+ * of each UTC day are appended to it as one part per batch (compute jobs build settled days whole
+ * later). A day whose refresh fails fails the messages that named it
  * (`batchItemFailures`), so SQS retries only those and, after its retries, moves them to the DLQ;
  * the other days proceed.
  */
@@ -41,8 +41,7 @@ export function createLoadHandler(pipeline: Pipeline, props: LoadHandlerProps = 
       if (typeof days === 'string') continue;
       for (const [date, keys] of days) keysByDay.set(date, [...(keysByDay.get(date) ?? []), ...keys]);
     }
-    const today = new Date().toISOString().slice(0, 10);
-    const { builds, failed } = await refreshLakeDays(await planLoad(keysByDay, today, pipeline), pipeline);
+    const { builds, failed } = await refreshLakeDays(keysByDay, pipeline);
     if (builds.length > 0) props.onBuilt?.(builds);
     // Messages of failed days throw; the rest pass (Powertools turns this into batchItemFailures).
     const processRecord = async (record: SQSRecord) => {

@@ -99,8 +99,8 @@ export async function buildLakeDay(date: string, deps: LakeBuildDeps): Promise<D
  * Adds the named raw objects of a day (new since it was built) as a part of their own: the work
  * grows with what arrived, not with the day. Compute reads every part and keeps one row per
  * `eventId` across them, with the same rule, so an object named twice changes nothing. Visits are
- * derived within the part until the next whole-day build. More than {@link MERGE_PARTS_AFTER}
- * parts are merged into one.
+ * derived within the part until the day is built whole (a compute job does it once the day is
+ * over and quiet: {@link settledDays}). More than {@link MERGE_PARTS_AFTER} parts are merged into one.
  */
 export async function appendToLakeDay(
   date: string,
@@ -146,6 +146,30 @@ async function mergeParts(
     date,
     parts.map((p) => p.part),
   );
+}
+
+/** A closed day is built whole once no part has been appended to it for this long. */
+const SETTLED_AFTER_MS = 10 * 60_000;
+
+/**
+ * The UTC days among `dates` that a whole build should compact: closed (before today), holding
+ * appended parts, and quiet for {@link SETTLED_AFTER_MS}, so a day still receiving late objects
+ * (a backfill, the minutes after midnight) is not rebuilt whole again and again.
+ */
+export async function settledDays(
+  dates: readonly string[],
+  deps: Pick<LakeBuildDeps, 'lakeStore'>,
+  now = Date.now(),
+): Promise<string[]> {
+  const today = new Date(now).toISOString().slice(0, 10);
+  const settled: string[] = [];
+  for (const date of dates) {
+    if (date >= today) continue;
+    const appended = (await deps.lakeStore.listParts('events', date)).filter((p) => p.part !== '0');
+    const newest = Math.max(...appended.map((p) => p.lastModified.getTime()));
+    if (appended.length > 0 && newest < now - SETTLED_AFTER_MS) settled.push(date);
+  }
+  return settled;
 }
 
 /** Parts sort after part `0` and in the order they were written. */

@@ -6,7 +6,7 @@ import { addDays, datesBetween, localDate } from '#domain/dates.ts';
 import type { ComputePartial } from '#domain/day-result.ts';
 import type { Job } from '#domain/jobs.ts';
 import { checkRange } from '#http/query-params.ts';
-import { buildLakeDay, type LakeBuildDeps } from './build-lake.ts';
+import { buildLakeDay, type LakeBuildDeps, settledDays } from './build-lake.ts';
 import { type ComputeDeps, computeBucket, reduceBuckets } from './compute.ts';
 
 export function newJob(kind: Job['kind'], from: string, to: string, now = new Date(), jobId?: string): Job {
@@ -40,7 +40,7 @@ export interface JobPlan {
   readonly kind: Job['kind'];
   readonly from: string;
   readonly to: string;
-  /** UTC days whose lake partitions a replay rebuilds (none for a compute). */
+  /** UTC days whose lake partitions are built whole: all of a replay's; a compute's settled days. */
   readonly days: readonly string[];
   readonly buckets: ReadonlyArray<{ readonly bucket: number; readonly buckets: number }>;
 }
@@ -66,9 +66,11 @@ export interface JobDeps extends ComputeDeps, Omit<LakeBuildDeps, 'engine'> {
  */
 export const jobSteps = {
   /** Marks the job running and says what it will do. */
-  async plan(job: Job, deps: Pick<JobDeps, 'jobStore' | 'buckets'>): Promise<JobPlan> {
+  async plan(job: Job, deps: Pick<JobDeps, 'jobStore' | 'buckets' | 'lakeStore'>): Promise<JobPlan> {
     // Raw partitions are UTC days: a local day can reach into the UTC day on either side.
-    const days = job.kind === 'replay' ? datesBetween(addDays(job.from, -1), addDays(job.to, 1)) : [];
+    const utcDays = datesBetween(addDays(job.from, -1), addDays(job.to, 1));
+    // A compute also compacts the days of its range that stopped receiving appended parts.
+    const days = job.kind === 'replay' ? utcDays : await settledDays(utcDays, deps);
     const buckets = Array.from({ length: deps.buckets }, (_, bucket) => ({ bucket, buckets: deps.buckets }));
     await deps.jobStore.put({
       ...job,

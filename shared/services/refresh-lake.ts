@@ -1,5 +1,4 @@
 import { logger } from '#adapters/logger.ts';
-import { addDays } from '#domain/dates.ts';
 import { appendToLakeDay, buildLakeDay, type DayBuild, type LakeBuildDeps } from './build-lake.ts';
 
 export interface RefreshOutcome {
@@ -11,27 +10,6 @@ export interface RefreshOutcome {
 type RefreshDeps = Omit<LakeBuildDeps, 'engine'> & {
   readonly openEngine: () => Promise<LakeBuildDeps['engine']>;
 };
-
-/**
- * What to do with the days new raw objects landed in: today's objects are appended as a part
- * (the work grows with what arrived, which keeps a busy day fresh); a closed day is built whole
- * (late data is rare, and the day ends as one file); and the first load of a new UTC day builds
- * yesterday whole if it still has appended parts. `undefined` means a whole-day build.
- */
-export async function planLoad(
-  keysByDay: ReadonlyMap<string, readonly string[]>,
-  today: string,
-  deps: Pick<LakeBuildDeps, 'lakeStore'>,
-): Promise<Map<string, readonly string[] | undefined>> {
-  const plan = new Map<string, readonly string[] | undefined>();
-  for (const [date, keys] of keysByDay) plan.set(date, date >= today ? keys : undefined);
-  const yesterday = addDays(today, -1);
-  if (keysByDay.has(today) && !plan.has(yesterday)) {
-    const parts = await deps.lakeStore.listParts('events', yesterday);
-    if (parts.some((p) => p.part !== '0')) plan.set(yesterday, undefined);
-  }
-  return plan;
-}
 
 /**
  * Refreshes lake days one after another in one engine session: appends the keys given, or

@@ -2,9 +2,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { DuckDbSession, literalList } from '#adapters/duckdb.ts';
 import { channelShare } from '#domain/metrics/index.ts';
 import { createIngestHandler } from '#functions/ingest/handler.ts';
-import { MERGE_PARTS_AFTER } from '#services/build-lake.ts';
+import { jobDepsOf } from '#functions/jobs/handler.ts';
+import { MERGE_PARTS_AFTER, settledDays } from '#services/build-lake.ts';
 import { computeBucket } from '#services/compute.ts';
-import { planLoad, refreshLakeDays, wholeDays } from '#services/refresh-lake.ts';
+import { jobSteps, newJob } from '#services/jobs.ts';
+import { refreshLakeDays, wholeDays } from '#services/refresh-lake.ts';
 import { apiEvent, startTestStack, type TestStack, testContext } from '../../support/stack.ts';
 
 let stack: TestStack;
@@ -107,22 +109,20 @@ describe('refreshing lake days: appended parts and whole-day builds', () => {
     expect(await idsIn(date)).toEqual(['w1']);
   });
 
-  it("appends today's objects, builds closed days whole, and builds yesterday whole once today begins", async () => {
-    const today = '2026-05-20';
-    const keys = ['raw/v2/dt=2026-05-20/hr=10/x.ndjson.gz'];
-    const late = ['raw/v2/dt=2026-05-02/hr=10/y.ndjson.gz'];
-    expect(await planLoad(new Map([[today, keys]]), today, stack.pipeline)).toEqual(new Map([[today, keys]]));
-    expect(await planLoad(new Map([['2026-05-02', late]]), today, stack.pipeline)).toEqual(
-      new Map([['2026-05-02', undefined]]),
+  it('lets a compute job build a closed day whole once no part has been appended to it for ten minutes', async () => {
+    const date = '2026-05-19';
+    const keys = await send(date, [view('s1', date, 'u1')]);
+    await refreshLakeDays(new Map([[date, keys]]), stack.pipeline);
+    const now = Date.now();
+    // Just appended: not settled; today never is; ten minutes and a second later it is.
+    expect(await settledDays([date], stack.pipeline, now)).toEqual([]);
+    expect(await settledDays([date], stack.pipeline, Date.parse(`${date}T12:00:00Z`))).toEqual([]);
+    expect(await settledDays([date, '2026-05-18'], stack.pipeline, now + 601_000)).toEqual([date]);
+    vi.useFakeTimers({ toFake: ['Date'], now: now + 601_000 });
+    const plan = await jobSteps.plan(
+      newJob('compute', '2026-05-19', '2026-05-19'),
+      jobDepsOf(stack.pipeline),
     );
-    // Yesterday (2026-05-19) holds an appended part.
-    const yesterday = await send('2026-05-19', [view('y1', '2026-05-19', 'u1')]);
-    await refreshLakeDays(new Map([['2026-05-19', yesterday]]), stack.pipeline);
-    expect(await planLoad(new Map([[today, keys]]), today, stack.pipeline)).toEqual(
-      new Map<string, readonly string[] | undefined>([
-        [today, keys],
-        ['2026-05-19', undefined],
-      ]),
-    );
+    expect(plan.days).toEqual([date]);
   });
 });
