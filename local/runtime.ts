@@ -1,6 +1,8 @@
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
 import { loadConfig } from '#adapters/config-loader.ts';
 import { envSchema } from '#adapters/env.ts';
 import { hashApiKey, type KeyScope } from '#adapters/key-store.ts';
@@ -8,7 +10,7 @@ import { logger } from '#adapters/logger.ts';
 import { createPipeline, type Pipeline } from '#adapters/pipeline.ts';
 import { createSnsCertificateSource, createSnsSubscriptionConfirmer } from '#adapters/sns-http.ts';
 import type { AttributionConfig } from '#domain/config.ts';
-import { addDays, localDate } from '#domain/dates.ts';
+import { addDays, calendarDateSchema, localDate } from '#domain/dates.ts';
 import { createSesWebhook } from '#domain/webhooks/ses.ts';
 import { createCollectHandler } from '#functions/collect/handler.ts';
 import { createIngestHandler } from '#functions/ingest/handler.ts';
@@ -21,7 +23,6 @@ import { createWebhooksHandler } from '#functions/webhooks/handler.ts';
 import type { DayBuild } from '#services/build-lake.ts';
 import type { InProcessJobRunner } from '#services/jobs.ts';
 import { defaultWindow, jobSteps, newJob } from '#services/jobs.ts';
-import { refreshLakeDays, wholeDays } from '#services/refresh-lake.ts';
 import { type Gateway, startGateway } from './gateway.ts';
 import { LoadQueue } from './load-queue.ts';
 import { readOrCreateLocalState } from './local-state.ts';
@@ -84,7 +85,10 @@ export async function startLocalRuntime(props: LocalRuntimeProps): Promise<Local
   const jobs = createInProcessRunner(pipeline);
   // New data is counted as soon as its days are rebuilt: one compute at a time over the range
   // touched since the last one started, so a steady stream of objects costs one job after another.
-  let pending: { from: string; to: string } | undefined;
+  // The range still owed a compute is kept on disk too, so a crash between a load and its
+  // compute does not leave loaded events uncounted: the next start computes it.
+  const owedFile = join(props.dataDir, 'compute-owed.json');
+  let pending: DateSpan | undefined = readOwed(owedFile);
   let pumping: Promise<void> = Promise.resolve();
   let pumpRunning = false;
   const pump = async () => {
@@ -96,32 +100,33 @@ export async function startLocalRuntime(props: LocalRuntimeProps): Promise<Local
         await jobs.start(newJob('compute', range.from, range.to));
         await jobs.idle();
       }
+      rmSync(owedFile, { force: true });
     } finally {
       pumpRunning = false;
     }
   };
-  const recompute = (builds: readonly DayBuild[]) => {
-    if (props.computeOnLoad === false || builds.length === 0) return;
-    const range = touchedRange(builds, config);
+  const owe = (range: DateSpan) => {
     pending = pending ? { from: min(pending.from, range.from), to: max(pending.to, range.to) } : range;
+    writeFileSync(owedFile, JSON.stringify(pending), { mode: 0o600 });
     if (!pumpRunning)
       pumping = pump().catch((error: unknown) => logger.error('compute after load failed', { error }));
   };
+  const recompute = (builds: readonly DayBuild[]) => {
+    if (props.computeOnLoad === false || builds.length === 0) return;
+    owe(touchedRange(builds, config));
+  };
+  if (pending) owe(pending);
   const queue = new LoadQueue({
     handler: createLoadHandler(pipeline, { onBuilt: recompute }),
     // Everything waiting goes in one batch: a day is rebuilt once however many objects it got.
     batchSize: 100_000,
     onDeadLetter: (letter) => logger.error('raw day moved to the dead-letter list', { letter }),
+    // Survives a crash: every notification is on disk before S3 answers the PUT behind a 202.
+    journalPath: join(props.dataDir, 'load-queue.jsonl'),
   });
   servers.onS3Event((notification) => {
     if (notification.Records.some((r) => r.eventName.startsWith('ObjectCreated'))) queue.send(notification);
   });
-
-  // Objects written just before a previous stop may not be in the lake: rebuild the recent raw days.
-  const today = new Date().toISOString().slice(0, 10);
-  const catchUp = refreshLakeDays(wholeDays([addDays(today, -1), today]), pipeline)
-    .then(({ builds }) => (builds.some((b) => b.events > 0) ? recompute(builds) : undefined))
-    .catch((error: unknown) => logger.error('catch-up lake refresh failed', { error }));
 
   const gateway: Gateway = await startGateway({
     host: props.host ?? '127.0.0.1',
@@ -168,7 +173,6 @@ export async function startLocalRuntime(props: LocalRuntimeProps): Promise<Local
     jobs,
     servers,
     async idle() {
-      await catchUp;
       await queue.idle();
       await pumping;
       await jobs.idle();
@@ -176,7 +180,6 @@ export async function startLocalRuntime(props: LocalRuntimeProps): Promise<Local
     async close() {
       if (timer) clearInterval(timer);
       await gateway.close();
-      await catchUp;
       await queue.idle();
       await pumping;
       await jobs.idle();
@@ -244,5 +247,17 @@ export async function registerKeys(
       scopes,
       createdAt,
     });
+  }
+}
+
+type DateSpan = { readonly from: string; readonly to: string };
+const dateSpanSchema = z.object({ from: calendarDateSchema, to: calendarDateSchema });
+
+/** The range a stopped process still owed a compute, if any. */
+function readOwed(file: string): DateSpan | undefined {
+  try {
+    return dateSpanSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
+  } catch {
+    return undefined;
   }
 }
