@@ -30,6 +30,8 @@ async function main(): Promise<void> {
     return;
   }
   const env = localEnvSchema.parse(process.env);
+  // Files the runtime creates (events, keys, the queue's journal) are this user's alone.
+  process.umask(0o077);
   // One log line per request drowns the console; POWERTOOLS_LOG_LEVEL=INFO brings them back.
   if (!process.env.POWERTOOLS_LOG_LEVEL) logger.setLogLevel('WARN');
   const started = Date.now();

@@ -1,4 +1,5 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -67,8 +68,11 @@ export interface LocalRuntime {
  */
 export async function startLocalRuntime(props: LocalRuntimeProps): Promise<LocalRuntime> {
   const config = loadConfig({ path: props.configPath });
+  // Keys, hashes of e-mail addresses and every event live here: only this user may enter it.
+  mkdirSync(props.dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(props.dataDir, 0o700);
   const state = readOrCreateLocalState(props.dataDir);
-  const servers = await startEmbeddedServers(props.dataDir);
+  const servers = await startEmbeddedServers(props.dataDir, { secret: randomBytes(24).toString('hex') });
   const pipeline = createLocalPipeline({ ...props, config, servers, hashSecret: state.piiHashSecret });
 
   const keys = props.apiKey

@@ -1,5 +1,7 @@
+import { timingSafeEqual } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import {
@@ -34,6 +36,7 @@ export interface S3Notification {
 }
 
 export interface EmbeddedServers {
+  /** The servers' URLs; a guarded server's carries its secret as the URL's user name. */
   readonly dynamoEndpoint: string;
   readonly s3Endpoint: string;
   readonly s3: S3Client;
@@ -43,11 +46,25 @@ export interface EmbeddedServers {
   close(): Promise<void>;
 }
 
+export interface EmbeddedServersProps {
+  /**
+   * When given, both servers answer only requests carrying it (any local user can reach a
+   * loopback port, and neither server checks signatures): the local runtime sets one.
+   */
+  readonly secret?: string;
+}
+
+/** The header that carries a guarded server's secret. */
+const SECRET_HEADER = 'x-attribution-local-secret';
+
 /**
  * Starts the DynamoDB-compatible (dynalite) and S3-compatible (s3rver) servers in this process
  * on free loopback ports, with their data under `dataDir`, and creates tables and bucket.
  */
-export async function startEmbeddedServers(dataDir: string): Promise<EmbeddedServers> {
+export async function startEmbeddedServers(
+  dataDir: string,
+  props: EmbeddedServersProps = {},
+): Promise<EmbeddedServers> {
   mkdirSync(join(dataDir, 'dynamodb'), { recursive: true });
   mkdirSync(join(dataDir, 's3'), { recursive: true });
 
@@ -61,7 +78,9 @@ export async function startEmbeddedServers(dataDir: string): Promise<EmbeddedSer
     dynamoServer.once('error', reject);
     dynamoServer.listen(0, '127.0.0.1', () => resolve());
   });
-  const dynamoEndpoint = `http://127.0.0.1:${(dynamoServer.address() as AddressInfo).port}`;
+  const withSecret = (url: string) =>
+    props.secret ? url.replace('http://', `http://${props.secret}@`) : url;
+  const dynamoEndpoint = withSecret(`http://127.0.0.1:${(dynamoServer.address() as AddressInfo).port}`);
 
   const s3Server = new S3rver({
     port: 0,
@@ -70,19 +89,14 @@ export async function startEmbeddedServers(dataDir: string): Promise<EmbeddedSer
     silent: true,
   });
   const { port: s3Port } = await s3Server.run();
-  const s3Endpoint = `http://127.0.0.1:${s3Port}`;
+  const s3Endpoint = withSecret(`http://127.0.0.1:${s3Port}`);
+  if (props.secret) {
+    guard(dynamoServer, props.secret);
+    guard((s3Server as unknown as { httpServer: Server }).httpServer, props.secret);
+  }
 
-  const s3 = new S3Client({
-    endpoint: s3Endpoint,
-    region: REGION,
-    credentials: CREDENTIALS,
-    forcePathStyle: true,
-  });
-  const dynamoClient = new DynamoDBClient({
-    endpoint: dynamoEndpoint,
-    region: REGION,
-    credentials: CREDENTIALS,
-  });
+  const s3 = localS3Client(s3Endpoint);
+  const dynamoClient = localDynamoClient(dynamoEndpoint);
   const dynamo = DynamoDBDocumentClient.from(dynamoClient, {
     marshallOptions: { removeUndefinedValues: true },
   });
@@ -124,17 +138,63 @@ export async function startEmbeddedServers(dataDir: string): Promise<EmbeddedSer
 
 /** An S3 client for the embedded S3-compatible server. */
 export function localS3Client(endpoint: string): S3Client {
-  return new S3Client({ endpoint, region: REGION, credentials: CREDENTIALS, forcePathStyle: true });
+  const { url, secret } = splitEndpoint(endpoint);
+  return sendingSecret(
+    new S3Client({ endpoint: url, region: REGION, credentials: CREDENTIALS, forcePathStyle: true }),
+    secret,
+  );
 }
 
 /** A DynamoDB document client for the embedded DynamoDB-compatible server. */
 export function localDocumentClient(endpoint: string): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(
-    new DynamoDBClient({ endpoint, region: REGION, credentials: CREDENTIALS }),
-    {
-      marshallOptions: { removeUndefinedValues: true },
-    },
+  return DynamoDBDocumentClient.from(localDynamoClient(endpoint), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+}
+
+function localDynamoClient(endpoint: string): DynamoDBClient {
+  const { url, secret } = splitEndpoint(endpoint);
+  return sendingSecret(
+    new DynamoDBClient({ endpoint: url, region: REGION, credentials: CREDENTIALS }),
+    secret,
   );
+}
+
+function splitEndpoint(endpoint: string): { url: string; secret?: string } {
+  const parsed = new URL(endpoint);
+  const secret = parsed.username || undefined;
+  parsed.username = '';
+  return { url: parsed.origin, ...(secret ? { secret } : {}) };
+}
+
+/** Adds the secret header to every request the client sends. */
+function sendingSecret<T extends S3Client | DynamoDBClient>(client: T, secret: string | undefined): T {
+  if (!secret) return client;
+  (client as S3Client).middlewareStack.add(
+    (next) => async (args) => {
+      const request = args.request as { headers?: Record<string, string> };
+      if (request.headers) request.headers[SECRET_HEADER] = secret;
+      return next(args);
+    },
+    { step: 'build', name: 'embeddedServerSecret' },
+  );
+  return client;
+}
+
+/** Lets through only requests that carry the secret; the others get a 403. */
+function guard(server: Server, secret: string): void {
+  const expected = Buffer.from(secret);
+  const handlers = server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>;
+  server.removeAllListeners('request');
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const given = Buffer.from(String(req.headers[SECRET_HEADER] ?? ''));
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      res.writeHead(403, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ message: 'this embedded server answers the local runtime only' }));
+      return;
+    }
+    for (const handler of handlers) handler.call(server, req, res);
+  });
 }
 
 function tableDefinitions(): CreateTableCommandInput[] {

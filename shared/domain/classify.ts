@@ -48,8 +48,16 @@ export interface EventClassifier {
   /**
    * Gives the day's page views and conversions without a sender's session id their visit: per
    * user key, a new visit after `sessionTimeoutMinutes` without one (the rows of one UTC day).
+   * `earlier`: the last visit of each user key among the day's rows already in the lake, which
+   * rows within the timeout after it continue (rows appended to a day).
    */
-  assignVisits(rows: NormalisedEvent[]): void;
+  assignVisits(rows: NormalisedEvent[], earlier?: ReadonlyMap<string, LastVisit>): void;
+}
+
+/** A user key's latest page view or conversion of the day so far, and its visit. */
+export interface LastVisit {
+  readonly visitId: string;
+  readonly ts: number;
 }
 
 /**
@@ -83,7 +91,7 @@ export function createEventClassifier(props: EventClassifierProps): EventClassif
     return bot;
   };
   return {
-    assignVisits(rows) {
+    assignVisits(rows, earlier) {
       const byUser = new Map<string, NormalisedEvent[]>();
       for (const row of rows) {
         if (row.visitId || !row.userKey || (row.type !== 'page_view' && row.type !== 'conversion')) continue;
@@ -93,10 +101,12 @@ export function createEventClassifier(props: EventClassifierProps): EventClassif
       }
       for (const [userKey, own] of byUser) {
         own.sort((a, b) => a.ts - b.ts || (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
-        let visit = '';
-        let last = Number.NEGATIVE_INFINITY;
+        const before = earlier?.get(userKey);
+        let visit = before?.visitId ?? '';
+        let last = before?.ts ?? Number.NEGATIVE_INFINITY;
         for (const row of own) {
-          if (row.ts - last > timeoutMs) visit = `${userKey}@${row.occurredAt}`;
+          // A row arriving late (a retried copy) joins the stored visit it falls within the timeout of.
+          if (Math.abs(row.ts - last) > timeoutMs) visit = `${userKey}@${row.occurredAt}`;
           row.visitId = visit;
           last = row.ts;
         }

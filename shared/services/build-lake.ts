@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { type DuckDbSession, literal } from '#adapters/duckdb.ts';
+import { type DuckDbSession, literal, literalList } from '#adapters/duckdb.ts';
 import type { LakePart, LakeStore } from '#adapters/lake-store.ts';
 import type { RawStore } from '#adapters/raw-store.ts';
-import type { EventClassifier } from '#domain/classify.ts';
+import type { EventClassifier, LastVisit } from '#domain/classify.ts';
 import { ServiceUnavailableError } from '#domain/errors.ts';
 import type { StoredEvent } from '#domain/event-schema.ts';
 import type { NormalisedEvent } from '#domain/normalised-event.ts';
@@ -172,6 +172,26 @@ export async function settledDays(
   return settled;
 }
 
+/** The latest visit of each user key among `rows` in the day's lake files so far. */
+async function lastVisits(
+  date: string,
+  rows: readonly NormalisedEvent[],
+  deps: LakeBuildDeps,
+): Promise<Map<string, LastVisit>> {
+  const keys = [...new Set(rows.flatMap((row) => (row.userKey && !row.visitId ? [row.userKey] : [])))];
+  if (keys.length === 0) return new Map();
+  const files = await deps.lakeStore.fetchPartitions('events', [date]);
+  if (files.length === 0) return new Map();
+  const found = await deps.engine.all<{ user_key: string; visit_id: string; ts: bigint }>(
+    `SELECT user_key, arg_max(visit_id, ts) AS visit_id, max(ts) AS ts
+     FROM read_parquet(${literalList(files)}, union_by_name = true)
+     WHERE type IN ('page_view', 'conversion') AND visit_id IS NOT NULL
+       AND list_contains(${literalList(keys)}, user_key)
+     GROUP BY user_key`,
+  );
+  return new Map(found.map((row) => [row.user_key, { visitId: row.visit_id, ts: Number(row.ts) }]));
+}
+
 /** Parts sort after part `0` and in the order they were written. */
 function newPartName(): string {
   return `${new Date().toISOString().replace(/[-:.]/g, '')}-${randomUUID().slice(0, 8)}`;
@@ -222,7 +242,8 @@ async function buildFrom(
       });
     }
   }
-  deps.eventClassifier.assignVisits(rows);
+  // An appended part continues the visits the day's earlier parts hold.
+  deps.eventClassifier.assignVisits(rows, part === '0' ? undefined : await lastVisits(date, rows, deps));
   await writeTable(deps, 'events', date, part, rows, EVENT_COLUMNS, EVENT_ORDER);
   await writeTable(deps, 'identities', date, part, links, IDENTITY_COLUMNS, IDENTITY_ORDER);
   return {

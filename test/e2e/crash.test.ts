@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -142,6 +142,13 @@ describe('the local runtime killed at random moments', () => {
       total = await touches();
     }
     expect({ total, kills: killAfter.size }).toEqual({ total: EVENTS, kills: KILLS });
+    // The data folder is its owner's alone, and so is every file the runtime wrote.
+    expect(statSync(dataDir).mode & 0o077).toBe(0);
+    const open = readdirSync(dataDir, { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => join(entry.parentPath, entry.name))
+      .filter((file) => (statSync(file).mode & 0o077) !== 0);
+    expect(open).toEqual([]);
     console.log(`crash test: ${resent} batches sent again`);
   }, 480_000);
 });

@@ -1,6 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   attributionCompareResponseSchema,
@@ -13,6 +15,7 @@ import {
 } from '#http/api-schemas.ts';
 import { ApiClient } from '#local/api-client.ts';
 import { type LocalRuntime, startLocalRuntime } from '#local/runtime.ts';
+import { LOCAL_NAMES, localDocumentClient, localS3Client } from '#local/servers.ts';
 import {
   EXPECTED_CONVERSIONS,
   EXPECTED_CPA,
@@ -205,6 +208,35 @@ describe('a restart of the local runtime', () => {
         await second.close();
       }
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("the local runtime's embedded servers", () => {
+  it('answer the runtime only: a stranger on the same machine can neither write a key nor an object', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'attribution-guard-'));
+    const runtime = await startLocalRuntime({ dataDir: dir, configPath: TEST_CONFIG_PATH, port: 0 });
+    try {
+      // The port is open to every local user; the secret travels in the runtime's endpoint only.
+      const bare = (endpoint: string) => endpoint.replace(/\/\/[^@/]+@/, '//');
+      const item = { keyHash: 'f'.repeat(64), scopes: ['admin'], name: 'intruder' };
+      const stranger = localDocumentClient(bare(runtime.servers.dynamoEndpoint));
+      await expect(
+        stranger.send(new PutCommand({ TableName: LOCAL_NAMES.KEYS_TABLE, Item: item })),
+      ).rejects.toMatchObject({ $metadata: { httpStatusCode: 403 } });
+      const s3 = localS3Client(bare(runtime.servers.s3Endpoint));
+      await expect(
+        s3.send(new PutObjectCommand({ Bucket: LOCAL_NAMES.RAW_BUCKET, Key: 'raw/v2/x', Body: 'x' })),
+      ).rejects.toMatchObject({ $metadata: { httpStatusCode: 403 } });
+      // With the endpoint as the runtime has it, the same request goes through.
+      const own = localDocumentClient(runtime.servers.dynamoEndpoint);
+      const read = await own.send(
+        new GetCommand({ TableName: LOCAL_NAMES.KEYS_TABLE, Key: { keyHash: item.keyHash } }),
+      );
+      expect(read.Item).toBeUndefined();
+    } finally {
+      await runtime.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -345,6 +345,27 @@ describe('assignVisits', () => {
     });
   });
 
+  it("continues the visits of the day's rows already in the lake when rows are appended", () => {
+    // Stored: a:1's visit from 10:00, last seen 10:40; a:2's last seen 09:00.
+    const earlier = new Map([
+      ['a:1', { visitId: 'a:1@2026-03-01T10:00:00.000Z', ts: Date.parse('2026-03-01T10:40:00Z') }],
+      ['a:2', { visitId: 'a:2@2026-03-01T08:00:00.000Z', ts: Date.parse('2026-03-01T09:00:00Z') }],
+    ]);
+    const rows = [
+      // 25 min after 10:40: the same visit; 10:35 (a retried copy, 5 min before): the same too.
+      view('v1', 'a:1', '2026-03-01T11:05:00Z'),
+      view('v0', 'a:1', '2026-03-01T10:35:00Z'),
+      // 10:00 is 60 min after 09:00: a new visit.
+      view('v2', 'a:2', '2026-03-01T10:00:00Z'),
+    ];
+    classifier.assignVisits(rows, earlier);
+    expect(Object.fromEntries(rows.map((r) => [r.eventId, r.visitId]))).toEqual({
+      v1: 'a:1@2026-03-01T10:00:00.000Z',
+      v0: 'a:1@2026-03-01T10:00:00.000Z',
+      v2: 'a:2@2026-03-01T10:00:00.000Z',
+    });
+  });
+
   it('follows the configured timeout', () => {
     const long = attributionConfigSchema.parse({ ...config, sessionTimeoutMinutes: 60 });
     const rows = [view('v1', 'a:1', '2026-03-01T10:00:00Z'), view('v2', 'a:1', '2026-03-01T10:59:00Z')];
