@@ -87,7 +87,7 @@ export async function startBenchServers(name: string): Promise<BenchServers> {
   const servers = await startEmbeddedServers(dir);
   const endpoints = { s3: servers.s3Endpoint, dynamo: servers.dynamoEndpoint };
   const pipeline = benchPipeline({ endpoints, workDir: join(dir, 'host') });
-  await pipeline.keyStore.put({
+  await pipeline.keyStore.create({
     keyHash: hashApiKey(BENCH_KEY),
     name: 'bench',
     scopes: ['ingest', 'query', 'admin'],

@@ -245,7 +245,8 @@ export async function registerKeys(
   scopesByKey.set(keys.query, [...(scopesByKey.get(keys.query) ?? []), 'query']);
   scopesByKey.set(keys.admin, [...(scopesByKey.get(keys.admin) ?? []), 'admin']);
   for (const [key, scopes] of scopesByKey) {
-    await pipeline.keyStore.put({
+    // A key stored before (revoked, perhaps) is left as it is.
+    await pipeline.keyStore.create({
       keyHash: hashApiKey(key),
       name: `local-${scopes.join('-')}`,
       scopes,

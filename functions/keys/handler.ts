@@ -38,7 +38,8 @@ export function createKeysHandler(pipeline: Pipeline) {
           ...(body.allowedOrigins ? { allowedOrigins: [...new Set(body.allowedOrigins)] } : {}),
           createdAt: new Date().toISOString(),
         };
-        await pipeline.keyStore.put(record);
+        // 192 random bits: a stored hash is never met again.
+        if (!(await pipeline.keyStore.create(record))) throw new Error('a new key collided with a stored one');
         return jsonResponse(201, { key, ...record });
       }
       case 'GET /v1/keys': {

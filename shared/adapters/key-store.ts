@@ -30,7 +30,11 @@ export type ApiKeyRecord = z.infer<typeof apiKeyRecordSchema>;
 export interface KeyStore {
   /** The record of a presented key, if it exists and is not revoked. */
   find(presentedKey: string): Promise<ApiKeyRecord | undefined>;
-  put(record: ApiKeyRecord): Promise<void>;
+  /**
+   * Stores a new key; false when a key with this hash is already stored, which is left as it is
+   * (a revoked key stays revoked).
+   */
+  create(record: ApiKeyRecord): Promise<boolean>;
   list(): Promise<ApiKeyRecord[]>;
   revoke(keyHash: string, at: string): Promise<void>;
 }
@@ -70,9 +74,21 @@ export class DynamoKeyStore implements KeyStore {
     return record;
   }
 
-  async put(record: ApiKeyRecord): Promise<void> {
-    await this.#props.client.send(new PutCommand({ TableName: this.#props.table, Item: record }));
+  async create(record: ApiKeyRecord): Promise<boolean> {
+    try {
+      await this.#props.client.send(
+        new PutCommand({
+          TableName: this.#props.table,
+          Item: record,
+          ConditionExpression: 'attribute_not_exists(keyHash)',
+        }),
+      );
+    } catch (error) {
+      if ((error as Error).name === 'ConditionalCheckFailedException') return false;
+      throw error;
+    }
     this.#cache.delete(record.keyHash);
+    return true;
   }
 
   async list(): Promise<ApiKeyRecord[]> {
@@ -120,7 +136,7 @@ export function withBootstrapKey(store: KeyStore, bootstrapKey: string): KeyStor
       const presented = Buffer.from(hashApiKey(presentedKey), 'hex');
       return timingSafeEqual(presented, expected) ? record : store.find(presentedKey);
     },
-    put: (r) => store.put(r),
+    create: (r) => store.create(r),
     list: () => store.list(),
     revoke: (hash, at) => store.revoke(hash, at),
   };

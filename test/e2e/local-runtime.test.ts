@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashApiKey } from '#adapters/key-store.ts';
 import {
   attributionCompareResponseSchema,
   attributionResponseSchema,
@@ -204,6 +205,33 @@ describe('a restart of the local runtime', () => {
           status: 'failed',
           error: expect.stringContaining('stopped while the job ran'),
         });
+      } finally {
+        await second.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a revoked local key', () => {
+  it('stays revoked after a restart (the runtime registers its keys on every start)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'attribution-revoke-'));
+    try {
+      const first = await startLocalRuntime({ dataDir: dir, configPath: TEST_CONFIG_PATH, port: 0 });
+      const query = first.keys.query;
+      await new ApiClient({ url: first.url, key: first.keys.admin }).request(
+        'DELETE',
+        `/v1/keys/${hashApiKey(query)}`,
+      );
+      await first.close();
+      const second = await startLocalRuntime({ dataDir: dir, configPath: TEST_CONFIG_PATH, port: 0 });
+      try {
+        expect(second.keys.query).toBe(query);
+        const response = await fetch(`${second.url}/v1/metrics/channel-share`, {
+          headers: { authorization: `Bearer ${query}` },
+        });
+        expect(response.status).toBe(401);
       } finally {
         await second.close();
       }

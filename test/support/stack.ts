@@ -44,13 +44,13 @@ export async function startTestStack(configPath = TEST_CONFIG_PATH): Promise<Tes
     });
   const pipeline = build();
   const createdAt = new Date().toISOString();
-  await pipeline.keyStore.put({
+  await pipeline.keyStore.create({
     keyHash: hashApiKey(INGEST_KEY),
     name: 'ingest',
     scopes: ['ingest'],
     createdAt,
   });
-  await pipeline.keyStore.put({
+  await pipeline.keyStore.create({
     keyHash: hashApiKey(QUERY_KEY),
     name: 'query',
     scopes: ['query'],

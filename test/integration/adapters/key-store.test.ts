@@ -30,7 +30,7 @@ describe('API keys', () => {
       cacheMs: 1000,
       now: () => now,
     });
-    await store.put({
+    await store.create({
       keyHash: hashApiKey('to-revoke-0123456789'),
       name: 'x',
       scopes: ['query'],
@@ -40,6 +40,16 @@ describe('API keys', () => {
     await stack.pipeline.keyStore.revoke(hashApiKey('to-revoke-0123456789'), 'later');
     expect(await store.find('to-revoke-0123456789')).toBeDefined();
     now = 2000;
+    expect(await store.find('to-revoke-0123456789')).toBeUndefined();
+    // Storing it again (the local runtime registers its keys on every start) leaves it revoked.
+    const again = {
+      keyHash: hashApiKey('to-revoke-0123456789'),
+      name: 'x',
+      scopes: ['query' as const],
+      createdAt: 'again',
+    };
+    expect(await store.create(again)).toBe(false);
+    now = 4000;
     expect(await store.find('to-revoke-0123456789')).toBeUndefined();
   });
 });

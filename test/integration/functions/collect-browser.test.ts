@@ -79,7 +79,7 @@ const page = (messageId: string, more: Record<string, unknown> = {}) => ({
 describe('the collect routes for browsers', () => {
   beforeAll(async () => {
     stack = await startTestStack(CONFIG);
-    await stack.pipeline.keyStore.put({
+    await stack.pipeline.keyStore.create({
       keyHash: hashApiKey(MINTED_KEY),
       name: 'shop',
       scopes: ['collect'],
