@@ -346,12 +346,6 @@ if (compute) {
         `| ${st.name} | ${msf(st.ms)} | ${fmt((st.ms / sum) * 100)}% | ${st.rows === undefined ? '' : fmt(st.rows)} |`,
       );
     say();
-    if (cp.variants.length > 0) {
-      say(
-        `\`window-events.sql\` changed one part at a time (run after the replay, same session): ${cp.variants.map((v) => `${v.name} ${msf(v.ms)}`).join('; ')}.`,
-      );
-      say();
-    }
   }
   say('Hand-written SQL:');
   say();

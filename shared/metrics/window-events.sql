@@ -2,16 +2,33 @@
 -- event_id across every day read (the copy received last wins, whoever it names); each user key
 -- resolved to its person; each instant to its local day; only the persons of this task's bucket
 -- (events without a person belong to bucket 0). Robots' events count nowhere.
-CREATE OR REPLACE TEMP TABLE ev AS
-WITH deduplicated AS (
-  SELECT e.event_id, e.type, e.ts, e.count, e.channel, e.stage, e.touch, e.bot,
-         coalesce(e.campaign, '(none)') AS campaign, coalesce(e.value_micros, 0) AS value_micros,
-         e.voices, e.voice_source, e.referral_domain, e.referral_category,
-         coalesce(p.person, e.user_key) AS person
-  FROM lake_events e LEFT JOIN people p ON p.from_key = e.user_key
-  -- Before the time filter: a correction that moved an event within the days read wins there too.
-  QUALIFY row_number() OVER (PARTITION BY e.event_id ORDER BY e.received_at DESC, e.ts DESC) = 1
-)
-SELECT d.*, l.day, {{user_hash}} AS user_hash
-FROM deduplicated d JOIN local_days l ON l.bucket = floor(d.ts / 900000)::BIGINT
-WHERE d.ts BETWEEN $lo AND $hi AND NOT coalesce(d.bot, false) AND CASE WHEN d.person IS NULL THEN 0 ELSE {{user_hash}} % $buckets END = $bucket;
+--
+-- ev is a view: the statements after it read only the rows and columns they need (a filter on
+-- touch or type reaches the Parquet scan), and no wide copy of the window is held in memory.
+-- What must be decided once (which copy wins, each key's person) is kept in small tables.
+
+-- Every copy of a repeated event_id but the winner. A day's partition holds an id once, so
+-- copies are few: found by a narrow aggregate, then ranked among themselves. Before the time
+-- filter: a correction that moved an event within the days read wins there too.
+CREATE OR REPLACE TEMP TABLE superseded AS
+SELECT file_index, file_row_number FROM lake_events
+WHERE event_id IN (SELECT event_id FROM lake_events GROUP BY ALL HAVING count(*) > 1)
+QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY received_at DESC, ts DESC) > 1;
+
+-- The person of every user key and its hash, once per key instead of once per event (MD5 is
+-- costly); the bucket is taken in UBIGINT, as HUGEINT arithmetic is several times slower.
+CREATE OR REPLACE TEMP TABLE user_keys AS
+SELECT user_key, person, {{user_hash}} AS user_hash, {{user_hash}} % $buckets::UBIGINT AS bucket
+FROM (SELECT k.user_key, coalesce(p.person, k.user_key) AS person
+      FROM (SELECT DISTINCT user_key FROM lake_events WHERE user_key IS NOT NULL) k
+      LEFT JOIN people p ON p.from_key = k.user_key);
+
+CREATE OR REPLACE TEMP VIEW ev AS
+SELECT e.event_id, e.type, e.ts, e.count, e.channel, e.stage, e.touch,
+       coalesce(e.campaign, '(none)') AS campaign, coalesce(e.value_micros, 0) AS value_micros,
+       e.voices, e.voice_source, e.referral_domain, e.referral_category, k.person, l.day, k.user_hash
+FROM lake_events e
+ANTI JOIN superseded s ON s.file_index = e.file_index AND s.file_row_number = e.file_row_number
+LEFT JOIN user_keys k ON k.user_key = e.user_key
+JOIN local_days l ON l.bucket = floor(e.ts / 900000)::BIGINT
+WHERE e.ts BETWEEN {{lo}} AND {{hi}} AND NOT coalesce(e.bot, false) AND coalesce(k.bucket, 0) = {{bucket}};

@@ -114,7 +114,12 @@ export async function openComputeSession(
       exact_limit: EXACT_LIMIT,
     },
     fragments: {
-      user_hash: `CASE WHEN d.person IS NULL THEN NULL ELSE ${sqlUserHash('d.person')} END`,
+      // The window and bucket again, as literals for window-events.sql's view (a view takes no
+      // parameters; literals, unlike a one-row table, let DuckDB plan its joins well).
+      lo: String(lo),
+      hi: String(hi),
+      bucket: String(bucket),
+      user_hash: sqlUserHash('person'),
       register_index: sqlRegisterIndex('u.user_hash'),
       register_rank: sqlRegisterRank('u.user_hash'),
     },
@@ -181,7 +186,9 @@ export async function reduceBuckets(
 /**
  * A lake table as a view over its fetched partitions, with every declared column: a partition
  * written before a column existed (`bot`, `visit_id`) reads it as NULL instead of failing the
- * query, so adding a column never needs a replay. Without partitions, an empty table.
+ * query, so adding a column never needs a replay. Each row also names where it was read
+ * (`file_index`, `file_row_number`), so one copy of a repeated event_id can be told from another.
+ * Without partitions, an empty table.
  */
 async function registerTable<T>(
   engine: DuckDbSession,
@@ -189,12 +196,15 @@ async function registerTable<T>(
   columns: ReadonlyArray<LakeColumn<T>>,
   files: readonly string[],
 ): Promise<void> {
-  await engine.run(
-    `CREATE OR REPLACE TEMP TABLE ${name}_declared (${columns.map((c) => `${c.name} ${c.type}`).join(', ')})`,
-  );
+  const declared = [
+    ...columns.map((c) => `${c.name} ${c.type}`),
+    'file_index UBIGINT',
+    'file_row_number BIGINT',
+  ];
+  await engine.run(`CREATE OR REPLACE TEMP TABLE ${name}_declared (${declared.join(', ')})`);
   await engine.run(
     files.length > 0
-      ? `CREATE OR REPLACE TEMP VIEW ${name} AS SELECT * FROM ${name}_declared UNION ALL BY NAME SELECT * FROM read_parquet(${literalList(files)}, union_by_name = true)`
+      ? `CREATE OR REPLACE TEMP VIEW ${name} AS SELECT * FROM ${name}_declared UNION ALL BY NAME SELECT *, file_index, file_row_number FROM read_parquet(${literalList(files)}, union_by_name = true)`
       : `CREATE OR REPLACE TEMP VIEW ${name} AS SELECT * FROM ${name}_declared`,
   );
 }
