@@ -17,5 +17,5 @@ SELECT c.event_id AS conversion_id, c.day, c.ts AS conversion_ts, c.count AS con
        t.referral_category,
        row_number() OVER (PARTITION BY c.event_id ORDER BY t.ts, t.event_id) AS pos,
        count(*) OVER (PARTITION BY c.event_id) AS n
-FROM conv c JOIN tch t
+FROM tch t JOIN conv c -- the hash table on the conversions (joins build on their right side)
   ON t.person = c.person AND t.ts <= c.ts AND t.ts >= c.ts - $lookback_ms;

@@ -87,6 +87,10 @@ export async function openComputeSession(
   ]);
   const engine = await deps.openEngine();
   try {
+    // Every join builds its hash table on its right side, as written in the metric SQL: from its
+    // cardinality estimates DuckDB would rather build on ev's filtered lake scan (10M rows) than
+    // on the user keys (1.25M), which made every read of ev 3× slower.
+    await engine.run("SET disabled_optimizers = 'build_side_probe_side'");
     await registerTable(engine, 'lake_events', EVENT_COLUMNS, eventFiles);
     await registerTable(engine, 'lake_identities', IDENTITY_COLUMNS, identityFiles);
     await engine.run(
