@@ -360,7 +360,7 @@ export function costModel(inputs: CostInputs, scenario: Scenario): CostResult {
   line(
     'Lambda load (x86_64, 1,769 MB)',
     'requests + duration',
-    `${fmt(load.invocations)} invocations/day, ${fmt(load.rounds)} builds/day (${fmt(inputs.loadFixedMs)} ms + ${fmt(inputs.loadCpuMsPerEvent * 1000, 1)} µs/event + ${inputs.s3GetLatencyMs} ms/object${scenario.wholeDayBuilds ? ', each of the whole day so far' : ' of what arrived; merges of more than ' + MERGE_PARTS_AFTER + ' parts; the whole day once'})`,
+    `${fmt(load.invocations)} invocations/day, ${fmt(load.rounds)} builds/day (${fmt(inputs.loadFixedMs)} ms + ${fmt(inputs.loadCpuMsPerEvent * 1000, 1)} µs/event + ${inputs.s3GetLatencyMs} ms/object${scenario.wholeDayBuilds ? ', each of the whole day so far' : ` of what arrived; merges of more than ${MERGE_PARTS_AFTER} parts; the whole day once`})`,
     `${fmt(loadMonth(load.invocations))} req, ${fmt(loadGbS)} GB-s`,
     loadMonth(load.invocations) * PRICES.lambdaRequest.usd + loadGbS * PRICES.lambdaX86GbSecond.usd,
   );
