@@ -22,7 +22,7 @@ import { secretArnPatterns } from '../../shared/domain/secret-references.ts';
 import { ROUTES } from '../../shared/http/routes.ts';
 import { AttributionFunction, CONFIG_FILE_NAME, ENGINE_FUNCTIONS } from './attribution-function.ts';
 import { type DeployConfig, retentionOf } from './deploy-config.ts';
-import { rawBucketName, type StorageStack } from './storage-stack.ts';
+import type { StorageStack } from './storage-stack.ts';
 
 /**
  * Task errors the job state machine retries: Lambda's service errors and throttles, task
@@ -98,7 +98,7 @@ export class PipelineStack extends Stack {
     });
 
     // Least privilege: the exact S3 actions on the exact prefixes; table and secret access through grants.
-    const raw = s3.Bucket.fromBucketName(this, 'RawBucket', rawBucketName(settings.stage));
+    const raw = s3.Bucket.fromBucketArn(this, 'RawBucket', storage.rawBucketArnImport);
     const objects = (prefix: string, ...s3Actions: string[]) =>
       new iam.PolicyStatement({
         actions: s3Actions.map((a) => `s3:${a}`),
@@ -248,7 +248,7 @@ export class PipelineStack extends Stack {
 
   /** Each remaining wildcard, acknowledged with the reason it cannot be narrower. */
   #acknowledgeWildcards(compute: AttributionFunction, stage: string): void {
-    const raw = `arn:<AWS::Partition>:s3:::attribution-${stage}-raw-<AWS::AccountId>-<AWS::Region>`;
+    const raw = `Attribution-${stage}-RawBucketArn`;
     const findings: Array<[string, string]> = [
       [
         'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',

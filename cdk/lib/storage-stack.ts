@@ -1,12 +1,4 @@
-import {
-  Aws,
-  type CfnResource,
-  Duration,
-  RemovalPolicy,
-  Stack,
-  type StackProps,
-  Validations,
-} from 'aws-cdk-lib';
+import { type CfnResource, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as glue from 'aws-cdk-lib/aws-glue';
@@ -31,6 +23,11 @@ import { EVENT_COLUMNS, LAKE_PREFIX } from '../../shared/lake/lake-tables.ts';
  */
 export class StorageStack extends Stack {
   readonly rawBucket: s3.Bucket;
+  /**
+   * The raw bucket's ARN as the pipeline stack imports it, exported under a name of our own (not
+   * a generated one) so the pipeline's acknowledged cdk-nag findings can name its prefixes.
+   */
+  readonly rawBucketArnImport: string;
   readonly resultsTable: dynamodb.Table;
   readonly spendTable: dynamodb.Table;
   readonly keysTable: dynamodb.Table;
@@ -60,9 +57,9 @@ export class StorageStack extends Stack {
       reason: 'This is the access-log bucket itself; logging it into itself would loop.',
     });
 
+    // No fixed name: CloudFormation generates a valid one, new with every stack creation, so a
+    // deploy after a destroy does not collide with the retained bucket (docs/decisions.md).
     this.rawBucket = new s3.Bucket(this, 'Raw', {
-      // A known name lets the pipeline stack scope its policies to it without a cross-stack export.
-      bucketName: rawBucketName(settings.stage),
       encryption: s3.BucketEncryption.S3_MANAGED,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
@@ -93,6 +90,10 @@ export class StorageStack extends Stack {
           noncurrentVersionExpiration: Duration.days(1),
         },
       ],
+    });
+
+    this.rawBucketArnImport = this.exportValue(this.rawBucket.bucketArn, {
+      name: `Attribution-${settings.stage}-RawBucketArn`,
     });
 
     const table = (id: string, partitionKey: string, sortKey?: string, ttl?: string) =>
@@ -229,9 +230,4 @@ export class StorageStack extends Stack {
       },
     });
   }
-}
-
-/** The raw bucket's name: unique per stage, account and region. */
-export function rawBucketName(stage: string): string {
-  return `attribution-${stage}-raw-${Aws.ACCOUNT_ID}-${Aws.REGION}`;
 }

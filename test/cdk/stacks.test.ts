@@ -14,7 +14,8 @@ import {
   CONFIG_FILE_NAME,
   ENGINE_PACKAGES,
 } from '../../cdk/lib/attribution-function.ts';
-import { inlineSecrets } from '../../cdk/lib/deploy-config.ts';
+import { deploySettingsSchema, inlineSecrets } from '../../cdk/lib/deploy-config.ts';
+import { StorageStack } from '../../cdk/lib/storage-stack.ts';
 
 const GOLDEN = new URL('./golden/job-state-machine.json', import.meta.url);
 let storage: Template;
@@ -59,7 +60,6 @@ describe('the CDK app', () => {
 
   it('encrypts, versions and locks the raw bucket to TLS, with lifecycle and access logs', () => {
     storage.hasResourceProperties('AWS::S3::Bucket', {
-      BucketName: Match.anyValue(),
       BucketEncryption: {
         ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
       },
@@ -88,6 +88,38 @@ describe('the CDK app', () => {
     for (const policy of Object.values(policies)) {
       expect(JSON.stringify(policy)).toContain('"aws:SecureTransport":"false"');
     }
+  });
+
+  it('lets CloudFormation name the buckets, so a 20-character stage in ap-southeast-2 deploys and a redeploy after a destroy does not collide', () => {
+    // The old fixed name, attribution-<stage>-raw-<account>-<region>, is 64 characters here.
+    const stage = 'abcdefghij-klmnopqrs';
+    expect(stage).toHaveLength(20);
+    const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'cdk-out-')) });
+    const stack = new StorageStack(app, `Attribution-${stage}-Storage`, {
+      settings: deploySettingsSchema.parse({ stage }),
+      env: { account: '123456789012', region: 'ap-southeast-2' },
+    });
+    const template = Template.fromStack(stack);
+    const buckets = Object.values(template.findResources('AWS::S3::Bucket'));
+    expect(buckets).toHaveLength(3);
+    // No fixed name: CloudFormation generates a valid one (≤ 63, lower case), new for each stack it creates.
+    for (const bucket of buckets) expect(bucket.Properties.BucketName).toBeUndefined();
+    // Everything that names the raw bucket takes the generated name.
+    template.hasResourceProperties('AWS::Glue::Table', {
+      TableInput: Match.objectLike({
+        StorageDescriptor: Match.objectLike({
+          Location: {
+            'Fn::Join': ['', ['s3://', { Ref: Match.stringLikeRegexp('^Raw') }, '/lake/v1/events/']],
+          },
+        }),
+      }),
+    });
+    // The names this stack does fix stay within their services' limits.
+    template.hasResourceProperties('AWS::Athena::WorkGroup', { Name: `attribution-${stage}` });
+    template.hasResourceProperties('AWS::Glue::Database', {
+      DatabaseInput: Match.objectLike({ Name: `attribution_${stage.replaceAll('-', '_')}` }),
+    });
+    expect(JSON.stringify(pipeline.findResources('AWS::IAM::Policy'))).not.toContain('attribution-prod-raw');
   });
 
   it('creates three on-demand, encrypted tables with point-in-time recovery, and none per event', () => {
