@@ -8,9 +8,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -22,6 +20,12 @@ import { secretArnPatterns } from '../../shared/domain/secret-references.ts';
 import { ROUTES } from '../../shared/http/routes.ts';
 import { AttributionFunction, CONFIG_FILE_NAME, ENGINE_FUNCTIONS } from './attribution-function.ts';
 import { type DeployConfig, retentionOf } from './deploy-config.ts';
+import {
+  FUNCTION_ACCESS,
+  type FunctionAccess,
+  type FunctionName,
+  type TableName,
+} from './function-access.ts';
 import type { StorageStack } from './storage-stack.ts';
 
 /**
@@ -73,12 +77,11 @@ export class PipelineStack extends Stack {
         ...extra,
       });
 
-    const ingest = fn('ingest', { environment: { PII_HASH_SECRET_ARN: storage.hashSecret.secretArn } });
-    const collect = fn('collect', { environment: { PII_HASH_SECRET_ARN: storage.hashSecret.secretArn } });
-    const webhooks = fn('webhooks', { environment: { PII_HASH_SECRET_ARN: storage.hashSecret.secretArn } });
+    const ingest = fn('ingest');
+    const collect = fn('collect');
+    const webhooks = fn('webhooks');
     const spend = fn('spend');
     const keys = fn('keys');
-    storage.keysTable.grantReadWriteData(keys);
     const query = fn('query');
     // The engine functions keep DuckDB's spill files and the fetched lake partitions in /tmp.
     const engineEnvironment = {
@@ -97,91 +100,26 @@ export class PipelineStack extends Stack {
       environment: { ...engineEnvironment, DUCKDB_MEMORY_LIMIT: '2GB' },
     });
 
-    // Least privilege: the exact S3 actions on the exact prefixes; table and secret access through grants.
-    const raw = s3.Bucket.fromBucketArn(this, 'RawBucket', storage.rawBucketArnImport);
-    const objects = (prefix: string, ...s3Actions: string[]) =>
-      new iam.PolicyStatement({
-        actions: s3Actions.map((a) => `s3:${a}`),
-        resources: [raw.arnForObjects(`${prefix}/*`)],
-      });
-    for (const f of [ingest, collect, webhooks]) {
-      f.addToRolePolicy(objects('raw', 'PutObject', 'DeleteObject'));
-      storage.hashSecret.grantRead(f);
-    }
-    collect.addToRolePolicy(objects('archive', 'PutObject'));
-    // Secrets the config names: webhook secrets for the webhooks function, write keys for collect.
-    const readReferences = (f: AttributionFunction, references: readonly string[]) => {
-      const secrets = references.filter((r) => r.startsWith('arn:')).flatMap(secretArnPatterns);
-      const parameters = references.filter((r) => r.startsWith('ssm:/')).map((r) => r.slice('ssm:'.length));
-      if (secrets.length > 0)
-        f.addToRolePolicy(
-          new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: secrets }),
-        );
-      if (parameters.length > 0) {
-        f.addToRolePolicy(
-          new iam.PolicyStatement({
-            actions: ['ssm:GetParameter'],
-            resources: parameters.map((name) =>
-              this.formatArn({
-                service: 'ssm',
-                resource: 'parameter',
-                resourceName: name.replace(/^\//, ''),
-              }),
-            ),
-          }),
-        );
-      }
-    };
-    readReferences(webhooks, props.config.secretReferences.webhooks);
-    readReferences(collect, props.config.secretReferences.writeKeys);
-    storage.spendTable.grantWriteData(spend);
-    storage.resultsTable.grantReadData(query);
-    // Building lake days: list and read the raw zone, write (and clear) lake partitions.
-    const listPrefixes = (f: AttributionFunction, ...prefixes: string[]) =>
-      f.addToRolePolicy(
-        new iam.PolicyStatement({
-          actions: ['s3:ListBucket'],
-          resources: [raw.bucketArn],
-          conditions: { StringLike: { 's3:prefix': prefixes.map((p) => `${p}/*`) } },
-        }),
-      );
-    // load builds lake days and merges their appended parts; compute builds them too (replay) and
-    // reads them (compute).
-    load.addToRolePolicy(objects('raw', 'GetObject'));
-    load.addToRolePolicy(objects('lake', 'GetObject', 'PutObject', 'DeleteObject'));
-    listPrefixes(load, 'raw', 'lake');
-    compute.addToRolePolicy(objects('raw', 'GetObject'));
-    compute.addToRolePolicy(objects('lake', 'GetObject', 'PutObject', 'DeleteObject'));
-    listPrefixes(compute, 'raw', 'lake');
-    storage.spendTable.grantReadData(compute);
-    storage.resultsTable.grantReadWriteData(compute);
-    compute.addToRolePolicy(objects('compute', 'GetObject', 'PutObject'));
-    for (const f of [ingest, collect, spend, query]) storage.keysTable.grantReadData(f);
-    const withBootstrapKey = (f: AttributionFunction) => {
-      f.addEnvironment('BOOTSTRAP_API_KEY_SECRET_ARN', storage.bootstrapKey.secretArn);
-      storage.bootstrapKey.grantRead(f);
-    };
-    for (const f of [ingest, collect, spend, query, keys]) withBootstrapKey(f);
-
     // Large batches: each day named in a batch is rebuilt once, however many objects it got.
-    load.addEventSource(
-      new SqsEventSource(storage.loadQueue, {
-        batchSize: 1000,
-        reportBatchItemFailures: true,
-        maxBatchingWindow: Duration.seconds(30),
-        maxConcurrency: 2,
-      }),
-    );
+    // A mapping, not CDK's SqsEventSource, whose grant adds two SQS actions Lambda does not use
+    // (the queue's actions are in FUNCTION_ACCESS).
+    load.addEventSourceMapping('LoadQueue', {
+      eventSourceArn: storage.loadQueue.queueArn,
+      batchSize: 1000,
+      reportBatchItemFailures: true,
+      maxBatchingWindow: Duration.seconds(30),
+      maxConcurrency: 2,
+    });
 
     this.stateMachine = this.#computeStateMachine(compute, logRetention);
     const jobs = fn('jobs', {
       environment: { STATE_MACHINE_ARN: this.stateMachine.stateMachineArn },
       timeout: Duration.seconds(29),
     });
-    this.stateMachine.grantStartExecution(jobs);
-    storage.resultsTable.grantReadWriteData(jobs);
-    storage.keysTable.grantReadData(jobs);
-    withBootstrapKey(jobs);
+    const functions = { ingest, collect, webhooks, spend, keys, query, jobs, load, compute };
+    for (const [name, f] of Object.entries(functions)) {
+      this.#grant(f, FUNCTION_ACCESS[name as FunctionName], props);
+    }
 
     // An execution that ends without its own failure step (time-out, abort, a failing failure
     // step) still ends its job: EventBridge hands the end to the compute function.
@@ -244,6 +182,66 @@ export class PipelineStack extends Stack {
       });
     }
     this.#acknowledgeWildcards(compute, settings.stage);
+  }
+
+  /**
+   * The statements of one function's entry in FUNCTION_ACCESS (function-access.ts), each on its
+   * exact resource, and the ARNs of the secrets it reads in its environment.
+   */
+  #grant(f: AttributionFunction, access: FunctionAccess, props: PipelineStackProps): void {
+    const { storage, config } = props;
+    const allow = (actions: readonly string[], resources: string[], conditions?: Record<string, unknown>) =>
+      f.addToRolePolicy(new iam.PolicyStatement({ actions: [...actions], resources, conditions }));
+    const prefixed = (service: string, actions: readonly string[]) => actions.map((a) => `${service}:${a}`);
+    const tables = { results: storage.resultsTable, spend: storage.spendTable, keys: storage.keysTable };
+    for (const [name, actions] of Object.entries(access.tables ?? {}) as Array<[TableName, string[]]>) {
+      allow(prefixed('dynamodb', actions), [tables[name].tableArn]);
+    }
+    const bucketArn = storage.rawBucketArnImport;
+    for (const [prefix, actions] of Object.entries(access.objects ?? {}) as Array<[string, string[]]>) {
+      allow(prefixed('s3', actions), [`${bucketArn}/${prefix}/*`]);
+    }
+    if (access.lists) {
+      allow(['s3:ListBucket'], [bucketArn], {
+        StringLike: { 's3:prefix': access.lists.map((prefix) => `${prefix}/*`) },
+      });
+    }
+    const secrets = { hashKey: storage.hashSecret, bootstrapKey: storage.bootstrapKey };
+    const secretVariables = { hashKey: 'PII_HASH_SECRET_ARN', bootstrapKey: 'BOOTSTRAP_API_KEY_SECRET_ARN' };
+    if (access.secrets) {
+      allow(
+        ['secretsmanager:GetSecretValue'],
+        access.secrets.map((name) => secrets[name].secretArn),
+      );
+      for (const name of access.secrets) f.addEnvironment(secretVariables[name], secrets[name].secretArn);
+    }
+    if (access.references) {
+      this.#readReferences(f, config.secretReferences[access.references]);
+    }
+    if (access.stateMachine)
+      allow(prefixed('states', access.stateMachine), [this.stateMachine.stateMachineArn]);
+    if (access.loadQueue) allow(prefixed('sqs', access.loadQueue), [storage.loadQueue.queueArn]);
+  }
+
+  /** The secrets and SSM parameters a config block names (webhook secrets, write keys). */
+  #readReferences(f: AttributionFunction, references: readonly string[]): void {
+    const secrets = references.filter((r) => r.startsWith('arn:')).flatMap(secretArnPatterns);
+    const parameters = references.filter((r) => r.startsWith('ssm:/')).map((r) => r.slice('ssm:'.length));
+    if (secrets.length > 0) {
+      f.addToRolePolicy(
+        new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: secrets }),
+      );
+    }
+    if (parameters.length > 0) {
+      f.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['ssm:GetParameter'],
+          resources: parameters.map((name) =>
+            this.formatArn({ service: 'ssm', resource: 'parameter', resourceName: name.replace(/^\//, '') }),
+          ),
+        }),
+      );
+    }
   }
 
   /** Each remaining wildcard, acknowledged with the reason it cannot be narrower. */
