@@ -40,6 +40,18 @@ export const deploySettingsSchema = z.strictObject({
   /** Steady-state requests per second and burst for the whole HTTP API. */
   throttleRate: z.number().positive().default(500),
   throttleBurst: z.int().positive().default(1000),
+  /**
+   * The customer-managed KMS key of the secrets and SecureString parameters the config references,
+   * when they are not under the AWS managed key: the functions that read them may decrypt with it,
+   * through Secrets Manager and SSM only. A key ARN, not an alias: IAM grants on a key's ARN.
+   */
+  secretsKmsKeyArn: z
+    .string()
+    .regex(
+      /^arn:aws[a-z-]*:kms:[a-z]{2}(-[a-z]+)+-\d:\d{12}:key\/(mrk-[0-9a-f]{32}|[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12})$/,
+      'a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>), not an alias',
+    )
+    .optional(),
 });
 export type DeploySettings = z.infer<typeof deploySettingsSchema>;
 

@@ -5,7 +5,8 @@
  * belongs here first. Besides these, CDK gives every function the X-Ray write actions of active
  * tracing and AWSLambdaBasicExecutionRole for its logs.
  *
- * The tables and secrets use AWS managed keys (storage-stack.ts), which need no KMS grant.
+ * The tables and secrets use AWS managed keys (storage-stack.ts), which need no KMS grant; a secret
+ * reference under a customer-managed key gets `kms:Decrypt` through `deploy.secretsKmsKeyArn`.
  */
 
 export type TableName = 'results' | 'spend' | 'keys';

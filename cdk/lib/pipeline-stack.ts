@@ -216,15 +216,23 @@ export class PipelineStack extends Stack {
       for (const name of access.secrets) f.addEnvironment(secretVariables[name], secrets[name].secretArn);
     }
     if (access.references) {
-      this.#readReferences(f, config.secretReferences[access.references]);
+      this.#readReferences(f, config.secretReferences[access.references], config.settings.secretsKmsKeyArn);
     }
     if (access.stateMachine)
       allow(prefixed('states', access.stateMachine), [this.stateMachine.stateMachineArn]);
     if (access.loadQueue) allow(prefixed('sqs', access.loadQueue), [storage.loadQueue.queueArn]);
   }
 
-  /** The secrets and SSM parameters a config block names (webhook secrets, write keys). */
-  #readReferences(f: AttributionFunction, references: readonly string[]): void {
+  /**
+   * The secrets and SSM parameters a config block names (webhook secrets, write keys), and the
+   * customer-managed key they are encrypted with, if any: `kms:Decrypt` only through the services
+   * that hold them.
+   */
+  #readReferences(
+    f: AttributionFunction,
+    references: readonly string[],
+    kmsKeyArn: string | undefined,
+  ): void {
     const secrets = references.filter((r) => r.startsWith('arn:')).flatMap(secretArnPatterns);
     const parameters = references.filter((r) => r.startsWith('ssm:/')).map((r) => r.slice('ssm:'.length));
     if (secrets.length > 0) {
@@ -239,6 +247,23 @@ export class PipelineStack extends Stack {
           resources: parameters.map((name) =>
             this.formatArn({ service: 'ssm', resource: 'parameter', resourceName: name.replace(/^\//, '') }),
           ),
+        }),
+      );
+    }
+    const services = [
+      ...(secrets.length > 0 ? ['secretsmanager'] : []),
+      ...(parameters.length > 0 ? ['ssm'] : []),
+    ];
+    if (kmsKeyArn && services.length > 0) {
+      f.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['kms:Decrypt'],
+          resources: [kmsKeyArn],
+          conditions: {
+            StringEquals: {
+              'kms:ViaService': services.map((service) => `${service}.${this.region}.${this.urlSuffix}`),
+            },
+          },
         }),
       );
     }

@@ -1,15 +1,23 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createAttributionApp } from '../../cdk/lib/attribution-app.ts';
+import { deploySettingsSchema } from '../../cdk/lib/deploy-config.ts';
 
-/** Synthesises the app for the repository's config and gives the pipeline template. */
-function synthPipeline(): Template {
+const KEY_ARN = 'arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+
+/** Synthesises the app for a config (the repository's own unless given) and gives the pipeline template. */
+function synthPipeline(config?: Record<string, unknown>): Template {
   const dir = mkdtempSync(join(tmpdir(), 'cdk-iam-'));
+  let configPath = 'attribution.config.json';
+  if (config) {
+    configPath = join(dir, 'config.json');
+    writeFileSync(configPath, JSON.stringify(config));
+  }
   const { app, pipeline } = createAttributionApp({
-    configPath: 'attribution.config.json',
+    configPath,
     outdir: join(dir, 'out'),
     context: {
       ...(JSON.parse(readFileSync('cdk.json', 'utf8')).context as object),
@@ -36,6 +44,9 @@ function labelOf(resource: unknown): string {
     [/ExportsOutputRefBootstrapApiKey/, 'bootstrap key'],
     [/"Ref":"JobStateMachine/, 'state machine'],
     [/^"\*"$/, '*'],
+    [/^"arn:aws:kms:/, 'secrets key'],
+    [/^"arn:aws:secretsmanager:/, 'referenced secret'],
+    [/:parameter\//, 'referenced parameter'],
   ];
   const found = labels.find(([pattern]) => pattern.test(text));
   if (!found) throw new Error(`no label for ${text}`);
@@ -175,5 +186,62 @@ describe('IAM of the functions', () => {
         ]),
       );
     }
+  });
+});
+
+describe('secret references under a customer-managed KMS key', () => {
+  const config = (deploy: Record<string, unknown>) => ({
+    brand: { name: 'Acme', terms: ['acme'] },
+    webhooks: { mailgun: { signingKey: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:mailgun' } },
+    writeKeys: ['ssm:/attribution/write-key'],
+    deploy,
+  });
+  const viaService = (service: string) =>
+    ({
+      StringEquals: {
+        'kms:ViaService': [
+          { 'Fn::Join': ['', [`${service}.`, { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }]] },
+        ],
+      },
+    }) as const;
+
+  it('lets the functions that read references decrypt with the key, only through the service holding them', () => {
+    const pipeline = synthPipeline(config({ secretsKmsKeyArn: KEY_ARN }));
+    const kmsGrants = (name: string) => grantsOf(pipeline, name).filter((grant) => grant.startsWith('kms:'));
+    // The webhook secret is in Secrets Manager, the write key an SSM SecureString.
+    expect(kmsGrants('Webhooks')).toEqual([
+      `kms:Decrypt on secrets key if ${JSON.stringify(viaService('secretsmanager'))}`,
+    ]);
+    expect(kmsGrants('Collect')).toEqual([
+      `kms:Decrypt on secrets key if ${JSON.stringify(viaService('ssm'))}`,
+    ]);
+    for (const name of ['Ingest', 'Spend', 'Keys', 'Query', 'Jobs', 'Load', 'Compute'])
+      expect(kmsGrants(name), name).toEqual([]);
+  });
+
+  it('grants no KMS action without the key', () => {
+    const pipeline = synthPipeline(config({}));
+    for (const name of Object.keys(EXPECTED))
+      expect(grantsOf(pipeline, name).filter((grant) => grant.startsWith('kms:'))).toEqual([]);
+  });
+
+  it.each([
+    ['an alias', 'arn:aws:kms:eu-west-1:111111111111:alias/secrets'],
+    ['a key id alone', '1234abcd-12ab-34cd-56ef-1234567890ab'],
+    ['a short account', 'arn:aws:kms:eu-west-1:1111:key/1234abcd-12ab-34cd-56ef-1234567890ab'],
+    [
+      'another service',
+      'arn:aws:secretsmanager:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+    ],
+  ])('refuses %s as deploy.secretsKmsKeyArn at synth', (_, arn) => {
+    expect(() => synthPipeline(config({ secretsKmsKeyArn: arn }))).toThrow(/deploy\.secretsKmsKeyArn/);
+  });
+
+  it.each([
+    KEY_ARN,
+    'arn:aws:kms:us-east-1:111111111111:key/mrk-1234abcd12ab34cd56ef1234567890ab',
+    'arn:aws-us-gov:kms:us-gov-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+  ])('accepts the key ARN %s', (arn) => {
+    expect(deploySettingsSchema.parse({ secretsKmsKeyArn: arn }).secretsKmsKeyArn).toBe(arn);
   });
 });
