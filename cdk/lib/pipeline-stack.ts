@@ -1,4 +1,12 @@
-import { type CfnElement, CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import {
+  type CfnElement,
+  CfnOutput,
+  Duration,
+  Names,
+  Stack,
+  type StackProps,
+  Validations,
+} from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -102,8 +110,9 @@ export class PipelineStack extends Stack {
 
     // Large batches: each day named in a batch is rebuilt once, however many objects it got.
     // A mapping, not CDK's SqsEventSource, whose grant adds two SQS actions Lambda does not use
-    // (the queue's actions are in FUNCTION_ACCESS).
-    load.addEventSourceMapping('LoadQueue', {
+    // (the queue's actions are in FUNCTION_ACCESS). The id is SqsEventSource's: a new logical id
+    // would create a second mapping of the queue before deleting the first, which Lambda refuses.
+    load.addEventSourceMapping(`SqsEventSource:${Names.nodeUniqueId(storage.loadQueue.node)}`, {
       eventSourceArn: storage.loadQueue.queueArn,
       batchSize: 1000,
       reportBatchItemFailures: true,

@@ -139,8 +139,13 @@ describe('the CDK app', () => {
     storage.hasResourceProperties('AWS::SQS::Queue', {
       RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 5 },
     });
+    // The logical id of the deployed mapping: another would be a second mapping of the queue.
+    expect(Object.keys(pipeline.findResources('AWS::Lambda::EventSourceMapping'))).toEqual([
+      'LoadFunctionSqsEventSourceAttributionprodStorageLoadEA33CC28C392E87D',
+    ]);
     pipeline.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 2 },
       // Large batches: a lake day is rebuilt once per batch, however many objects it got.
       BatchSize: 1000,
       MaximumBatchingWindowInSeconds: 30,
