@@ -39,7 +39,8 @@ export function createKeysHandler(pipeline: Pipeline) {
           createdAt: new Date().toISOString(),
         };
         // 192 random bits: a stored hash is never met again.
-        if (!(await pipeline.keyStore.create(record))) throw new Error('a new key collided with a stored one');
+        if (!(await pipeline.keyStore.create(record)))
+          throw new Error('a new key collided with a stored one');
         return jsonResponse(201, { key, ...record });
       }
       case 'GET /v1/keys': {
