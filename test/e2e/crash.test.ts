@@ -59,7 +59,8 @@ async function start(): Promise<void> {
 
 async function kill(): Promise<void> {
   const dying = child;
-  if (!dying) return;
+  child = undefined;
+  if (!dying || dying.exitCode !== null || dying.signalCode !== null) return;
   const exited = new Promise((resolve) => dying.once('exit', resolve));
   dying.kill('SIGKILL');
   await exited;
@@ -143,6 +144,7 @@ describe('the local runtime killed at random moments', () => {
     }
     expect({ total, kills: killAfter.size }).toEqual({ total: EVENTS, kills: KILLS });
     // The data folder is its owner's alone, and so is every file the runtime wrote.
+    await kill();
     expect(statSync(dataDir).mode & 0o077).toBe(0);
     const open = readdirSync(dataDir, { recursive: true, withFileTypes: true })
       .filter((entry) => entry.isFile())
