@@ -1,5 +1,5 @@
 /**
- * The Lambda bundles, built the way CDK's `NodejsFunction` builds them (DESIGN §7–8: Node.js 22,
+ * The Lambda bundles, built the way CDK's `NodejsFunction` builds them (docs/architecture.md: Node.js 22,
  * arm64, ESM bundles from esbuild), their sizes, and the module init time of each bundle in a
  * fresh Node process. Used by `npm run bench` and by test/build/bundles.test.ts.
  */

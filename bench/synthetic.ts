@@ -5,7 +5,7 @@
  * The model: users with journeys of very different lengths (most a touch or three within hours,
  * some a dozen over two weeks, a few long ones over a month or more), more than half of them
  * anonymous visitors of whom some identify later (an `identify`, or the conversion itself,
- * carries both ids), ~3% converting (some twice), touches from every channel of DESIGN §5 —
+ * carries both ids), ~3% converting (some twice), touches from every channel of docs/channels.md —
  * direct, organic search / social / video / shopping referrers, referral sites, UTM-tagged paid
  * campaigns, ad clicks, e-mail opens and clicks — with internal navigation page views, e-mail
  * sends and deliveries that are no touches, a few redelivered copies of events, and per day

@@ -6,7 +6,7 @@ import { AppError } from '#domain/errors.ts';
 import { runDemo } from './demo.ts';
 import { startLocalRuntime } from './runtime.ts';
 
-/** Variables the local runtime reads (DESIGN §7), validated like everything else. */
+/** Variables the local runtime reads (docs/architecture.md), validated like everything else. */
 const localEnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
   HOST: z.string().default('127.0.0.1'),

@@ -64,7 +64,7 @@ export interface LocalRuntime {
 /**
  * The whole pipeline in one process: embedded DynamoDB- and S3-compatible servers, the real
  * handlers behind a local API Gateway, the load queue fed by S3 notifications, and the compute
- * schedule (DESIGN §7).
+ * schedule (docs/architecture.md).
  */
 export async function startLocalRuntime(props: LocalRuntimeProps): Promise<LocalRuntime> {
   const config = loadConfig({ path: props.configPath });

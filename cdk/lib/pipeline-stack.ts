@@ -187,7 +187,7 @@ export class PipelineStack extends Stack {
       Validations.of(f).acknowledge({
         id: 'AwsSolutions-L1',
         reason:
-          'DESIGN §7 pins Node.js 22 for the functions and the tooling; moving runtimes is a deliberate release.',
+          'The project pins Node.js 22 (package.json engines, README: Development) for the functions and the tooling; moving runtimes is a deliberate release.',
       });
     }
     this.#acknowledgeWildcards(compute, settings.stage);
@@ -474,7 +474,7 @@ export class PipelineStack extends Stack {
     Validations.of(api).acknowledge({
       id: 'AwsSolutions-APIG4',
       reason:
-        'Routes authenticate in the function with hashed API keys (Bearer) and provider signatures, as DESIGN §4 specifies.',
+        'Routes authenticate in the function with hashed API keys (Bearer) and provider signatures, as the README (Sending data) specifies.',
     });
     void stage;
     return api;

@@ -7,7 +7,7 @@ const flag = z
   .default('false')
   .transform((value) => value === 'true' || value === '1');
 
-/** Every environment variable the functions read, parsed once (DESIGN §8). */
+/** Every environment variable the functions read, parsed once (docs/architecture.md). */
 export const envSchema = z.object({
   RAW_BUCKET: z.string().min(3),
   RESULTS_TABLE: z.string().min(3),

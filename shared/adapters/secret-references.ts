@@ -2,7 +2,7 @@ import { isSecretReference } from '#domain/secret-references.ts';
 
 /**
  * On AWS the config file names secrets instead of holding them (`arn:aws:secretsmanager:...` or
- * `ssm:/parameter/name`, DESIGN §4); this resolves every such string inside a config block once,
+ * `ssm:/parameter/name`, README: Sending data, Configuration); this resolves every such string inside a config block once,
  * at cold start. Plain strings (the local runtime's file) stay as they are.
  */
 export async function resolveSecretReferences<T>(value: T): Promise<T> {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** Channel ids of DESIGN §5, in the order reports list them when counts tie. */
+/** Channel ids of docs/channels.md, in the order reports list them when counts tie. */
 export const CHANNEL_IDS = [
   'direct',
   'cross_network',

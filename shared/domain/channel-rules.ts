@@ -13,7 +13,7 @@ const GOOGLE_CLICK_ID = 'gclid|gbraid|wbraid';
 const AD_EVENT = 'ad_impression|ad_click';
 
 /**
- * The built-in channel rules (DESIGN §5), first match wins; the explicit `channel` of an event
+ * The built-in channel rules (docs/channels.md), first match wins; the explicit `channel` of an event
  * is applied by the engine before any rule, and a touch no rule matches is `direct`.
  *
  * Order: UTM-tagged touches follow GA4's default channel grouping, in its order (a GA4 "A OR B"

@@ -45,7 +45,7 @@ interface CompiledRule {
   readonly conditions: ReadonlyArray<readonly [SignalName, RegExp]>;
 }
 
-/** Builds a classifier that evaluates the ordered channel rules as data (DESIGN §5). */
+/** Builds a classifier that evaluates the ordered channel rules as data (docs/channels.md). */
 export function createChannelClassifier(props: ChannelClassifierProps): ChannelClassifier {
   const compiled: CompiledRule[] = props.rules.map((rule) => ({
     channel: rule.channel,

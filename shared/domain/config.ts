@@ -59,7 +59,7 @@ const stagesSchema = z.strictObject({
 });
 
 /**
- * The attribution config file (DESIGN §4). Everything but `brand` has a default, so the
+ * The attribution config file (README: Sending data, Configuration). Everything but `brand` has a default, so the
  * smallest valid file is `{ "brand": { "name": "Acme", "terms": ["acme"] } }`.
  */
 export const attributionConfigSchema = z

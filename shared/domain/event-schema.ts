@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { channelIdSchema } from './channel-ids.ts';
 import { isRealTimestamp } from './dates.ts';
 
-/** Limits of `POST /v1/events` (DESIGN §4). */
+/** Limits of `POST /v1/events` (README: Sending data, Configuration). */
 export const MAX_EVENTS_PER_BATCH = 500;
 const EARLIEST_EVENT_MS = Date.parse('2000-01-01T00:00:00Z');
 const LATEST_EVENT_MS = Date.parse('2100-01-01T00:00:00Z');

@@ -20,7 +20,7 @@ const integerLike = z.union([
     .refine(Number.isSafeInteger, 'is too large to keep exact'),
 ]);
 
-/** Our own spend row (DESIGN §4): `amount` in currency units or `costMicros`, not both. */
+/** Our own spend row (README: Sending data, Configuration): `amount` in currency units or `costMicros`, not both. */
 const plainRowSchema = z
   .object({
     date: calendarDateSchema,

@@ -2,7 +2,7 @@ import type { AttributionConfig } from './config.ts';
 import type { IncomingEvent, Stage } from './event-schema.ts';
 
 /**
- * The funnel stage of an event (DESIGN §5). An event's own `stage` wins; conversions map by
+ * The funnel stage of an event (docs/channels.md). An event's own `stage` wins; conversions map by
  * name through the config (unknown names are decisions); e-mail `sent`, `delivered`, `bounce`,
  * `unsubscribe` and `complaint` belong to no stage.
  */

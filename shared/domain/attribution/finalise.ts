@@ -61,7 +61,7 @@ type Credits = Map<string, CreditCell>;
 
 /**
  * Attribution of the conversions of a date range under one model, grouped by channel or
- * campaign, joined with spend (DESIGN §4 `/v1/attribution`).
+ * campaign, joined with spend (README, Reading metrics: `/v1/attribution`).
  */
 export function attribute(partial: AttributionPartial, props: AttributeProps): AttributionResult {
   const merged = mergeDays(daysIn(partial, props.from, props.to));
@@ -85,7 +85,7 @@ export interface ModelComparison {
   rows: ModelComparisonRow[];
 }
 
-/** Every model side by side, one row per channel (DESIGN §4 `/v1/attribution/compare`). */
+/** Every model side by side, one row per channel (README, Reading metrics: `/v1/attribution/compare`). */
 export function compareModels(
   partial: AttributionPartial,
   props: { readonly from: string; readonly to: string },

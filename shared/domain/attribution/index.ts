@@ -1,5 +1,5 @@
 /**
- * Multi-touch attribution (DESIGN §5): the compute SQL (shared/metrics/) emits mergeable
+ * Multi-touch attribution (docs/attribution.md): the compute SQL (shared/metrics/) emits mergeable
  * statistics per person bucket and day; `attribute` and `compareModels` merge a date range and
  * solve the seven models.
  */

@@ -1,4 +1,4 @@
-/** The attribution models (DESIGN §5), in the order reports list them. */
+/** The attribution models (docs/attribution.md), in the order reports list them. */
 export const MODELS = [
   'first_touch',
   'last_touch',

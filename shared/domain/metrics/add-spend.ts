@@ -16,7 +16,7 @@ export interface AddSpendProps {
  * [`from`, `to`] into a new partial: `spendMicros` per day and channel. Call it once, in the
  * reduce step, on the merged partial — not per bucket, or spend would count once per bucket.
  *
- * Rows are an upsert keyed by date + platform + campaign + channel (DESIGN §4), so when the same
+ * Rows are an upsert keyed by date + platform + campaign + channel (README: Sending data, Configuration), so when the same
  * key appears twice the later row wins instead of both counting. Currency is not converted: rows
  * are expected in the configured currency.
  *

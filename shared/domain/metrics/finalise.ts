@@ -8,7 +8,7 @@ import { estimateUsers, mergeSketches } from './user-sketch.ts';
 
 /**
  * The reduce-side finalisers: turn the merged day partials of a date range into the four metric
- * responses of DESIGN §4. Only days within [`from`, `to`] count, whatever else the partial holds.
+ * responses of the README (Reading metrics). Only days within [`from`, `to`] count, whatever else the partial holds.
  *
  * Rounding (outputs only; partials stay exact): money is reported in currency units rounded to 6
  * decimals (the micro), shares are rounded to 12 decimals, so shares sum to 1 within 1e-11.

@@ -6,7 +6,7 @@ import { STAGES, stageSchema } from '../event-schema.ts';
 import { EMPTY_SKETCH, mergeSketches, userSketchSchema } from './user-sketch.ts';
 
 /**
- * Mergeable metric aggregates (DESIGN §2 principle 4).
+ * Mergeable metric aggregates (docs/architecture.md, data flow: results per day, finalised at query time).
  *
  * A {@link MetricsPartial} holds, per calendar day in the configured time zone, counts, money
  * micros and mergeable distinct-user sketches. Merging is commutative and associative, and
@@ -19,7 +19,7 @@ import { EMPTY_SKETCH, mergeSketches, userSketchSchema } from './user-sketch.ts'
  * `__proto__` is an ordinary own property.
  */
 
-/** Category of a referring domain (DESIGN §5). */
+/** Category of a referring domain (docs/channels.md). */
 export type ReferralCategory = 'search' | 'social' | 'referral';
 export const REFERRAL_CATEGORIES = ['search', 'social', 'referral'] as const;
 

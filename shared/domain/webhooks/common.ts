@@ -10,7 +10,7 @@ import { REPLAY_WINDOW_MS, type WebhookOutcome, type WebhookRequest } from './ty
 
 /** One provider: where its secrets live in the config, their schema, and the handler. */
 export interface WebhookProvider<Secrets> {
-  /** Key of this provider's secrets under `webhooks` in the config file (DESIGN §4). */
+  /** Key of this provider's secrets under `webhooks` in the config file (README: Sending data, Configuration). */
   readonly configKey: string;
   /** Schema of those secrets; `handle` takes its output. */
   readonly secretsSchema: z.ZodType<Secrets>;

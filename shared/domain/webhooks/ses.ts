@@ -15,7 +15,7 @@ import { REPLAY_WINDOW_MS, type WebhookOutcome, type WebhookRequest } from './ty
 /** One answer for a bad signature and a topic that is not configured: neither says which it was. */
 const SIGNATURE_MISMATCH = 'SNS signature does not match, or the topic is not configured';
 /**
- * Amazon SES events delivered by Amazon SNS to an HTTP/S subscription (DESIGN §6).
+ * Amazon SES events delivered by Amazon SNS to an HTTP/S subscription (README: Connect your senders).
  *
  * Pure: no network and no AWS SDK. The signing certificate comes through the
  * {@link CertificateSource} port (the HTTPS fetch is an adapter, fronted by

@@ -1,5 +1,5 @@
 /**
- * Provider webhooks (DESIGN §6): each provider module checks the request's signature on the raw
+ * Provider webhooks (README: Connect your senders): each provider module checks the request's signature on the raw
  * bytes and maps the payload to canonical events (the `POST /v1/events` shape, validated by the
  * same schema afterwards). Verification throws `UnauthorizedError` (401) for a missing or bad
  * signature or an expired timestamp, `ValidationError` (400) for a payload it cannot read.
@@ -29,5 +29,5 @@ export interface WebhookOutcome {
   readonly reply?: WebhookReply;
 }
 
-/** Signature checks allow this much clock difference, both ways (DESIGN §6: a 5-minute replay window). */
+/** Signature checks allow this much clock difference, both ways (a 5-minute replay window: README, Connect your senders). */
 export const REPLAY_WINDOW_MS = 5 * 60 * 1000;

@@ -397,7 +397,7 @@ describe('attribute: journeys worked by hand', () => {
     });
   });
 
-  it('markov: the DESIGN known check A>B>C converting, A and B>C to null → 0.2, 0.4, 0.4', async () => {
+  it('markov: the known check of docs/attribution.md A>B>C converting, A and B>C to null → 0.2, 0.4, 0.4', async () => {
     // A = display, B = email, C = paid_search. The one conversion is shared 0.2 / 0.4 / 0.4.
     const partial = await partialOf([
       touch('1a', 'u:1', '2026-03-01T09:00:00Z', 'display'),

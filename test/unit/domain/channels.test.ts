@@ -47,7 +47,7 @@ interface Case {
 }
 
 // Every expectation follows GA4's published default channel group definitions for UTM-tagged
-// touches, and DESIGN §5 for click ids, ad events, e-mail and search events and referrers.
+// touches, and docs/channels.md for click ids, ad events, e-mail and search events and referrers.
 const cases: readonly Case[] = [
   // Explicit channel.
   {
@@ -407,7 +407,7 @@ const cases: readonly Case[] = [
   { name: 'a visit from tiktok.com', facts: referred('tiktok.com'), expected: 'organic_social' },
   { name: 'a visit from m.youtube.com', facts: referred('m.youtube.com'), expected: 'organic_video' },
   { name: 'a visit from amazon.co.uk', facts: referred('amazon.co.uk'), expected: 'organic_shopping' },
-  // Beyond GA4 (which sees a webmail referrer as a plain referral): DESIGN files webmail under email.
+  // Beyond GA4 (which sees a webmail referrer as a plain referral): our channel rules file webmail under email (docs/channels.md).
   { name: 'a visit from mail.google.com', facts: referred('mail.google.com'), expected: 'email' },
   {
     name: 'a visit from maps.google.com (not search)',

@@ -49,7 +49,7 @@ describe('attributionConfigSchema: defaults', () => {
     });
   });
 
-  it('accepts the example of DESIGN §4', () => {
+  it('accepts the example of the README (Configuration)', () => {
     const config = attributionConfigSchema.parse({
       brand,
       competitors: [{ name: 'Rival', terms: ['rival', 'rival shoes'] }],

@@ -39,7 +39,7 @@ function shares(effects: ReadonlyMap<string, number>): Record<string, number> {
   return Object.fromEntries([...effects].map(([channel, e]) => [channel, e / sum]));
 }
 
-describe('solveMarkov: the DESIGN §5 known check', () => {
+describe('solveMarkov: the known check of docs/attribution.md', () => {
   // Paths A>B>C (1 conversion), A (1 null), B>C (1 null). Transition counts:
   //   start→A 2, start→B 1; A→B 1, A→null 1; B→C 2; C→conv 1, C→null 1.
   // Probabilities: start→A 2/3, start→B 1/3; A→B 1/2, A→null 1/2; B→C 1; C→conv 1/2, C→null 1/2.
@@ -233,7 +233,7 @@ describe('solveMarkov against a seeded Monte Carlo random walk', () => {
   });
 
   it('agrees on the known-check chain too', () => {
-    // The same simulation on the DESIGN chain: P ≈ 1/3, effects ≈ 0.5, 1, 1 (every converting
+    // The same simulation on the known-check chain: P ≈ 1/3, effects ≈ 0.5, 1, 1 (every converting
     // walk passes B and C, so those two are exactly 1). 400k walks: P's standard error
     // √(1/3 · 2/3 / 400k) ≈ 0.00075 = 0.22% relative; A's √(1/4 / 133k) ≈ 0.0014 = 0.27% relative.
     const small: Chain = {
