@@ -33,6 +33,8 @@ export const EMAIL_ACTIONS = [
   'unsubscribe',
   'complaint',
 ] as const;
+/** What happened to an e-mail, as every provider's events are mapped to it. */
+export type EmailAction = (typeof EMAIL_ACTIONS)[number];
 export const NETWORKS = ['search', 'display', 'video', 'social', 'shopping'] as const;
 
 /** A lone UTF-16 surrogate: no UTF-8 encoding exists for it, so no file could hold it. */

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import { UnauthorizedError, ValidationError } from '../errors.ts';
-import type { EMAIL_ACTIONS } from '../event-schema.ts';
+import type { EmailAction } from '../event-schema.ts';
 import {
   checkTimestamp,
   fromHex,
@@ -24,8 +24,6 @@ import type { WebhookOutcome, WebhookRequest } from './types.ts';
  * key. Events of a subaccount also carry `parent-signature`, made with the primary account's
  * key; either one matching the configured key is enough. One event per request.
  */
-
-type EmailAction = (typeof EMAIL_ACTIONS)[number];
 
 /**
  * Mailgun event → canonical e-mail action. `rejected` (Mailgun refused to send) counts as a

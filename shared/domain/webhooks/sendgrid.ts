@@ -1,7 +1,7 @@
 import { createHash, createPublicKey, type KeyObject, verify } from 'node:crypto';
 import { z } from 'zod';
 import { InternalError, UnauthorizedError, ValidationError } from '../errors.ts';
-import type { EMAIL_ACTIONS } from '../event-schema.ts';
+import type { EmailAction } from '../event-schema.ts';
 import {
   checkTimestamp,
   isoFromUnixSeconds,
@@ -26,8 +26,6 @@ import type { WebhookOutcome, WebhookRequest } from './types.ts';
 
 export const SENDGRID_SIGNATURE_HEADER = 'x-twilio-email-event-webhook-signature';
 export const SENDGRID_TIMESTAMP_HEADER = 'x-twilio-email-event-webhook-timestamp';
-
-type EmailAction = (typeof EMAIL_ACTIONS)[number];
 
 /**
  * SendGrid event → canonical e-mail action. `dropped` (SendGrid never tried: suppressed or

@@ -8,7 +8,7 @@ import {
   UnauthorizedError,
   ValidationError,
 } from '../errors.ts';
-import type { EMAIL_ACTIONS } from '../event-schema.ts';
+import type { EmailAction } from '../event-schema.ts';
 import { parseOrThrow } from '../zod-issues.ts';
 import { REPLAY_WINDOW_MS, type WebhookOutcome, type WebhookRequest } from './types.ts';
 
@@ -63,8 +63,6 @@ export interface SesWebhookSecrets {
 export interface SesWebhook {
   handle(request: WebhookRequest, secrets: SesWebhookSecrets, now: number): Promise<WebhookOutcome>;
 }
-
-type EmailAction = (typeof EMAIL_ACTIONS)[number];
 
 /**
  * What each SES event (`eventType` from configuration-set event publishing, or
