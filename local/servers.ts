@@ -15,6 +15,7 @@ import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
 import S3rver from 's3rver';
+import { TABLE_KEYS, type TableName } from '#adapters/table-keys.ts';
 
 /** Fixed names of the local tables and bucket. */
 export const LOCAL_NAMES = {
@@ -198,26 +199,22 @@ function guard(server: Server, secret: string): void {
 }
 
 function tableDefinitions(): CreateTableCommandInput[] {
-  const pkSk = (TableName: string): CreateTableCommandInput => ({
-    TableName,
-    BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [
-      { AttributeName: 'pk', AttributeType: 'S' },
-      { AttributeName: 'sk', AttributeType: 'S' },
-    ],
-    KeySchema: [
-      { AttributeName: 'pk', KeyType: 'HASH' },
-      { AttributeName: 'sk', KeyType: 'RANGE' },
-    ],
-  });
-  return [
-    pkSk(LOCAL_NAMES.RESULTS_TABLE),
-    pkSk(LOCAL_NAMES.SPEND_TABLE),
-    {
-      TableName: LOCAL_NAMES.KEYS_TABLE,
+  const names: Record<TableName, string> = {
+    results: LOCAL_NAMES.RESULTS_TABLE,
+    spend: LOCAL_NAMES.SPEND_TABLE,
+    keys: LOCAL_NAMES.KEYS_TABLE,
+  };
+  return (Object.keys(TABLE_KEYS) as TableName[]).map((table) => {
+    const keys: { partitionKey: string; sortKey?: string } = TABLE_KEYS[table];
+    const attributes = [keys.partitionKey, ...(keys.sortKey ? [keys.sortKey] : [])];
+    return {
+      TableName: names[table],
       BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: 'keyHash', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'keyHash', KeyType: 'HASH' }],
-    },
-  ];
+      AttributeDefinitions: attributes.map((AttributeName) => ({ AttributeName, AttributeType: 'S' })),
+      KeySchema: attributes.map((AttributeName, i) => ({
+        AttributeName,
+        KeyType: i === 0 ? 'HASH' : 'RANGE',
+      })),
+    };
+  });
 }

@@ -14,6 +14,7 @@ export interface StorageStackProps extends StackProps {
   readonly settings: DeploySettings;
 }
 
+import { TABLE_KEYS, type TableName } from '../../shared/adapters/table-keys.ts';
 import { EVENT_COLUMNS, LAKE_PREFIX } from '../../shared/lake/lake-tables.ts';
 
 /**
@@ -96,19 +97,21 @@ export class StorageStack extends Stack {
       name: `Attribution-${settings.stage}-RawBucketArn`,
     });
 
-    const table = (id: string, partitionKey: string, sortKey?: string, ttl?: string) =>
-      new dynamodb.Table(this, id, {
-        partitionKey: { name: partitionKey, type: dynamodb.AttributeType.STRING },
-        ...(sortKey ? { sortKey: { name: sortKey, type: dynamodb.AttributeType.STRING } } : {}),
+    const table = (id: string, name: TableName, ttl?: string) => {
+      const keys: { partitionKey: string; sortKey?: string } = TABLE_KEYS[name];
+      return new dynamodb.Table(this, id, {
+        partitionKey: { name: keys.partitionKey, type: dynamodb.AttributeType.STRING },
+        ...(keys.sortKey ? { sortKey: { name: keys.sortKey, type: dynamodb.AttributeType.STRING } } : {}),
         billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
         encryption: dynamodb.TableEncryption.AWS_MANAGED,
         pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
         ...(ttl ? { timeToLiveAttribute: ttl } : {}),
         removalPolicy: RemovalPolicy.RETAIN,
       });
-    this.resultsTable = table('Results', 'pk', 'sk');
-    this.spendTable = table('Spend', 'pk', 'sk');
-    this.keysTable = table('Keys', 'keyHash');
+    };
+    this.resultsTable = table('Results', 'results');
+    this.spendTable = table('Spend', 'spend');
+    this.keysTable = table('Keys', 'keys');
 
     this.hashSecret = new secretsmanager.Secret(this, 'EmailHashKey', {
       description: 'Keys the HMAC of e-mail addresses; changing it changes every e-mail user key.',
