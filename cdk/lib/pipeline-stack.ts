@@ -471,6 +471,13 @@ export class PipelineStack extends Stack {
     for (const { method, path, target } of ROUTES) {
       api.addRoutes({ path, methods: [apigw.HttpMethod[method]], integration: integrations[target] });
     }
+    // A request no route matches gets our `{ error: { code, message } }` 404 from the query
+    // function, not API Gateway's `{ "message": "Not Found" }`.
+    new apigw.HttpRoute(this, 'UnmatchedRoute', {
+      httpApi: api,
+      routeKey: apigw.HttpRouteKey.DEFAULT,
+      integration: integrations.query,
+    });
     Validations.of(api).acknowledge({
       id: 'AwsSolutions-APIG4',
       reason:

@@ -15,8 +15,14 @@ import { csvResponse, jsonResponse } from '#http/responses.ts';
 import type { HttpEvent, HttpResult } from '#http/types.ts';
 
 export const VERSION = '0.1.0';
-/** Routes anyone may call. */
-const PUBLIC_ROUTES = new Set(['GET /', 'GET /dashboard.js', 'GET /v1/health', 'GET /v1/openapi.json']);
+/** Routes anyone may call (`$default`: what no route matches, answered 404 as the local gateway does). */
+const PUBLIC_ROUTES = new Set([
+  'GET /',
+  'GET /dashboard.js',
+  'GET /v1/health',
+  'GET /v1/openapi.json',
+  '$default',
+]);
 
 type MetricRoute = (event: HttpEvent, pipeline: Pipeline) => Promise<HttpResult>;
 
@@ -167,7 +173,9 @@ const ROUTES: Readonly<Record<string, MetricRoute>> = {
 export function createQueryHandler(pipeline: Pipeline) {
   return middy<HttpEvent, HttpResult, Error, Context>(async (event: HttpEvent) => {
     const route = ROUTES[event.routeKey];
-    if (!route) throw new NotFoundError(`no route ${event.routeKey}`);
+    // API Gateway's `$default` route brings every unmatched request here, for our own 404 shape.
+    if (!route)
+      throw new NotFoundError(`no route for ${event.requestContext?.http?.method} ${event.rawPath}`);
     return route(event, pipeline);
   })
     .use(httpErrorHandler())

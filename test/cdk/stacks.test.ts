@@ -182,11 +182,14 @@ describe('the CDK app', () => {
     }
   });
 
-  it('serves every route of the runtime route table', () => {
-    const routeKeys = Object.values(pipeline.findResources('AWS::ApiGatewayV2::Route'))
-      .map((r) => r.Properties.RouteKey)
-      .sort();
-    expect(routeKeys).toEqual(ROUTES.map((route) => `${route.method} ${route.path}`).sort());
+  it('serves every route of the runtime route table, and sends what none matches to the query function', () => {
+    const routes = Object.values(pipeline.findResources('AWS::ApiGatewayV2::Route'));
+    const routeKeys = routes.map((r) => r.Properties.RouteKey).sort();
+    expect(routeKeys).toEqual([...ROUTES.map((route) => `${route.method} ${route.path}`), '$default'].sort());
+    // The same integration as GET /v1/health (a query route): our JSON 404, not API Gateway's.
+    const targetOf = (key: string) =>
+      JSON.stringify(routes.find((r) => r.Properties.RouteKey === key)?.Properties.Target);
+    expect(targetOf('$default')).toBe(targetOf('GET /v1/health'));
     pipeline.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
       StageName: '$default',
       DefaultRouteSettings: { ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 },

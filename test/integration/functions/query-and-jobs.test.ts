@@ -98,6 +98,15 @@ describe('query and jobs handlers', () => {
       );
   });
 
+  it("answers a request no route matches (API Gateway's $default route) with our JSON 404, key or not", async () => {
+    const event = { ...apiEvent({ path: '/v1/nope', key: null }), routeKey: '$default' };
+    const result = await query(event, testContext('query'));
+    expect(result.statusCode).toBe(404);
+    expect(JSON.parse(String(result.body))).toMatchObject({
+      error: { code: 'not_found', message: 'no route for GET /v1/nope' },
+    });
+  });
+
   it('answers 404 for an unknown job and 400 for a malformed job id', async () => {
     const get = (jobId: string) =>
       jobs(
