@@ -9,7 +9,9 @@
  * reference under a customer-managed key gets `kms:Decrypt` through `deploy.secretsKmsKeyArn`.
  */
 
-export type TableName = 'results' | 'spend' | 'keys';
+export type { TableName } from '../../shared/adapters/table-keys.ts';
+
+import type { TableName } from '../../shared/adapters/table-keys.ts';
 /** Prefixes of the raw bucket (the raw zone, the lake, compute partials, the archive). */
 export type BucketPrefix = 'raw' | 'lake' | 'compute' | 'archive';
 /** The storage stack's own secrets. */
@@ -54,7 +56,10 @@ export const FUNCTION_ACCESS = {
     references: 'writeKeys',
   },
   webhooks: {
-    // services/intake.ts → raw-store.ts putEvents. Providers' signatures, not API keys: no table.
+    // Providers' signatures, not API keys: no keys table. replay-guard.ts claim (PutCommand) and
+    // release (DeleteCommand) of Mailgun's one-time tokens.
+    tables: { results: ['PutItem', 'DeleteItem'] },
+    // services/intake.ts → raw-store.ts putEvents.
     objects: { raw: ['PutObject', 'DeleteObject'] },
     secrets: ['hashKey'],
     references: 'webhooks',
@@ -68,7 +73,7 @@ export const FUNCTION_ACCESS = {
     secrets: ['bootstrapKey'],
   },
   keys: {
-    // key-store.ts: find (GetCommand), put (PutCommand), list (ScanCommand), revoke (UpdateCommand).
+    // key-store.ts: find (GetCommand), create (PutCommand), list (ScanCommand), revoke (UpdateCommand).
     tables: { keys: ['GetItem', 'PutItem', 'Scan', 'UpdateItem'] },
     secrets: ['bootstrapKey'],
   },

@@ -109,7 +109,8 @@ export class StorageStack extends Stack {
         removalPolicy: RemovalPolicy.RETAIN,
       });
     };
-    this.resultsTable = table('Results', 'results');
+    // Webhook replay tokens (replay-guard.ts) expire through `expiresAt`.
+    this.resultsTable = table('Results', 'results', 'expiresAt');
     this.spendTable = table('Spend', 'spend');
     this.keysTable = table('Keys', 'keys');
 

@@ -5,11 +5,11 @@ import { logger } from '#adapters/logger.ts';
 import { createPipelineFromEnvironment, type Pipeline } from '#adapters/pipeline.ts';
 import { resolveSecretReferences } from '#adapters/secret-references.ts';
 import { createSnsCertificateSource, createSnsSubscriptionConfirmer } from '#adapters/sns-http.ts';
-import { NotFoundError } from '#domain/errors.ts';
+import { NotFoundError, UnauthorizedError } from '#domain/errors.ts';
 import { MAX_BATCH_BYTES } from '#domain/event-schema.ts';
 import { handleWebhook, isWebhookRoute } from '#domain/webhooks/index.ts';
 import { createSesWebhook, type SesWebhook } from '#domain/webhooks/ses.ts';
-import type { WebhookOutcome, WebhookRequest } from '#domain/webhooks/types.ts';
+import { REPLAY_WINDOW_MS, type WebhookOutcome, type WebhookRequest } from '#domain/webhooks/types.ts';
 import { httpErrorHandler } from '#http/middleware.ts';
 import { readBody } from '#http/request.ts';
 import { jsonResponse } from '#http/responses.ts';
@@ -59,6 +59,12 @@ export function createWebhooksHandler(props: WebhooksHandlerProps) {
         body: outcome.reply.body,
       };
     }
+    const { replayKey } = outcome;
+    // Claimed before anything is stored, given back if storing fails (the provider retries); kept
+    // for two windows: a signature is accepted from 5 minutes before its timestamp to 5 after.
+    if (replayKey && !(await pipeline.replayGuard.claim(replayKey, 2 * REPLAY_WINDOW_MS, now))) {
+      throw new UnauthorizedError(`this ${provider} signature was used before; a delivery is accepted once`);
+    }
     const { accepted, rejected } = await takeInEvents(
       {
         candidates: outcome.events.map((candidate, index) => ({ index, event: candidate })),
@@ -67,7 +73,10 @@ export function createWebhooksHandler(props: WebhooksHandlerProps) {
         receivedAt: new Date(now).toISOString(),
       },
       pipeline,
-    );
+    ).catch(async (error: unknown) => {
+      if (replayKey) await pipeline.replayGuard.release(replayKey);
+      throw error;
+    });
     if (rejected.length > 0) logger.warn('webhook events not accepted', { provider, rejected });
     return jsonResponse(200, { accepted, rejected });
   }).use(httpErrorHandler());

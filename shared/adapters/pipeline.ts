@@ -14,6 +14,7 @@ import { type Env, readEnv } from './env.ts';
 import { DynamoKeyStore, type KeyStore, withBootstrapKey } from './key-store.ts';
 import { type LakeStore, S3LakeStore } from './lake-store.ts';
 import { type RawStore, S3RawStore } from './raw-store.ts';
+import { DynamoReplayGuard, type ReplayGuard } from './replay-guard.ts';
 import { DynamoResultsStore } from './results-store.ts';
 import { DynamoSpendStore, type SpendStore } from './spend-store.ts';
 
@@ -35,6 +36,8 @@ export interface Pipeline {
   readonly spendStore: SpendStore;
   readonly results: DynamoResultsStore<DayResult>;
   readonly keyStore: KeyStore;
+  /** One-time tokens of signed webhook deliveries (Mailgun's). */
+  readonly replayGuard: ReplayGuard;
 }
 
 export interface PipelineProps {
@@ -78,6 +81,7 @@ export function createPipeline(props: PipelineProps = {}): Pipeline {
       mergeDays: mergeDayResults,
     }),
     keyStore: new DynamoKeyStore({ client: dynamo, table: env.KEYS_TABLE }),
+    replayGuard: new DynamoReplayGuard({ client: dynamo, table: env.RESULTS_TABLE }),
   };
 }
 

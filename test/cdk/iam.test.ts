@@ -97,6 +97,8 @@ const EXPECTED: Record<string, string[]> = {
     'secretsmanager:GetSecretValue on bootstrap key', // adapters/pipeline.ts
   ],
   Webhooks: [
+    'dynamodb:PutItem on results', // replay-guard.ts claim (Mailgun's one-time tokens)
+    'dynamodb:DeleteItem on results', // replay-guard.ts release, when storing the delivery failed
     's3:PutObject on raw/*', // services/intake.ts → raw-store.ts putEvents
     's3:DeleteObject on raw/*', // raw-store.ts putEvents takes back what landed
     'secretsmanager:GetSecretValue on hash key', // adapters/pipeline.ts

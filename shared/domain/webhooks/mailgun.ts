@@ -146,7 +146,7 @@ export function handleMailgun(request: WebhookRequest, secrets: MailgunSecrets, 
   if (!isRecord(data)) throw new ValidationError('the Mailgun body has no event-data object');
   const token = String((record.signature as Record<string, unknown>).token);
   const event = mapMailgunEvent(data, token, now);
-  return { events: event ? [event] : [] };
+  return { events: event ? [event] : [], replayKey: `mailgun:${token}` };
 }
 
 export const mailgunWebhook: WebhookProvider<MailgunSecrets> = {

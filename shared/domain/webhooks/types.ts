@@ -27,6 +27,12 @@ export interface WebhookOutcome {
   readonly events: readonly Record<string, unknown>[];
   /** A reply other than `200 { accepted }`, e.g. the verification challenge. */
   readonly reply?: WebhookReply;
+  /**
+   * A value the signature covers that a genuine delivery carries once (Mailgun signs only
+   * timestamp + token, not the body): a second request with it within the replay window is
+   * refused, so a captured signature cannot carry other events.
+   */
+  readonly replayKey?: string;
 }
 
 /** Signature checks allow this much clock difference, both ways (a 5-minute replay window: README, Connect your senders). */

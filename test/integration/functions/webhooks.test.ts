@@ -4,6 +4,8 @@ import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSesWebhook } from '#domain/webhooks/ses.ts';
 import { createWebhooksHandler } from '#functions/webhooks/handler.ts';
+import { localS3Client } from '#local/servers.ts';
+import { injectFault } from '../../support/faults.ts';
 import {
   apiEvent,
   bodyOf,
@@ -89,6 +91,48 @@ describe('POST /v1/webhooks/{provider}', () => {
     const ids = await storedIds(context);
     expect(ids).toHaveLength(1);
     expect(ids[0]).toMatch(/^mailgun:/);
+  });
+
+  it('refuses a captured Mailgun signature carrying other events: each token is accepted once', async () => {
+    const [delivered, opened, clicked] = ['delivered', 'opened', 'clicked'].map(
+      (name) => mailgunEvents.find((e) => e.event === name) as Record<string, unknown>,
+    ) as [Record<string, unknown>, Record<string, unknown>, Record<string, unknown>];
+    const first = testContext('webhooks');
+    expect((await post('mailgun', mailgunBody(delivered, 'token-captured'), {}, first)).statusCode).toBe(200);
+    // Mailgun signs timestamp + token only: the same signature validates any event data.
+    const replays = [testContext('webhooks'), testContext('webhooks')];
+    for (const [i, data] of [opened, clicked].entries()) {
+      const result = await post('mailgun', mailgunBody(data, 'token-captured'), {}, replays[i]);
+      expect(result.statusCode).toBe(401);
+      expect(bodyOf(result)).toMatchObject({ error: { message: expect.stringContaining('used before') } });
+    }
+    expect(await storedIds(first, ...replays)).toHaveLength(1);
+  });
+
+  it('gives a token back when storing its delivery failed, so the provider can retry it', async () => {
+    const delivered = mailgunEvents.find((e) => e.event === 'delivered') as Record<string, unknown>;
+    const s3 = localS3Client(stack.servers.s3Endpoint);
+    injectFault(s3, { commands: ['PutObjectCommand'], times: 100 });
+    const failing = createWebhooksHandler({
+      pipeline: stack.pipelineWith(({ dynamo }) => ({ s3, dynamo })),
+      webhooks: stack.pipeline.config.webhooks,
+      ses: createSesWebhook({
+        certificates: { get: async () => Promise.reject(new Error('not used')) },
+        confirm: { confirm: async () => undefined },
+      }),
+      now: () => NOW,
+    });
+    const body = mailgunBody(delivered, 'token-retried');
+    const event = apiEvent({
+      method: 'POST',
+      path: '/v1/webhooks/mailgun',
+      route: '/v1/webhooks/{provider}',
+      pathParameters: { provider: 'mailgun' },
+      rawBody: body,
+      key: null,
+    });
+    expect((await failing(event, testContext('webhooks'))).statusCode).toBeGreaterThanOrEqual(500);
+    expect((await post('mailgun', body)).statusCode).toBe(200);
   });
 
   it('refuses a tampered body, an expired timestamp and a missing signature with 401, storing nothing', async () => {
