@@ -490,7 +490,7 @@ if (query) {
   say();
   if (query.query.reads) {
     say(
-      `Where it goes: reading the range's stored day results (BatchGetItem of the heads and chunks, gunzip, JSON.parse, zod) takes ${query.query.reads.map((r) => `${fmt(r.readMs)} ms for ${r.days} days (${fmt(r.readWithoutZodMs)} ms of it without the zod check)`).join(', ')}; merging and finalising is the rest of each request. Every request reads every day of its range again: nothing is kept between requests.`,
+      `Where it goes: reading the stored results covering the range (BatchGetItem of every day's head and of the blocks' heads, then the chunks of the fewest blocks of 4–256 days and single days that cover it; gunzip, JSON.parse, zod) takes ${query.query.reads.map((r) => `${fmt(r.readMs)} ms for ${r.days} days (${fmt(r.readWithoutZodMs)} ms of it without the zod check)`).join(', ')}; merging and finalising is the rest of each request. Nothing is kept between requests.`,
     );
     say();
   }
