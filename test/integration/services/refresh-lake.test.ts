@@ -80,6 +80,32 @@ describe('refreshing lake days: appended parts and whole-day builds', () => {
     expect(await touches(date)).toMatchObject({ total: 3, channels: [{ channel: 'paid_search', count: 3 }] });
   });
 
+  it("continues a user's visit from the day's earlier parts", async () => {
+    const date = '2026-05-13';
+    const at = (time: string, eventId: string) => ({
+      ...view(eventId, date, 'visitor'),
+      occurredAt: `${date}T${time}Z`,
+    });
+    await refreshLakeDays(new Map([[date, await send(date, [at('10:00:00', 'p1')])]]), stack.pipeline);
+    // 10:20 is within 30 minutes of 10:00: the same visit; 11:30 is 70 minutes after 10:20: a new one.
+    await refreshLakeDays(new Map([[date, await send(date, [at('10:20:00', 'p2')])]]), stack.pipeline);
+    await refreshLakeDays(new Map([[date, await send(date, [at('11:30:00', 'p3')])]]), stack.pipeline);
+    const files = await stack.pipeline.lakeStore.fetchPartitions('events', [date]);
+    const engine = await DuckDbSession.open({ threads: 1 });
+    try {
+      const rows = await engine.all<{ event_id: string; visit_id: string }>(
+        `SELECT event_id, visit_id FROM read_parquet(${literalList(files)}) ORDER BY event_id`,
+      );
+      expect(rows).toEqual([
+        { event_id: 'p1', visit_id: `u:visitor@${date}T10:00:00.000Z` },
+        { event_id: 'p2', visit_id: `u:visitor@${date}T10:00:00.000Z` },
+        { event_id: 'p3', visit_id: `u:visitor@${date}T11:30:00.000Z` },
+      ]);
+    } finally {
+      await engine.close();
+    }
+  });
+
   it('merges more than the limit of appended parts into one, by the engine alone', async () => {
     const date = '2026-05-11';
     for (let n = 1; n <= MERGE_PARTS_AFTER + 1; n++) {
