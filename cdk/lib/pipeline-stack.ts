@@ -473,7 +473,7 @@ export class PipelineStack extends Stack {
     }
     // A request no route matches gets our `{ error: { code, message } }` 404 from the query
     // function, not API Gateway's `{ "message": "Not Found" }`.
-    new apigw.HttpRoute(this, 'UnmatchedRoute', {
+    new apigw.HttpRoute(api, 'UnmatchedRoute', {
       httpApi: api,
       routeKey: apigw.HttpRouteKey.DEFAULT,
       integration: integrations.query,
