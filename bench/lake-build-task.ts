@@ -1,5 +1,5 @@
 /**
- * Child process: the lake builder as the load function runs it (1,769 MB, DuckDB memory limit
+ * Child process: the lake builder building whole days, in the load function's settings (1,769 MB, DuckDB memory limit
  * 1GB): `refreshLakeDays` over raw objects already in the parent's embedded S3, one engine session,
  * one day after another. The parent serves S3, so this process's CPU time is the builder's own.
  */

@@ -360,7 +360,7 @@ if (compute) {
   say('## Lake build (raw gzip NDJSON objects in S3 → Parquet partitions)');
   say();
   say(
-    `\`refreshLakeDays\` over all ${compute.dataset.days} days, one engine session, as the load function runs it (DuckDB memory limit 1GB as deployed, ${b.duckdbThreads} threads: DuckDB's default of one per core). The raw zone was written with \`S3RawStore.putEvents\` in objects of 500 events (${fmt(compute.raw.objects)} objects in ${s(compute.raw.writeMs, 1)}). The builder runs in its own process; its parent serves S3, so the CPU time below is the builder's own (JS thread + DuckDB threads + gunzip pool).`,
+    `\`refreshLakeDays\` building all ${compute.dataset.days} days whole, one engine session (as a replay or a compute job builds a day; the load function appends each batch as a part with the same builder) (DuckDB memory limit 1GB as deployed, ${b.duckdbThreads} threads: DuckDB's default of one per core). The raw zone was written with \`S3RawStore.putEvents\` in objects of 500 events (${fmt(compute.raw.objects)} objects in ${s(compute.raw.writeMs, 1)}). The builder runs in its own process; its parent serves S3, so the CPU time below is the builder's own (JS thread + DuckDB threads + gunzip pool).`,
   );
   say();
   say(

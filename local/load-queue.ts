@@ -163,8 +163,8 @@ export class LoadQueue {
   }
 
   #settle(messageId: string, line: z.infer<typeof journalLineSchema>): void {
-    if (this.#props.journalPath === undefined) return;
     this.#open.delete(messageId);
+    if (this.#props.journalPath === undefined) return;
     this.#journal(line);
     if (++this.#outcomes >= COMPACT_AFTER) this.#compact();
   }

@@ -90,12 +90,11 @@ export class S3LakeStore implements LakeStore {
 
   async fetchPartitions(table: LakeTable, dates?: readonly string[]): Promise<string[]> {
     // Listed first: days without data have no partition, and without s3:ListBucket on a key S3
-    // answers 403, not 404, for a key that does not exist.
-    const existing = (await this.#list(`${LAKE_PREFIX}${table}/`)).map((object) => object.key);
-    const wanted = dates ? new Set(dates.map((date) => lakeDayPrefix(table, date))) : undefined;
-    const keys = wanted
-      ? existing.filter((key) => wanted.has(key.slice(0, key.lastIndexOf('/') + 1)))
-      : existing;
+    // answers 403, not 404, for a key that does not exist. Each day asked for is listed by its own
+    // prefix: an append to one day must not list the whole lake.
+    const prefixes = dates ? dates.map((date) => lakeDayPrefix(table, date)) : [`${LAKE_PREFIX}${table}/`];
+    const listed = await Promise.all(prefixes.map((prefix) => this.#list(prefix)));
+    const keys = listed.flat().map((object) => object.key);
     const paths: Array<string | undefined> = new Array(keys.length);
     let next = 0;
     const worker = async () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { DeleteCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 
 /** Values a signed request may carry only once within a while (a provider's one-time token). */
@@ -10,7 +11,7 @@ export interface ReplayGuard {
 
 export interface DynamoReplayGuardProps {
   readonly client: DynamoDBDocumentClient;
-  /** The results table: `pk = replay#<key>`, expiring through its TTL attribute `expiresAt`. */
+  /** The results table: `pk = replay#<SHA-256 of the key>`, expiring through its TTL attribute `expiresAt`. */
   readonly table: string;
 }
 
@@ -30,7 +31,7 @@ export class DynamoReplayGuard implements ReplayGuard {
       await this.#props.client.send(
         new PutCommand({
           TableName: this.#props.table,
-          Item: { pk: `replay#${key}`, sk: 'replay', expiresAt: Math.ceil((now + ttlMs) / 1000) },
+          Item: { pk: pkOf(key), sk: 'replay', expiresAt: Math.ceil((now + ttlMs) / 1000) },
           ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
           ExpressionAttributeValues: { ':now': Math.floor(now / 1000) },
         }),
@@ -44,7 +45,12 @@ export class DynamoReplayGuard implements ReplayGuard {
 
   async release(key: string): Promise<void> {
     await this.#props.client.send(
-      new DeleteCommand({ TableName: this.#props.table, Key: { pk: `replay#${key}`, sk: 'replay' } }),
+      new DeleteCommand({ TableName: this.#props.table, Key: { pk: pkOf(key), sk: 'replay' } }),
     );
   }
+}
+
+/** A key of any length fits DynamoDB's 2,048-byte partition key once hashed. */
+function pkOf(key: string): string {
+  return `replay#${createHash('sha256').update(key, 'utf8').digest('hex')}`;
 }

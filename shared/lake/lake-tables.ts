@@ -13,6 +13,11 @@ export interface LakeColumn<T> {
 
 /** Prefix of the lake; `v1` is the column layout below. */
 export const LAKE_PREFIX = 'lake/v1/';
+/**
+ * Which copy of an event id counts, wherever copies meet (across days, across a day's parts): the
+ * one received last, then the later event time. An SQL `ORDER BY` over lake columns.
+ */
+export const LATEST_COPY_FIRST = 'received_at DESC, ts DESC';
 export type LakeTable = 'events' | 'identities';
 
 const text = <T>(name: string, value: (row: T) => string | undefined): LakeColumn<T> => ({

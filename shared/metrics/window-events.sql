@@ -13,7 +13,7 @@
 CREATE OR REPLACE TEMP TABLE superseded AS
 SELECT file_index, file_row_number FROM lake_events
 WHERE event_id IN (SELECT event_id FROM lake_events GROUP BY ALL HAVING count(*) > 1)
-QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY received_at DESC, ts DESC) > 1;
+QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY {{latest_copy_first}}) > 1;
 
 -- The person of every user key and its hash, once per key instead of once per event (MD5 is
 -- costly); the bucket is taken in UBIGINT, as HUGEINT arithmetic is several times slower.

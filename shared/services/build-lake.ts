@@ -12,6 +12,7 @@ import {
   EVENT_COLUMNS,
   IDENTITY_COLUMNS,
   type IdentityLink,
+  LATEST_COPY_FIRST,
   type LakeColumn,
   type LakeTable,
 } from '#lake/lake-tables.ts';
@@ -127,12 +128,12 @@ async function mergeParts(
     names.has(basename(file)),
   );
   const out = deps.engine.scratchFile('parquet');
-  const source = `read_parquet(${`[${files.map(literal).join(', ')}]`}, union_by_name = true)`;
+  const source = `read_parquet(${literalList(files)}, union_by_name = true)`;
   try {
     await deps.engine.run(
       table === 'events'
         ? `COPY (SELECT * FROM ${source}
-             QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY received_at DESC, ts DESC) = 1
+             QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY ${LATEST_COPY_FIRST}) = 1
              ORDER BY ${EVENT_ORDER}) TO ${literal(out)} (FORMAT parquet, COMPRESSION zstd)`
         : `COPY (SELECT DISTINCT * FROM ${source} ORDER BY ${IDENTITY_ORDER})
              TO ${literal(out)} (FORMAT parquet, COMPRESSION zstd)`,
@@ -166,8 +167,9 @@ export async function settledDays(
   for (const date of dates) {
     if (date >= today) continue;
     const appended = (await deps.lakeStore.listParts('events', date)).filter((p) => p.part !== '0');
-    const newest = Math.max(...appended.map((p) => p.lastModified.getTime()));
-    if (appended.length > 0 && newest < now - SETTLED_AFTER_MS) settled.push(date);
+    if (appended.length > 0 && appended.every((p) => p.lastModified.getTime() < now - SETTLED_AFTER_MS)) {
+      settled.push(date);
+    }
   }
   return settled;
 }

@@ -10,7 +10,7 @@ import { addDays, DAY_MS, datesBetween, startOfDay } from '#domain/dates.ts';
 import { type ComputePartial, type DayResult, emptyDayResult } from '#domain/day-result.ts';
 import { addSpend, mergeAll } from '#domain/metrics/index.ts';
 import { EXACT_LIMIT, sqlRegisterIndex, sqlRegisterRank, sqlUserHash } from '#domain/metrics/user-sketch.ts';
-import { EVENT_COLUMNS, IDENTITY_COLUMNS, type LakeColumn } from '#lake/lake-tables.ts';
+import { EVENT_COLUMNS, IDENTITY_COLUMNS, LATEST_COPY_FIRST, type LakeColumn } from '#lake/lake-tables.ts';
 import { statementsOf } from '#metrics/sql.ts';
 
 export interface ComputeRange {
@@ -123,6 +123,7 @@ export async function openComputeSession(
       lo: String(lo),
       hi: String(hi),
       bucket: String(bucket),
+      latest_copy_first: LATEST_COPY_FIRST,
       user_hash: sqlUserHash('person'),
       register_index: sqlRegisterIndex('u.user_hash'),
       register_rank: sqlRegisterRank('u.user_hash'),

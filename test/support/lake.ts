@@ -1,6 +1,6 @@
 import { DuckDbSession, literalList } from '#adapters/duckdb.ts';
 import type { Pipeline } from '#adapters/pipeline.ts';
-import type { LakeTable } from '#lake/lake-tables.ts';
+import { LATEST_COPY_FIRST, type LakeTable } from '#lake/lake-tables.ts';
 
 /**
  * Rows of a lake table as compute sees them, read back with DuckDB from its Parquet files: a
@@ -18,7 +18,7 @@ export async function readLake<T = Record<string, unknown>>(
   const source = `read_parquet(${literalList(files)}, union_by_name = true)`;
   const kept =
     table === 'events'
-      ? `SELECT * FROM ${source} QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY received_at DESC, ts DESC) = 1`
+      ? `SELECT * FROM ${source} QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY ${LATEST_COPY_FIRST}) = 1`
       : `SELECT DISTINCT * FROM ${source}`;
   try {
     return await engine.all<T>(`SELECT ${select} FROM (${kept})`);
