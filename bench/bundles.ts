@@ -168,6 +168,8 @@ export interface ChildImport {
   readonly handlerType: string;
   /** What the handler answered when an invocation was asked for. */
   readonly result?: unknown;
+  /** Everything else the process printed (log and EMF lines), one entry per line. */
+  readonly output: readonly string[];
 }
 
 export interface ChildImportProps {
@@ -221,7 +223,8 @@ export async function importInChild(file: string, props: ChildImportProps = {}):
     cwd: join(file, '..'),
     timeout: 60_000,
   });
-  return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as ChildImport;
+  const lines = stdout.trim().split('\n');
+  return { ...(JSON.parse(lines.at(-1) ?? '{}') as Omit<ChildImport, 'output'>), output: lines.slice(0, -1) };
 }
 
 export interface BundleFigures extends BundleResult {

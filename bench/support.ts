@@ -12,7 +12,7 @@ import type { Context } from 'aws-lambda';
 import { loadConfig } from '#adapters/config-loader.ts';
 import { envSchema } from '#adapters/env.ts';
 import { hashApiKey } from '#adapters/key-store.ts';
-import { logger } from '#adapters/logger.ts';
+import { logger } from '#adapters/observability.ts';
 import { createPipeline, type Pipeline } from '#adapters/pipeline.ts';
 import type { RawStore } from '#adapters/raw-store.ts';
 import type { AttributionConfig } from '#domain/config.ts';

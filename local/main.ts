@@ -1,7 +1,8 @@
+import './process-defaults.ts';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { logger } from '#adapters/logger.ts';
+import { logger } from '#adapters/observability.ts';
 import { AppError } from '#domain/errors.ts';
 import { runDemo } from './demo.ts';
 import { startLocalRuntime } from './runtime.ts';

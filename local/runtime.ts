@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { loadConfig } from '#adapters/config-loader.ts';
 import { envSchema } from '#adapters/env.ts';
 import { hashApiKey, type KeyScope } from '#adapters/key-store.ts';
-import { logger } from '#adapters/logger.ts';
+import { logger } from '#adapters/observability.ts';
 import { createPipeline, type Pipeline } from '#adapters/pipeline.ts';
 import { createSnsCertificateSource, createSnsSubscriptionConfirmer } from '#adapters/sns-http.ts';
 import type { AttributionConfig } from '#domain/config.ts';

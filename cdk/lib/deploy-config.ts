@@ -41,6 +41,12 @@ export const deploySettingsSchema = z.strictObject({
   throttleRate: z.number().positive().default(500),
   throttleBurst: z.int().positive().default(1000),
   /**
+   * The same for each route browsers send to (`/v1/batch`, `/v1/t`, the tag, …): its write key is
+   * public, so a flood there is held to its own limit and cannot spend the whole API's.
+   */
+  collectThrottleRate: z.number().positive().default(100),
+  collectThrottleBurst: z.int().positive().default(200),
+  /**
    * The customer-managed KMS key of the secrets and SecureString parameters the config references,
    * when they are not under the AWS managed key: the functions that read them may decrypt with it,
    * through Secrets Manager and SSM only. A key ARN, not an alias: IAM grants on a key's ARN.

@@ -468,9 +468,25 @@ export class PipelineStack extends Stack {
     ) as Record<keyof typeof functions, HttpLambdaIntegration>;
     // No API Gateway CORS setting: the collect function answers its own preflights, the same
     // way locally and here (shared/http/cors.ts).
+    const collectRouteSettings: Record<
+      string,
+      { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }
+    > = {};
     for (const { method, path, target } of ROUTES) {
-      api.addRoutes({ path, methods: [apigw.HttpMethod[method]], integration: integrations[target] });
+      const [route] = api.addRoutes({
+        path,
+        methods: [apigw.HttpMethod[method]],
+        integration: integrations[target],
+      });
+      if (target !== 'collect' || !route) continue;
+      collectRouteSettings[`${method} ${path}`] = {
+        ThrottlingRateLimit: settings.collectThrottleRate,
+        ThrottlingBurstLimit: settings.collectThrottleBurst,
+      };
+      // A stage's route settings may only name routes that exist already.
+      stage.node.addDependency(route);
     }
+    (stage.node.defaultChild as apigw.CfnStage).routeSettings = collectRouteSettings;
     // A request no route matches gets our `{ error: { code, message } }` 404 from the query
     // function, not API Gateway's `{ "message": "Not Found" }`.
     new apigw.HttpRoute(api, 'UnmatchedRoute', {

@@ -1,8 +1,7 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { lazyHandler } from '#adapters/lazy.ts';
-import { logger } from '#adapters/logger.ts';
+import { lambdaEntry, logger } from '#adapters/observability.ts';
 import { createPipelineFromEnvironment, type Pipeline } from '#adapters/pipeline.ts';
 import { resolveSecretReferences } from '#adapters/secret-references.ts';
 import {
@@ -96,7 +95,7 @@ function tagResponse(): HttpResult {
   };
 }
 
-export const handler = lazyHandler(async () => {
+export const handler = lambdaEntry(async () => {
   const pipeline = await createPipelineFromEnvironment({ hashSecret: true });
   const writeKeys = await resolveSecretReferences(pipeline.config.writeKeys);
   return createCollectHandler({ ...pipeline, config: { ...pipeline.config, writeKeys } });

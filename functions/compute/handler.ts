@@ -1,6 +1,6 @@
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { lazyHandler } from '#adapters/lazy.ts';
+import { lambdaEntry, MetricUnit, metrics } from '#adapters/observability.ts';
 import { createPipelineFromEnvironment, type Pipeline } from '#adapters/pipeline.ts';
 import { calendarDateSchema } from '#domain/dates.ts';
 import { JOB_KINDS, type Job, jobIdForExecution, jobIdSchema } from '#domain/jobs.ts';
@@ -67,8 +67,7 @@ type TaskResult = JobPlan | BuildSummary | { key: string; events: number } | Job
  */
 export function createComputeHandler(pipeline: Pipeline) {
   const deps = jobDepsOf(pipeline);
-  return async (input: unknown, _context?: Context): Promise<TaskResult> => {
-    const task = parseOrThrow(taskSchema, input, 'task input');
+  const run = async (task: z.infer<typeof taskSchema>): Promise<TaskResult> => {
     switch (task.action) {
       case 'plan': {
         const { jobId, kind, from, to } = task.input;
@@ -97,6 +96,16 @@ export function createComputeHandler(pipeline: Pipeline) {
           : undefined;
     }
   };
+  return async (input: unknown, _context?: Context): Promise<TaskResult> => {
+    const task = parseOrThrow(taskSchema, input, 'task input');
+    const started = Date.now();
+    try {
+      return await run(task);
+    } finally {
+      metrics.addDimension('step', task.action);
+      metrics.addMetric('JobStepDuration', MetricUnit.Milliseconds, Date.now() - started);
+    }
+  };
 }
 
 /** The execution input as EventBridge passes it (a JSON string), or nothing usable. */
@@ -118,4 +127,4 @@ function describe(error: unknown): string {
   return String(error).slice(0, 1000);
 }
 
-export const handler = lazyHandler(async () => createComputeHandler(await createPipelineFromEnvironment()));
+export const handler = lambdaEntry(async () => createComputeHandler(await createPipelineFromEnvironment()));

@@ -1,7 +1,6 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { lazyHandler } from '#adapters/lazy.ts';
-import { logger } from '#adapters/logger.ts';
+import { lambdaEntry, logger } from '#adapters/observability.ts';
 import { createPipelineFromEnvironment, type Pipeline } from '#adapters/pipeline.ts';
 import { eventBatchSchema, MAX_BATCH_BYTES } from '#domain/event-schema.ts';
 import { parseOrThrow } from '#domain/zod-issues.ts';
@@ -38,6 +37,6 @@ export function createIngestHandler(pipeline: Pipeline) {
     .use(apiKeyAuth({ keyStore: pipeline.keyStore, scopeFor: () => 'ingest' }));
 }
 
-export const handler = lazyHandler(async () =>
+export const handler = lambdaEntry(async () =>
   createIngestHandler(await createPipelineFromEnvironment({ hashSecret: true })),
 );

@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { lazyHandler } from '#adapters/lazy.ts';
+import { lambdaEntry, tracer } from '#adapters/observability.ts';
 import { S3PartialStore } from '#adapters/partial-store.ts';
 import { createPipelineFromEnvironment, type Pipeline } from '#adapters/pipeline.ts';
 import { StepFunctionsJobRunner } from '#adapters/step-functions-runner.ts';
@@ -81,13 +81,13 @@ export function createInProcessRunner(pipeline: Pipeline): InProcessJobRunner {
 }
 
 /** On AWS every job is an execution of the job state machine. */
-export const handler = lazyHandler(async () => {
+export const handler = lambdaEntry(async () => {
   const pipeline = await createPipelineFromEnvironment();
   const stateMachineArn = pipeline.env.STATE_MACHINE_ARN;
   if (!stateMachineArn) throw new Error('STATE_MACHINE_ARN is not set: jobs cannot start');
   const { SFNClient } = await import('@aws-sdk/client-sfn');
   const runner = new StepFunctionsJobRunner({
-    client: new SFNClient({}),
+    client: tracer.captureAWSv3Client(new SFNClient({})),
     stateMachineArn,
     jobStore: pipeline.results,
   });

@@ -3,7 +3,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { hashApiKey } from '#adapters/key-store.ts';
-import { lazyHandler } from '#adapters/lazy.ts';
+import { lambdaEntry } from '#adapters/observability.ts';
 import { createPipelineFromEnvironment, type Pipeline } from '#adapters/pipeline.ts';
 import { NotFoundError } from '#domain/errors.ts';
 import { parseOrThrow } from '#domain/zod-issues.ts';
@@ -66,4 +66,4 @@ export function createKeysHandler(pipeline: Pipeline) {
     .use(apiKeyAuth({ keyStore: pipeline.keyStore, scopeFor: () => 'admin' }));
 }
 
-export const handler = lazyHandler(async () => createKeysHandler(await createPipelineFromEnvironment()));
+export const handler = lambdaEntry(async () => createKeysHandler(await createPipelineFromEnvironment()));

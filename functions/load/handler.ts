@@ -1,8 +1,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
-import { lazyHandler } from '#adapters/lazy.ts';
-import { logger } from '#adapters/logger.ts';
+import { lambdaEntry, logger, MetricUnit, metrics } from '#adapters/observability.ts';
 import { createPipelineFromEnvironment, type Pipeline } from '#adapters/pipeline.ts';
 import { RAW_PREFIX, rawKeyDate } from '#adapters/raw-store.ts';
 import type { DayBuild } from '#services/build-lake.ts';
@@ -43,6 +42,7 @@ export function createLoadHandler(pipeline: Pipeline, props: LoadHandlerProps = 
     }
     const { builds, failed } = await refreshLakeDays(keysByDay, pipeline);
     if (builds.length > 0) props.onBuilt?.(builds);
+    recordLoadLag(event.Records);
     // Messages of failed days throw; the rest pass (Powertools turns this into batchItemFailures).
     const processRecord = async (record: SQSRecord) => {
       const days = daysOf.get(record.messageId) ?? new Map<string, string[]>();
@@ -56,6 +56,13 @@ export function createLoadHandler(pipeline: Pipeline, props: LoadHandlerProps = 
       throwOnFullBatchFailure: false,
     });
   };
+}
+
+/** Seconds from the oldest message's arrival (S3 sends it as the object is created) to now. */
+function recordLoadLag(records: readonly SQSRecord[]): void {
+  const sent = records.map((r) => Number(r.attributes.SentTimestamp)).filter(Number.isFinite);
+  if (sent.length > 0)
+    metrics.addMetric('LoadLag', MetricUnit.Seconds, (Date.now() - Math.min(...sent)) / 1000);
 }
 
 /** The raw objects a message names, by UTC day, or why it is poison. */
@@ -86,4 +93,4 @@ function poison(record: SQSRecord, reason: string): string {
   return reason;
 }
 
-export const handler = lazyHandler(async () => createLoadHandler(await createPipelineFromEnvironment()));
+export const handler = lambdaEntry(async () => createLoadHandler(await createPipelineFromEnvironment()));

@@ -1,6 +1,6 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { lazyHandler } from '#adapters/lazy.ts';
+import { lambdaEntry } from '#adapters/observability.ts';
 import { createPipelineFromEnvironment, type Pipeline } from '#adapters/pipeline.ts';
 import { attribute, compareModels, MODELS } from '#domain/attribution/index.ts';
 import { type ComputePartial, toComputePartial } from '#domain/day-result.ts';
@@ -187,4 +187,4 @@ export function createQueryHandler(pipeline: Pipeline) {
     );
 }
 
-export const handler = lazyHandler(async () => createQueryHandler(await createPipelineFromEnvironment()));
+export const handler = lambdaEntry(async () => createQueryHandler(await createPipelineFromEnvironment()));

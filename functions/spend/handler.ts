@@ -1,6 +1,6 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { lazyHandler } from '#adapters/lazy.ts';
+import { lambdaEntry } from '#adapters/observability.ts';
 import { createPipelineFromEnvironment, type Pipeline } from '#adapters/pipeline.ts';
 import { normaliseSpendBody } from '#domain/spend.ts';
 import { apiKeyAuth, httpErrorHandler } from '#http/middleware.ts';
@@ -25,4 +25,4 @@ export function createSpendHandler(pipeline: Pipeline) {
     .use(apiKeyAuth({ keyStore: pipeline.keyStore, scopeFor: () => 'ingest' }));
 }
 
-export const handler = lazyHandler(async () => createSpendHandler(await createPipelineFromEnvironment()));
+export const handler = lambdaEntry(async () => createSpendHandler(await createPipelineFromEnvironment()));

@@ -1,7 +1,6 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { lazyHandler } from '#adapters/lazy.ts';
-import { logger } from '#adapters/logger.ts';
+import { lambdaEntry, logger } from '#adapters/observability.ts';
 import { createPipelineFromEnvironment, type Pipeline } from '#adapters/pipeline.ts';
 import { resolveSecretReferences } from '#adapters/secret-references.ts';
 import { createSnsCertificateSource, createSnsSubscriptionConfirmer } from '#adapters/sns-http.ts';
@@ -82,7 +81,7 @@ export function createWebhooksHandler(props: WebhooksHandlerProps) {
   }).use(httpErrorHandler());
 }
 
-export const handler = lazyHandler(async () => {
+export const handler = lambdaEntry(async () => {
   const pipeline = await createPipelineFromEnvironment({ hashSecret: true });
   return createWebhooksHandler({
     pipeline,

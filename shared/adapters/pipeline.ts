@@ -13,6 +13,7 @@ import { DuckDbSession } from './duckdb.ts';
 import { type Env, readEnv } from './env.ts';
 import { DynamoKeyStore, type KeyStore, withBootstrapKey } from './key-store.ts';
 import { type LakeStore, S3LakeStore } from './lake-store.ts';
+import { tracer } from './observability.ts';
 import { type RawStore, S3RawStore } from './raw-store.ts';
 import { DynamoReplayGuard, type ReplayGuard } from './replay-guard.ts';
 import { DynamoResultsStore } from './results-store.ts';
@@ -96,7 +97,7 @@ export async function createPipelineFromEnvironment(
   const needsHashKey = options.hashSecret && !env.PII_HASH_SECRET && env.PII_HASH_SECRET_ARN;
   if (!needsHashKey && !env.BOOTSTRAP_API_KEY_SECRET_ARN) return createPipeline({ env });
   const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
-  const client = new SecretsManagerClient({});
+  const client = tracer.captureAWSv3Client(new SecretsManagerClient({}));
   const read = async (arn: string | undefined) =>
     arn ? (await client.send(new GetSecretValueCommand({ SecretId: arn }))).SecretString : undefined;
   const [hashSecret, bootstrapKey] = await Promise.all([

@@ -1,4 +1,5 @@
 import { isSecretReference } from '#domain/secret-references.ts';
+import { tracer } from './observability.ts';
 
 /**
  * On AWS the config file names secrets instead of holding them (`arn:aws:secretsmanager:...` or
@@ -14,7 +15,7 @@ export async function resolveSecretReferences<T>(value: T): Promise<T> {
   const parameters = [...references].filter((r) => r.startsWith('ssm:/'));
   if (secretArns.length > 0) {
     const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
-    const client = new SecretsManagerClient({});
+    const client = tracer.captureAWSv3Client(new SecretsManagerClient({}));
     for (const arn of secretArns) {
       resolved.set(arn, (await client.send(new GetSecretValueCommand({ SecretId: arn }))).SecretString ?? '');
     }
@@ -22,7 +23,7 @@ export async function resolveSecretReferences<T>(value: T): Promise<T> {
   }
   if (parameters.length > 0) {
     const { SSMClient, GetParameterCommand } = await import('@aws-sdk/client-ssm');
-    const client = new SSMClient({});
+    const client = tracer.captureAWSv3Client(new SSMClient({}));
     for (const reference of parameters) {
       const name = reference.slice('ssm:'.length);
       const result = await client.send(new GetParameterCommand({ Name: name, WithDecryption: true }));

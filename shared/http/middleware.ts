@@ -1,7 +1,7 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { KeyScope, KeyStore } from '#adapters/key-store.ts';
-import { logger } from '#adapters/logger.ts';
+import { logger } from '#adapters/observability.ts';
 import {
   AppError,
   ForbiddenError,

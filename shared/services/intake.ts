@@ -1,3 +1,4 @@
+import { MetricUnit, metrics } from '#adapters/observability.ts';
 import type { RawStore } from '#adapters/raw-store.ts';
 import type { AttributionConfig } from '#domain/config.ts';
 import { type FieldIssue, InternalError } from '#domain/errors.ts';
@@ -72,5 +73,9 @@ export async function takeInEvents(request: IntakeRequest, deps: IntakeDeps): Pr
     }
   }
   if (stored.length > 0) await deps.rawStore.putEvents(stored, request.requestId);
+  metrics.addDimension('source', request.source);
+  metrics.addMetric('EventsAccepted', MetricUnit.Count, stored.length);
+  metrics.addMetric('EventsDuplicate', MetricUnit.Count, duplicates);
+  metrics.addMetric('EventsRejected', MetricUnit.Count, rejected.length);
   return { accepted: stored.length, duplicates, rejected };
 }

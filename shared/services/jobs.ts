@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { logger } from '#adapters/logger.ts';
+import { logger, MetricUnit, metrics } from '#adapters/observability.ts';
 import type { PartialStore } from '#adapters/partial-store.ts';
 import type { JobStore } from '#adapters/results-store.ts';
 import { addDays, datesBetween, localDate } from '#domain/dates.ts';
@@ -136,6 +136,8 @@ export const jobSteps = {
       },
     };
     await deps.jobStore.put(done);
+    metrics.addMetric('JobsSucceeded', MetricUnit.Count, 1);
+    metrics.addMetric('JobEventsComputed', MetricUnit.Count, done.stats?.events ?? 0);
     return done;
   },
 
@@ -150,6 +152,7 @@ export const jobSteps = {
       error: reason.slice(0, 1000),
     };
     await deps.jobStore.put(failed);
+    metrics.addMetric('JobsFailed', MetricUnit.Count, 1);
     return failed;
   },
 };

@@ -1,4 +1,4 @@
-import { logger } from '#adapters/logger.ts';
+import { logger, MetricUnit, metrics } from '#adapters/observability.ts';
 import { appendToLakeDay, buildLakeDay, type DayBuild, type LakeBuildDeps } from './build-lake.ts';
 
 export interface RefreshOutcome {
@@ -41,8 +41,13 @@ export async function refreshLakeDays(
   } finally {
     await engine.close();
   }
+  metrics.addMetric('LakeEventsBuilt', MetricUnit.Count, sum(builds.map((b) => b.events)));
+  metrics.addMetric('LakeObjectsSkipped', MetricUnit.Count, sum(builds.map((b) => b.skipped.length)));
+  metrics.addMetric('LakeDaysFailed', MetricUnit.Count, failed.size);
   return { builds, failed };
 }
+
+const sum = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0);
 
 /** A plan that builds each of `dates` whole. */
 export function wholeDays(dates: readonly string[]): Map<string, undefined> {

@@ -2,6 +2,7 @@
  * Bundles every Lambda entry point for real, as CDK's NodejsFunction would (bench/bundles.ts),
  * and loads each bundle in a fresh Node process: the check that what deploys is what was tested.
  */
+import { createSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -152,6 +153,90 @@ describe('bundled handlers against the embedded servers', () => {
       'event_id, channel',
     );
     expect(rows).toEqual([{ event_id: 'bundle-evt-1', channel: 'email' }]);
+  });
+
+  it('ingest logs with the Lambda context, publishes its counts as EMF and traces its S3 call', async () => {
+    // A stand-in X-Ray daemon: the SDK sends each closed (sub)segment as one UDP datagram.
+    const daemon = createSocket('udp4');
+    const datagrams: string[] = [];
+    daemon.on('message', (message) => datagrams.push(message.toString('utf8')));
+    await new Promise<void>((done) => daemon.bind(0, '127.0.0.1', done));
+    const pageView = {
+      type: 'page_view',
+      occurredAt: '2026-03-03T10:00:00Z',
+      userId: 'observed-user',
+      url: 'https://acme.example/pricing',
+    };
+    try {
+      const invoked = await importInChild(bundleOf('ingest').file, {
+        env: {
+          ...env,
+          POWERTOOLS_LOG_LEVEL: 'INFO',
+          POWERTOOLS_SERVICE_NAME: 'attribution-ingest',
+          // What Lambda sets for an actively traced function.
+          AWS_LAMBDA_FUNCTION_NAME: 'attribution-ingest',
+          AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
+          AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+          LAMBDA_TASK_ROOT: '/var/task',
+          _HANDLER: 'index.handler',
+          _X_AMZN_TRACE_ID: 'Root=1-6752b3c1-5a9d1e2f3b4c5d6e7f809a1b;Parent=53995c3f42cd8ad8;Sampled=1',
+          AWS_XRAY_DAEMON_ADDRESS: `127.0.0.1:${daemon.address().port}`,
+        },
+        invoke: {
+          requestId: 'observed-request',
+          event: apiEvent({
+            path: '/v1/events',
+            key: INGEST_KEY,
+            body: {
+              events: [
+                { ...pageView, eventId: 'obs-1' },
+                { ...pageView, eventId: 'obs-1' },
+                { ...pageView, eventId: 'obs-2', occurredAt: 'not a time' },
+              ],
+            },
+          }),
+        },
+      });
+      expect(invoked.result).toMatchObject({ statusCode: 202 });
+      const lines = invoked.output.map((line) => JSON.parse(line) as Record<string, unknown>);
+
+      const ingested = lines.find((line) => line.message === 'ingested');
+      expect(ingested).toMatchObject({
+        function_request_id: 'observed-request',
+        cold_start: true,
+        service: 'attribution-ingest',
+        accepted: 1,
+      });
+
+      // One EMF document: the counts of this request (1 accepted, 1 repeat, 1 refused) by source.
+      const emf = lines.filter((line) => '_aws' in line);
+      const counts = emf.find((line) => 'EventsAccepted' in line);
+      expect(counts).toMatchObject({
+        EventsAccepted: 1,
+        EventsDuplicate: 1,
+        EventsRejected: 1,
+        source: 'events',
+        service: 'attribution-ingest',
+        _aws: { CloudWatchMetrics: [{ Namespace: 'Attribution' }] },
+      });
+      expect(emf.some((line) => line.ColdStart === 1)).toBe(true);
+
+      // The handler's subsegment and, under the same trace, the S3 PutObject of the raw batch.
+      // The child has exited; its datagrams may still be in this process's socket queue.
+      for (let tries = 0; tries < 50 && !datagrams.some((d) => d.includes('"PutObject"')); tries++)
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      const segments = datagrams.map((d) => JSON.parse(d.split('\n')[1] ?? '{}') as Record<string, unknown>);
+      expect(segments.map((segment) => segment.trace_id)).toContain('1-6752b3c1-5a9d1e2f3b4c5d6e7f809a1b');
+      expect(segments.some((segment) => segment.name === '## index.handler')).toBe(true);
+      expect(
+        segments.some(
+          (segment) =>
+            segment.name === 'S3' && (segment.aws as { operation?: string })?.operation === 'PutObject',
+        ),
+      ).toBe(true);
+    } finally {
+      daemon.close();
+    }
   });
 
   it('collect reads a 256 KB config file at its first invocation and takes a page view', async () => {

@@ -197,6 +197,23 @@ describe('the CDK app', () => {
     });
   });
 
+  it('holds each public collect route to its own, lower throttle; keyed routes share the stage limit', () => {
+    const [stage] = Object.values(pipeline.findResources('AWS::ApiGatewayV2::Stage'));
+    const collectKeys = ROUTES.filter((r) => r.target === 'collect').map((r) => `${r.method} ${r.path}`);
+    expect(collectKeys).toContain('POST /v1/batch');
+    expect(Object.keys(stage?.Properties.RouteSettings ?? {}).sort()).toEqual([...collectKeys].sort());
+    expect(stage?.Properties.RouteSettings['POST /v1/batch']).toEqual({
+      ThrottlingRateLimit: 100,
+      ThrottlingBurstLimit: 200,
+    });
+    // CloudFormation creates the stage after the routes its settings name.
+    const routeIds = Object.entries(pipeline.findResources('AWS::ApiGatewayV2::Route'))
+      .filter(([, route]) => collectKeys.includes(route.Properties.RouteKey))
+      .map(([id]) => id);
+    expect(routeIds).toHaveLength(collectKeys.length);
+    expect(stage?.DependsOn).toEqual(expect.arrayContaining(routeIds));
+  });
+
   it('schedules the job state machine hourly', () => {
     pipeline.hasResourceProperties('AWS::Scheduler::Schedule', {
       ScheduleExpression: 'rate(1 hour)',

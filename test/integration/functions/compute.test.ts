@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { metrics } from '#adapters/observability.ts';
 import { addDays, datesBetween, localDate } from '#domain/dates.ts';
 import type { Job } from '#domain/jobs.ts';
 import { createComputeHandler } from '#functions/compute/handler.ts';
@@ -73,13 +74,25 @@ describe('the job state machine tasks (compute function)', () => {
     expect(await stack.pipeline.results.readRange(RANGE.from, RANGE.to, 1)).toEqual(stepped);
   });
 
-  it('records a failed run with the state machine error', async () => {
+  it('records a failed run with the state machine error, and counts it with the step duration', async () => {
     const handler = createComputeHandler(stack.pipeline);
     const plan = (await handler({ action: 'plan', input: RANGE })) as unknown as { jobId: string };
-    await handler({
-      action: 'fail',
-      state: { jobId: plan.jobId, error: { Error: 'States.TaskFailed', Cause: 'boom' } },
-    });
+    const added = vi.spyOn(metrics, 'addMetric');
+    const dimensions = vi.spyOn(metrics, 'addDimension');
+    try {
+      await handler({
+        action: 'fail',
+        state: { jobId: plan.jobId, error: { Error: 'States.TaskFailed', Cause: 'boom' } },
+      });
+      expect(added.mock.calls.map(([name, unit]) => [name, unit])).toEqual([
+        ['JobsFailed', 'Count'],
+        ['JobStepDuration', 'Milliseconds'],
+      ]);
+      expect(dimensions.mock.calls).toEqual([['step', 'fail']]);
+    } finally {
+      added.mockRestore();
+      dimensions.mockRestore();
+    }
     expect(await stack.pipeline.results.get(plan.jobId)).toMatchObject({
       status: 'failed',
       error: 'States.TaskFailed: boom',

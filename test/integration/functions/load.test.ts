@@ -1,7 +1,7 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { logger } from '#adapters/logger.ts';
+import { logger, metrics } from '#adapters/observability.ts';
 import { createIngestHandler } from '#functions/ingest/handler.ts';
 import { createLoadHandler } from '#functions/load/handler.ts';
 import { LOCAL_NAMES, localS3Client } from '#local/servers.ts';
@@ -74,6 +74,27 @@ describe('load (SQS → lake)', () => {
     expect(once).toEqual(SCENARIO_EVENTS.map((event) => event.eventId).sort());
     expect(await load(sqsEvent(keys), testContext('load'))).toEqual({ batchItemFailures: [] });
     expect(await storedEventIds()).toEqual(once);
+  });
+
+  it('records the load lag from the oldest message and the events built', async () => {
+    const added = vi.spyOn(metrics, 'addMetric');
+    try {
+      const event = sqsEvent(keys);
+      const sentAt = Date.now() - 42_000;
+      event.Records.forEach((record, i) => {
+        record.attributes.SentTimestamp = String(sentAt + i * 1000);
+      });
+      await createLoadHandler(stack.pipeline)(event, testContext('load'));
+      const recorded = new Map(added.mock.calls.map(([name, , value]) => [name, value]));
+      // The oldest message was sent 42 s ago; the load itself takes a few seconds at most.
+      expect(recorded.get('LoadLag')).toBeGreaterThanOrEqual(42);
+      expect(recorded.get('LoadLag')).toBeLessThan(42 + 30);
+      // Every event of the scenario's objects was appended again (one row per eventId per part).
+      expect(recorded.get('LakeEventsBuilt')).toBe(SCENARIO_EVENTS.length);
+      expect(recorded.get('LakeDaysFailed')).toBe(0);
+    } finally {
+      added.mockRestore();
+    }
   });
 
   it('keeps each event as a typed, classified lake row', async () => {
