@@ -6,6 +6,7 @@ import {
   ScanCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 
 /**
@@ -53,25 +54,38 @@ export interface DynamoKeyStoreProps {
 
 export class DynamoKeyStore implements KeyStore {
   readonly #props: DynamoKeyStoreProps;
-  readonly #cache = new Map<string, { record: ApiKeyRecord | undefined; until: number }>();
+  /** Keys found valid. Apart from unknown ones, so a flood of made-up keys cannot evict them. */
+  readonly #known: LRUCache<string, ApiKeyRecord>;
+  /** Keys not found (or revoked): a sender retrying a bad key costs no read each time. */
+  readonly #unknown: LRUCache<string, true>;
 
   constructor(props: DynamoKeyStoreProps) {
     this.#props = props;
+    const ttl = props.cacheMs ?? 60_000;
+    // ttlResolution 0: every lookup reads the clock (the injected one in tests), none is cached.
+    const perf = { now: props.now ?? Date.now };
+    this.#known = new LRUCache({ max: 1_000, ttl, perf, ttlResolution: 0 });
+    this.#unknown = new LRUCache({ max: 10_000, ttl, perf, ttlResolution: 0 });
   }
 
   async find(presentedKey: string): Promise<ApiKeyRecord | undefined> {
     const keyHash = hashApiKey(presentedKey);
-    const now = this.#props.now?.() ?? Date.now();
-    const hit = this.#cache.get(keyHash);
-    if (hit && hit.until > now) return hit.record;
+    const known = this.#known.get(keyHash);
+    if (known) return known;
+    if (this.#unknown.has(keyHash)) return undefined;
     const result = await this.#props.client.send(
       new GetCommand({ TableName: this.#props.table, Key: { keyHash } }),
     );
     const parsed = result.Item ? apiKeyRecordSchema.parse(result.Item) : undefined;
     const record = parsed && !parsed.revokedAt ? parsed : undefined;
-    if (this.#cache.size > 1000) this.#cache.clear();
-    this.#cache.set(keyHash, { record, until: now + (this.#props.cacheMs ?? 60_000) });
+    if (record) this.#known.set(keyHash, record);
+    else this.#unknown.set(keyHash, true);
     return record;
+  }
+
+  #forget(keyHash: string): void {
+    this.#known.delete(keyHash);
+    this.#unknown.delete(keyHash);
   }
 
   async create(record: ApiKeyRecord): Promise<boolean> {
@@ -87,7 +101,7 @@ export class DynamoKeyStore implements KeyStore {
       if ((error as Error).name === 'ConditionalCheckFailedException') return false;
       throw error;
     }
-    this.#cache.delete(record.keyHash);
+    this.#forget(record.keyHash);
     return true;
   }
 
@@ -114,7 +128,7 @@ export class DynamoKeyStore implements KeyStore {
         ExpressionAttributeValues: { ':at': at },
       }),
     );
-    this.#cache.delete(keyHash);
+    this.#forget(keyHash);
   }
 }
 

@@ -5,6 +5,7 @@ import type { ComputePartial } from './day-result.ts';
 import type { Stage } from './event-schema.ts';
 import { STAGES } from './event-schema.ts';
 import {
+  boundVoices,
   CHANNEL_RANK,
   type DayPartial,
   emptyDay,
@@ -145,7 +146,7 @@ function foldMetrics(rows: ComputeRows): MetricsPartial {
     partial.touches = recordOf(day.touches, CHANNEL_RANK) as DayPartial['touches'];
     partial.conversions = recordOf(day.conversions, CHANNEL_RANK) as DayPartial['conversions'];
     partial.valueMicros = recordOf(day.valueMicros, CHANNEL_RANK) as DayPartial['valueMicros'];
-    partial.voices = { ads: recordOf(day.ads), search: recordOf(day.search) };
+    Object.assign(partial, boundVoices({ ads: recordOf(day.ads), search: recordOf(day.search) }));
     partial.referrals = referralRecord(day.referrals);
     const stages: Array<[Stage, Partial<Record<ChannelId, StageCell>>]> = [];
     for (const stage of STAGES) {

@@ -105,13 +105,16 @@ export interface ShareOfVoiceResult {
 /**
  * Share of voice from ad impressions, searches or both. The brand and every competitor are always
  * listed (at 0 if unseen); of the other names found in the data, the `limit` largest (any sender
- * can name any brand on an impression: without a limit the answer grows with them). Names matching a configured
+ * can name any brand on an impression: without a limit the answer grows with them). A day keeps
+ * its 1,000 largest names per source; what the others counted stays in the total. Names matching a configured
  * one case-insensitively count for the configured spelling (config names are unique that way).
  * Ordered by count (descending), then name.
  */
 export function shareOfVoice(partial: MetricsPartial, props: ShareOfVoiceProps): ShareOfVoiceResult {
   const configured = new Map<string, string>();
   const counts = new Map<string, number>();
+  /** Names a day partial no longer lists (beyond its largest); they still count in the total. */
+  let unlisted = 0;
   for (const name of [props.brand, ...props.competitors]) {
     if (configured.has(name.toLowerCase())) continue;
     configured.set(name.toLowerCase(), name);
@@ -125,8 +128,10 @@ export function shareOfVoice(partial: MetricsPartial, props: ShareOfVoiceProps):
         counts.set(name, (counts.get(name) ?? 0) + value);
       }
     }
+    const other = day.otherVoices;
+    if (other) unlisted += props.source === 'all' ? other.ads + other.search : other[props.source];
   }
-  let total = 0;
+  let total = unlisted;
   for (const value of counts.values()) total += value;
   const configuredNames = new Set(configured.values());
   let others = 0;

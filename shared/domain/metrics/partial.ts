@@ -50,8 +50,13 @@ export interface DayPartial {
   valueMicros: Partial<Record<ChannelId, number>>;
   /** Spend in micros per channel (added by `addSpend`, never by the map step). */
   spendMicros: Partial<Record<ChannelId, number>>;
-  /** Share-of-voice counts per name, weighted by `count`. */
+  /**
+   * Share-of-voice counts per name, weighted by `count`: the {@link MAX_VOICE_NAMES} largest of
+   * each source (any sender may name any brand, so the names are unbounded).
+   */
   voices: { ads: Record<string, number>; search: Record<string, number> };
+  /** What the names beyond those counted: still part of each source's total. */
+  otherVoices?: { ads: number; search: number };
   /** Per referring domain. */
   referrals: Record<string, ReferralCell>;
   /** Per stage, per channel (a conversion's last-touch channel, a touch's own channel). */
@@ -94,6 +99,7 @@ export const dayPartialSchema: z.ZodType<DayPartial> = z.object({
   valueMicros: channelCounts,
   spendMicros: channelCounts,
   voices: z.object({ ads: dataRecord(count), search: dataRecord(count) }),
+  otherVoices: z.object({ ads: count, search: count }).optional(),
   referrals: dataRecord(
     z.object({ category: z.enum(REFERRAL_CATEGORIES), visits: count, conversions: count }),
   ),
@@ -193,6 +199,7 @@ export function isEmptyDay(day: DayPartial): boolean {
     isEmptyRecord(day.spendMicros) &&
     isEmptyRecord(day.voices.ads) &&
     isEmptyRecord(day.voices.search) &&
+    !day.otherVoices &&
     isEmptyRecord(day.referrals) &&
     isEmptyRecord(day.stages)
   );
@@ -256,10 +263,16 @@ function mergeDays(parts: readonly DayPartial[]): DayPartial {
       parts.map((p) => p.spendMicros),
       CHANNEL_RANK,
     ),
-    voices: {
-      ads: sumCounts(parts.map((p) => p.voices.ads)),
-      search: sumCounts(parts.map((p) => p.voices.search)),
-    },
+    ...boundVoices(
+      {
+        ads: sumCounts(parts.map((p) => p.voices.ads)),
+        search: sumCounts(parts.map((p) => p.voices.search)),
+      },
+      {
+        ads: parts.reduce((sum, p) => sum + (p.otherVoices?.ads ?? 0), 0),
+        search: parts.reduce((sum, p) => sum + (p.otherVoices?.search ?? 0), 0),
+      },
+    ),
     referrals: referralRecord(referrals),
     stages: Object.fromEntries(stages),
   };
@@ -293,6 +306,39 @@ function sumCounts(
     for (const [key, value] of Object.entries(record)) sums.set(key, (sums.get(key) ?? 0) + value);
   }
   return recordOf(sums, rank);
+}
+
+/** Names kept per source in a partial (the API lists at most 1,000). */
+export const MAX_VOICE_NAMES = 1000;
+
+/**
+ * Keeps the {@link MAX_VOICE_NAMES} largest names of each source (ties by code unit) and adds
+ * the rest to `otherVoices`, which is present only when it holds something.
+ */
+export function boundVoices(
+  voices: DayPartial['voices'],
+  other: { ads: number; search: number } = { ads: 0, search: 0 },
+): Pick<DayPartial, 'voices' | 'otherVoices'> {
+  const bound = (record: Record<string, number>): [Record<string, number>, number] => {
+    const entries = Object.entries(record);
+    if (entries.length <= MAX_VOICE_NAMES) return [record, 0];
+    const kept = new Set(
+      [...entries]
+        .sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0))
+        .slice(0, MAX_VOICE_NAMES)
+        .map(([name]) => name),
+    );
+    let cut = 0;
+    for (const [name, value] of entries) if (!kept.has(name)) cut += value;
+    return [Object.fromEntries(entries.filter(([name]) => kept.has(name))), cut];
+  };
+  const [ads, adsCut] = bound(voices.ads);
+  const [search, searchCut] = bound(voices.search);
+  const otherVoices = { ads: other.ads + adsCut, search: other.search + searchCut };
+  return {
+    voices: { ads, search },
+    ...(otherVoices.ads > 0 || otherVoices.search > 0 ? { otherVoices } : {}),
+  };
 }
 
 /** A canonical record of the non-zero entries of `counts`. */

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { withBootstrapKey } from '#adapters/key-store.ts';
 import { INGEST_KEY, startTestStack, type TestStack } from '../../support/stack.ts';
 
@@ -23,7 +23,7 @@ describe('API keys', () => {
   it('stops accepting a revoked key once the cache lapses', async () => {
     const { DynamoKeyStore, hashApiKey } = await import('#adapters/key-store.ts');
     const { LOCAL_NAMES } = await import('#local/servers.ts');
-    let now = 0;
+    let now = 1_000_000;
     const store = new DynamoKeyStore({
       client: stack.servers.dynamo,
       table: LOCAL_NAMES.KEYS_TABLE,
@@ -39,7 +39,7 @@ describe('API keys', () => {
     expect(await store.find('to-revoke-0123456789')).toBeDefined();
     await stack.pipeline.keyStore.revoke(hashApiKey('to-revoke-0123456789'), 'later');
     expect(await store.find('to-revoke-0123456789')).toBeDefined();
-    now = 2000;
+    now = 1_002_000;
     expect(await store.find('to-revoke-0123456789')).toBeUndefined();
     // Storing it again (the local runtime registers its keys on every start) leaves it revoked.
     const again = {
@@ -49,7 +49,41 @@ describe('API keys', () => {
       createdAt: 'again',
     };
     expect(await store.create(again)).toBe(false);
-    now = 4000;
+    now = 1_004_000;
     expect(await store.find('to-revoke-0123456789')).toBeUndefined();
+  });
+
+  it('remembers unknown keys too, and a flood of made-up keys does not push out a valid one', async () => {
+    const { DynamoKeyStore } = await import('#adapters/key-store.ts');
+    const { LOCAL_NAMES } = await import('#local/servers.ts');
+    const reads = vi.spyOn(stack.servers.dynamo, 'send');
+    try {
+      const store = new DynamoKeyStore({ client: stack.servers.dynamo, table: LOCAL_NAMES.KEYS_TABLE });
+      expect(await store.find(INGEST_KEY)).toMatchObject({ scopes: ['ingest'] });
+      expect(await store.find('made-up-key-0')).toBeUndefined();
+      expect(await store.find('made-up-key-0')).toBeUndefined();
+      expect(reads).toHaveBeenCalledTimes(2); // one read for each key, none for the repeat
+      // 2,000 different made-up keys: one read each, more than the 1,000 valid keys kept.
+      for (let i = 1; i <= 2000; i++) await store.find(`made-up-key-${i}`);
+      expect(reads).toHaveBeenCalledTimes(2002);
+      expect(await store.find(INGEST_KEY)).toMatchObject({ scopes: ['ingest'] });
+      expect(reads).toHaveBeenCalledTimes(2002);
+    } finally {
+      reads.mockRestore();
+    }
+  });
+
+  it('accepts a key created through the same store at once, even after it was looked up unknown', async () => {
+    const { DynamoKeyStore, hashApiKey } = await import('#adapters/key-store.ts');
+    const { LOCAL_NAMES } = await import('#local/servers.ts');
+    const store = new DynamoKeyStore({ client: stack.servers.dynamo, table: LOCAL_NAMES.KEYS_TABLE });
+    expect(await store.find('created-later-0123456789')).toBeUndefined();
+    await store.create({
+      keyHash: hashApiKey('created-later-0123456789'),
+      name: 'later',
+      scopes: ['query'],
+      createdAt: 'now',
+    });
+    expect(await store.find('created-later-0123456789')).toMatchObject({ name: 'later' });
   });
 });
