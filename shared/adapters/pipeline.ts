@@ -13,10 +13,10 @@ import { DuckDbSession } from './duckdb.ts';
 import { type Env, readEnv } from './env.ts';
 import { DynamoKeyStore, type KeyStore, withBootstrapKey } from './key-store.ts';
 import { type LakeStore, S3LakeStore } from './lake-store.ts';
-import { tracer } from './observability.ts';
 import { type RawStore, S3RawStore } from './raw-store.ts';
 import { DynamoReplayGuard, type ReplayGuard } from './replay-guard.ts';
 import { DynamoResultsStore } from './results-store.ts';
+import { readSecretStrings } from './secret-references.ts';
 import { DynamoSpendStore, type SpendStore } from './spend-store.ts';
 
 /** Everything a function needs, built once per container from the environment. */
@@ -96,15 +96,14 @@ export async function createPipelineFromEnvironment(
   const env = readEnv();
   const needsHashKey = options.hashSecret && !env.PII_HASH_SECRET && env.PII_HASH_SECRET_ARN;
   if (!needsHashKey && !env.BOOTSTRAP_API_KEY_SECRET_ARN) return createPipeline({ env });
-  const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
-  const client = tracer.captureAWSv3Client(new SecretsManagerClient({}));
-  const read = async (arn: string | undefined) =>
-    arn ? (await client.send(new GetSecretValueCommand({ SecretId: arn }))).SecretString : undefined;
-  const [hashSecret, bootstrapKey] = await Promise.all([
-    needsHashKey ? read(env.PII_HASH_SECRET_ARN) : undefined,
-    read(env.BOOTSTRAP_API_KEY_SECRET_ARN),
-  ]);
-  client.destroy();
+  const hashArn = needsHashKey ? env.PII_HASH_SECRET_ARN : undefined;
+  const secrets = await readSecretStrings(
+    [hashArn, env.BOOTSTRAP_API_KEY_SECRET_ARN].filter((arn): arn is string => arn !== undefined),
+  );
+  const hashSecret = hashArn ? secrets.get(hashArn) : undefined;
+  const bootstrapKey = env.BOOTSTRAP_API_KEY_SECRET_ARN
+    ? secrets.get(env.BOOTSTRAP_API_KEY_SECRET_ARN)
+    : undefined;
   const pipeline = createPipeline({ env, ...(hashSecret ? { hashSecret } : {}) });
   if (!bootstrapKey) return pipeline;
   return { ...pipeline, keyStore: withBootstrapKey(pipeline.keyStore, bootstrapKey) };

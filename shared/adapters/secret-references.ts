@@ -6,6 +6,22 @@ import { tracer } from './observability.ts';
  * `ssm:/parameter/name`, README: Sending data, Configuration); this resolves every such string inside a config block once,
  * at cold start. Plain strings (the local runtime's file) stay as they are.
  */
+/** The string values of Secrets Manager secrets, by ARN (one client, one call each). */
+export async function readSecretStrings(arns: readonly string[]): Promise<Map<string, string>> {
+  const values = new Map<string, string>();
+  if (arns.length === 0) return values;
+  const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+  const client = tracer.captureAWSv3Client(new SecretsManagerClient({}));
+  try {
+    for (const arn of arns) {
+      values.set(arn, (await client.send(new GetSecretValueCommand({ SecretId: arn }))).SecretString ?? '');
+    }
+  } finally {
+    client.destroy();
+  }
+  return values;
+}
+
 export async function resolveSecretReferences<T>(value: T): Promise<T> {
   const references = new Set<string>();
   collect(value, references);
@@ -13,14 +29,7 @@ export async function resolveSecretReferences<T>(value: T): Promise<T> {
   const resolved = new Map<string, string>();
   const secretArns = [...references].filter((r) => r.startsWith('arn:'));
   const parameters = [...references].filter((r) => r.startsWith('ssm:/'));
-  if (secretArns.length > 0) {
-    const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
-    const client = tracer.captureAWSv3Client(new SecretsManagerClient({}));
-    for (const arn of secretArns) {
-      resolved.set(arn, (await client.send(new GetSecretValueCommand({ SecretId: arn }))).SecretString ?? '');
-    }
-    client.destroy();
-  }
+  for (const [arn, value] of await readSecretStrings(secretArns)) resolved.set(arn, value);
   if (parameters.length > 0) {
     const { SSMClient, GetParameterCommand } = await import('@aws-sdk/client-ssm');
     const client = tracer.captureAWSv3Client(new SSMClient({}));

@@ -219,13 +219,14 @@ describe('secret references under a customer-managed KMS key', () => {
     ]);
     for (const name of ['Ingest', 'Spend', 'Keys', 'Query', 'Jobs', 'Load', 'Compute'])
       expect(kmsGrants(name), name).toEqual([]);
-  });
+  }, 120_000);
 
   it('grants no KMS action without the key', () => {
     const pipeline = synthPipeline(config({}));
     for (const name of Object.keys(EXPECTED))
       expect(grantsOf(pipeline, name).filter((grant) => grant.startsWith('kms:'))).toEqual([]);
-  });
+    // A whole synthesis with cdk-nag: seconds alone, much longer on a loaded machine.
+  }, 120_000);
 
   it.each([
     ['an alias', 'arn:aws:kms:eu-west-1:111111111111:alias/secrets'],

@@ -545,7 +545,7 @@ describe.concurrent('official browser SDKs, bundled from npm, against a capture 
       const run = await visit(test, (apiUrl) =>
         rudderstackPage({ writeKey: 'rs-cdn', apiUrl, settings: 'cdn' }),
       );
-      await expect.poll(() => run.browserContext.failed.length).toBeGreaterThan(0);
+      await expect.poll(() => run.browserContext.failed.length, { timeout: 15_000 }).toBeGreaterThan(0);
       expect(run.browserContext.offMachine).toEqual([
         'https://api.rudderstack.com/sourceConfig/?p=npm&v=3.34.1&build=modern&writeKey=rs-cdn&lockIntegrationsVersion=true&lockPluginsVersion=true',
       ]);

@@ -179,7 +179,7 @@ describe('delivery semantics: duplicated, shuffled and late delivery', () => {
     plan.batches = onTimeBatches.length;
     plan.late = late.length;
     plan.lateDeliveries = lateDeliveries.length;
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await Promise.all([closeStack(clean), closeStack(messy)]);
