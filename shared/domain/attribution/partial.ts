@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkedRecord, isCount } from '../checked-record.ts';
 import { HEURISTIC_MODELS, type HeuristicModel } from './models.ts';
 
 /** Separates channel and campaign in a credit key (a character no real name carries). */
@@ -65,20 +66,30 @@ export function emptyAttributionDay(): AttributionDay {
 
 /** Sums are doubles: exact below 2⁵³, and never a failure above it. */
 const integer = z.number().finite().min(0);
-const cellSchema = z.object({ credit: integer, valueMicros: integer });
 const conversionCellSchema = z.object({ conversions: integer, valueMicros: integer });
-const counts = z.record(z.string(), integer);
+const isCreditCell = (value: unknown): value is CreditCell =>
+  typeof value === 'object' &&
+  value !== null &&
+  isCount((value as CreditCell).credit) &&
+  isCount((value as CreditCell).valueMicros);
+const isConversionCell = (value: unknown): value is ConversionCell =>
+  typeof value === 'object' &&
+  value !== null &&
+  isCount((value as ConversionCell).conversions) &&
+  isCount((value as ConversionCell).valueMicros);
+const credits = checkedRecord(isCreditCell, 'a credit cell');
+const counts = checkedRecord(isCount, 'a count');
 
 /** Validates an attribution day read back from storage. */
 export const attributionDaySchema: z.ZodType<AttributionDay> = z.object({
   credits: z.object(
-    Object.fromEntries(HEURISTIC_MODELS.map((model) => [model, z.record(z.string(), cellSchema)])) as Record<
+    Object.fromEntries(HEURISTIC_MODELS.map((model) => [model, credits])) as Record<
       HeuristicModel,
-      z.ZodRecord<z.ZodString, typeof cellSchema>
+      typeof credits
     >,
   ),
   transitions: counts,
-  channelSets: z.record(z.string(), conversionCellSchema),
+  channelSets: checkedRecord(isConversionCell, 'a conversion cell'),
   touchless: conversionCellSchema,
   touches: counts,
   spendMicros: counts,
