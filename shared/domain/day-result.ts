@@ -50,7 +50,7 @@ export function mergeDayResults(parts: ReadonlyMap<string, DayResult>): DayResul
   const list = [...parts.values()];
   return {
     metrics: mergeDayRun(new Map([...parts].map(([date, part]) => [date, part.metrics]))),
-    attribution: mergeAttributionDays(...list.map((part) => settleSpend(part.attribution))),
+    attribution: mergeAttributionDays(list.map((part) => settleSpend(part.attribution))),
   };
 }
 

@@ -64,7 +64,7 @@ type Credits = Map<string, CreditCell>;
  * campaign, joined with spend (README, Reading metrics: `/v1/attribution`).
  */
 export function attribute(partial: AttributionPartial, props: AttributeProps): AttributionResult {
-  const merged = mergeDays(daysIn(partial, props.from, props.to));
+  const merged = mergeDays(daysIn(partial, props.from, props.to), [props.model]);
   return toResult(merged, creditsOf(merged, props.model), props);
 }
 
@@ -90,7 +90,7 @@ export function compareModels(
   partial: AttributionPartial,
   props: { readonly from: string; readonly to: string },
 ): ModelComparison {
-  const merged = mergeDays(daysIn(partial, props.from, props.to));
+  const merged = mergeDays(daysIn(partial, props.from, props.to), MODELS);
   const results = MODELS.map((model) =>
     toResult(merged, creditsOf(merged, model), { ...props, model, groupBy: 'channel' }),
   );
@@ -129,15 +129,27 @@ function daysIn(partial: AttributionPartial, from: string, to: string): Attribut
     .map(([, day]) => day);
 }
 
-function mergeDays(days: readonly AttributionDay[]): AttributionDay {
-  return mergeAttributionDays(...days.map(settleSpend));
+/**
+ * The days settled and summed, with only what `models` read: their credits (Markov and Shapley
+ * split over campaigns by linear credit; Markov reads the transitions, both the channel sets).
+ */
+function mergeDays(days: readonly AttributionDay[], models: readonly Model[]): AttributionDay {
+  const credits = new Set<HeuristicModel>(models.map((model) => (isHeuristic(model) ? model : 'linear')));
+  return mergeAttributionDays(days.map(settleSpend), {
+    credits: HEURISTIC_MODELS.filter((model) => credits.has(model)),
+    paths: models.some((model) => !isHeuristic(model)),
+    touches: false,
+  });
+}
+
+function isHeuristic(model: Model): model is HeuristicModel {
+  return (HEURISTIC_MODELS as readonly string[]).includes(model);
 }
 
 function creditsOf(day: AttributionDay, model: Model): Credits {
   const credits: Credits = new Map();
-  if ((HEURISTIC_MODELS as readonly string[]).includes(model)) {
-    for (const [key, cell] of Object.entries(day.credits[model as HeuristicModel]))
-      credits.set(key, { ...cell });
+  if (isHeuristic(model)) {
+    for (const [key, cell] of Object.entries(day.credits[model])) credits.set(key, { ...cell });
   } else {
     const byChannel = model === 'markov' ? markovCredits(day) : shapleyCredits(day);
     splitOverCampaigns(byChannel, day.credits.linear, credits);

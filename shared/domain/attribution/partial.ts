@@ -96,10 +96,27 @@ export const attributionDaySchema: z.ZodType<AttributionDay> = z.object({
 });
 
 /**
+ * What a merge sums: the credits of some models, the paths (transitions and channel sets) and the
+ * touches. Touchless conversions and spend are always summed. A query's answer reads a few of a
+ * range's records (one model's credits, no touches once spend is settled), and skipping the
+ * others skips most of its keys.
+ */
+export interface MergedFields {
+  readonly credits: readonly HeuristicModel[];
+  readonly paths: boolean;
+  readonly touches: boolean;
+}
+
+/** Every field: what a stored block of days holds. */
+export const ALL_FIELDS: MergedFields = { credits: HEURISTIC_MODELS, paths: true, touches: true };
+
+/**
  * Sums attribution days into maps and hands back one canonical day (every record's keys sorted,
  * so equal sums serialise equally). Merging through it is commutative and associative, exactly.
+ * Fields left out of `fields` stay empty.
  */
 export class AttributionDayAccumulator {
+  readonly #fields: MergedFields;
   readonly #credits = new Map<HeuristicModel, Map<string, CreditCell>>(
     HEURISTIC_MODELS.map((m) => [m, new Map()]),
   );
@@ -108,6 +125,10 @@ export class AttributionDayAccumulator {
   readonly #touchless: ConversionCell = { conversions: 0, valueMicros: 0 };
   readonly #touches = new Map<string, number>();
   readonly #spend = new Map<string, number>();
+
+  constructor(fields: MergedFields = ALL_FIELDS) {
+    this.#fields = fields;
+  }
 
   addCredit(model: HeuristicModel, key: string, credit: number, valueMicros: number): void {
     const cells = this.#credits.get(model) as Map<string, CreditCell>;
@@ -144,7 +165,8 @@ export class AttributionDayAccumulator {
   }
 
   add(day: AttributionDay): this {
-    for (const model of HEURISTIC_MODELS) {
+    const fields = this.#fields;
+    for (const model of fields.credits) {
       const target = this.#credits.get(model) as Map<string, CreditCell>;
       for (const [key, cell] of Object.entries(day.credits[model])) {
         const found = target.get(key);
@@ -154,17 +176,19 @@ export class AttributionDayAccumulator {
         } else target.set(key, { credit: cell.credit, valueMicros: cell.valueMicros });
       }
     }
-    addCounts(this.#transitions, day.transitions);
-    for (const [key, cell] of Object.entries(day.channelSets)) {
-      const found = this.#channelSets.get(key);
-      if (found) {
-        found.conversions += cell.conversions;
-        found.valueMicros += cell.valueMicros;
-      } else this.#channelSets.set(key, { conversions: cell.conversions, valueMicros: cell.valueMicros });
+    if (fields.paths) {
+      addCounts(this.#transitions, day.transitions);
+      for (const [key, cell] of Object.entries(day.channelSets)) {
+        const found = this.#channelSets.get(key);
+        if (found) {
+          found.conversions += cell.conversions;
+          found.valueMicros += cell.valueMicros;
+        } else this.#channelSets.set(key, { conversions: cell.conversions, valueMicros: cell.valueMicros });
+      }
     }
     this.#touchless.conversions += day.touchless.conversions;
     this.#touchless.valueMicros += day.touchless.valueMicros;
-    addCounts(this.#touches, day.touches);
+    if (fields.touches) addCounts(this.#touches, day.touches);
     addCounts(this.#spend, day.spendMicros);
     return this;
   }
@@ -210,23 +234,23 @@ export const UNMATCHED_SPEND_KEY = KEY_SEPARATOR;
  * Settling a settled day changes nothing.
  */
 export function settleSpend(day: AttributionDay): AttributionDay {
-  const keys = new Set(Object.keys(day.touches));
-  const channels = new Set([...keys].map((key) => splitKey(key).channel));
+  // Most spend keys have a touch; the channels of the day's touches are worked out only for one that has none.
+  let channels: Set<string> | undefined;
   const spend = new Map<string, number>();
   for (const [key, micros] of Object.entries(day.spendMicros)) {
-    const channel = splitKey(key).channel;
-    const settled = keys.has(key)
-      ? key
-      : channels.has(channel)
-        ? channelOnlySpendKey(channel)
-        : UNMATCHED_SPEND_KEY;
+    let settled = key;
+    if (!Object.hasOwn(day.touches, key)) {
+      channels ??= new Set(Object.keys(day.touches).map((touch) => splitKey(touch).channel));
+      const channel = splitKey(key).channel;
+      settled = channels.has(channel) ? channelOnlySpendKey(channel) : UNMATCHED_SPEND_KEY;
+    }
     spend.set(settled, (spend.get(settled) ?? 0) + micros);
   }
   return { ...day, spendMicros: sortedRecord(spend) };
 }
 
-export function mergeAttributionDays(...days: AttributionDay[]): AttributionDay {
-  const accumulator = new AttributionDayAccumulator();
+export function mergeAttributionDays(days: readonly AttributionDay[], fields = ALL_FIELDS): AttributionDay {
+  const accumulator = new AttributionDayAccumulator(fields);
   for (const day of days) accumulator.add(day);
   return accumulator.toDay();
 }

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { type AttributionDay, attributionDaySchema, creditKey } from '#domain/attribution/partial.ts';
+import {
+  type AttributionDay,
+  attributionDaySchema,
+  creditKey,
+  emptyAttributionDay,
+  mergeAttributionDays,
+} from '#domain/attribution/partial.ts';
 
 const key = creditKey('paid_search', 'brand');
 const day = (): AttributionDay => ({
@@ -40,5 +46,23 @@ describe('attributionDaySchema', () => {
     expect(result.success).toBe(false);
     // A cell is named as a whole.
     expect(result.error?.issues.map((issue) => issue.path)).toEqual([path.slice(0, 3)]);
+  });
+});
+
+describe('mergeAttributionDays', () => {
+  it('sums only the fields asked for, the others left empty', () => {
+    const days = [day(), day()];
+    const all = mergeAttributionDays(days);
+    const some = mergeAttributionDays(days, { credits: ['last_touch'], paths: false, touches: false });
+    expect(some).toEqual({
+      ...emptyAttributionDay(),
+      credits: { ...emptyAttributionDay().credits, last_touch: all.credits.last_touch },
+      touchless: all.touchless,
+      spendMicros: all.spendMicros,
+    });
+    expect(mergeAttributionDays(days, { credits: [], paths: true, touches: true })).toEqual({
+      ...all,
+      credits: emptyAttributionDay().credits,
+    });
   });
 });
