@@ -109,8 +109,8 @@ export const FUNCTION_ACCESS = {
     tables: {
       // functions/compute/handler.ts plan and services/jobs.ts reduce, fail → results-store.ts get
       // (GetItem) and put (PutItem); build, map → advance (UpdateItem); compute.ts reduceBuckets →
-      // writeDays → #readHeads / #tryRead (BatchGetItem) and #writeItems (BatchWriteItem: chunks and
-      // heads put, replaced chunks deleted).
+      // writeDays → #recordVersions (UpdateItem), #readHeads / #tryRead (BatchGetItem) and
+      // #writeItems (BatchWriteItem: chunks and heads put, replaced chunks deleted).
       results: ['GetItem', 'PutItem', 'UpdateItem', 'BatchGetItem', 'BatchWriteItem'],
       // compute.ts reduceBuckets → spend-store.ts list (QueryCommand).
       spend: ['Query'],

@@ -9,11 +9,12 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { datesBetween } from '#domain/dates.ts';
+import { addDays, datesBetween } from '#domain/dates.ts';
 import {
   BLOCK_SIZES,
   type BlockSize,
   blockEnd,
+  blockOf,
   blocksHolding,
   childrenOf,
   coverOf,
@@ -65,6 +66,13 @@ const headSchema = z.object({
   fingerprint: z.string().optional(),
 });
 type Head = z.infer<typeof headSchema>;
+/** The current version of each day of an aligned block of 256 days, one attribute per date. */
+const versionsSchema = z
+  .object({ pk: z.string().startsWith('versions#') })
+  .catchall(z.string())
+  .transform(({ pk, sk: _sk, ...versions }) => ({ pk, versions: new Map(Object.entries(versions)) }));
+/** Days per versions item: every block lies within one. */
+const VERSIONS_SPAN: BlockSize = 256;
 const chunkSchema = z.object({ pk: z.string(), sk: z.string(), data: z.instanceof(Uint8Array) });
 
 /** What a read may use instead of the table: items this write has just stored. */
@@ -76,9 +84,13 @@ type Written<T> = Map<string, { readonly version: string; readonly body: T }>;
  * Chunks are written first and the head last, so a reader never sees half a version and a
  * compute killed midway leaves the previous version in place. With `mergeDays`, every write also
  * stores the merged blocks of 4…256 days holding the days written (`pk = days<size>#<start>`,
- * day-blocks.ts), each head naming the day versions it was merged from; a reader uses a block
- * only while those are still the days' current versions, else its four children, so a query reads
- * a few items whatever its range and never a stale sum. Jobs live under `job#<id>`.
+ * day-blocks.ts), each head holding the fingerprint of the day versions it was merged from; a
+ * reader uses a block only while those are still the days' current versions, else its four
+ * children, so a query reads a few items whatever its range and never a stale sum. The current
+ * versions are kept together, per 256 days (`pk = versions#<start>`), so a reader checks its
+ * blocks with one item instead of every day's head: a write records its days' new versions there
+ * before it stores them (a write that dies after that leaves the blocks failing the check, never
+ * passing it). Jobs live under `job#<id>`.
  */
 export class DynamoResultsStore<T> implements DayPartialStore<T>, JobStore {
   readonly #props: DynamoResultsStoreProps<T>;
@@ -89,6 +101,7 @@ export class DynamoResultsStore<T> implements DayPartialStore<T>, JobStore {
 
   async writeDays(days: ReadonlyMap<string, T>, version: string): Promise<void> {
     const items = new Map([...days].map(([date, body]) => [pkOf({ size: 1, start: date }), { body }]));
+    await this.#recordVersions([...days.keys()], version);
     await this.#writeItems(items, version);
     const { mergeDays } = this.#props;
     if (!mergeDays) return;
@@ -117,12 +130,34 @@ export class DynamoResultsStore<T> implements DayPartialStore<T>, JobStore {
     throw new ServiceUnavailableError('results are being recomputed; retry in a moment');
   }
 
+  /** Sets the days' current version in their versions items (one update per item). */
+  async #recordVersions(dates: readonly string[], version: string): Promise<void> {
+    const byItem = new Map<string, string[]>();
+    for (const date of dates) {
+      const pk = versionsKey(date);
+      byItem.set(pk, [...(byItem.get(pk) ?? []), date]);
+    }
+    await Promise.all(
+      [...byItem].map(([pk, list]) =>
+        this.#props.client.send(
+          new UpdateCommand({
+            TableName: this.#props.table,
+            Key: { pk, sk: 'versions' },
+            UpdateExpression: `SET ${list.map((_, n) => `#d${n} = :version`).join(', ')}`,
+            ExpressionAttributeNames: Object.fromEntries(list.map((date, n) => [`#d${n}`, date])),
+            ExpressionAttributeValues: { ':version': version },
+          }),
+        ),
+      ),
+    );
+  }
+
   /** Writes each item's chunks, then its head, then deletes the chunks of the versions replaced. */
   async #writeItems(
     items: ReadonlyMap<string, { body: T; fingerprint?: string }>,
     version: string,
   ): Promise<void> {
-    const oldHeads = await this.#readHeads([...items.keys()], true);
+    const { heads: oldHeads } = await this.#readHeads([...items.keys()], true);
     const chunkWrites: Record<string, unknown>[] = [];
     const heads: Record<string, unknown>[] = [];
     for (const [pk, { body, fingerprint }] of items) {
@@ -169,7 +204,7 @@ export class DynamoResultsStore<T> implements DayPartialStore<T>, JobStore {
 
   /**
    * The partials covering `from`…`to` with blocks of at most `largest` days, and the fingerprint
-   * of the days' versions read; undefined when a version changed under the read. `written` are
+   * of the day versions they hold; undefined when a version changed under the read. `written` are
    * items this process has just stored, read from the table only when their version moved on.
    */
   async #tryRead(
@@ -180,26 +215,34 @@ export class DynamoResultsStore<T> implements DayPartialStore<T>, JobStore {
   ): Promise<{ parts: Map<string, T>; fingerprint: string } | undefined> {
     // A write merges blocks from what it just wrote: it must see every newer write too.
     const consistent = written !== undefined;
-    const dayKeys = datesBetween(from, to).map((date) => pkOf({ size: 1, start: date }));
     let pending = coverOf(from, to, largest);
-    const asked = new Set([...dayKeys, ...pending.map(pkOf)]);
-    const heads = await this.#readHeads([...asked], consistent);
-    const fingerprintOf = (block: DayBlock) =>
-      fingerprint(datesBetween(block.start, blockEnd(block)), (date) =>
-        heads.get(pkOf({ size: 1, start: date })),
-      );
+    const versionKeys = pending.some((block) => block.size > 1) ? versionsKeys(from, to) : [];
+    const asked = new Set(pending.map(pkOf));
+    const { heads, versions } = await this.#readHeads([...asked], consistent, versionKeys);
+    /** The version of each day that the chosen parts hold. */
+    const held = new Map<string, string>();
     const chosen: Array<[DayBlock, Head]> = [];
     while (pending.length > 0) {
       const children: DayBlock[] = [];
       for (const block of pending) {
         const head = heads.get(pkOf(block));
-        if (head && (block.size === 1 || head.fingerprint === fingerprintOf(block)))
+        if (head && block.size === 1) {
           chosen.push([block, head]);
-        else if (block.size > 1) children.push(...childrenOf(block));
+          held.set(block.start, head.version);
+          continue;
+        }
+        const dates = datesBetween(block.start, blockEnd(block));
+        if (head && head.fingerprint === fingerprint(dates, (date) => versions.get(date))) {
+          chosen.push([block, head]);
+          for (const date of dates) {
+            const version = versions.get(date);
+            if (version !== undefined) held.set(date, version);
+          }
+        } else if (block.size > 1) children.push(...childrenOf(block));
       }
       const unasked = children.map(pkOf).filter((pk) => !asked.has(pk));
       for (const pk of unasked) asked.add(pk);
-      for (const [pk, head] of await this.#readHeads(unasked, consistent)) heads.set(pk, head);
+      for (const [pk, head] of (await this.#readHeads(unasked, consistent)).heads) heads.set(pk, head);
       pending = children;
     }
     chosen.sort(([a], [b]) => (a.start < b.start ? -1 : 1));
@@ -215,10 +258,7 @@ export class DynamoResultsStore<T> implements DayPartialStore<T>, JobStore {
       const mine = written?.get(pk);
       parts.set(block.start, mine?.version === head.version ? mine.body : (bodies.get(pk) as T));
     }
-    return {
-      parts,
-      fingerprint: fingerprint(datesBetween(from, to), (date) => heads.get(pkOf({ size: 1, start: date }))),
-    };
+    return { parts, fingerprint: fingerprint(datesBetween(from, to), (date) => held.get(date)) };
   }
 
   /** Each head's chunks, joined, gunzipped and validated; undefined when a chunk is gone. */
@@ -300,19 +340,29 @@ export class DynamoResultsStore<T> implements DayPartialStore<T>, JobStore {
     return jobSchema.parse(job);
   }
 
-  async #readHeads(pks: readonly string[], consistent = false): Promise<Map<string, Head>> {
+  /** Heads by key, and the day versions held by the versions items `versionKeys`. */
+  async #readHeads(
+    pks: readonly string[],
+    consistent = false,
+    versionKeys: readonly string[] = [],
+  ): Promise<{ heads: Map<string, Head>; versions: Map<string, string> }> {
     const items = await batchGetAll(
       this.#props.client,
       this.#props.table,
-      pks.map((pk) => ({ pk, sk: 'head' })),
+      [...pks.map((pk) => ({ pk, sk: 'head' })), ...versionKeys.map((pk) => ({ pk, sk: 'versions' }))],
       consistent,
     );
-    return new Map(
-      items.map((item) => {
+    const heads = new Map<string, Head>();
+    const versions = new Map<string, string>();
+    for (const item of items) {
+      if (item.sk === 'versions') {
+        for (const [date, version] of versionsSchema.parse(item).versions) versions.set(date, version);
+      } else {
         const head = headSchema.parse(item);
-        return [head.pk, head];
-      }),
-    );
+        heads.set(head.pk, head);
+      }
+    }
+    return { heads, versions };
   }
 }
 
@@ -321,10 +371,23 @@ function pkOf(block: DayBlock): string {
 }
 
 /** Which version of each day a merge saw (absent days included, as absent). */
-function fingerprint(dates: readonly string[], headOf: (date: string) => Head | undefined): string {
+function fingerprint(dates: readonly string[], versionOf: (date: string) => string | undefined): string {
   const hash = createHash('sha256');
-  for (const date of dates) hash.update(`${date}=${headOf(date)?.version ?? ''};`);
+  for (const date of dates) hash.update(`${date}=${versionOf(date) ?? ''};`);
   return hash.digest('base64url');
+}
+
+/** The versions item holding a date's version. */
+function versionsKey(date: string): string {
+  return `versions#${blockOf(date, VERSIONS_SPAN).start}`;
+}
+
+/** The versions items of `from`…`to`. */
+function versionsKeys(from: string, to: string): string[] {
+  const keys: string[] = [];
+  for (let start = blockOf(from, VERSIONS_SPAN).start; start <= to; start = addDays(start, VERSIONS_SPAN))
+    keys.push(`versions#${start}`);
+  return keys;
 }
 
 function chunkKey(version: string, n: number): string {

@@ -142,7 +142,7 @@ const EXPECTED: Record<string, string[]> = {
   Compute: [
     'dynamodb:GetItem on results', // compute handler plan, jobs.ts reduce/fail → results-store.ts get
     'dynamodb:PutItem on results', // jobs.ts plan/reduce/fail → results-store.ts put
-    'dynamodb:UpdateItem on results', // jobs.ts build/map → results-store.ts advance
+    'dynamodb:UpdateItem on results', // jobs.ts build/map → results-store.ts advance; writeDays → #recordVersions
     'dynamodb:BatchGetItem on results', // compute.ts reduceBuckets → writeDays → #readHeads, #tryRead
     'dynamodb:BatchWriteItem on results', // writeDays → #writeItems → batchWriteAll (puts, deletes)
     'dynamodb:Query on spend', // compute.ts reduceBuckets → spend-store.ts list

@@ -169,5 +169,128 @@ describe('the results table', () => {
         '2030-02-07': { n: 116 },
       });
     });
+
+    /** A merging store whose client fails the first batch write that `dies` picks. */
+    const dyingOn = (dies: (items: Array<{ PutRequest?: { Item: Record<string, unknown> } }>) => boolean) => {
+      const client = localDocumentClient(stack.servers.dynamoEndpoint);
+      let died = false;
+      client.middlewareStack.add(
+        (next, context) => async (args) => {
+          const input = args.input as { RequestItems?: Record<string, never[]> };
+          const items = Object.values(input.RequestItems ?? {}).flat();
+          if (!died && String(context.commandName).startsWith('BatchWrite') && dies(items)) {
+            died = true;
+            throw new Error('killed');
+          }
+          return next(args);
+        },
+        { step: 'initialize', name: 'die-on-write' },
+      );
+      return new DynamoResultsStore({
+        client,
+        table: LOCAL_NAMES.RESULTS_TABLE,
+        daySchema: countSchema,
+        mergeDays: (parts: ReadonlyMap<string, { n: number }>) => ({
+          n: [...parts.values()].reduce((sum, p) => sum + p.n, 0),
+        }),
+      });
+    };
+    const puts = (items: Array<{ PutRequest?: { Item: Record<string, unknown> } }>, pk: RegExp, sk: RegExp) =>
+      items.some(
+        (item) => pk.test(String(item.PutRequest?.Item.pk)) && sk.test(String(item.PutRequest?.Item.sk)),
+      );
+
+    it('never reads a block when a write died between its days and its blocks', async () => {
+      // 2030-03-11 is day 21,984 = 16 × 1,374: 03-11…03-26 is one block of 16, of blocks of 4
+      // starting 03-11, 03-15, 03-19, 03-23.
+      await merging().writeDays(
+        days(
+          '2030-03-11',
+          Array.from({ length: 16 }, () => 1),
+        ),
+        'v1',
+      );
+      const dying = dyingOn((items) => puts(items, /^days/, /^v#/));
+      await expect(dying.writeDays(days('2030-03-15', [50]), 'v2')).rejects.toThrow('killed');
+      // The day is stored and its blocks are not: both blocks holding it are passed over.
+      expect(Object.fromEntries(await merging().readRange('2030-03-11', '2030-03-26'))).toEqual({
+        '2030-03-11': { n: 4 },
+        '2030-03-15': { n: 50 },
+        '2030-03-16': { n: 1 },
+        '2030-03-17': { n: 1 },
+        '2030-03-18': { n: 1 },
+        '2030-03-19': { n: 4 },
+        '2030-03-23': { n: 4 },
+      });
+      // A later write of another day of the block of 16 merges it from 03-15's days.
+      await merging().writeDays(days('2030-03-26', [1]), 'v3');
+      expect(Object.fromEntries(await merging().readRange('2030-03-11', '2030-03-26'))).toEqual({
+        '2030-03-11': { n: 4 + 53 + 4 + 4 },
+      });
+    });
+
+    it('reads the previous days, not their blocks, when a write died after recording its versions', async () => {
+      // 03-27…04-11: the next block of 16, of blocks of 4 starting 03-27, 03-31, 04-04, 04-08.
+      await merging().writeDays(
+        days(
+          '2030-03-27',
+          Array.from({ length: 16 }, () => 1),
+        ),
+        'v1',
+      );
+      // The new version is recorded, its chunks are written, its head is not.
+      const dying = dyingOn((items) => puts(items, /^day#/, /^head$/));
+      await expect(dying.writeDays(days('2030-03-31', [50]), 'v2')).rejects.toThrow('killed');
+      expect(Object.fromEntries(await merging().readRange('2030-03-27', '2030-04-11'))).toEqual({
+        '2030-03-27': { n: 4 },
+        '2030-03-31': { n: 1 },
+        '2030-04-01': { n: 1 },
+        '2030-04-02': { n: 1 },
+        '2030-04-03': { n: 1 },
+        '2030-04-04': { n: 4 },
+        '2030-04-08': { n: 4 },
+      });
+      await merging().writeDays(days('2030-03-31', [50]), 'v3');
+      expect(Object.fromEntries(await merging().readRange('2030-03-27', '2030-04-11'))).toEqual({
+        '2030-03-27': { n: 65 },
+      });
+    });
+
+    it("checks a block against one item of day versions, not every day's head", async () => {
+      // 04-12…04-27: the next block of 16.
+      await merging().writeDays(
+        days(
+          '2030-04-12',
+          Array.from({ length: 16 }, () => 2),
+        ),
+        'v1',
+      );
+      const client = localDocumentClient(stack.servers.dynamoEndpoint);
+      const asked: Array<{ pk: string; sk: string }> = [];
+      client.middlewareStack.add(
+        (next) => async (args) => {
+          const input = args.input as {
+            RequestItems?: Record<string, { Keys: Array<{ pk: string; sk: string }> }>;
+          };
+          for (const { Keys } of Object.values(input.RequestItems ?? {})) asked.push(...Keys);
+          return next(args);
+        },
+        { step: 'initialize', name: 'count-keys' },
+      );
+      const store = new DynamoResultsStore({
+        client,
+        table: LOCAL_NAMES.RESULTS_TABLE,
+        daySchema: countSchema,
+        mergeDays: () => ({ n: 0 }),
+      });
+      expect(Object.fromEntries(await store.readRange('2030-04-12', '2030-04-27'))).toEqual({
+        '2030-04-12': { n: 32 },
+      });
+      expect(asked).toEqual([
+        { pk: 'days16#2030-04-12', sk: 'head' },
+        { pk: expect.stringMatching(/^versions#/), sk: 'versions' },
+        { pk: 'days16#2030-04-12', sk: 'v#v1#0000' },
+      ]);
+    });
   });
 });
