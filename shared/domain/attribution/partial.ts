@@ -20,6 +20,11 @@ export function splitKey(key: string): { channel: string; campaign: string } {
   return { channel: key.slice(0, at), campaign: key.slice(at + 1) };
 }
 
+/** The channel of a credit key: `splitKey(key).channel`, without making the campaign. */
+function channelOf(key: string): string {
+  return key.slice(0, key.indexOf(KEY_SEPARATOR));
+}
+
 /** Credit of one model to one channel and campaign, and the conversion value that goes with it. */
 export interface CreditCell {
   /** In billionths of a conversion (`CREDIT_UNIT`). */
@@ -240,8 +245,8 @@ export function settleSpend(day: AttributionDay): AttributionDay {
   for (const [key, micros] of Object.entries(day.spendMicros)) {
     let settled = key;
     if (!Object.hasOwn(day.touches, key)) {
-      channels ??= new Set(Object.keys(day.touches).map((touch) => splitKey(touch).channel));
-      const channel = splitKey(key).channel;
+      channels ??= new Set(Object.keys(day.touches).map(channelOf));
+      const channel = channelOf(key);
       settled = channels.has(channel) ? channelOnlySpendKey(channel) : UNMATCHED_SPEND_KEY;
     }
     spend.set(settled, (spend.get(settled) ?? 0) + micros);
