@@ -133,6 +133,8 @@ export interface CostInputs {
   readonly dayResultBytes: ReadonlyArray<{ readonly eventsPerDay: number; readonly bytes: number }>;
   /** Query function p50 over 30 days (attribution by campaign), ms. */
   readonly queryMs30: number;
+  /** A 30-day query's read as measured: its cover's items, the RRU they took, the day result size then. */
+  readonly queryRead30: { readonly items: number; readonly rru: number; readonly dayBytes: number };
   readonly lookbackDays: number;
   readonly scheduleWindowDays: number;
 }
@@ -429,11 +431,14 @@ export function costModel(inputs: CostInputs, scenario: Scenario): CostResult {
   // Queries.
   const q = scenario.queriesPerMonth;
   const queryGbS = q * (inputs.queryMs30 / 1000) * MEMORY_GB.query;
-  const queryRru = q * 30 * (0.5 + Math.ceil(dayBytes / 4096) * 0.5);
+  // A query reads the heads and chunks of its range's cover (a few days and blocks, not 30 days);
+  // the chunks grow with the day results, at least ½ RRU for each head and each chunk.
+  const read = inputs.queryRead30;
+  const queryRru = q * Math.max(read.items, read.rru * (dayBytes / read.dayBytes));
   line(
     'Queries',
     `${fmt(q)} a month over 30 days (API Gateway, Lambda arm64 1,024 MB, DynamoDB reads)`,
-    `${fmt(inputs.queryMs30)} ms each; 30 days × ${fmt(dayBytes / 1024)} KB read`,
+    `${fmt(inputs.queryMs30)} ms each; a cover of ${read.items} days and blocks, ${fmt(read.rru)} RRU measured with ${fmt(read.dayBytes / 1024)} KB days, scaled to ${fmt(dayBytes / 1024)} KB`,
     `${fmt(queryGbS, 1)} GB-s, ${fmt(queryRru)} RRU`,
     q * (PRICES.httpApiRequest.usd + PRICES.lambdaRequest.usd) +
       queryGbS * PRICES.lambdaArmGbSecond.usd +

@@ -38,6 +38,10 @@ export interface QueryRead {
   readonly readMs: number;
   /** The same with a schema that checks nothing. */
   readonly readWithoutZodMs: number;
+  /** Days and blocks of days read (the range's cover). */
+  readonly items: number;
+  /** Read capacity the read consumed (heads, versions items and chunks; eventually consistent). */
+  readonly rru: number;
 }
 
 export interface QueryTaskResult {
@@ -114,6 +118,25 @@ const unchecked = new DynamoResultsStore({
   daySchema: z.any(),
   mergeDays: mergeDayResults,
 });
+// What a read consumes, as DynamoDB counts it (dynalite sizes items the same way).
+let rru = 0;
+const counted = localDocumentClient(input.endpoints.dynamo);
+counted.middlewareStack.add(
+  (next) => async (args) => {
+    (args.input as { ReturnConsumedCapacity?: string }).ReturnConsumedCapacity = 'TOTAL';
+    const result = await next(args);
+    const output = result.output as { ConsumedCapacity?: Array<{ CapacityUnits?: number }> };
+    for (const capacity of output.ConsumedCapacity ?? []) rru += capacity.CapacityUnits ?? 0;
+    return result;
+  },
+  { step: 'initialize', name: 'consumed-capacity' },
+);
+const metered = new DynamoResultsStore({
+  client: counted,
+  table: pipeline.env.RESULTS_TABLE,
+  daySchema: z.any(),
+  mergeDays: mergeDayResults,
+});
 const reads: QueryRead[] = [];
 for (const days of input.ranges) {
   const from = addDays(input.last, 1 - days);
@@ -127,6 +150,8 @@ for (const days of input.ranges) {
     await unchecked.readRange(from, input.last);
     plain.push(performance.now() - t);
   }
-  reads.push({ days, readMs: median(checked), readWithoutZodMs: median(plain) });
+  rru = 0;
+  const items = (await metered.readRange(from, input.last)).size;
+  reads.push({ days, readMs: median(checked), readWithoutZodMs: median(plain), items, rru });
 }
 report({ timings, firstRequestMs: first.ms, reads } satisfies QueryTaskResult);

@@ -228,6 +228,7 @@ if (compute && query && ten) {
   const c1 = compute.runs[0]?.compute;
   const dayEvents = (events: number, days: number) => events / days;
   const q30 = query.query.timings.find((t) => t.days === 30 && t.route.startsWith('attribution markov'));
+  const read30 = query.query.reads.find((r) => r.days === 30);
   cost = costModelMarkdown({
     batchEvents: 500,
     ingestMsPerBatch: compute.ingest.p50Ms,
@@ -257,6 +258,11 @@ if (compute && query && ten) {
       { eventsPerDay: dayEvents(c10.events, 60), bytes: c10.dayResultGzipBytes.median },
     ],
     queryMs30: q30?.p50Ms ?? 0,
+    queryRead30: {
+      items: read30?.items ?? 0,
+      rru: read30?.rru ?? 0,
+      dayBytes: query.compute.dayResultGzipBytes.median,
+    },
     lookbackDays: config.lookbackDays,
     scheduleWindowDays: config.scheduleWindowDays,
   });
@@ -490,7 +496,7 @@ if (query) {
   say();
   if (query.query.reads) {
     say(
-      `Where it goes: reading the stored results covering the range (BatchGetItem of every day's head and of the blocks' heads, then the chunks of the fewest blocks of 4–256 days and single days that cover it; gunzip, JSON.parse, zod) takes ${query.query.reads.map((r) => `${fmt(r.readMs)} ms for ${r.days} days (${fmt(r.readWithoutZodMs)} ms of it without the zod check)`).join(', ')}; merging and finalising is the rest of each request. Nothing is kept between requests.`,
+      `Where it goes: reading the stored results covering the range (BatchGetItem of the heads of the fewest blocks of 4–256 days and single days that cover it and of the item of day versions their fingerprints are checked against, then their chunks; gunzip, JSON.parse, zod) takes ${query.query.reads.map((r) => `${fmt(r.readMs)} ms for ${r.days} days (${fmt(r.readWithoutZodMs)} ms of it without the zod check; ${r.items} items, ${fmt(r.rru, 1)} RRU)`).join(', ')}; merging and finalising is the rest of each request. Nothing is kept between requests.`,
     );
     say();
   }
