@@ -9,10 +9,12 @@
 
 -- Every copy of a repeated event_id but the winner. A day's partition holds an id once, so
 -- copies are few: found by a narrow aggregate, then ranked among themselves. Before the time
--- filter: a correction that moved an event within the days read wins there too.
+-- filter: a correction that moved an event within the days read wins there too. The aggregate
+-- groups the ids' hashes (integers group several times faster than text); a hash shared by
+-- different ids only makes them candidates, and the ranking by id keeps each one's first copy.
 CREATE OR REPLACE TEMP TABLE superseded AS
 SELECT file_index, file_row_number FROM lake_events
-WHERE event_id IN (SELECT event_id FROM lake_events GROUP BY ALL HAVING count(*) > 1)
+WHERE hash(event_id) IN (SELECT hash(event_id) FROM lake_events GROUP BY ALL HAVING count(*) > 1)
 QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY {{latest_copy_first}}) > 1;
 
 -- The person of every user key and its hash, once per key instead of once per event (MD5 is
