@@ -7,11 +7,11 @@
 -- path is on another channel, and that channel is the state it comes from; a path's last touch
 -- is in its last state.
 WITH null_after AS (
-  SELECT t.person, t.ts, t.event_id, t.day, t.channel
+  SELECT t.person_id, t.ts, t.event_id, t.day, t.channel
   FROM tch t
-  LEFT JOIN (SELECT person, max(ts) AS ts FROM ev WHERE type = 'conversion' AND person IS NOT NULL GROUP BY person) l
-    USING (person)
-  WHERE t.person IS NOT NULL AND (l.ts IS NULL OR t.ts > l.ts)
+  LEFT JOIN (SELECT person_id, max(ts) AS ts FROM conversions WHERE person_id IS NOT NULL GROUP BY person_id) l
+    USING (person_id)
+  WHERE t.person_id IS NOT NULL AND (l.ts IS NULL OR t.ts > l.ts)
 ),
 null_touches AS (
   -- Over all of a person's touches after their last conversion, so the final one is known
@@ -20,7 +20,7 @@ null_touches AS (
          lead(ts) OVER w IS NULL AS last, last_value(ts) OVER whole AS final_ts,
          last_value(day) OVER whole AS final_day
   FROM null_after
-  WINDOW w AS (PARTITION BY person ORDER BY ts, event_id),
+  WINDOW w AS (PARTITION BY person_id ORDER BY ts, event_id),
          whole AS (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
 ),
 steps AS (

@@ -124,6 +124,8 @@ export async function openComputeSession(
       hi: String(hi),
       bucket: String(bucket),
       latest_copy_first: LATEST_COPY_FIRST,
+      // A touch's attribution key (attribution/partial.ts creditKey): channel, US, campaign.
+      credit_key: "channel || chr(31) || replace(campaign, chr(31), ' ')",
       user_hash: sqlUserHash('person'),
       register_index: sqlRegisterIndex('u.user_hash'),
       register_rank: sqlRegisterRank('u.user_hash'),
