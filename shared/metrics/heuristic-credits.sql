@@ -2,6 +2,8 @@
 -- (in billionths, $credit_unit per conversion) and value (micros) shared over its journey's
 -- touches by the model's weights, exactly: floors first, then the remainder one by one to the
 -- largest fractional parts (earlier touch first on ties), so every conversion's parts sum to it.
+-- First and last touch give each conversion wholly to one touch, so they skip the sharing; the
+-- weights of the others are summed in touch order, so a re-run gives the same floors.
 WITH steps AS (
   SELECT *, lag(channel) OVER (PARTITION BY conversion_id ORDER BY pos) AS previous_channel
   FROM journey
@@ -20,8 +22,6 @@ sized AS (
 weighted AS (
   SELECT s.conversion_id, s.day, s.pos, s.credit_key, s.conversions, s.value_micros, m.model,
     CASE m.model
-      WHEN 'first_touch' THEN CASE WHEN s.pos = 1 THEN 1.0 ELSE 0.0 END
-      WHEN 'last_touch' THEN CASE WHEN s.pos = s.n THEN 1.0 ELSE 0.0 END
       WHEN 'linear' THEN 1.0
       -- From the newest touch: the ratios are those from the conversion, and nothing underflows.
       WHEN 'time_decay' THEN pow(2.0, -((least(s.conversion_ts, s.newest) - s.ts)::DOUBLE) / $half_life_ms)
@@ -31,14 +31,14 @@ weighted AS (
                  ELSE 0.2 / (s.step_count - 2) END) / s.step_touches
     END AS weight
   FROM sized s
-  CROSS JOIN (VALUES ('first_touch'), ('last_touch'), ('linear'), ('time_decay'), ('position_based')) m(model)
+  CROSS JOIN (VALUES ('linear'), ('time_decay'), ('position_based')) m(model)
 ),
 exact AS (
   SELECT *,
     ($credit_unit * conversions) * weight / sum(weight) OVER c AS exact_credit,
     value_micros::DOUBLE * weight / sum(weight) OVER c AS exact_value
   FROM weighted
-  WINDOW c AS (PARTITION BY conversion_id, model)
+  WINDOW c AS (PARTITION BY conversion_id, model ORDER BY pos ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
 ),
 floored AS (
   SELECT *, floor(exact_credit) AS credit_floor, floor(exact_value) AS value_floor FROM exact
@@ -51,10 +51,20 @@ remainders AS (
     row_number() OVER (PARTITION BY conversion_id, model ORDER BY exact_value - value_floor DESC, pos) AS value_rank
   FROM floored
   WINDOW c AS (PARTITION BY conversion_id, model)
+),
+shares AS (
+  SELECT day, model, credit_key,
+         credit_floor + CASE WHEN credit_rank <= credit_rest THEN 1 ELSE 0 END AS credit,
+         value_floor + CASE WHEN value_rank <= value_rest THEN 1 ELSE 0 END AS value_micros
+  FROM remainders
+  UNION ALL
+  SELECT day, 'first_touch', credit_key, ($credit_unit * conversions)::DOUBLE, value_micros::DOUBLE
+  FROM journey WHERE pos = 1
+  UNION ALL
+  SELECT day, 'last_touch', credit_key, ($credit_unit * conversions)::DOUBLE, value_micros::DOUBLE
+  FROM journey WHERE pos = n
 )
-SELECT day, model, credit_key,
-       sum(credit_floor + CASE WHEN credit_rank <= credit_rest THEN 1 ELSE 0 END)::HUGEINT AS credit,
-       sum(value_floor + CASE WHEN value_rank <= value_rest THEN 1 ELSE 0 END)::HUGEINT AS value_micros
-FROM remainders
+SELECT day, model, credit_key, sum(credit)::HUGEINT AS credit, sum(value_micros)::HUGEINT AS value_micros
+FROM shares
 GROUP BY ALL
 HAVING credit <> 0 OR value_micros <> 0;
