@@ -3,7 +3,8 @@
 -- touches by the model's weights, exactly: floors first, then the remainder one by one to the
 -- largest fractional parts (earlier touch first on ties), so every conversion's parts sum to it.
 -- First and last touch give each conversion wholly to one touch, so they skip the sharing; the
--- weights of the others are summed in touch order, so a re-run gives the same floors.
+-- weights of the others are worked out once per touch and summed in touch order (a re-run gives
+-- the same floors), before the touches are repeated per model.
 WITH steps AS (
   SELECT *, lag(channel) OVER (PARTITION BY conversion_id ORDER BY pos) AS previous_channel
   FROM journey
@@ -19,26 +20,33 @@ sized AS (
             max(ts) OVER (PARTITION BY conversion_id) AS newest
   FROM stepped
 ),
+weights AS (
+  SELECT *,
+    -- From the newest touch: the ratios are those from the conversion, and nothing underflows.
+    pow(2.0, -((least(conversion_ts, newest) - ts)::DOUBLE) / $half_life_ms) AS decay_weight,
+    (CASE WHEN step_count = 1 THEN 1.0
+          WHEN step_count = 2 THEN 0.5
+          WHEN step = 1 OR step = step_count THEN 0.4
+          ELSE 0.2 / (step_count - 2) END) / step_touches AS position_weight
+  FROM sized
+),
+totals AS (
+  SELECT *, sum(decay_weight) OVER o AS decay_total, sum(position_weight) OVER o AS position_total
+  FROM weights
+  WINDOW o AS (PARTITION BY conversion_id ORDER BY pos ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+),
 weighted AS (
-  SELECT s.conversion_id, s.day, s.pos, s.credit_key, s.conversions, s.value_micros, m.model,
-    CASE m.model
-      WHEN 'linear' THEN 1.0
-      -- From the newest touch: the ratios are those from the conversion, and nothing underflows.
-      WHEN 'time_decay' THEN pow(2.0, -((least(s.conversion_ts, s.newest) - s.ts)::DOUBLE) / $half_life_ms)
-      ELSE (CASE WHEN s.step_count = 1 THEN 1.0
-                 WHEN s.step_count = 2 THEN 0.5
-                 WHEN s.step = 1 OR s.step = s.step_count THEN 0.4
-                 ELSE 0.2 / (s.step_count - 2) END) / s.step_touches
-    END AS weight
-  FROM sized s
+  SELECT conversion_id, day, pos, credit_key, conversions, value_micros, m.model,
+    CASE m.model WHEN 'linear' THEN 1.0 WHEN 'time_decay' THEN decay_weight ELSE position_weight END AS weight,
+    CASE m.model WHEN 'linear' THEN n WHEN 'time_decay' THEN decay_total ELSE position_total END AS total
+  FROM totals
   CROSS JOIN (VALUES ('linear'), ('time_decay'), ('position_based')) m(model)
 ),
 exact AS (
   SELECT *,
-    ($credit_unit * conversions) * weight / sum(weight) OVER c AS exact_credit,
-    value_micros::DOUBLE * weight / sum(weight) OVER c AS exact_value
+    ($credit_unit * conversions) * weight / total AS exact_credit,
+    value_micros::DOUBLE * weight / total AS exact_value
   FROM weighted
-  WINDOW c AS (PARTITION BY conversion_id, model ORDER BY pos ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
 ),
 floored AS (
   SELECT *, floor(exact_credit) AS credit_floor, floor(exact_value) AS value_floor FROM exact
