@@ -6,6 +6,9 @@
  */
 import { MERGE_PARTS_AFTER } from '#services/build-lake.ts';
 
+/** /tmp of the engine functions (their `ephemeralStorageSize`), which holds the lake cache. */
+const ENGINE_TMP_GIB = 4;
+
 /** A published price and where it comes from. */
 export interface Price {
   /** Per single unit (one request, one GB-second, ...). */
@@ -464,9 +467,9 @@ export function costModel(inputs: CostInputs, scenario: Scenario): CostResult {
       `a compute bucket takes ${fmt(bucketMs / 1000)} s, beyond the ${COMPUTE_TIMEOUT_S / 60}-minute timeout`,
     );
   const cacheGb = (windowEvents * inputs.lakeBytesPerEvent) / 1024 ** 3;
-  if (cacheGb > 0.5)
+  if (cacheGb > ENGINE_TMP_GIB)
     breaks.push(
-      `each compute bucket fetches the whole window's Parquet (${fmt(cacheGb, 1)} GB) into /tmp, which is Lambda's default 512 MB here`,
+      `each compute bucket fetches the whole window's Parquet (${fmt(cacheGb, 1)} GB) into /tmp, beyond the ${ENGINE_TMP_GIB} GiB the engine functions get (cdk/lib/attribution-function.ts)`,
     );
   if (buckets > 1)
     breaks.push(
