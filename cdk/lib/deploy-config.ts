@@ -37,15 +37,16 @@ export const deploySettingsSchema = z.strictObject({
   rawExpiryDays: z.int().min(0).default(0),
   /** Alarm e-mails go here when set (the subscription must be confirmed). */
   alarmEmail: z.email().optional(),
-  /** Steady-state requests per second and burst for the whole HTTP API. */
+  /** Steady-state requests per second and burst of each route of the HTTP API (the stage's default). */
   throttleRate: z.number().positive().default(500),
   throttleBurst: z.int().positive().default(1000),
   /**
-   * The same for each route browsers send to (`/v1/batch`, `/v1/t`, the tag, …): its write key is
-   * public, so a flood there is held to its own limit and cannot spend the whole API's.
+   * The same for each route browsers send to (`/v1/batch`, `/v1/t`, the tag, …), whose write key is
+   * public: a site can hold them lower (or raise them for heavy traffic) without touching the
+   * keyed routes. Defaults to the stage's.
    */
-  collectThrottleRate: z.number().positive().default(100),
-  collectThrottleBurst: z.int().positive().default(200),
+  collectThrottleRate: z.number().positive().optional(),
+  collectThrottleBurst: z.int().positive().optional(),
   /**
    * The customer-managed KMS key of the secrets and SecureString parameters the config references,
    * when they are not under the AWS managed key: the functions that read them may decrypt with it,

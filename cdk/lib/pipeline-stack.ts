@@ -480,8 +480,8 @@ export class PipelineStack extends Stack {
       });
       if (target !== 'collect' || !route) continue;
       collectRouteSettings[`${method} ${path}`] = {
-        ThrottlingRateLimit: settings.collectThrottleRate,
-        ThrottlingBurstLimit: settings.collectThrottleBurst,
+        ThrottlingRateLimit: settings.collectThrottleRate ?? settings.throttleRate,
+        ThrottlingBurstLimit: settings.collectThrottleBurst ?? settings.throttleBurst,
       };
       // A stage's route settings may only name routes that exist already.
       stage.node.addDependency(route);

@@ -102,8 +102,10 @@ export function createComputeHandler(pipeline: Pipeline) {
     try {
       return await run(task);
     } finally {
-      metrics.addDimension('step', task.action);
-      metrics.addMetric('JobStepDuration', MetricUnit.Milliseconds, Date.now() - started);
+      // A metric of its own: a `step` dimension must not land on the job and lake metrics too.
+      const step = metrics.singleMetric();
+      step.addDimension('step', task.action);
+      step.addMetric('JobStepDuration', MetricUnit.Milliseconds, Date.now() - started);
     }
   };
 }

@@ -40,9 +40,10 @@ export function createLoadHandler(pipeline: Pipeline, props: LoadHandlerProps = 
       if (typeof days === 'string') continue;
       for (const [date, keys] of days) keysByDay.set(date, [...(keysByDay.get(date) ?? []), ...keys]);
     }
+    // Before the refresh: the lag matters most when loading fails.
+    recordLoadLag(event.Records);
     const { builds, failed } = await refreshLakeDays(keysByDay, pipeline);
     if (builds.length > 0) props.onBuilt?.(builds);
-    recordLoadLag(event.Records);
     // Messages of failed days throw; the rest pass (Powertools turns this into batchItemFailures).
     const processRecord = async (record: SQSRecord) => {
       const days = daysOf.get(record.messageId) ?? new Map<string, string[]>();
@@ -58,7 +59,7 @@ export function createLoadHandler(pipeline: Pipeline, props: LoadHandlerProps = 
   };
 }
 
-/** Seconds from the oldest message's arrival (S3 sends it as the object is created) to now. */
+/** Seconds from the oldest message's arrival (S3 sends it as the object is created) to the load. */
 function recordLoadLag(records: readonly SQSRecord[]): void {
   const sent = records.map((r) => Number(r.attributes.SentTimestamp)).filter(Number.isFinite);
   if (sent.length > 0)

@@ -62,6 +62,8 @@ export class DynamoKeyStore implements KeyStore {
   constructor(props: DynamoKeyStoreProps) {
     this.#props = props;
     const ttl = props.cacheMs ?? 60_000;
+    // lru-cache reads a ttl of 0 as "never expires": a revocation elsewhere would never be seen.
+    if (!Number.isInteger(ttl) || ttl < 1) throw new RangeError('cacheMs must be a positive integer');
     // ttlResolution 0: every lookup reads the clock (the injected one in tests), none is cached.
     const perf = { now: props.now ?? Date.now };
     this.#known = new LRUCache({ max: 1_000, ttl, perf, ttlResolution: 0 });

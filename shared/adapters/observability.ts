@@ -20,11 +20,12 @@ export const logger = new Logger({ serviceName });
 export const metrics = new Metrics({
   namespace: 'Attribution',
   serviceName,
-  // A function that records nothing in an invocation (most queries) is normal, not a warning.
+  // An invocation that records nothing (most queries) is normal, not a warning; other warnings stay.
   logger: {
     debug: (message: string) => logger.debug(message),
     info: (message: string) => logger.info(message),
-    warn: (message: string) => logger.debug(message),
+    warn: (message: string) =>
+      message.startsWith('No application metrics to publish') ? logger.debug(message) : logger.warn(message),
     error: (message: string) => logger.error(message),
   },
 });

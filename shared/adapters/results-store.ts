@@ -71,6 +71,8 @@ const versionsSchema = z
   .object({ pk: z.string().startsWith('versions#') })
   .catchall(z.string())
   .transform(({ pk, sk: _sk, ...versions }) => ({ pk, versions: new Map(Object.entries(versions)) }));
+/** Dates set by one UpdateItem of a versions item: 100 × `#dNN = :version, ` stays under 4 KB. */
+const DATES_PER_UPDATE = 100;
 /** Days per versions item: every block lies within one. */
 const VERSIONS_SPAN: BlockSize = 256;
 const chunkSchema = z.object({ pk: z.string(), sk: z.string(), data: z.instanceof(Uint8Array) });
@@ -137,8 +139,15 @@ export class DynamoResultsStore<T> implements DayPartialStore<T>, JobStore {
       const pk = versionsKey(date);
       byItem.set(pk, [...(byItem.get(pk) ?? []), date]);
     }
+    // DynamoDB allows 4 KB of update expression: 256 dates in one would need 4.5 KB.
+    const updates = [...byItem].flatMap(([pk, list]) =>
+      Array.from({ length: Math.ceil(list.length / DATES_PER_UPDATE) }, (_, n): [string, string[]] => [
+        pk,
+        list.slice(n * DATES_PER_UPDATE, (n + 1) * DATES_PER_UPDATE),
+      ]),
+    );
     await Promise.all(
-      [...byItem].map(([pk, list]) =>
+      updates.map(([pk, list]) =>
         this.#props.client.send(
           new UpdateCommand({
             TableName: this.#props.table,

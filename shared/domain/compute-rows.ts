@@ -84,11 +84,11 @@ interface MetricsDay {
  * (9·10⁹ currency units in micros), and past that still correct to 15 significant digits, so a
  * large revenue never fails a job.
  */
-export function foldComputeRows(rows: ComputeRows): ComputePartial {
-  return { metrics: foldMetrics(rows), attribution: foldAttribution(rows) };
+export function foldComputeRows(rows: ComputeRows, voicesKept: readonly string[]): ComputePartial {
+  return { metrics: foldMetrics(rows, voicesKept), attribution: foldAttribution(rows) };
 }
 
-function foldMetrics(rows: ComputeRows): MetricsPartial {
+function foldMetrics(rows: ComputeRows, voicesKept: readonly string[]): MetricsPartial {
   const days = new Map<string, MetricsDay>();
   const dayOf = (date: string): MetricsDay => {
     let day = days.get(date);
@@ -146,7 +146,7 @@ function foldMetrics(rows: ComputeRows): MetricsPartial {
     partial.touches = recordOf(day.touches, CHANNEL_RANK) as DayPartial['touches'];
     partial.conversions = recordOf(day.conversions, CHANNEL_RANK) as DayPartial['conversions'];
     partial.valueMicros = recordOf(day.valueMicros, CHANNEL_RANK) as DayPartial['valueMicros'];
-    Object.assign(partial, boundVoices({ ads: recordOf(day.ads), search: recordOf(day.search) }));
+    Object.assign(partial, boundVoices({ ads: recordOf(day.ads), search: recordOf(day.search) }, voicesKept));
     partial.referrals = referralRecord(day.referrals);
     const stages: Array<[Stage, Partial<Record<ChannelId, StageCell>>]> = [];
     for (const stage of STAGES) {

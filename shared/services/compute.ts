@@ -159,7 +159,9 @@ export async function computeBucket(
     const [{ events } = { events: 0n }] = await engine.all<{ events: bigint }>(
       'SELECT count(*) AS events FROM ev',
     );
-    return { partial: foldComputeRows(rows as unknown as ComputeRows), events: Number(events) };
+    // Share of voice always lists the brand and competitors: a day never cuts them.
+    const voicesKept = [deps.config.brand.name, ...deps.config.competitors.map((c) => c.name)];
+    return { partial: foldComputeRows(rows as unknown as ComputeRows, voicesKept), events: Number(events) };
   } finally {
     await engine.close();
   }

@@ -51,8 +51,8 @@ export interface DayPartial {
   /** Spend in micros per channel (added by `addSpend`, never by the map step). */
   spendMicros: Partial<Record<ChannelId, number>>;
   /**
-   * Share-of-voice counts per name, weighted by `count`: the {@link MAX_VOICE_NAMES} largest of
-   * each source (any sender may name any brand, so the names are unbounded).
+   * Share-of-voice counts per name, weighted by `count`: per computed day the configured names
+   * and the {@link MAX_VOICE_NAMES} largest others of each source (any sender may name any brand).
    */
   voices: { ads: Record<string, number>; search: Record<string, number> };
   /** What the names beyond those counted: still part of each source's total. */
@@ -263,16 +263,11 @@ function mergeDays(parts: readonly DayPartial[]): DayPartial {
       parts.map((p) => p.spendMicros),
       CHANNEL_RANK,
     ),
-    ...boundVoices(
-      {
-        ads: sumCounts(parts.map((p) => p.voices.ads)),
-        search: sumCounts(parts.map((p) => p.voices.search)),
-      },
-      {
-        ads: parts.reduce((sum, p) => sum + (p.otherVoices?.ads ?? 0), 0),
-        search: parts.reduce((sum, p) => sum + (p.otherVoices?.search ?? 0), 0),
-      },
-    ),
+    voices: {
+      ads: sumCounts(parts.map((p) => p.voices.ads)),
+      search: sumCounts(parts.map((p) => p.voices.search)),
+    },
+    ...sumOtherVoices(parts),
     referrals: referralRecord(referrals),
     stages: Object.fromEntries(stages),
   };
@@ -308,37 +303,47 @@ function sumCounts(
   return recordOf(sums, rank);
 }
 
-/** Names kept per source in a partial (the API lists at most 1,000). */
+/** Names kept per source in a day's partial besides the configured ones (the API lists at most 1,000). */
 export const MAX_VOICE_NAMES = 1000;
 
 /**
- * Keeps the {@link MAX_VOICE_NAMES} largest names of each source (ties by code unit) and adds
- * the rest to `otherVoices`, which is present only when it holds something.
+ * A day's voices as compute stores them: every configured name (`keep`, compared
+ * case-insensitively, as the finaliser does) and the {@link MAX_VOICE_NAMES} largest others (ties
+ * by code unit); what the rest counted goes to `otherVoices`, present only when it holds
+ * something. Merges sum without cutting again, so they stay exact and associative.
  */
 export function boundVoices(
   voices: DayPartial['voices'],
-  other: { ads: number; search: number } = { ads: 0, search: 0 },
+  keep: readonly string[],
 ): Pick<DayPartial, 'voices' | 'otherVoices'> {
+  const configured = new Set(keep.map((name) => name.toLowerCase()));
   const bound = (record: Record<string, number>): [Record<string, number>, number] => {
     const entries = Object.entries(record);
     if (entries.length <= MAX_VOICE_NAMES) return [record, 0];
     const kept = new Set(
-      [...entries]
+      entries
+        .filter(([name]) => !configured.has(name.toLowerCase()))
         .sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0))
         .slice(0, MAX_VOICE_NAMES)
         .map(([name]) => name),
     );
+    const keeps = (name: string) => kept.has(name) || configured.has(name.toLowerCase());
     let cut = 0;
-    for (const [name, value] of entries) if (!kept.has(name)) cut += value;
-    return [Object.fromEntries(entries.filter(([name]) => kept.has(name))), cut];
+    for (const [name, value] of entries) if (!keeps(name)) cut += value;
+    return [Object.fromEntries(entries.filter(([name]) => keeps(name))), cut];
   };
   const [ads, adsCut] = bound(voices.ads);
   const [search, searchCut] = bound(voices.search);
-  const otherVoices = { ads: other.ads + adsCut, search: other.search + searchCut };
   return {
     voices: { ads, search },
-    ...(otherVoices.ads > 0 || otherVoices.search > 0 ? { otherVoices } : {}),
+    ...(adsCut > 0 || searchCut > 0 ? { otherVoices: { ads: adsCut, search: searchCut } } : {}),
   };
+}
+
+function sumOtherVoices(parts: readonly DayPartial[]): Pick<DayPartial, 'otherVoices'> {
+  const ads = parts.reduce((sum, p) => sum + (p.otherVoices?.ads ?? 0), 0);
+  const search = parts.reduce((sum, p) => sum + (p.otherVoices?.search ?? 0), 0);
+  return ads > 0 || search > 0 ? { otherVoices: { ads, search } } : {};
 }
 
 /** A canonical record of the non-zero entries of `counts`. */

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { DynamoResultsStore } from '#adapters/results-store.ts';
 import { addDays } from '#domain/dates.ts';
@@ -109,6 +109,27 @@ describe('the results table', () => {
     // blocks of 4 start on 2030-01-02, 01-06, 01-10, …; 21,920 (01-06) = 16 × 1,370: a block of 16.
     const days = (first: string, values: number[]) =>
       new Map(values.map((n, i) => [addDays(first, i), { n }]));
+
+    it('writes a whole 256-day block, every versions update within the 4 KB DynamoDB allows an expression', async () => {
+      // 2030-04-12 is day 21,917 + 99 = 22,016 = 256 × 86: it starts a block of 256 days.
+      const sent = vi.spyOn(stack.servers.dynamo, 'send');
+      try {
+        await merging().writeDays(days('2030-04-12', Array(256).fill(1)), 'v1');
+        const expressions = sent.mock.calls
+          .map(([command]) => (command.input as { UpdateExpression?: string }).UpdateExpression)
+          .filter((expression): expression is string => expression !== undefined);
+        // 256 dates in one item: three updates of at most 100 (dynalite does not check the limit).
+        expect(expressions).toHaveLength(3);
+        for (const expression of expressions) expect(Buffer.byteLength(expression)).toBeLessThan(4096);
+      } finally {
+        sent.mockRestore();
+      }
+      expect(Object.fromEntries(await merging().readRange('2030-04-12', addDays('2030-04-12', 255)))).toEqual(
+        {
+          '2030-04-12': { n: 256 },
+        },
+      );
+    });
 
     it('reads a range as the fewest blocks, each the sum of its days', async () => {
       // 2030-01-02 … 2030-01-25 hold 1 … 24.

@@ -1,3 +1,4 @@
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { metrics } from '#adapters/observability.ts';
 import { addDays, datesBetween, localDate } from '#domain/dates.ts';
@@ -77,8 +78,8 @@ describe('the job state machine tasks (compute function)', () => {
   it('records a failed run with the state machine error, and counts it with the step duration', async () => {
     const handler = createComputeHandler(stack.pipeline);
     const plan = (await handler({ action: 'plan', input: RANGE })) as unknown as { jobId: string };
-    const added = vi.spyOn(metrics, 'addMetric');
-    const dimensions = vi.spyOn(metrics, 'addDimension');
+    const added = vi.spyOn(Metrics.prototype, 'addMetric');
+    const dimensions = vi.spyOn(Metrics.prototype, 'addDimension');
     try {
       await handler({
         action: 'fail',
@@ -88,7 +89,12 @@ describe('the job state machine tasks (compute function)', () => {
         ['JobsFailed', 'Count'],
         ['JobStepDuration', 'Milliseconds'],
       ]);
+      // The failure counts on the function's metrics; the duration is a metric of its own, with
+      // the step as its dimension (so the job metrics carry none).
+      expect(added.mock.contexts[0]).toBe(metrics);
+      expect(added.mock.contexts[1]).not.toBe(metrics);
       expect(dimensions.mock.calls).toEqual([['step', 'fail']]);
+      expect(dimensions.mock.contexts[0]).toBe(added.mock.contexts[1]);
     } finally {
       added.mockRestore();
       dimensions.mockRestore();

@@ -202,32 +202,35 @@ describe('mergePartials', () => {
   });
 });
 
-describe('share-of-voice names are bounded per day', () => {
-  // 1,005 names: n0000 counted 1 time, n0001 2 times, …, n1004 1,005 times.
-  const names = Object.fromEntries(
-    Array.from({ length: 1005 }, (_, i) => [`n${String(i).padStart(4, '0')}`, i + 1]),
-  );
-  const day = (): DayPartial => ({ ...emptyDay(), ...boundVoices({ ads: names, search: {} }) });
+describe('share-of-voice names are bounded per computed day', () => {
+  // 1,005 names: n0000 counted 1 time, n0001 2 times, …, n1004 1,005 times; and the brand once,
+  // spelt in lower case (the config says "Acme").
+  const names = {
+    ...Object.fromEntries(Array.from({ length: 1005 }, (_, i) => [`n${String(i).padStart(4, '0')}`, i + 1])),
+    acme: 1,
+  };
+  const day = (): DayPartial => ({ ...emptyDay(), ...boundVoices({ ads: names, search: {} }, ['Acme']) });
 
-  it('keeps the 1,000 largest names and counts the rest, so the total still holds', () => {
+  it('keeps the configured names and the 1,000 largest others, and counts the rest', () => {
     const bounded = day();
-    expect(Object.keys(bounded.voices.ads)).toHaveLength(MAX_VOICE_NAMES);
+    expect(Object.keys(bounded.voices.ads)).toHaveLength(MAX_VOICE_NAMES + 1);
+    expect(bounded.voices.ads.acme).toBe(1);
     expect(bounded.voices.ads.n0004).toBeUndefined();
     expect(bounded.voices.ads.n0005).toBe(6);
     // The five cut: 1 + 2 + 3 + 4 + 5 = 15.
     expect(bounded.otherVoices).toEqual({ ads: 15, search: 0 });
     // A day within the bound is unchanged and carries no otherVoices.
-    expect(boundVoices({ ads: { Acme: 3 }, search: {} })).toEqual({
+    expect(boundVoices({ ads: { Acme: 3 }, search: {} }, [])).toEqual({
       voices: { ads: { Acme: 3 }, search: {} },
     });
   });
 
-  it('merges days to the same bound and answers the whole total', () => {
+  it('merges days exactly (no second cut) and answers the whole total', () => {
     const partial = mergePartials({ days: { '2026-03-01': day() } }, { days: { '2026-03-02': day() } });
     const merged = mergePartials({ days: { '2026-03-01': day() } }, { days: { '2026-03-01': day() } }).days[
       '2026-03-01'
     ] as DayPartial;
-    expect(Object.keys(merged.voices.ads)).toHaveLength(MAX_VOICE_NAMES);
+    expect(Object.keys(merged.voices.ads)).toHaveLength(MAX_VOICE_NAMES + 1);
     expect(merged.voices.ads.n1004).toBe(2010);
     expect(merged.otherVoices).toEqual({ ads: 30, search: 0 });
     const answer = shareOfVoice(partial, {
@@ -238,13 +241,13 @@ describe('share-of-voice names are bounded per day', () => {
       competitors: [],
       limit: 3,
     });
-    // Every name's count over both days: 2 × (1 + … + 1,005) = 2 × 505,515.
-    expect(answer.total).toBe(1_011_030);
+    // Every name's count over both days: 2 × (1 + … + 1,005 + 1) = 2 × 505,516.
+    expect(answer.total).toBe(1_011_032);
     expect(answer.entries.map((e) => [e.name, e.count])).toEqual([
       ['n1004', 2010],
       ['n1003', 2008],
       ['n1002', 2006],
-      ['Acme', 0],
+      ['Acme', 2],
     ]);
   });
 });
