@@ -98,11 +98,22 @@ export async function startLocalRuntime(props: LocalRuntimeProps): Promise<Local
   const pump = async () => {
     pumpRunning = true;
     try {
+      let failures = 0;
       while (pending) {
         const range = pending;
         pending = undefined;
-        await jobs.start(newJob('compute', range.from, range.to));
+        const job = newJob('compute', range.from, range.to);
+        await jobs.start(job);
         await jobs.idle();
+        if ((await pipeline.results.get(job.jobId))?.status === 'succeeded') {
+          failures = 0;
+          continue;
+        }
+        // A failed compute (a store that was busy, say) stays owed: loaded events are never left
+        // uncounted. It is tried again after 1, 2, 4 … up to 60 s, for as long as the process runs.
+        pending = widen(pending, range);
+        failures += 1;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(60_000, 1000 * 2 ** (failures - 1))));
       }
       rmSync(owedFile, { force: true });
     } finally {
@@ -110,7 +121,7 @@ export async function startLocalRuntime(props: LocalRuntimeProps): Promise<Local
     }
   };
   const owe = (range: DateSpan) => {
-    pending = pending ? { from: min(pending.from, range.from), to: max(pending.to, range.to) } : range;
+    pending = widen(pending, range);
     writeFileSync(owedFile, JSON.stringify(pending), { mode: 0o600 });
     if (!pumpRunning)
       pumping = pump().catch((error: unknown) => logger.error('compute after load failed', { error }));
@@ -208,6 +219,9 @@ function touchedRange(builds: readonly DayBuild[], config: AttributionConfig): {
 }
 
 const min = (a: string, b: string) => (a < b ? a : b);
+/** The smallest span holding both. */
+const widen = (a: DateSpan | undefined, b: DateSpan): DateSpan =>
+  a ? { from: min(a.from, b.from), to: max(a.to, b.to) } : b;
 const max = (a: string, b: string) => (a > b ? a : b);
 
 export interface LocalPipelineProps {

@@ -73,9 +73,17 @@ export async function takeInEvents(request: IntakeRequest, deps: IntakeDeps): Pr
     }
   }
   if (stored.length > 0) await deps.rawStore.putEvents(stored, request.requestId);
-  metrics.addDimension('source', request.source);
-  metrics.addMetric('EventsAccepted', MetricUnit.Count, stored.length);
-  metrics.addMetric('EventsDuplicate', MetricUnit.Count, duplicates);
-  metrics.addMetric('EventsRejected', MetricUnit.Count, rejected.length);
+  // Each count is its own EMF document with its `source`: a dimension on the shared metrics
+  // would stay for the next call in a process that serves many without a flush (the local runtime).
+  const counts = {
+    EventsAccepted: stored.length,
+    EventsDuplicate: duplicates,
+    EventsRejected: rejected.length,
+  };
+  for (const [name, value] of Object.entries(counts)) {
+    const count = metrics.singleMetric();
+    count.addDimension('source', request.source);
+    count.addMetric(name, MetricUnit.Count, value);
+  }
   return { accepted: stored.length, duplicates, rejected };
 }

@@ -208,17 +208,21 @@ describe('bundled handlers against the embedded servers', () => {
         accepted: 1,
       });
 
-      // One EMF document: the counts of this request (1 accepted, 1 repeat, 1 refused) by source.
+      // The counts of this request (1 accepted, 1 repeat, 1 refused), each by source.
       const emf = lines.filter((line) => '_aws' in line);
-      const counts = emf.find((line) => 'EventsAccepted' in line);
-      expect(counts).toMatchObject({
-        EventsAccepted: 1,
-        EventsDuplicate: 1,
-        EventsRejected: 1,
+      const counts = ['EventsAccepted', 'EventsDuplicate', 'EventsRejected'].map((name) =>
+        emf.find((line) => name in line),
+      );
+      const shape = {
         source: 'events',
         service: 'attribution-ingest',
         _aws: { CloudWatchMetrics: [{ Namespace: 'Attribution' }] },
-      });
+      };
+      expect(counts).toMatchObject([
+        { EventsAccepted: 1, ...shape },
+        { EventsDuplicate: 1, ...shape },
+        { EventsRejected: 1, ...shape },
+      ]);
       expect(emf.some((line) => line.ColdStart === 1)).toBe(true);
 
       // The handler's subsegment and, under the same trace, the S3 PutObject of the raw batch.
