@@ -56,7 +56,10 @@ export interface LocalRuntime {
   readonly queue: LoadQueue;
   readonly jobs: InProcessJobRunner;
   readonly servers: EmbeddedServers;
-  /** Resolves when every raw object is in the lake and every job has ended. */
+  /**
+   * Resolves when every raw object is in the lake and every job has ended (a compute after load
+   * that keeps failing is tried again meanwhile, so this waits for it to succeed).
+   */
   idle(): Promise<void>;
   close(): Promise<void>;
 }
@@ -95,27 +98,35 @@ export async function startLocalRuntime(props: LocalRuntimeProps): Promise<Local
   let pending: DateSpan | undefined = readOwed(owedFile);
   let pumping: Promise<void> = Promise.resolve();
   let pumpRunning = false;
+  // A compute that failed (a store that was busy, say) stays owed and is tried again after
+  // 1, 2, 4 … up to 60 s; `close` ends the wait and leaves the range on disk for the next start.
+  let closing = false;
+  let endRetryWait: (() => void) | undefined;
+  const waitBeforeRetry = (failures: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, Math.min(60_000, 1000 * 2 ** (failures - 1)));
+      endRetryWait = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
   const pump = async () => {
     pumpRunning = true;
     try {
       let failures = 0;
-      while (pending) {
+      while (pending && !closing) {
         const range = pending;
         pending = undefined;
         const job = newJob('compute', range.from, range.to);
         await jobs.start(job);
         await jobs.idle();
-        if ((await pipeline.results.get(job.jobId))?.status === 'succeeded') {
-          failures = 0;
-          continue;
+        if ((await pipeline.results.get(job.jobId))?.status === 'succeeded') failures = 0;
+        else {
+          pending = widen(pending, range);
+          await waitBeforeRetry(++failures);
         }
-        // A failed compute (a store that was busy, say) stays owed: loaded events are never left
-        // uncounted. It is tried again after 1, 2, 4 … up to 60 s, for as long as the process runs.
-        pending = widen(pending, range);
-        failures += 1;
-        await new Promise((resolve) => setTimeout(resolve, Math.min(60_000, 1000 * 2 ** (failures - 1))));
       }
-      rmSync(owedFile, { force: true });
+      if (!pending) rmSync(owedFile, { force: true });
     } finally {
       pumpRunning = false;
     }
@@ -196,6 +207,8 @@ export async function startLocalRuntime(props: LocalRuntimeProps): Promise<Local
       if (timer) clearInterval(timer);
       await gateway.close();
       await queue.idle();
+      closing = true;
+      endRetryWait?.();
       await pumping;
       await jobs.idle();
       queue.close();
@@ -219,10 +232,10 @@ function touchedRange(builds: readonly DayBuild[], config: AttributionConfig): {
 }
 
 const min = (a: string, b: string) => (a < b ? a : b);
+const max = (a: string, b: string) => (a > b ? a : b);
 /** The smallest span holding both. */
 const widen = (a: DateSpan | undefined, b: DateSpan): DateSpan =>
   a ? { from: min(a.from, b.from), to: max(a.to, b.to) } : b;
-const max = (a: string, b: string) => (a > b ? a : b);
 
 export interface LocalPipelineProps {
   readonly dataDir: string;

@@ -14,6 +14,8 @@ export interface FaultPlan {
   readonly commands: readonly string[];
   /** How many matching calls fail before calls go through again; all of them when absent. */
   times?: number;
+  /** Only calls whose input this accepts fail (an S3 key under a prefix, say); every call when absent. */
+  readonly matching?: (input: Record<string, unknown>) => boolean;
   readonly error?: () => Error;
 }
 
@@ -29,7 +31,9 @@ export function injectFault(
   const name = `fault-${Math.random().toString(36).slice(2)}`;
   const fault: InitializeMiddleware<object, object> =
     (next: InitializeHandler<object, object>, context) => async (args) => {
-      const matches = plan.commands.includes(String(context.commandName));
+      const matches =
+        plan.commands.includes(String(context.commandName)) &&
+        (plan.matching?.((args as { input: Record<string, unknown> }).input) ?? true);
       if (matches && (plan.times === undefined || plan.times > 0)) {
         if (plan.times !== undefined) plan.times -= 1;
         throw (plan.error ?? serviceDown)();
