@@ -38,8 +38,9 @@ import type { StorageStack } from './storage-stack.ts';
 
 /**
  * Task errors the job state machine retries: Lambda's service errors and throttles, task
- * timeouts, and our own 503 (a store that could not be reached). Safe because every step is
- * idempotent.
+ * timeouts, the function's own time-out and out-of-memory, and our own 503 (a store that was
+ * down, throttled or unreachable, DynamoDB's throughput errors included: the compute handler
+ * translates them). Safe because every step is idempotent.
  */
 export const RETRIED_ERRORS = [
   'Lambda.ServiceException',
@@ -49,6 +50,8 @@ export const RETRIED_ERRORS = [
   'Lambda.TooManyRequestsException',
   'Lambda.Unknown',
   'States.Timeout',
+  'Sandbox.Timedout',
+  'Runtime.OutOfMemory',
   'ServiceUnavailableError',
 ];
 

@@ -3,9 +3,11 @@ import { z } from 'zod';
 import { lambdaEntry, MetricUnit, metrics } from '#adapters/observability.ts';
 import { createPipelineFromEnvironment, type Pipeline } from '#adapters/pipeline.ts';
 import { calendarDateSchema } from '#domain/dates.ts';
+import { ServiceUnavailableError } from '#domain/errors.ts';
 import { JOB_KINDS, type Job, jobIdForExecution, jobIdSchema } from '#domain/jobs.ts';
 import { parseOrThrow } from '#domain/zod-issues.ts';
 import { jobDepsOf } from '#functions/jobs/handler.ts';
+import { toAppError } from '#http/middleware.ts';
 import { type BuildSummary, defaultWindow, type JobPlan, jobSteps, newJob } from '#services/jobs.ts';
 
 const rangeShape = { from: calendarDateSchema, to: calendarDateSchema };
@@ -101,6 +103,11 @@ export function createComputeHandler(pipeline: Pipeline) {
     const started = Date.now();
     try {
       return await run(task);
+    } catch (error) {
+      // A throttled or unreachable store (DynamoDB's throughput errors after the SDK's own
+      // retries, S3's SlowDown) leaves as ServiceUnavailableError, which the state machine retries.
+      const translated = toAppError(error);
+      throw translated instanceof ServiceUnavailableError ? translated : error;
     } finally {
       // A metric of its own: a `step` dimension must not land on the job and lake metrics too.
       const step = metrics.singleMetric();

@@ -1,4 +1,5 @@
 import { BatchGetCommand, BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ServiceUnavailableError } from '#domain/errors.ts';
 
 type WriteRequest = NonNullable<
   NonNullable<ConstructorParameters<typeof BatchWriteCommand>[0]['RequestItems']>[string]
@@ -28,7 +29,8 @@ export async function batchWriteAll(
     while (next < chunks.length) {
       let pending = chunks[next++] ?? [];
       for (let round = 0; pending.length > 0; round++) {
-        if (round === MAX_ROUNDS) throw new Error(`${pending.length} writes to ${table} stayed unprocessed`);
+        if (round === MAX_ROUNDS)
+          throw new ServiceUnavailableError(`${pending.length} writes to ${table} stayed unprocessed`);
         if (round > 0) await sleep(Math.min(2000, 25 * 2 ** round));
         const result = await client.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
         pending = (result.UnprocessedItems?.[table] ?? []) as WriteRequest[];
@@ -49,7 +51,8 @@ export async function batchGetAll(
   for (let i = 0; i < keys.length; i += 100) {
     let pending: Key[] = keys.slice(i, i + 100);
     for (let round = 0; pending.length > 0; round++) {
-      if (round === MAX_ROUNDS) throw new Error(`${pending.length} reads from ${table} stayed unprocessed`);
+      if (round === MAX_ROUNDS)
+        throw new ServiceUnavailableError(`${pending.length} reads from ${table} stayed unprocessed`);
       if (round > 0) await sleep(Math.min(2000, 25 * 2 ** round));
       const result = await client.send(
         new BatchGetCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: consistentRead } } }),

@@ -75,6 +75,8 @@ describe('the job state machine, on a local ASL interpreter, against the real ha
     ['a throttled bucket', 'ComputeBucket', 'Lambda.TooManyRequestsException'],
     ['a timed-out day build', 'BuildDay', 'States.Timeout'],
     ['a store that could not be reached', 'Reduce', 'ServiceUnavailableError'],
+    ["a bucket past the function's own time-out", 'ComputeBucket', 'Sandbox.Timedout'],
+    ['a day build out of memory', 'BuildDay', 'Runtime.OutOfMemory'],
   ])('retries %s and still succeeds with the same numbers', async (_, state, error) => {
     const clean = await touchesShare();
     const { run, job } = await runReplay({ [state]: { error, times: 1 } });

@@ -44,4 +44,21 @@ describe('the spend store', () => {
       ['2026-04-02', 'spring #1', 7_000_000],
     ]);
   });
+
+  it('keeps a correction that changes the channel as a second row, and clears the first when it is sent again with 0', async () => {
+    // The channel (from the row's network) is part of the key: docs/decisions.md, "Spend rows".
+    await stack.pipeline.spendStore.upsert([row('2026-04-05', 'google_ads', 'shoes', 4_000_000)]);
+    const moved = { ...row('2026-04-05', 'google_ads', 'shoes', 4_000_000), channel: 'display' as const };
+    await stack.pipeline.spendStore.upsert([moved]);
+    const both = await stack.pipeline.spendStore.list('2026-04-05', '2026-04-05');
+    expect(both.map((r) => [r.channel, r.costMicros]).sort()).toEqual([
+      ['display', 4_000_000],
+      ['paid_search', 4_000_000],
+    ]);
+    await stack.pipeline.spendStore.upsert([row('2026-04-05', 'google_ads', 'shoes', 0)]);
+    const after = await stack.pipeline.spendStore.list('2026-04-05', '2026-04-05');
+    expect(after.map((r) => [r.channel, r.costMicros]).filter(([, cost]) => cost !== 0)).toEqual([
+      ['display', 4_000_000],
+    ]);
+  });
 });

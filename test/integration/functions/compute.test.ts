@@ -6,9 +6,11 @@ import type { Job } from '#domain/jobs.ts';
 import { createComputeHandler } from '#functions/compute/handler.ts';
 import { createIngestHandler } from '#functions/ingest/handler.ts';
 import { jobDepsOf } from '#functions/jobs/handler.ts';
+import { localDocumentClient } from '#local/servers.ts';
 import type { JobPlan } from '#services/jobs.ts';
 import { RANGE, SCENARIO_EVENTS } from '../../fixtures/scenario.ts';
 import { computeRange } from '../../support/engine.ts';
+import { injectFault } from '../../support/faults.ts';
 import { apiEvent, startTestStack, type TestStack, testContext } from '../../support/stack.ts';
 
 let stack: TestStack;
@@ -133,6 +135,41 @@ describe('the job state machine tasks (compute function)', () => {
     expect((await stack.pipeline.results.get(started.jobId))?.error).toBe(
       "the job's execution ended TIMED_OUT",
     );
+  });
+
+  it('leaves with ServiceUnavailableError (retried by the state machine) when DynamoDB stays throttled, and with the error itself otherwise', async () => {
+    const throttled = (name: string) => () =>
+      Object.assign(new Error(`${name} (injected)`), {
+        name,
+        $fault: 'client',
+        $metadata: { httpStatusCode: 400 },
+      });
+    for (const name of [
+      'ProvisionedThroughputExceededException',
+      'ThrottlingException',
+      'RequestLimitExceeded',
+    ]) {
+      const dynamo = localDocumentClient(stack.servers.dynamoEndpoint);
+      injectFault(dynamo, {
+        commands: ['PutCommand', 'PutItemCommand', 'UpdateCommand', 'UpdateItemCommand'],
+        error: throttled(name),
+      });
+      const handler = createComputeHandler(stack.pipelineWith(({ s3 }) => ({ s3, dynamo })));
+      const failed = handler({ action: 'plan', input: { from: '2026-03-01', to: '2026-03-02' } });
+      await expect(failed).rejects.toMatchObject({ name: 'ServiceUnavailableError', cause: { name } });
+    }
+    // A bug is not a store that is down: it keeps its own name, so the state machine fails the job.
+    const dynamo = localDocumentClient(stack.servers.dynamoEndpoint);
+    injectFault(dynamo, {
+      commands: ['PutCommand', 'PutItemCommand', 'UpdateCommand', 'UpdateItemCommand'],
+      error: () => new TypeError('a bug (injected)'),
+    });
+    const handler = createComputeHandler(stack.pipelineWith(({ s3 }) => ({ s3, dynamo })));
+    await expect(
+      handler({ action: 'plan', input: { from: '2026-03-01', to: '2026-03-02' } }),
+    ).rejects.toMatchObject({
+      name: 'TypeError',
+    });
   });
 
   it('refuses an unknown action, a map without its bucket and a backwards range', async () => {
