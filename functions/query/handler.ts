@@ -5,6 +5,8 @@ import { createPipelineFromEnvironment, type Pipeline } from '#adapters/pipeline
 import { attribute, compareModels, MODELS } from '#domain/attribution/index.ts';
 import { type ComputePartial, toComputePartial } from '#domain/day-result.ts';
 import { NotFoundError } from '#domain/errors.ts';
+import { adsRates } from '#domain/journey/ads.ts';
+import { emailFunnel } from '#domain/journey/email-funnel.ts';
 import { channelShare, cpaByStage, referralTraffic, shareOfVoice } from '#domain/metrics/index.ts';
 import { QUERY_SHAPES } from '#http/api-schemas.ts';
 import { dashboardPage, dashboardScript } from '#http/dashboard.ts';
@@ -24,11 +26,14 @@ const PUBLIC_ROUTES = new Set([
   '$default',
 ]);
 
+/** `clickToOpenRate` → `click_to_open_rate`, for CSV headers. */
+const snakeCase = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
 type MetricRoute = (event: HttpEvent, pipeline: Pipeline) => Promise<HttpResult>;
 
-/** Reads the stored results of a range (days, and blocks of days inside it). */
-async function loadRange(pipeline: Pipeline, range: DateRange): Promise<ComputePartial> {
-  return toComputePartial(await pipeline.results.readRange(range.from, range.to));
+/** Reads the stored results of a range (days, and blocks of days inside it, unless `daysOnly`). */
+async function loadRange(pipeline: Pipeline, range: DateRange, daysOnly: boolean): Promise<ComputePartial> {
+  return toComputePartial(await pipeline.results.readRange(range.from, range.to, daysOnly ? 1 : undefined));
 }
 
 type Shapes = typeof QUERY_SHAPES;
@@ -44,10 +49,12 @@ interface Answer {
 function readRoute<K extends keyof Shapes>(
   key: K,
   answer: (data: ComputePartial, q: Query<K>, pipeline: Pipeline) => Answer,
+  /** Whether the answer needs single days (a daily series that blocks of days cannot give). */
+  daysOnly: (q: Query<K>) => boolean = () => false,
 ): MetricRoute {
   return async (event, pipeline) => {
     const q = parseQuery(event, QUERY_SHAPES[key], pipeline.config.timeZone) as Query<K>;
-    const { json, csv } = answer(await loadRange(pipeline, q), q, pipeline);
+    const { json, csv } = answer(await loadRange(pipeline, q, daysOnly(q)), q, pipeline);
     if (q.format === 'json') return jsonResponse(200, json);
     const [name, header, rows] = csv;
     return csvResponse(`${name}_${q.from}_${q.to}.csv`, header, rows);
@@ -122,6 +129,46 @@ const ROUTES: Readonly<Record<string, MetricRoute>> = {
       ],
     };
   }),
+
+  'GET /v1/metrics/ads': readRoute('GET /v1/metrics/ads', (data, q, pipeline) => {
+    const result = adsRates(data.journey, { ...q, currency: pipeline.config.currency });
+    return {
+      json: result,
+      csv: [
+        `ads-by-${q.groupBy}`,
+        [q.groupBy, 'impressions', 'clicks', 'ctr', 'spend', 'cpc', 'cpm', 'conversions', 'cpa', 'currency'],
+        result.rows.map((r) => [
+          r.key,
+          r.impressions,
+          r.clicks,
+          r.ctr,
+          r.spend,
+          r.cpc,
+          r.cpm,
+          r.conversions,
+          r.cpa,
+          result.currency,
+        ]),
+      ],
+    };
+  }),
+
+  'GET /v1/metrics/email': readRoute(
+    'GET /v1/metrics/email',
+    (data, q) => {
+      const result = emailFunnel(data.journey, q);
+      const fields = Object.keys(result.totals) as Array<keyof typeof result.totals>;
+      return {
+        json: result,
+        csv: [
+          `email-by-${q.groupBy}`,
+          [q.groupBy, ...fields.map(snakeCase)],
+          [...result.rows.map((r) => [r.key, ...fields.map((f) => r[f])])],
+        ],
+      };
+    },
+    (q) => q.groupBy === 'day',
+  ),
 
   'GET /v1/attribution': readRoute('GET /v1/attribution', (data, q, pipeline) => {
     const result = attribute(data.attribution, {

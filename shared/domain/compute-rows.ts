@@ -2,8 +2,18 @@ import type { HeuristicModel } from './attribution/models.ts';
 import { AttributionDayAccumulator, type AttributionPartial, KEY_SEPARATOR } from './attribution/partial.ts';
 import type { ChannelId } from './channel-ids.ts';
 import type { ComputePartial } from './day-result.ts';
-import type { Stage } from './event-schema.ts';
+import type { EmailAction, Stage } from './event-schema.ts';
 import { STAGES } from './event-schema.ts';
+import {
+  type AdCell,
+  type AdGrouping,
+  type EmailCell,
+  emptyAdCell,
+  emptyJourneyDay,
+  type JourneyDay,
+  type JourneyPartial,
+  mergeJourneyPartials,
+} from './journey/journey-day.ts';
 import {
   boundVoices,
   CHANNEL_RANK,
@@ -66,6 +76,22 @@ export interface ComputeRows {
   }>;
   readonly touchless: ReadonlyArray<{ day: string; conversions: Num; value_micros: Num }>;
   readonly attributionTouches: ReadonlyArray<{ day: string; credit_key: string; touches: Num }>;
+  readonly emailRecipients: ReadonlyArray<{
+    day: string;
+    campaign: string;
+    action: string;
+    hashes: readonly bigint[] | null;
+    registers: string | null;
+  }>;
+  readonly adEvents: ReadonlyArray<{
+    day: string;
+    grouping: string;
+    key: string;
+    impressions: Num;
+    clicks: Num;
+    cost_micros: Num;
+  }>;
+  readonly adConversions: ReadonlyArray<{ day: string; grouping: string; key: string; conversions: Num }>;
 }
 
 interface MetricsDay {
@@ -85,7 +111,48 @@ interface MetricsDay {
  * large revenue never fails a job.
  */
 export function foldComputeRows(rows: ComputeRows, voicesKept: readonly string[]): ComputePartial {
-  return { metrics: foldMetrics(rows, voicesKept), attribution: foldAttribution(rows) };
+  return {
+    metrics: foldMetrics(rows, voicesKept),
+    attribution: foldAttribution(rows),
+    journey: foldJourney(rows),
+  };
+}
+
+function foldJourney(rows: ComputeRows): JourneyPartial {
+  const days = new Map<string, JourneyDay>();
+  const dayOf = (date: string): JourneyDay => {
+    let day = days.get(date);
+    if (!day) {
+      day = emptyJourneyDay();
+      days.set(date, day);
+    }
+    return day;
+  };
+  for (const row of rows.emailRecipients) {
+    const day = dayOf(row.day);
+    const cell: EmailCell = Object.hasOwn(day.email, row.campaign)
+      ? (day.email[row.campaign] as EmailCell)
+      : {};
+    cell[row.action as EmailAction] = row.registers
+      ? denseSketchOfRegisters(row.registers)
+      : sketchOfHashes(row.hashes ?? []);
+    day.email = { ...day.email, ...Object.fromEntries([[row.campaign, cell]]) };
+  }
+  const adCell = (date: string, grouping: string, key: string): AdCell => {
+    const cells = dayOf(date).ads[grouping as AdGrouping];
+    if (!Object.hasOwn(cells, key)) Object.assign(cells, Object.fromEntries([[key, emptyAdCell()]]));
+    return cells[key] as AdCell;
+  };
+  for (const row of rows.adEvents) {
+    const cell = adCell(row.day, row.grouping, row.key);
+    cell.impressions += Number(row.impressions);
+    cell.clicks += Number(row.clicks);
+    cell.costMicros += Number(row.cost_micros);
+  }
+  for (const row of rows.adConversions)
+    adCell(row.day, row.grouping, row.key).conversions += Number(row.conversions);
+  // Through the merge, for the canonical form (ordered keys, actions in order, no empty cells).
+  return mergeJourneyPartials([{ days: Object.fromEntries(days) }]);
 }
 
 function foldMetrics(rows: ComputeRows, voicesKept: readonly string[]): MetricsPartial {

@@ -7,6 +7,13 @@ import {
 } from './attribution/index.ts';
 import { mergeAttributionDays, settleSpend } from './attribution/partial.ts';
 import {
+  emptyJourneyDay,
+  type JourneyDay,
+  type JourneyPartial,
+  journeyDaySchema,
+  mergeJourneyDays,
+} from './journey/journey-day.ts';
+import {
   type DayPartial,
   dayPartialSchema,
   type MetricsPartial,
@@ -14,31 +21,35 @@ import {
 } from './metrics/index.ts';
 import { emptyDay, mergeDayRun } from './metrics/partial.ts';
 
-/** What compute stores per calendar day: the metric partial and the attribution statistics. */
+/** What compute stores per calendar day: the metric partial, the attribution statistics, the journey analytics. */
 export interface DayResult {
   metrics: DayPartial;
   attribution: AttributionDay;
+  journey: JourneyDay;
 }
 
-export const dayResultSchema: z.ZodType<DayResult> = z.object({
+export const dayResultSchema: z.ZodType<DayResult, unknown> = z.object({
   metrics: dayPartialSchema,
   attribution: attributionDaySchema,
+  journey: journeyDaySchema,
 });
 
-/** The output of a map step, and of merging them: both partials, keyed by day. */
+/** The output of a map step, and of merging them: the partials, keyed by day. */
 export interface ComputePartial {
   metrics: MetricsPartial;
   attribution: AttributionPartial;
+  journey: JourneyPartial;
 }
 
 /** Validates a map step's output read back between steps. */
-export const computePartialSchema: z.ZodType<ComputePartial> = z.object({
+export const computePartialSchema: z.ZodType<ComputePartial, unknown> = z.object({
   metrics: metricsPartialSchema,
   attribution: z.object({ days: z.record(z.string(), attributionDaySchema) }),
+  journey: z.object({ days: z.record(z.string(), journeyDaySchema) }),
 });
 
 export function emptyDayResult(): DayResult {
-  return { metrics: emptyDay(), attribution: emptyAttributionDay() };
+  return { metrics: emptyDay(), attribution: emptyAttributionDay(), journey: emptyJourneyDay() };
 }
 
 /**
@@ -51,16 +62,19 @@ export function mergeDayResults(parts: ReadonlyMap<string, DayResult>): DayResul
   return {
     metrics: mergeDayRun(new Map([...parts].map(([date, part]) => [date, part.metrics]))),
     attribution: mergeAttributionDays(list.map((part) => settleSpend(part.attribution))),
+    journey: mergeJourneyDays(list.map((part) => part.journey)),
   };
 }
 
-/** Splits stored day results (or blocks of days, keyed by their first day) back into the two partials a query finalises. */
+/** Splits stored day results (or blocks of days, keyed by their first day) back into the partials a query finalises. */
 export function toComputePartial(days: ReadonlyMap<string, DayResult>): ComputePartial {
   const metrics: MetricsPartial = { days: {} };
   const attribution: AttributionPartial = { days: {} };
+  const journey: JourneyPartial = { days: {} };
   for (const [date, day] of days) {
     metrics.days[date] = day.metrics;
     attribution.days[date] = day.attribution;
+    journey.days[date] = day.journey;
   }
-  return { metrics, attribution };
+  return { metrics, attribution, journey };
 }

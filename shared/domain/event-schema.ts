@@ -32,6 +32,7 @@ export const EMAIL_ACTIONS = [
   'bounce',
   'unsubscribe',
   'complaint',
+  'subscribe',
 ] as const;
 /** What happened to an e-mail, as every provider's events are mapped to it. */
 export type EmailAction = (typeof EMAIL_ACTIONS)[number];

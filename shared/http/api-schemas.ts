@@ -6,6 +6,7 @@ import { originSchema } from '#domain/config.ts';
 import { calendarDateSchema } from '#domain/dates.ts';
 import { STAGES } from '#domain/event-schema.ts';
 import { JOB_KINDS, JOB_STATUSES } from '#domain/jobs.ts';
+import { AD_GROUPINGS } from '#domain/journey/journey-day.ts';
 
 /**
  * The schemas of the HTTP API beyond the request bodies the domain already validates: the query
@@ -28,6 +29,8 @@ export const QUERY_SHAPES = {
     groupBy: z.enum(['channel', 'campaign']).default('channel'),
   },
   'GET /v1/attribution/compare': {},
+  'GET /v1/metrics/ads': { groupBy: z.enum(AD_GROUPINGS).default('campaign') },
+  'GET /v1/metrics/email': { groupBy: z.enum(['campaign', 'day']).default('campaign') },
 } as const;
 
 const range = { from: calendarDateSchema, to: calendarDateSchema };
@@ -132,6 +135,61 @@ export const attributionCompareResponseSchema = z.object({
       ),
     }),
   ),
+});
+
+const nullableRate = z.number().min(0).nullable();
+
+export const adsResponseSchema = z.object({
+  ...range,
+  currency: z.string(),
+  groupBy: z.enum(AD_GROUPINGS),
+  rows: z.array(
+    z.object({
+      key: z.string(),
+      impressions: z.number().min(0),
+      clicks: z.number().min(0),
+      ctr: nullableRate.describe('clicks / impressions'),
+      spend: money.describe(
+        "the spend rows of the platform or campaign and day, else the cost its ad events carried (a creative's is always its events' cost)",
+      ),
+      cpc: nullableMoney.describe('spend / clicks'),
+      cpm: nullableMoney.describe('1000 × spend / impressions'),
+      conversions: z.number().min(0).describe('conversions whose last touch was an ad event of this key'),
+      cpa: nullableMoney.describe('spend / conversions'),
+    }),
+  ),
+});
+
+const recipients = z
+  .int()
+  .min(0)
+  .describe(
+    'distinct recipients per campaign, summed over campaigns: exact up to 256 per campaign, action and stored day or block, else a HyperLogLog estimate (about 1.6% standard error)',
+  );
+const emailFigures = {
+  sent: recipients,
+  delivered: recipients,
+  bounced: recipients,
+  opened: recipients,
+  clicked: recipients,
+  unsubscribed: recipients,
+  complained: recipients,
+  subscribed: recipients,
+  deliveryRate: nullableRate.describe('delivered / sent'),
+  bounceRate: nullableRate.describe('bounced / sent'),
+  openRate: nullableRate.describe('opened / delivered'),
+  clickRate: nullableRate.describe('clicked / delivered'),
+  clickToOpenRate: nullableRate.describe('clicked / opened'),
+  unsubscribeRate: nullableRate.describe('unsubscribed / delivered'),
+  complaintRate: nullableRate.describe('complained / delivered'),
+  listGrowth: z.int().describe('subscribed − unsubscribed − complained'),
+};
+
+export const emailResponseSchema = z.object({
+  ...range,
+  groupBy: z.enum(['campaign', 'day']),
+  totals: z.object(emailFigures),
+  rows: z.array(z.object({ key: z.string(), ...emailFigures })),
 });
 
 const fieldIssues = z.array(z.object({ path: z.string(), message: z.string() }));

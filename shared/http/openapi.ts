@@ -4,6 +4,7 @@ import { eventSchema, MAX_EVENTS_PER_BATCH } from '#domain/event-schema.ts';
 import { SINGLE_MESSAGE_TYPES, segmentBatchSchema, segmentMessageSchema } from '#domain/segment.ts';
 import { spendBodySchema } from '#domain/spend.ts';
 import {
+  adsResponseSchema,
   attributionCompareResponseSchema,
   attributionResponseSchema,
   channelShareResponseSchema,
@@ -11,6 +12,7 @@ import {
   cpaByStageResponseSchema,
   createdKeyResponseSchema,
   createKeyBodySchema,
+  emailResponseSchema,
   errorResponseSchema,
   eventsAcceptedResponseSchema,
   healthResponseSchema,
@@ -154,6 +156,16 @@ const OPERATIONS: Readonly<Record<string, Operation>> = {
   'GET /v1/metrics/cpa-by-stage': {
     summary: 'Cost per event and per user for each funnel stage',
     ok: { status: 200, schema: cpaByStageResponseSchema, description: 'Stages in funnel order', csv: true },
+    security: 'query',
+  },
+  'GET /v1/metrics/ads': {
+    summary: 'Ads rates: impressions, clicks, CTR, spend, CPC, CPM, last-touch conversions and CPA',
+    ok: { status: 200, schema: adsResponseSchema, description: 'Rows, most spend first', csv: true },
+    security: 'query',
+  },
+  'GET /v1/metrics/email': {
+    summary: 'The e-mail funnel: recipients sent to, delivered, opened, clicked… and their rates',
+    ok: { status: 200, schema: emailResponseSchema, description: 'Totals and rows', csv: true },
     security: 'query',
   },
   'GET /v1/attribution': {

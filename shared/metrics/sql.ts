@@ -25,6 +25,7 @@ export interface SqlStatement {
 
 /**
  * The statements of a SQL file, split at `;` line ends, with `{{name}}` replaced by SQL fragments
+ * (which may hold fragments themselves)
  * and each statement given only the `$parameters` it uses (DuckDB refuses unused ones).
  */
 export function statementsOf(
@@ -32,11 +33,16 @@ export function statementsOf(
   params: Readonly<Record<string, DuckDBValue>>,
   fragments: Readonly<Record<string, string>> = {},
 ): SqlStatement[] {
-  const expanded = readSql(name).replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
-    const fragment = fragments[key];
-    if (fragment === undefined) throw new Error(`${name}.sql uses {{${key}}}, which is not given`);
-    return fragment;
-  });
+  // A fragment may use fragments itself (user-sketches.sql uses the register expressions).
+  let expanded = readSql(name);
+  for (let depth = 0; /\{\{\w+\}\}/.test(expanded); depth++) {
+    if (depth === 3) throw new Error(`${name}.sql: fragments nest more than 3 deep`);
+    expanded = expanded.replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
+      const fragment = fragments[key];
+      if (fragment === undefined) throw new Error(`${name}.sql uses {{${key}}}, which is not given`);
+      return fragment;
+    });
+  }
   const withoutComments = expanded.replace(/--[^\n]*/g, '');
   return withoutComments
     .split(/;\s*(?:\n|$)/)

@@ -1,7 +1,6 @@
 -- CPA by stage: events and distinct users per local day, stage and channel. A touch counts on its
--- own channel, a conversion on its last touch's. Users are kept as mergeable sketches: the exact
--- 64-bit user hashes while a cell has at most $exact_limit, else HyperLogLog registers (4096,
--- one character each), so any range merges in bounded time. The rows are summed per user once,
+-- own channel, a conversion on its last touch's. Users are kept as mergeable sketches
+-- (user-sketches.sql), so any range merges in bounded time. The rows are summed per user once,
 -- with each cell known by a number (millions of groups keyed by text are several times slower);
 -- a cell's events and users are counted from those sums.
 WITH rows AS (
@@ -20,27 +19,7 @@ per_user AS (
   FROM rows r JOIN cell_keys k USING (day, stage, channel)
   GROUP BY ALL
 ),
-cells AS (SELECT cell, sum(events) AS events, count(user_hash) AS users FROM per_user GROUP BY cell),
-users AS (SELECT cell, user_hash FROM per_user WHERE user_hash IS NOT NULL),
-registers AS (
-  SELECT u.cell, {{register_index}} AS idx, max({{register_rank}}) AS rank
-  FROM users u JOIN cells c USING (cell)
-  WHERE c.users > $exact_limit
-  GROUP BY ALL
-),
-dense AS (
-  SELECT c.cell, string_agg(chr(48 + coalesce(r.rank, 0)::INTEGER), '' ORDER BY i.idx) AS registers
-  FROM cells c CROSS JOIN range(4096) i(idx)
-  LEFT JOIN registers r ON r.cell = c.cell AND r.idx = i.idx
-  WHERE c.users > $exact_limit
-  GROUP BY ALL
-),
-exact AS (
-  SELECT u.cell, list(u.user_hash ORDER BY u.user_hash) AS hashes
-  FROM users u JOIN cells c USING (cell)
-  WHERE c.users <= $exact_limit
-  GROUP BY ALL
-)
+{{user_sketches}}
 SELECT k.day, k.stage, k.channel, c.events, e.hashes, d.registers
 FROM cells c
 JOIN cell_keys k USING (cell)

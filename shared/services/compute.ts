@@ -8,10 +8,12 @@ import { type ComputeRows, foldComputeRows } from '#domain/compute-rows.ts';
 import type { AttributionConfig } from '#domain/config.ts';
 import { addDays, DAY_MS, datesBetween, startOfDay } from '#domain/dates.ts';
 import { type ComputePartial, type DayResult, emptyDayResult } from '#domain/day-result.ts';
+import { addAdSpend } from '#domain/journey/ads.ts';
+import { mergeJourneyPartials } from '#domain/journey/journey-day.ts';
 import { addSpend, mergeAll } from '#domain/metrics/index.ts';
 import { EXACT_LIMIT, sqlRegisterIndex, sqlRegisterRank, sqlUserHash } from '#domain/metrics/user-sketch.ts';
 import { EVENT_COLUMNS, IDENTITY_COLUMNS, LATEST_COPY_FIRST, type LakeColumn } from '#lake/lake-tables.ts';
-import { statementsOf } from '#metrics/sql.ts';
+import { readSql, statementsOf } from '#metrics/sql.ts';
 
 export interface ComputeRange {
   /** First and last local day to compute, both included. */
@@ -47,6 +49,9 @@ export const COMPUTE_QUERIES = {
   channelSets: 'channel-sets',
   touchless: 'touchless-conversions',
   attributionTouches: 'attribution-touches',
+  emailRecipients: 'email-recipients',
+  adEvents: 'ad-events',
+  adConversions: 'ad-conversions',
 } as const satisfies Record<keyof ComputeRows, string>;
 
 /** A DuckDB session over one task's window, ready for the metric SQL (`shared/metrics/*.sql`). */
@@ -129,6 +134,7 @@ export async function openComputeSession(
       user_hash: sqlUserHash('person'),
       register_index: sqlRegisterIndex('u.user_hash'),
       register_rank: sqlRegisterRank('u.user_hash'),
+      user_sketches: readSql('user-sketches'),
     },
   };
 }
@@ -180,12 +186,14 @@ export async function reduceBuckets(
   const spend = await deps.spendStore.list(range.from, range.to);
   const metrics = addSpend(mergeAll(partials.map((p) => p.metrics)), spend, range);
   const attribution = addAttributionSpend(mergeAttribution(partials.map((p) => p.attribution)), spend, range);
+  const journey = addAdSpend(mergeJourneyPartials(partials.map((p) => p.journey)), spend, range);
   const days = new Map<string, DayResult>();
   for (const date of datesBetween(range.from, range.to)) {
     const empty = emptyDayResult();
     days.set(date, {
       metrics: metrics.days[date] ?? empty.metrics,
       attribution: attribution.days[date] ?? empty.attribution,
+      journey: journey.days[date] ?? empty.journey,
     });
   }
   await deps.dayStore.writeDays(days, version);

@@ -65,9 +65,11 @@ export async function computeLakeRows(
     if (partials.length === 1) return partials[0] as ComputePartial;
     const { mergeAll } = await import('#domain/metrics/index.ts');
     const { mergeAttribution } = await import('#domain/attribution/index.ts');
+    const { mergeJourneyPartials } = await import('#domain/journey/journey-day.ts');
     return {
       metrics: mergeAll(partials.map((p) => p.metrics)),
       attribution: mergeAttribution(partials.map((p) => p.attribution)),
+      journey: mergeJourneyPartials(partials.map((p) => p.journey)),
     };
   } finally {
     await writer.close();

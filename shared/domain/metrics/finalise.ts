@@ -2,6 +2,7 @@ import type { ChannelId } from '../channel-ids.ts';
 import { datesBetween, isCalendarDate } from '../dates.ts';
 import type { Stage } from '../event-schema.ts';
 import { STAGES } from '../event-schema.ts';
+import { money, rate } from '../rates.ts';
 import type { DayPartial, MetricsPartial, ReferralCategory } from './partial.ts';
 import { byCodeUnit, CHANNEL_RANK, pickCategory, referralVisitsOf } from './partial.ts';
 import { estimateUsers, mergeSketches } from './user-sketch.ts';
@@ -295,12 +296,7 @@ function daysIn(partial: MetricsPartial, props: DateRangeProps): DayPartial[] {
   return days;
 }
 
-/** Micros (possibly fractional after a division) to currency units, rounded to the micro. */
-function money(micros: number): number {
-  return Math.round(micros) / 1e6;
-}
-
-/** `part / total` rounded to 12 decimals; 0 when the total is 0. */
+/** `part / total` rounded to 12 decimals; 0 when the total is 0 (a share of nothing). */
 function ratio(part: number, total: number): number {
-  return total > 0 ? Math.round((part / total) * 1e12) / 1e12 : 0;
+  return rate(part, total) ?? 0;
 }

@@ -29,9 +29,9 @@ export const SENDGRID_TIMESTAMP_HEADER = 'x-twilio-email-event-webhook-timestamp
 
 /**
  * SendGrid event → canonical e-mail action. `dropped` (SendGrid never tried: suppressed or
- * invalid address) counts as a bounce, like a hard bounce: the mail did not arrive. Events
- * not listed (`deferred`, a temporary failure SendGrid retries; `group_resubscribe`; anything
- * new) are accepted and produce no event.
+ * invalid address) counts as a bounce, like a hard bounce: the mail did not arrive;
+ * `group_resubscribe` is a subscribe (list growth). Events not listed (`deferred`, a temporary
+ * failure SendGrid retries; anything new) are accepted and produce no event.
  */
 export const SENDGRID_ACTIONS: Readonly<Record<string, EmailAction>> = {
   processed: 'sent',
@@ -43,6 +43,7 @@ export const SENDGRID_ACTIONS: Readonly<Record<string, EmailAction>> = {
   spamreport: 'complaint',
   unsubscribe: 'unsubscribe',
   group_unsubscribe: 'unsubscribe',
+  group_resubscribe: 'subscribe',
 };
 
 function parsePublicKey(text: string): KeyObject {

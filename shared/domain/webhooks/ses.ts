@@ -53,8 +53,8 @@ export function createSesWebhook(props: {
 /**
  * What each SES event (`eventType` from configuration-set event publishing, or
  * `notificationType` from identity notifications) becomes; `null`: acknowledged, nothing stored.
- * `Subscription` becomes `unsubscribe` only when the new preferences opt out (see
- * {@link isOptOut}); an opt-in yields nothing. Types not listed yield nothing either.
+ * `Subscription` becomes `unsubscribe` when the new preferences opt out, `subscribe` when they
+ * only opt in (see {@link preferenceChange}), else nothing. Types not listed yield nothing either.
  */
 export const SES_EVENT_ACTIONS: Readonly<Record<string, EmailAction | null>> = {
   Send: 'sent',
@@ -96,20 +96,26 @@ function tag(tags: unknown, name: string): string | undefined {
   return isRecord(tags) ? textOf(strings(tags[name])[0]) : undefined;
 }
 
-/** An opt-out: everything, or a topic the recipient was not already out of. */
-function isOptOut(subscription: Json): boolean {
+/**
+ * What a preference change is for the e-mail funnel: an opt-out (of everything, or of a topic the
+ * recipient was not already out of) is an unsubscribe; otherwise an opt-in to a topic the
+ * recipient was not already in is a subscribe; anything else is no change.
+ */
+function preferenceChange(subscription: Json): 'unsubscribe' | 'subscribe' | undefined {
   const statuses = (preferences: unknown): Map<string, string> => {
     const list = isRecord(preferences) ? preferences.topicSubscriptionStatus : undefined;
     const entries = Array.isArray(list) ? list.filter(isRecord) : [];
     return new Map(entries.map((entry) => [String(entry.topicName), String(entry.subscriptionStatus)]));
   };
   const next = subscription.newTopicPreferences;
-  if (isRecord(next) && next.unsubscribeAll === true) return true;
+  if (isRecord(next) && next.unsubscribeAll === true) return 'unsubscribe';
   const before = statuses(subscription.oldTopicPreferences);
-  for (const [topic, status] of statuses(next)) {
-    if (status.toLowerCase() === 'optout' && before.get(topic)?.toLowerCase() !== 'optout') return true;
-  }
-  return false;
+  const changed = (wanted: string) =>
+    [...statuses(next)].some(
+      ([topic, status]) => status.toLowerCase() === wanted && before.get(topic)?.toLowerCase() !== wanted,
+    );
+  if (changed('optout')) return 'unsubscribe';
+  return changed('optin') ? 'subscribe' : undefined;
 }
 
 /** The recipients one event is made for, each an address when it is a valid one. */
@@ -155,14 +161,15 @@ function mapSesMessage(message: SnsEnvelope): Record<string, unknown>[] {
   if (!isRecord(event)) throw new ValidationError('SNS Message is not an SES event');
   const kind = textOf(event.eventType) ?? textOf(event.notificationType);
   if (!kind) throw new ValidationError('SNS Message is not an SES event (no eventType or notificationType)');
-  const action = SES_EVENT_ACTIONS[kind];
-  if (!action) return [];
+  const listed = SES_EVENT_ACTIONS[kind];
+  if (!listed) return [];
 
   const mail = event.mail;
   const mailMessageId = isRecord(mail) ? textOf(mail.messageId) : undefined;
   if (!isRecord(mail) || !mailMessageId) throw new ValidationError('SES event has no mail.messageId');
   const detail = detailOf(kind, event);
-  if (kind === 'Subscription' && !isOptOut(detail)) return [];
+  const action = kind === 'Subscription' ? preferenceChange(detail) : listed;
+  if (!action) return [];
 
   const configurationSet = tag(mail.tags, 'ses:configuration-set');
   const campaign = tag(mail.tags, 'campaign') ?? configurationSet ?? 'ses';

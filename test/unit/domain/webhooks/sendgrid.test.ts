@@ -159,7 +159,7 @@ describe('SendGrid mapping', () => {
     ['spamreport', 'c3BhbXJlcG9ydC0wMDAxMA', { action: 'complaint', campaign: 'sendgrid' }],
     ['unsubscribe', 'dW5zdWJzY3JpYmUtMDAwMTE', { action: 'unsubscribe' }],
     ['group_unsubscribe', 'Z3JvdXAtdW5zdWItMDAwMTI', { action: 'unsubscribe', email: 'hugo@example.com' }],
-    ['group_resubscribe', 'Z3JvdXAtcmVzdWItMDAwMTM', null],
+    ['group_resubscribe', 'Z3JvdXAtcmVzdWItMDAwMTM', { action: 'subscribe' }],
   ];
 
   it.each(table)('%s maps as expected', (_kind, sgEventId, expected) => {

@@ -535,15 +535,22 @@ describe('SES through SNS: mapping', () => {
     expect(outcome.events[0]).not.toHaveProperty('url');
   });
 
-  it('yields nothing for a preference change that only opts in', async () => {
+  it('makes a preference change that only opts in a subscribe, and one that changes nothing no event', async () => {
     const { webhook } = setup();
     const event = JSON.parse(fixture('subscription'));
+    event.subscription.oldTopicPreferences = {
+      unsubscribeAll: false,
+      topicSubscriptionStatus: [{ topicName: 'offers', subscriptionStatus: 'OptOut' }],
+    };
     event.subscription.newTopicPreferences = {
       unsubscribeAll: false,
       topicSubscriptionStatus: [{ topicName: 'offers', subscriptionStatus: 'OptIn' }],
     };
     const outcome = await webhook.handle(request(signed(notification(JSON.stringify(event)))), SECRETS, NOW);
-    expect(outcome.events).toEqual([]);
+    expect(outcome.events).toMatchObject([{ type: 'email', action: 'subscribe' }]);
+    event.subscription.oldTopicPreferences = event.subscription.newTopicPreferences;
+    const same = await webhook.handle(request(signed(notification(JSON.stringify(event)))), SECRETS, NOW);
+    expect(same.events).toEqual([]);
   });
 
   it('yields nothing for SES telling the topic it is subscribed', async () => {

@@ -1,0 +1,160 @@
+import { z } from 'zod';
+import { EMAIL_ACTIONS, type EmailAction } from '../event-schema.ts';
+import { byCodeUnit } from '../metrics/partial.ts';
+import { EMPTY_SKETCH, mergeSketches, userSketchSchema } from '../metrics/user-sketch.ts';
+
+/**
+ * The journey analytics' share of a stored day (README: Journey analytics): mergeable like the
+ * metric partial (sums, and user sketches merged by union), kept apart from it so each finaliser
+ * reads only its own part.
+ *
+ * Canonical form: empty cells and zero counts are never stored; keys are in code-unit order (e-mail
+ * actions in {@link EMAIL_ACTIONS} order); records keyed by data are built with
+ * `Object.fromEntries`, so a campaign named `__proto__` is an ordinary own property.
+ */
+
+/** Distinct recipients of one e-mail campaign per action, as user sketches (user-sketch.ts). */
+export type EmailCell = Partial<Record<EmailAction, string>>;
+
+/** How ad figures are grouped (`GET /v1/metrics/ads?groupBy=`). */
+export const AD_GROUPINGS = ['platform', 'campaign', 'creative'] as const;
+export type AdGrouping = (typeof AD_GROUPINGS)[number];
+
+/** Ad figures of one platform, campaign or creative on one day. */
+export interface AdCell {
+  /** Ad impressions, weighted by `count`. */
+  impressions: number;
+  /** Ad clicks, weighted by `count`. */
+  clicks: number;
+  /** The `cost` the ad events carry, in micros. */
+  costMicros: number;
+  /** Spend rows (`POST /v1/spend`) of the key, in micros; added by the reduce step. */
+  spendMicros: number;
+  /** Conversions whose last touch was an ad event of the key. */
+  conversions: number;
+}
+
+export interface JourneyDay {
+  /** Per e-mail campaign. */
+  email: Record<string, EmailCell>;
+  /** Per platform, campaign and creative. */
+  ads: Record<AdGrouping, Record<string, AdCell>>;
+}
+
+/** Journey days keyed by `YYYY-MM-DD` (a compute step's output, and their merge). */
+export interface JourneyPartial {
+  days: Record<string, JourneyDay>;
+}
+
+const count = z.number().finite().min(0);
+
+/** A record keyed by data: `z.record` would drop an own key `__proto__`. */
+function dataRecord<T>(value: z.ZodType<T>) {
+  return z
+    .custom<object>(
+      (input) => typeof input === 'object' && input !== null && !Array.isArray(input),
+      'expected an object',
+    )
+    .transform((input) => Object.entries(input))
+    .pipe(z.array(z.tuple([z.string(), value])))
+    .transform((entries): Record<string, T> => Object.fromEntries(entries));
+}
+
+const adCellSchema = z.object({
+  impressions: count,
+  clicks: count,
+  costMicros: count,
+  spendMicros: count,
+  conversions: count,
+});
+
+/** Validates a journey day read back; days stored before it existed read as empty. */
+export const journeyDaySchema: z.ZodType<JourneyDay, unknown> = z
+  .object({
+    email: dataRecord(z.partialRecord(z.enum(EMAIL_ACTIONS), userSketchSchema)),
+    ads: z.object({
+      platform: dataRecord(adCellSchema),
+      campaign: dataRecord(adCellSchema),
+      creative: dataRecord(adCellSchema),
+    }),
+  })
+  .optional()
+  .transform((day) => day ?? emptyJourneyDay());
+
+export function emptyJourneyDay(): JourneyDay {
+  return { email: {}, ads: { platform: {}, campaign: {}, creative: {} } };
+}
+
+export function emptyAdCell(): AdCell {
+  return { impressions: 0, clicks: 0, costMicros: 0, spendMicros: 0, conversions: 0 };
+}
+
+/** Merges journey days (of one date from several buckets, or of consecutive days) into a new one. */
+export function mergeJourneyDays(parts: readonly JourneyDay[]): JourneyDay {
+  const email = new Map<string, Map<EmailAction, string[]>>();
+  for (const part of parts) {
+    for (const [campaign, cell] of Object.entries(part.email)) {
+      let actions = email.get(campaign);
+      if (!actions) {
+        actions = new Map();
+        email.set(campaign, actions);
+      }
+      for (const [action, sketch] of Object.entries(cell) as Array<[EmailAction, string]>) {
+        actions.set(action, [...(actions.get(action) ?? []), sketch]);
+      }
+    }
+  }
+  const emailEntries: Array<[string, EmailCell]> = [];
+  for (const campaign of [...email.keys()].sort(byCodeUnit)) {
+    const actions = email.get(campaign) as Map<EmailAction, string[]>;
+    const cell: Array<[EmailAction, string]> = [];
+    for (const action of EMAIL_ACTIONS) {
+      const sketches = actions.get(action);
+      if (!sketches) continue;
+      const merged = mergeSketches(sketches);
+      if (merged !== EMPTY_SKETCH) cell.push([action, merged]);
+    }
+    if (cell.length > 0) emailEntries.push([campaign, Object.fromEntries(cell)]);
+  }
+  const ads = emptyJourneyDay().ads;
+  for (const grouping of AD_GROUPINGS) {
+    ads[grouping] = sumAdCells(parts.map((part) => part.ads[grouping]));
+  }
+  return { email: Object.fromEntries(emailEntries), ads };
+}
+
+/** A canonical record of ad cells: summed per key, keys in code-unit order, empty cells left out. */
+export function sumAdCells(records: ReadonlyArray<Readonly<Record<string, AdCell>>>): Record<string, AdCell> {
+  const sums = new Map<string, AdCell>();
+  for (const record of records) {
+    for (const [key, cell] of Object.entries(record)) {
+      const sum = sums.get(key) ?? emptyAdCell();
+      sum.impressions += cell.impressions;
+      sum.clicks += cell.clicks;
+      sum.costMicros += cell.costMicros;
+      sum.spendMicros += cell.spendMicros;
+      sum.conversions += cell.conversions;
+      sums.set(key, sum);
+    }
+  }
+  const entries: Array<[string, AdCell]> = [];
+  for (const key of [...sums.keys()].sort(byCodeUnit)) {
+    const cell = sums.get(key) as AdCell;
+    if (Object.values(cell).some((value) => value !== 0)) entries.push([key, cell]);
+  }
+  return Object.fromEntries(entries);
+}
+
+/** Merges journey partials day by day. */
+export function mergeJourneyPartials(list: readonly JourneyPartial[]): JourneyPartial {
+  const byDay = new Map<string, JourneyDay[]>();
+  for (const partial of list) {
+    for (const [date, day] of Object.entries(partial.days))
+      byDay.set(date, [...(byDay.get(date) ?? []), day]);
+  }
+  const days: Array<[string, JourneyDay]> = [];
+  for (const date of [...byDay.keys()].sort(byCodeUnit)) {
+    days.push([date, mergeJourneyDays(byDay.get(date) ?? [])]);
+  }
+  return { days: Object.fromEntries(days) };
+}

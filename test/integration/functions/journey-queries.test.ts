@@ -1,0 +1,170 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createIngestHandler } from '#functions/ingest/handler.ts';
+import { createInProcessRunner, createJobsHandler } from '#functions/jobs/handler.ts';
+import { createQueryHandler } from '#functions/query/handler.ts';
+import { createSpendHandler } from '#functions/spend/handler.ts';
+import { adsResponseSchema, emailResponseSchema } from '#http/api-schemas.ts';
+import {
+  apiEvent,
+  bodyOf,
+  QUERY_KEY,
+  startTestStack,
+  type TestStack,
+  testContext,
+} from '../../support/stack.ts';
+
+let stack: TestStack;
+let query: ReturnType<typeof createQueryHandler>;
+const RANGE = { from: '2026-05-04', to: '2026-05-06' };
+
+const get = (path: string, params: Record<string, string>) =>
+  query(apiEvent({ path, query: { ...RANGE, ...params }, key: QUERY_KEY }), testContext('query'));
+
+const mail = (n: number, action: string, to: string, day: string, campaign = 'may-news') => ({
+  eventId: `journey-mail-${n}`,
+  type: 'email',
+  action,
+  campaign,
+  email: `${to}@example.com`,
+  occurredAt: `${day}T09:00:0${n % 10}Z`,
+});
+
+describe('the e-mail and ads endpoints, over HTTP handlers and a real compute', () => {
+  beforeAll(async () => {
+    stack = await startTestStack();
+    query = createQueryHandler(stack.pipeline);
+    const events = [
+      // may-news: sent to ann, bo, cy; delivered to ann, bo; ann opens on May 4 and 5; bo subscribes.
+      mail(1, 'sent', 'ann', '2026-05-04'),
+      mail(2, 'sent', 'bo', '2026-05-04'),
+      mail(3, 'sent', 'cy', '2026-05-04'),
+      mail(4, 'delivered', 'ann', '2026-05-04'),
+      mail(5, 'delivered', 'bo', '2026-05-04'),
+      mail(6, 'bounce', 'cy', '2026-05-04'),
+      mail(7, 'open', 'ann', '2026-05-04'),
+      mail(8, 'open', 'ann', '2026-05-05'),
+      mail(9, 'subscribe', 'bo', '2026-05-05', 'list'),
+      {
+        eventId: 'journey-ad-1',
+        type: 'ad_impression',
+        platform: 'google_ads',
+        campaign: 'may-shoes',
+        creative: 'red',
+        count: 2000,
+        cost: { amount: 5, currency: 'USD' },
+        occurredAt: '2026-05-05T10:00:00Z',
+      },
+      {
+        eventId: 'journey-ad-2',
+        type: 'ad_click',
+        platform: 'google_ads',
+        campaign: 'may-shoes',
+        creative: 'red',
+        userId: 'dee',
+        occurredAt: '2026-05-05T10:05:00Z',
+      },
+      {
+        eventId: 'journey-buy-1',
+        type: 'conversion',
+        name: 'purchase',
+        userId: 'dee',
+        value: { amount: 40, currency: 'USD' },
+        occurredAt: '2026-05-05T10:30:00Z',
+      },
+    ];
+    const ingest = await createIngestHandler(stack.pipeline)(
+      apiEvent({ path: '/v1/events', body: { events } }),
+      testContext(),
+    );
+    expect(bodyOf(ingest)).toMatchObject({ accepted: events.length, rejected: [] });
+    const spend = await createSpendHandler(stack.pipeline)(
+      apiEvent({
+        path: '/v1/spend',
+        body: {
+          rows: [
+            { date: '2026-05-05', platform: 'google_ads', campaign: 'may-shoes', amount: 8, currency: 'USD' },
+          ],
+        },
+      }),
+      testContext(),
+    );
+    expect(spend.statusCode).toBe(200);
+    const runner = createInProcessRunner(stack.pipeline);
+    const jobs = createJobsHandler({
+      pipeline: stack.pipeline,
+      runner: { start: async (job) => runner.start(job).then(() => runner.idle()) },
+    });
+    const started = await jobs(
+      apiEvent({ path: '/v1/jobs/replay', body: RANGE, key: QUERY_KEY }),
+      testContext('jobs'),
+    );
+    expect(started.statusCode).toBe(202);
+  });
+  afterAll(() => stack.close());
+
+  it('answers the e-mail funnel by campaign and by day, as JSON and CSV', async () => {
+    const byCampaign = emailResponseSchema.parse(bodyOf(await get('/v1/metrics/email', {})));
+    // may-news: 3 sent, 2 delivered, 1 bounced, 1 opened (ann twice) → delivery 2/3, open 1/2.
+    expect(byCampaign.rows.find((r) => r.key === 'may-news')).toMatchObject({
+      sent: 3,
+      delivered: 2,
+      bounced: 1,
+      opened: 1,
+      deliveryRate: 0.666666666667,
+      openRate: 0.5,
+      clickToOpenRate: 0,
+    });
+    // "list" only has bo's subscribe: no sends, so its rates are null; list growth 1 − 0 − 0.
+    expect(byCampaign.rows.find((r) => r.key === 'list')).toMatchObject({
+      subscribed: 1,
+      deliveryRate: null,
+      listGrowth: 1,
+    });
+    expect(byCampaign.totals).toMatchObject({ sent: 3, opened: 1, subscribed: 1, listGrowth: 1 });
+    const byDay = emailResponseSchema.parse(bodyOf(await get('/v1/metrics/email', { groupBy: 'day' })));
+    // ann opened on both days: one opener each day.
+    expect(byDay.rows.map((r) => [r.key, r.sent, r.opened, r.subscribed])).toEqual([
+      ['2026-05-04', 3, 1, 0],
+      ['2026-05-05', 0, 1, 1],
+    ]);
+    const csv = await get('/v1/metrics/email', { format: 'csv' });
+    expect(csv.headers?.['content-type']).toMatch(/text\/csv/);
+    const [header, ...lines] = String(csv.body).trim().split(/\r?\n/);
+    expect(header).toBe(
+      'campaign,sent,delivered,bounced,opened,clicked,unsubscribed,complained,subscribed,delivery_rate,bounce_rate,open_rate,click_rate,click_to_open_rate,unsubscribe_rate,complaint_rate,list_growth',
+    );
+    expect(lines).toHaveLength(2);
+  });
+
+  it('answers ads rates with the spend row over the event cost, and conversions by last touch', async () => {
+    const ads = adsResponseSchema.parse(bodyOf(await get('/v1/metrics/ads', { groupBy: 'campaign' })));
+    // may-shoes: 2,000 impressions, 1 click, spend 8 (the spend row, not the event's 5):
+    // ctr 1/2000, cpc 8, cpm 1000 × 8 / 2000 = 4; dee's purchase follows the click → cpa 8.
+    expect(ads.rows).toEqual([
+      {
+        key: 'may-shoes',
+        impressions: 2000,
+        clicks: 1,
+        ctr: 0.0005,
+        spend: 8,
+        cpc: 8,
+        cpm: 4,
+        conversions: 1,
+        cpa: 8,
+      },
+    ]);
+    const creative = adsResponseSchema.parse(bodyOf(await get('/v1/metrics/ads', { groupBy: 'creative' })));
+    expect(creative.rows.map((r) => [r.key, r.spend, r.cpm])).toEqual([['red', 5, 2.5]]);
+  });
+
+  it.each([
+    ['/v1/metrics/ads', { groupBy: 'adset' }],
+    ['/v1/metrics/email', { groupBy: 'week' }],
+  ])('answers 400 naming groupBy for %s with an unknown grouping', async (path, params) => {
+    const result = await get(path, params);
+    expect(result.statusCode).toBe(400);
+    expect(bodyOf<{ error: { issues: Array<{ path: string }> } }>(result).error.issues[0]?.path).toBe(
+      'groupBy',
+    );
+  });
+});

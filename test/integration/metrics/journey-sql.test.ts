@@ -1,0 +1,255 @@
+import { describe, expect, it } from 'vitest';
+import { addAdSpend, adsRates } from '#domain/journey/ads.ts';
+import { emailFunnel } from '#domain/journey/email-funnel.ts';
+import type { NormalisedEvent } from '#domain/normalised-event.ts';
+import { computeLakeRows, type EngineProps } from '../../support/engine.ts';
+import { conversion, event, touch } from '../../unit/domain/metrics/events.ts';
+
+const UTC: EngineProps = { from: '2026-03-01', to: '2026-03-31', timeZone: 'UTC', lookbackDays: 30 };
+
+const email = (
+  id: string,
+  user: string,
+  at: string,
+  action: NormalisedEvent['emailAction'],
+  campaign: string,
+) =>
+  event(id, at, {
+    type: 'email',
+    userKey: user,
+    emailAction: action,
+    campaign,
+    channel: 'email',
+    touch: action === 'open' || action === 'click',
+    stage: action === 'open' || action === 'click' ? 'consideration' : undefined,
+  });
+
+const ad = (
+  id: string,
+  type: 'ad_impression' | 'ad_click',
+  at: string,
+  fields: Partial<NormalisedEvent> & { platform: string; campaign: string },
+) =>
+  event(id, at, {
+    type,
+    channel: 'paid_search',
+    stage: type === 'ad_impression' ? 'awareness' : 'consideration',
+    ...fields,
+  });
+
+describe('the journey SQL over lake rows: e-mail funnel', () => {
+  it('counts distinct recipients per campaign and action, and works out the rates', async () => {
+    // Campaign "spring": sent to a, b, c, d (4); delivered to a, b, c (3; d bounced);
+    // a opens three times (one recipient), b opens once → opened 2; a clicks → clicked 1;
+    // c unsubscribes → 1. Campaign "news": sent to a (1), delivered to a, a complains; e subscribes.
+    const rows = [
+      ...['a', 'b', 'c', 'd'].map((u, i) =>
+        email(`s${i}`, `u:${u}`, '2026-03-02T08:00:00Z', 'sent', 'spring'),
+      ),
+      ...['a', 'b', 'c'].map((u, i) =>
+        email(`d${i}`, `u:${u}`, '2026-03-02T08:01:00Z', 'delivered', 'spring'),
+      ),
+      email('b0', 'u:d', '2026-03-02T08:01:00Z', 'bounce', 'spring'),
+      email('o1', 'u:a', '2026-03-02T09:00:00Z', 'open', 'spring'),
+      email('o2', 'u:a', '2026-03-02T10:00:00Z', 'open', 'spring'),
+      email('o3', 'u:a', '2026-03-03T09:00:00Z', 'open', 'spring'),
+      email('o4', 'u:b', '2026-03-03T09:00:00Z', 'open', 'spring'),
+      email('k1', 'u:a', '2026-03-03T09:05:00Z', 'click', 'spring'),
+      email('x1', 'u:c', '2026-03-04T09:00:00Z', 'unsubscribe', 'spring'),
+      email('s9', 'u:a', '2026-03-05T08:00:00Z', 'sent', 'news'),
+      email('d9', 'u:a', '2026-03-05T08:01:00Z', 'delivered', 'news'),
+      email('c9', 'u:a', '2026-03-05T12:00:00Z', 'complaint', 'news'),
+      email('j9', 'u:e', '2026-03-05T12:00:00Z', 'subscribe', 'news'),
+    ];
+    const { journey } = await computeLakeRows(rows, UTC);
+    const byCampaign = emailFunnel(journey, { from: UTC.from, to: UTC.to, groupBy: 'campaign' });
+    expect(byCampaign.rows.find((r) => r.key === 'spring')).toEqual({
+      key: 'spring',
+      sent: 4,
+      delivered: 3,
+      bounced: 1,
+      opened: 2,
+      clicked: 1,
+      unsubscribed: 1,
+      complained: 0,
+      subscribed: 0,
+      deliveryRate: 0.75, // 3 / 4
+      bounceRate: 0.25, // 1 / 4
+      openRate: 0.666666666667, // 2 / 3
+      clickRate: 0.333333333333, // 1 / 3
+      clickToOpenRate: 0.5, // 1 / 2
+      unsubscribeRate: 0.333333333333, // 1 / 3
+      complaintRate: 0, // 0 / 3
+      listGrowth: -1, // 0 − 1 − 0
+    });
+    // Totals add the campaigns: sent 4 + 1, delivered 3 + 1, opened 2 + 0, complained 0 + 1,
+    // subscribed 0 + 1 → list growth 1 − 1 − 1 = −1.
+    expect(byCampaign.totals).toMatchObject({
+      sent: 5,
+      delivered: 4,
+      opened: 2,
+      complained: 1,
+      subscribed: 1,
+      openRate: 0.5, // 2 / 4
+      complaintRate: 0.25, // 1 / 4
+      listGrowth: -1,
+    });
+    // By day: a opened on Mar 2 and again on Mar 3 with b, so the days hold 1 and 2 openers
+    // (3 in all) while the range holds 2 distinct openers.
+    const byDay = emailFunnel(journey, { from: UTC.from, to: UTC.to, groupBy: 'day' });
+    expect(byDay.rows.map((r) => [r.key, r.sent, r.opened, r.clicked])).toEqual([
+      ['2026-03-02', 4, 1, 0],
+      ['2026-03-03', 0, 2, 1],
+      ['2026-03-04', 0, 0, 0],
+      ['2026-03-05', 1, 0, 0],
+    ]);
+    expect(byDay.rows[1]?.openRate).toBeNull(); // nothing delivered on Mar 3
+    expect(byDay.totals).toEqual(byCampaign.totals);
+  });
+});
+
+describe('the journey SQL over lake rows: ads rates', () => {
+  it('weights impressions and clicks by count, credits last-touch conversions and takes spend rows over event cost', async () => {
+    // google_ads "shoes": 1,000 impressions in one aggregated row (no user) costing 4 USD on the
+    // event, creative "red"; ana clicks (creative "red", 0.50 USD on the event) and buys on Mar 3.
+    // meta "socks": 500 impressions (creative "blue"), 10 aggregated clicks, 3 USD on the events.
+    const rows = [
+      ad('i1', 'ad_impression', '2026-03-02T08:00:00Z', {
+        platform: 'google_ads',
+        campaign: 'shoes',
+        creative: 'red',
+        count: 1000,
+        costMicros: 4_000_000,
+      }),
+      ad('k1', 'ad_click', '2026-03-02T09:00:00Z', {
+        platform: 'google_ads',
+        campaign: 'shoes',
+        creative: 'red',
+        userKey: 'u:ana',
+        costMicros: 500_000,
+      }),
+      ad('i2', 'ad_impression', '2026-03-02T08:00:00Z', {
+        platform: 'meta',
+        campaign: 'socks',
+        creative: 'blue',
+        count: 500,
+        costMicros: 2_000_000,
+        channel: 'paid_social',
+      }),
+      ad('k2', 'ad_click', '2026-03-02T08:30:00Z', {
+        platform: 'meta',
+        campaign: 'socks',
+        creative: 'blue',
+        count: 10,
+        costMicros: 1_000_000,
+        channel: 'paid_social',
+      }),
+      // A page view after the click is ana's last touch for c1: the ad gets no conversion for it.
+      conversion('c1', 'u:ana', '2026-03-02T09:30:00Z'),
+      touch('p1', 'u:ana', '2026-03-03T09:00:00Z', 'direct'),
+      conversion('c2', 'u:ana', '2026-03-03T10:00:00Z'),
+    ];
+    const { journey } = await computeLakeRows(rows, UTC);
+    // A spend row for google_ads "shoes" on Mar 2 (6 USD) replaces the events' 4.50 USD for the
+    // platform and the campaign; meta has no spend row, so its events' 3 USD stand.
+    const spend = [
+      {
+        date: '2026-03-02',
+        channel: 'paid_search' as const,
+        platform: 'google_ads',
+        campaign: 'shoes',
+        costMicros: 6_000_000,
+        currency: 'USD',
+      },
+    ];
+    const withSpend = addAdSpend(journey, spend, UTC);
+    const props = { from: UTC.from, to: UTC.to, currency: 'USD' };
+    // google_ads: 1,000 impressions, 1 click, spend 6 → ctr 1/1000, cpc 6, cpm 6, and c1's last
+    // touch is the click → 1 conversion, cpa 6. meta: 500, 10, spend 3 → ctr 0.02, cpc 0.3, cpm 6.
+    expect(adsRates(withSpend, { ...props, groupBy: 'platform' }).rows).toEqual([
+      {
+        key: 'google_ads',
+        impressions: 1000,
+        clicks: 1,
+        ctr: 0.001,
+        spend: 6,
+        cpc: 6,
+        cpm: 6,
+        conversions: 1,
+        cpa: 6,
+      },
+      {
+        key: 'meta',
+        impressions: 500,
+        clicks: 10,
+        ctr: 0.02,
+        spend: 3,
+        cpc: 0.3,
+        cpm: 6,
+        conversions: 0,
+        cpa: null,
+      },
+    ]);
+    // Creatives have no spend rows: "red" costs 4 + 0.5 = 4.5 on its events.
+    expect(adsRates(withSpend, { ...props, groupBy: 'creative' }).rows).toEqual([
+      {
+        key: 'red',
+        impressions: 1000,
+        clicks: 1,
+        ctr: 0.001,
+        spend: 4.5,
+        cpc: 4.5,
+        cpm: 4.5,
+        conversions: 1,
+        cpa: 4.5,
+      },
+      {
+        key: 'blue',
+        impressions: 500,
+        clicks: 10,
+        ctr: 0.02,
+        spend: 3,
+        cpc: 0.3,
+        cpm: 6,
+        conversions: 0,
+        cpa: null,
+      },
+    ]);
+    expect(adsRates(withSpend, { ...props, groupBy: 'campaign' }).rows.map((r) => [r.key, r.spend])).toEqual([
+      ['shoes', 6],
+      ['socks', 3],
+    ]);
+  });
+
+  it('lists a campaign that has spend rows but no ad events, with null rates', async () => {
+    const { journey } = await computeLakeRows([], UTC);
+    const spend = [
+      {
+        date: '2026-03-10',
+        channel: 'display' as const,
+        platform: 'dv360',
+        campaign: 'brand',
+        costMicros: 2_500_000,
+        currency: 'USD',
+      },
+    ];
+    const rows = adsRates(addAdSpend(journey, spend, UTC), {
+      ...UTC,
+      currency: 'USD',
+      groupBy: 'campaign',
+    }).rows;
+    expect(rows).toEqual([
+      {
+        key: 'brand',
+        impressions: 0,
+        clicks: 0,
+        ctr: null,
+        spend: 2.5,
+        cpc: null,
+        cpm: null,
+        conversions: 0,
+        cpa: null,
+      },
+    ]);
+  });
+});

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { dayResultSchema, emptyDayResult } from '#domain/day-result.ts';
+import { emptyAdCell, journeyDaySchema, mergeJourneyDays } from '#domain/journey/journey-day.ts';
+import { estimateUsers, hashUserKey, sketchOfHashes } from '#domain/metrics/user-sketch.ts';
+
+const users = (...keys: string[]) => sketchOfHashes(keys.map(hashUserKey));
+
+describe('journey days', () => {
+  it('reads a stored day written before journey analytics existed as an empty journey', () => {
+    const { journey: _, ...old } = emptyDayResult();
+    expect(dayResultSchema.parse(old).journey).toEqual({
+      email: {},
+      ads: { platform: {}, campaign: {}, creative: {} },
+    });
+  });
+
+  it('merges e-mail recipients by union and ad figures by sum, in canonical order, keeping a campaign named __proto__', () => {
+    const a = journeyDaySchema.parse(
+      JSON.parse(
+        `{"email":{"__proto__":{"open":"${users('u:a')}"},"z":{"sent":"${users('u:a', 'u:b')}"}},` +
+          `"ads":{"platform":{"meta":{"impressions":5,"clicks":1,"costMicros":10,"spendMicros":0,"conversions":0}},"campaign":{},"creative":{}}}`,
+      ),
+    );
+    const b = journeyDaySchema.parse({
+      email: { z: { sent: users('u:b', 'u:c'), open: users('u:c') } },
+      ads: {
+        platform: { meta: { ...emptyAdCell(), impressions: 2, conversions: 1 } },
+        campaign: {},
+        creative: {},
+      },
+    });
+    const merged = mergeJourneyDays([b, a]);
+    expect(Object.keys(merged.email)).toEqual(['__proto__', 'z']);
+    // sent: {a, b} ∪ {b, c} = 3 recipients; actions keep their funnel order (sent before open).
+    expect(Object.keys(merged.email.z ?? {})).toEqual(['sent', 'open']);
+    expect(estimateUsers(merged.email.z?.sent ?? 'E')).toBe(3);
+    expect(merged.ads.platform.meta).toEqual({
+      impressions: 7,
+      clicks: 1,
+      costMicros: 10,
+      spendMicros: 0,
+      conversions: 1,
+    });
+    expect(mergeJourneyDays([a, b])).toEqual(merged);
+  });
+
+  it('refuses a stored e-mail cell whose sketch is not one', () => {
+    const bad = { email: { z: { sent: 'not a sketch' } }, ads: { platform: {}, campaign: {}, creative: {} } };
+    expect(journeyDaySchema.safeParse(bad).success).toBe(false);
+  });
+});
