@@ -149,7 +149,8 @@ export function createEventClassifier(props: EventClassifierProps): EventClassif
         receivedAt,
         source: stored.source,
         channel,
-        touch: event.type !== 'conversion' && stage !== undefined,
+        // A share is advocacy, not a marketing touch: it must not become a journey's last touch.
+        touch: event.type !== 'conversion' && event.type !== 'share' && stage !== undefined,
         bot,
         count: 'count' in event ? event.count : 1,
       };
@@ -224,6 +225,15 @@ export function createEventClassifier(props: EventClassifierProps): EventClassif
           break;
         case 'conversion':
           assign(normalised, { conversion: event.name, valueMicros: toMicros(event.value) });
+          break;
+        case 'survey':
+          assign(normalised, { survey: event.survey, score: event.score, answer: event.answer });
+          break;
+        case 'cart':
+          assign(normalised, { cartAction: event.action, valueMicros: toMicros(event.value) });
+          break;
+        case 'share':
+          assign(normalised, { shareNetwork: event.network });
           break;
       }
       return normalised;

@@ -17,6 +17,9 @@ export const EVENT_TYPES = [
   'email',
   'conversion',
   'identify',
+  'survey',
+  'cart',
+  'share',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -37,6 +40,11 @@ export const EMAIL_ACTIONS = [
 /** What happened to an e-mail, as every provider's events are mapped to it. */
 export type EmailAction = (typeof EMAIL_ACTIONS)[number];
 export const NETWORKS = ['search', 'display', 'video', 'social', 'shopping'] as const;
+/** Net Promoter Score (0–10), customer satisfaction (1–5), "how did you hear about us" (an answer). */
+export const SURVEY_KINDS = ['nps', 'csat', 'source'] as const;
+export type SurveyKind = (typeof SURVEY_KINDS)[number];
+export const CART_ACTIONS = ['add', 'remove', 'checkout'] as const;
+export type CartAction = (typeof CART_ACTIONS)[number];
 
 /** A lone UTF-16 surrogate: no UTF-8 encoding exists for it, so no file could hold it. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -202,6 +210,32 @@ export const conversionSchema = z.object({
 });
 
 /**
+ * A survey answer: `nps` needs a whole `score` 0–10, `csat` a whole `score` 1–5, `source` ("how
+ * did you hear about us") an `answer`; checked in {@link checkSubject}, so the path is named.
+ */
+export const surveySchema = z.object({
+  type: z.literal('survey'),
+  ...common,
+  survey: z.enum(SURVEY_KINDS),
+  score: z.number().finite().optional(),
+  answer: text(256).optional(),
+});
+/** A cart change: `add` and `remove` of a product, `checkout` started; `value` of what changed. */
+export const cartSchema = z.object({
+  type: z.literal('cart'),
+  ...common,
+  action: z.enum(CART_ACTIONS),
+  value: moneySchema.optional(),
+});
+/** Someone shared a page or product (advocacy): what, and on which network. */
+export const shareSchema = z.object({
+  type: z.literal('share'),
+  ...common,
+  url: webUrl.optional(),
+  network: text(64).toLowerCase().optional(),
+});
+
+/**
  * That an anonymous visitor (or a user under an earlier id) is a known user: from now on, and for
  * their earlier events too, both ids are one journey (resolved at compute; docs/decisions.md).
  */
@@ -222,6 +256,9 @@ const eventUnion = z.discriminatedUnion('type', [
   emailSchema,
   conversionSchema,
   identifySchema,
+  surveySchema,
+  cartSchema,
+  shareSchema,
 ]);
 
 /** Checks who an event is about; `emailHashed`: an e-mail address was there and is now a hash. */
@@ -240,6 +277,24 @@ function checkSubject(
       path: [...at, 'anonymousId'],
       message: 'an identify links userId to an anonymousId or a previousId',
     });
+  }
+  if (event.type === 'survey') {
+    const [lowest, highest] = event.survey === 'nps' ? [0, 10] : event.survey === 'csat' ? [1, 5] : [];
+    const { score } = event;
+    if (
+      lowest !== undefined &&
+      highest !== undefined &&
+      (score === undefined || !Number.isInteger(score) || score < lowest || score > highest)
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [...at, 'score'],
+        message: `a ${event.survey} answer needs a whole score from ${lowest} to ${highest}`,
+      });
+    }
+    if (event.survey === 'source' && event.answer === undefined) {
+      ctx.addIssue({ code: 'custom', path: [...at, 'answer'], message: 'a source answer needs an answer' });
+    }
   }
   const aggregated = event.type === 'ad_impression' || event.type === 'search';
   const emailOnly = event.type === 'email' && (event.email !== undefined || emailHashed);

@@ -1,6 +1,14 @@
 import { z } from 'zod';
 import { channelIdSchema, sourceCategorySchema } from './channel-ids.ts';
-import { EMAIL_ACTIONS, EVENT_TYPES, NETWORKS, stageSchema, utmSchema } from './event-schema.ts';
+import {
+  CART_ACTIONS,
+  EMAIL_ACTIONS,
+  EVENT_TYPES,
+  NETWORKS,
+  SURVEY_KINDS,
+  stageSchema,
+  utmSchema,
+} from './event-schema.ts';
 
 /**
  * A row of the lake's events table: a stored event classified with the current config (channel,
@@ -25,7 +33,7 @@ export const normalisedEventSchema = z.object({
   channel: channelIdSchema,
   /** Funnel stage; absent for events in no stage (e-mail sent, delivered, bounce, ...). */
   stage: stageSchema.optional(),
-  /** Whether the event is a touch (a non-conversion event in a stage, not internal navigation). */
+  /** Whether the event is a touch (a non-conversion event in a stage other than a share, not internal navigation). */
   touch: z.boolean(),
   /** Sent by a crawler or other robot (by its user agent): kept in the lake, counted in no metric. */
   bot: z.boolean(),
@@ -53,6 +61,14 @@ export const normalisedEventSchema = z.object({
   referrerCategory: sourceCategorySchema.optional(),
   conversion: z.string().optional(),
   emailAction: z.enum(EMAIL_ACTIONS).optional(),
+  survey: z.enum(SURVEY_KINDS).optional(),
+  /** A survey's score (NPS 0–10, CSAT 1–5). */
+  score: z.number().optional(),
+  /** A survey's free answer ("how did you hear about us"). */
+  answer: z.string().optional(),
+  cartAction: z.enum(CART_ACTIONS).optional(),
+  /** Where something was shared (a share's `network`). */
+  shareNetwork: z.string().optional(),
   utm: utmSchema.optional(),
   clickId: z.object({ name: z.string(), value: z.string() }).optional(),
   url: z.string().optional(),

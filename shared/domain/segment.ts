@@ -4,7 +4,8 @@ import type { AttributionConfig } from './config.ts';
 
 /**
  * The Segment HTTP Tracking API (also spoken by RudderStack): message shapes and their mapping to
- * canonical events. `track` with a configured conversion name becomes a conversion, `page` a page
+ * canonical events. `track` with a configured conversion name becomes a conversion, the e-commerce
+ * spec's cart, order and share events become cart changes, purchases and shares, `page` a page
  * view; `identify` links an anonymous id to a user and `alias` a user's earlier id to the new one
  * (both are archived too); `track` of other names, `screen` and `group` are archived only.
  */
@@ -110,6 +111,27 @@ export function segmentSettingsFor(props: SegmentSettingsProps) {
   };
 }
 
+/**
+ * Segment's e-commerce spec (v2) events we count: cart changes, the order as a `purchase`
+ * conversion (unless the config names the spec event itself a conversion: that name wins) and
+ * shares. Other spec events (`Product Viewed`, `Order Refunded`, …) are archived.
+ */
+const ECOMMERCE_EVENTS: Readonly<
+  Record<
+    string,
+    | { type: 'cart'; action: 'add' | 'remove' | 'checkout' }
+    | { type: 'conversion'; name: string }
+    | { type: 'share' }
+  >
+> = {
+  'Product Added': { type: 'cart', action: 'add' },
+  'Product Removed': { type: 'cart', action: 'remove' },
+  'Checkout Started': { type: 'cart', action: 'checkout' },
+  'Order Completed': { type: 'conversion', name: 'purchase' },
+  'Product Shared': { type: 'share' },
+  'Cart Shared': { type: 'share' },
+};
+
 export type SegmentMapping =
   /** A canonical event, to validate and ingest like `POST /v1/events`. */
   | { readonly kind: 'event'; readonly event: Record<string, unknown> }
@@ -153,17 +175,42 @@ export function mapSegmentMessage(
     ...optional('userAgent', clip(stringOf(message.context?.userAgent) ?? browserUserAgent, 1024)),
   };
   const properties = message.properties ?? {};
+  const currency =
+    typeof properties.currency === 'string' ? properties.currency.toUpperCase() : config.currency;
+  const money = (amount: number | undefined) => (amount === undefined ? {} : { value: { amount, currency } });
   if (message.type === 'track' && message.event && conversions.has(message.event)) {
     const amount = numberOf(properties.revenue) ?? numberOf(properties.value);
-    const currency =
-      typeof properties.currency === 'string' ? properties.currency.toUpperCase() : config.currency;
+    return { kind: 'event', event: { ...common, type: 'conversion', name: message.event, ...money(amount) } };
+  }
+  const ecommerce = message.type === 'track' && message.event ? ECOMMERCE_EVENTS[message.event] : undefined;
+  if (ecommerce?.type === 'cart') {
+    // A product's value is its price times its quantity; a checkout's, the order's.
+    const price = numberOf(properties.price);
+    const amount =
+      ecommerce.action === 'checkout'
+        ? (numberOf(properties.revenue) ?? numberOf(properties.value) ?? numberOf(properties.total))
+        : price === undefined
+          ? numberOf(properties.value)
+          : price * (numberOf(properties.quantity) ?? 1);
+    return { kind: 'event', event: { ...common, type: 'cart', action: ecommerce.action, ...money(amount) } };
+  }
+  if (ecommerce?.type === 'conversion') {
+    const amount = numberOf(properties.revenue) ?? numberOf(properties.total) ?? numberOf(properties.value);
+    return {
+      kind: 'event',
+      event: { ...common, type: 'conversion', name: ecommerce.name, ...money(amount) },
+    };
+  }
+  if (ecommerce?.type === 'share') {
+    const url = stringOf(properties.url);
+    const network = clip(stringOf(properties.share_via), 64);
     return {
       kind: 'event',
       event: {
         ...common,
-        type: 'conversion',
-        name: message.event,
-        ...(amount === undefined ? {} : { value: { amount, currency } }),
+        type: 'share',
+        ...(url && isWebUrl(url) ? { url } : {}),
+        ...optional('network', network),
       },
     };
   }

@@ -4,7 +4,8 @@ import type { IncomingEvent, Stage } from './event-schema.ts';
 /**
  * The funnel stage of an event (docs/channels.md). An event's own `stage` wins; conversions map by
  * name through the config (unknown names are decisions); e-mail `sent`, `delivered`, `bounce`,
- * `unsubscribe` and `complaint` belong to no stage.
+ * `unsubscribe`, `complaint` and `subscribe` belong to no stage, nor do survey answers and cart
+ * changes (they feed their own metrics); a share is advocacy.
  */
 export function stageOf(event: IncomingEvent, stages: AttributionConfig['stages']): Stage | undefined {
   switch (event.type) {
@@ -17,7 +18,11 @@ export function stageOf(event: IncomingEvent, stages: AttributionConfig['stages'
     case 'email':
       return event.action === 'open' || event.action === 'click' ? 'consideration' : undefined;
     case 'identify':
+    case 'survey':
+    case 'cart':
       return undefined;
+    case 'share':
+      return 'advocacy';
     case 'conversion':
       if (event.stage) return event.stage;
       if (stages.retention.includes(event.name)) return 'retention';

@@ -18,7 +18,7 @@ export interface StoreContext {
 export function checkEventForConfig(event: IncomingEvent, config: AttributionConfig): FieldIssue[] {
   const money: Array<[string, Money | undefined]> = [];
   if (event.type === 'ad_impression' || event.type === 'ad_click') money.push(['cost', event.cost]);
-  if (event.type === 'conversion') money.push(['value', event.value]);
+  if (event.type === 'conversion' || event.type === 'cart') money.push(['value', event.value]);
   return money.flatMap(([field, value]) =>
     value && value.currency !== config.currency
       ? [

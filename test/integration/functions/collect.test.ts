@@ -115,6 +115,55 @@ describe('the Segment-compatible routes', () => {
     expect((await objects(ARCHIVE_PREFIX)).filter(writtenBy(context))).toHaveLength(1);
   });
 
+  it("maps the e-commerce spec's cart, order and share events instead of archiving them", async () => {
+    const at = '2026-03-03T10:00:00.000Z';
+    const track = (messageId: string, event: string, properties: Record<string, unknown>) => ({
+      type: 'track',
+      messageId,
+      anonymousId: 'anon-shop',
+      event,
+      timestamp: at,
+      properties,
+    });
+    const result = await post('/v1/batch', {
+      batch: [
+        // 2 × 12.50 = 25 USD added; 12.50 removed; a checkout of 37.5; the order of 37.5.
+        track('shop-add', 'Product Added', { product_id: 'p1', price: 12.5, quantity: 2 }),
+        track('shop-remove', 'Product Removed', { product_id: 'p1', price: 12.5 }),
+        track('shop-checkout', 'Checkout Started', { revenue: 37.5, currency: 'usd' }),
+        track('shop-order', 'Order Completed', { order_id: 'o-1', total: 41, revenue: 37.5 }),
+        track('shop-share', 'Product Shared', { share_via: 'Email', url: 'https://acme.example/p1' }),
+        track('shop-refund', 'Order Refunded', { order_id: 'o-1' }),
+      ],
+    });
+    expect(bodyOf(result)).toMatchObject({ accepted: 5, archived: 1, rejected: [] });
+    const byId = Object.fromEntries((await rawEvents()).map((event) => [event.eventId, event]));
+    expect(byId['shop-add']).toMatchObject({ type: 'cart', cartAction: 'add', valueMicros: 25_000_000 });
+    expect(byId['shop-remove']).toMatchObject({
+      type: 'cart',
+      cartAction: 'remove',
+      valueMicros: 12_500_000,
+    });
+    expect(byId['shop-checkout']).toMatchObject({
+      type: 'cart',
+      cartAction: 'checkout',
+      valueMicros: 37_500_000,
+    });
+    // revenue (37.5) is the order's value before shipping and tax, as for a configured conversion.
+    expect(byId['shop-order']).toMatchObject({
+      type: 'conversion',
+      conversion: 'purchase',
+      valueMicros: 37_500_000,
+    });
+    expect(byId['shop-share']).toMatchObject({
+      type: 'share',
+      shareNetwork: 'email',
+      stage: 'advocacy',
+      touch: false,
+    });
+    expect(byId['shop-refund']).toBeUndefined();
+  });
+
   it('turns an alias into a link from the previous user id to the new one, and archives it', async () => {
     const result = await post('/v1/alias', {
       messageId: 'seg-alias-1',

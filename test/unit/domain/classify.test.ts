@@ -603,3 +603,34 @@ describe('hostOf', () => {
     expect(hostOf('not a url')).toBeUndefined();
   });
 });
+
+describe('classify: surveys, carts and shares', () => {
+  it('keeps a survey answer, in no stage and no touch', () => {
+    const row = normalise({ type: 'survey', userId: 'u1', survey: 'nps', score: 9, answer: 'fast delivery' });
+    expect(row).toMatchObject({ survey: 'nps', score: 9, answer: 'fast delivery', touch: false });
+    expect(row.stage).toBeUndefined();
+  });
+
+  it('keeps a cart change with its value in micros, in no stage and no touch', () => {
+    const row = normalise({
+      type: 'cart',
+      anonymousId: 'a1',
+      action: 'add',
+      value: { amount: 19.99, currency: 'USD' },
+    });
+    // 19.99 × 10⁶ = 19,990,000 micros.
+    expect(row).toMatchObject({ cartAction: 'add', valueMicros: 19_990_000, touch: false });
+    expect(row.stage).toBeUndefined();
+  });
+
+  it('puts a share in advocacy without making it a touch (it must never be a last touch)', () => {
+    const row = normalise({
+      type: 'share',
+      userId: 'u1',
+      network: 'WhatsApp',
+      url: 'https://acme.example/p/1',
+    });
+    expect(row).toMatchObject({ stage: 'advocacy', touch: false, shareNetwork: 'whatsapp' });
+    expect(normalisedEventSchema.parse(row)).toEqual(row);
+  });
+});

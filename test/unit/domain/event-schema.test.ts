@@ -45,6 +45,9 @@ const minimal = {
   },
   conversion: { eventId: 'cv-1', type: 'conversion', occurredAt: AT, userId: 'u1', name: 'purchase' },
   identify: { eventId: 'id-1', type: 'identify', occurredAt: AT, userId: 'u1', anonymousId: 'a1' },
+  survey: { eventId: 'sv-1', type: 'survey', occurredAt: AT, userId: 'u1', survey: 'nps', score: 9 },
+  cart: { eventId: 'ct-1', type: 'cart', occurredAt: AT, anonymousId: 'a1', action: 'add' },
+  share: { eventId: 'sh-1', type: 'share', occurredAt: AT, userId: 'u1' },
 } as const satisfies Record<(typeof EVENT_TYPES)[number], Record<string, unknown>>;
 
 const common = {
@@ -106,6 +109,9 @@ const full = {
     stage: 'retention',
   },
   identify: { ...minimal.identify, ...common },
+  survey: { ...minimal.survey, ...common, answer: 'a friend told me' },
+  cart: { ...minimal.cart, ...common, value: { amount: 49, currency: 'USD' } },
+  share: { ...minimal.share, ...common, url: 'https://acme.example/p/red-shoes', network: 'WhatsApp' },
 } as const;
 
 /** Parses and returns the field issues (`[]` when valid). */
@@ -114,6 +120,33 @@ function issuesOf(input: unknown) {
   return result.success ? [] : toFieldIssues(result.error);
 }
 const pathsOf = (input: unknown) => issuesOf(input).map((issue) => issue.path);
+
+describe('eventSchema: survey answers', () => {
+  it.each([
+    ['an NPS answer without a score', { survey: 'nps', score: undefined }, 'score'],
+    ['an NPS score of 11', { survey: 'nps', score: 11 }, 'score'],
+    ['an NPS score of 8.5', { survey: 'nps', score: 8.5 }, 'score'],
+    ['a CSAT score of 0', { survey: 'csat', score: 0 }, 'score'],
+    ['a source answer without an answer', { survey: 'source', score: undefined }, 'answer'],
+    ['an unknown survey', { survey: 'ces' }, 'survey'],
+  ])('refuses %s, naming the field', (_, fields, path) => {
+    expect(pathsOf({ ...minimal.survey, ...fields })).toEqual([path]);
+  });
+
+  it('accepts NPS 0 and 10, CSAT 1 and 5, and a source answer without a score', () => {
+    for (const [survey, score] of [
+      ['nps', 0],
+      ['nps', 10],
+      ['csat', 1],
+      ['csat', 5],
+    ] as const) {
+      expect(issuesOf({ ...minimal.survey, survey, score })).toEqual([]);
+    }
+    expect(issuesOf({ ...minimal.survey, survey: 'source', score: undefined, answer: 'podcast' })).toEqual(
+      [],
+    );
+  });
+});
 
 describe('eventSchema: valid events', () => {
   it.each(EVENT_TYPES)('accepts a minimal %s event', (type) => {
