@@ -6,7 +6,9 @@ import { attribute, compareModels, MODELS } from '#domain/attribution/index.ts';
 import { type ComputePartial, toComputePartial } from '#domain/day-result.ts';
 import { NotFoundError } from '#domain/errors.ts';
 import { adsRates } from '#domain/journey/ads.ts';
+import { cartAbandonment } from '#domain/journey/cart.ts';
 import { emailFunnel } from '#domain/journey/email-funnel.ts';
+import { netPromoterScore } from '#domain/journey/nps.ts';
 import { channelShare, cpaByStage, referralTraffic, shareOfVoice } from '#domain/metrics/index.ts';
 import { QUERY_SHAPES } from '#http/api-schemas.ts';
 import { dashboardPage, dashboardScript } from '#http/dashboard.ts';
@@ -169,6 +171,35 @@ const ROUTES: Readonly<Record<string, MetricRoute>> = {
     },
     (q) => q.groupBy === 'day',
   ),
+
+  'GET /v1/metrics/nps': readRoute(
+    'GET /v1/metrics/nps',
+    (data, q) => {
+      const result = netPromoterScore(data.journey, q);
+      return {
+        json: result,
+        csv: [
+          'nps-by-channel',
+          ['channel', 'responses', 'promoters', 'passives', 'detractors', 'score'],
+          result.rows.map((r) => [r.key, r.responses, r.promoters, r.passives, r.detractors, r.score]),
+        ],
+      };
+    },
+    // Each person's latest answer: the answers are kept in single days only.
+    () => true,
+  ),
+
+  'GET /v1/metrics/cart': readRoute('GET /v1/metrics/cart', (data, q) => {
+    const result = cartAbandonment(data.journey, q);
+    return {
+      json: result,
+      csv: [
+        'cart',
+        ['carts', 'checkouts', 'purchases', 'abandonment_rate'],
+        [[result.carts, result.checkouts, result.purchases, result.abandonmentRate]],
+      ],
+    };
+  }),
 
   'GET /v1/attribution': readRoute('GET /v1/attribution', (data, q, pipeline) => {
     const result = attribute(data.attribution, {

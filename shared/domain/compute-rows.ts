@@ -7,6 +7,7 @@ import { STAGES } from './event-schema.ts';
 import {
   type AdCell,
   type AdGrouping,
+  type CartCell,
   type EmailCell,
   emptyAdCell,
   emptyJourneyDay,
@@ -92,6 +93,19 @@ export interface ComputeRows {
     cost_micros: Num;
   }>;
   readonly adConversions: ReadonlyArray<{ day: string; grouping: string; key: string; conversions: Num }>;
+  readonly npsResponses: ReadonlyArray<{
+    day: string;
+    user_hash: bigint;
+    ts: Num;
+    score: number;
+    channel: string;
+  }>;
+  readonly cartUsers: ReadonlyArray<{
+    day: string;
+    kind: string;
+    hashes: readonly bigint[] | null;
+    registers: string | null;
+  }>;
 }
 
 interface MetricsDay {
@@ -151,6 +165,15 @@ function foldJourney(rows: ComputeRows): JourneyPartial {
   }
   for (const row of rows.adConversions)
     adCell(row.day, row.grouping, row.key).conversions += Number(row.conversions);
+  for (const row of rows.npsResponses) {
+    const hash = row.user_hash.toString(16).padStart(16, '0');
+    dayOf(row.day).nps.push([hash, Number(row.ts), Number(row.score), row.channel as ChannelId]);
+  }
+  for (const row of rows.cartUsers) {
+    dayOf(row.day).cart[row.kind as keyof CartCell] = row.registers
+      ? denseSketchOfRegisters(row.registers)
+      : sketchOfHashes(row.hashes ?? []);
+  }
   // Through the merge, for the canonical form (ordered keys, actions in order, no empty cells).
   return mergeJourneyPartials([{ days: Object.fromEntries(days) }]);
 }

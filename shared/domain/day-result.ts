@@ -11,7 +11,7 @@ import {
   type JourneyDay,
   type JourneyPartial,
   journeyDaySchema,
-  mergeJourneyDays,
+  mergeJourneyRun,
 } from './journey/journey-day.ts';
 import {
   type DayPartial,
@@ -62,7 +62,7 @@ export function mergeDayResults(parts: ReadonlyMap<string, DayResult>): DayResul
   return {
     metrics: mergeDayRun(new Map([...parts].map(([date, part]) => [date, part.metrics]))),
     attribution: mergeAttributionDays(list.map((part) => settleSpend(part.attribution))),
-    journey: mergeJourneyDays(list.map((part) => part.journey)),
+    journey: mergeJourneyRun(list.map((part) => part.journey)),
   };
 }
 

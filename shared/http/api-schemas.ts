@@ -31,6 +31,8 @@ export const QUERY_SHAPES = {
   'GET /v1/attribution/compare': {},
   'GET /v1/metrics/ads': { groupBy: z.enum(AD_GROUPINGS).default('campaign') },
   'GET /v1/metrics/email': { groupBy: z.enum(['campaign', 'day']).default('campaign') },
+  'GET /v1/metrics/nps': { groupBy: z.enum(['channel']).default('channel') },
+  'GET /v1/metrics/cart': {},
 } as const;
 
 const range = { from: calendarDateSchema, to: calendarDateSchema };
@@ -190,6 +192,31 @@ export const emailResponseSchema = z.object({
   groupBy: z.enum(['campaign', 'day']),
   totals: z.object(emailFigures),
   rows: z.array(z.object({ key: z.string(), ...emailFigures })),
+});
+
+const npsFigures = {
+  responses: z.int().min(0).describe("people answering: each one's latest NPS answer in the range"),
+  promoters: z.int().min(0).describe('scores 9–10'),
+  passives: z.int().min(0).describe('scores 7–8'),
+  detractors: z.int().min(0).describe('scores 0–6'),
+  score: z.number().min(-100).max(100).nullable().describe('100 × (promoters − detractors) / responses'),
+};
+
+export const npsResponseSchema = z.object({
+  ...range,
+  groupBy: z.enum(['channel']),
+  ...npsFigures,
+  rows: z.array(
+    z.object({ key: z.enum(CHANNEL_IDS).describe("the channel of the person's first touch"), ...npsFigures }),
+  ),
+});
+
+export const cartResponseSchema = z.object({
+  ...range,
+  carts: z.int().min(0).describe('users who added something to a cart'),
+  checkouts: z.int().min(0).describe('users who started a checkout'),
+  purchases: z.int().min(0).describe('of the carts, users who bought at or after an add within the lookback'),
+  abandonmentRate: nullableRate.describe('1 − purchases / carts'),
 });
 
 const fieldIssues = z.array(z.object({ path: z.string(), message: z.string() }));

@@ -7,6 +7,7 @@ import {
   adsResponseSchema,
   attributionCompareResponseSchema,
   attributionResponseSchema,
+  cartResponseSchema,
   channelShareResponseSchema,
   collectResponseSchema,
   cpaByStageResponseSchema,
@@ -19,6 +20,7 @@ import {
   jobResponseSchema,
   jobStartedResponseSchema,
   keyListResponseSchema,
+  npsResponseSchema,
   QUERY_SHAPES,
   referralTrafficResponseSchema,
   revokedKeyResponseSchema,
@@ -166,6 +168,17 @@ const OPERATIONS: Readonly<Record<string, Operation>> = {
   'GET /v1/metrics/email': {
     summary: 'The e-mail funnel: recipients sent to, delivered, opened, clicked… and their rates',
     ok: { status: 200, schema: emailResponseSchema, description: 'Totals and rows', csv: true },
+    security: 'query',
+  },
+  'GET /v1/metrics/nps': {
+    summary:
+      "Net Promoter Score: each person's latest answer in the range, by the channel of their first touch",
+    ok: { status: 200, schema: npsResponseSchema, description: 'Score and rows', csv: true },
+    security: 'query',
+  },
+  'GET /v1/metrics/cart': {
+    summary: 'Cart abandonment: carts, checkouts, purchases after an add, abandonment rate',
+    ok: { status: 200, schema: cartResponseSchema, description: 'Counts and rate', csv: true },
     security: 'query',
   },
   'GET /v1/attribution': {

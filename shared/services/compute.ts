@@ -52,6 +52,8 @@ export const COMPUTE_QUERIES = {
   emailRecipients: 'email-recipients',
   adEvents: 'ad-events',
   adConversions: 'ad-conversions',
+  npsResponses: 'nps-responses',
+  cartUsers: 'cart-users',
 } as const satisfies Record<keyof ComputeRows, string>;
 
 /** A DuckDB session over one task's window, ready for the metric SQL (`shared/metrics/*.sql`). */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type ChannelId, channelIdSchema } from '../channel-ids.ts';
 import { EMAIL_ACTIONS, type EmailAction } from '../event-schema.ts';
 import { byCodeUnit } from '../metrics/partial.ts';
 import { EMPTY_SKETCH, mergeSketches, userSketchSchema } from '../metrics/user-sketch.ts';
@@ -34,11 +35,34 @@ export interface AdCell {
   conversions: number;
 }
 
+/**
+ * One person's latest NPS answer of a day: their user hash (16 hex), when (epoch ms), the score
+ * and the channel of their first touch in the lookback before it.
+ */
+export type NpsAnswer = [userHash: string, ts: number, score: number, channel: ChannelId];
+
+/** Users of a day's cart funnel, as user sketches. */
+export interface CartCell {
+  /** Users who added something to a cart. */
+  adds?: string;
+  /** Users who started a checkout. */
+  checkouts?: string;
+  /** Users who bought (a `purchase` conversion) at or after an add of theirs within the lookback. */
+  purchases?: string;
+}
+export const CART_KINDS = ['adds', 'checkouts', 'purchases'] as const;
+
 export interface JourneyDay {
   /** Per e-mail campaign. */
   email: Record<string, EmailCell>;
   /** Per platform, campaign and creative. */
   ads: Record<AdGrouping, Record<string, AdCell>>;
+  /**
+   * The day's NPS answers, one per person, ordered by hash: kept per person because a range counts
+   * each person's latest answer. Only in single days, never in blocks (journey/nps.ts reads days).
+   */
+  nps: NpsAnswer[];
+  cart: CartCell;
 }
 
 /** Journey days keyed by `YYYY-MM-DD` (a compute step's output, and their merge). */
@@ -60,6 +84,13 @@ function dataRecord<T>(value: z.ZodType<T>) {
     .transform((entries): Record<string, T> => Object.fromEntries(entries));
 }
 
+const npsAnswerSchema = z.tuple([
+  z.string().regex(/^[0-9a-f]{16}$/),
+  z.int(),
+  z.int().min(0).max(10),
+  channelIdSchema,
+]);
+
 const adCellSchema = z.object({
   impressions: count,
   clicks: count,
@@ -77,16 +108,32 @@ export const journeyDaySchema: z.ZodType<JourneyDay, unknown> = z
       campaign: dataRecord(adCellSchema),
       creative: dataRecord(adCellSchema),
     }),
+    nps: z.array(npsAnswerSchema).default([]),
+    cart: z
+      .object({
+        adds: userSketchSchema.optional(),
+        checkouts: userSketchSchema.optional(),
+        purchases: userSketchSchema.optional(),
+      })
+      .default({}),
   })
   .optional()
   .transform((day) => day ?? emptyJourneyDay());
 
 export function emptyJourneyDay(): JourneyDay {
-  return { email: {}, ads: { platform: {}, campaign: {}, creative: {} } };
+  return { email: {}, ads: { platform: {}, campaign: {}, creative: {} }, nps: [], cart: {} };
 }
 
 export function emptyAdCell(): AdCell {
   return { impressions: 0, clicks: 0, costMicros: 0, spendMicros: 0, conversions: 0 };
+}
+
+/**
+ * Merges the journey days of consecutive days into a stored block: everything but the NPS
+ * answers, which stay in the days (a block of them would grow with respondents × days).
+ */
+export function mergeJourneyRun(parts: readonly JourneyDay[]): JourneyDay {
+  return { ...mergeJourneyDays(parts), nps: [] };
 }
 
 /** Merges journey days (of one date from several buckets, or of consecutive days) into a new one. */
@@ -120,7 +167,15 @@ export function mergeJourneyDays(parts: readonly JourneyDay[]): JourneyDay {
   for (const grouping of AD_GROUPINGS) {
     ads[grouping] = sumAdCells(parts.map((part) => part.ads[grouping]));
   }
-  return { email: Object.fromEntries(emailEntries), ads };
+  const cart: CartCell = {};
+  for (const kind of CART_KINDS) {
+    const merged = mergeSketches(parts.map((part) => part.cart[kind] ?? EMPTY_SKETCH));
+    if (merged !== EMPTY_SKETCH) cart[kind] = merged;
+  }
+  const nps = parts
+    .flatMap((part) => part.nps)
+    .sort((a, b) => byCodeUnit(a[0], b[0]) || a[1] - b[1] || a[2] - b[2] || byCodeUnit(a[3], b[3]));
+  return { email: Object.fromEntries(emailEntries), ads, nps, cart };
 }
 
 /** A canonical record of ad cells: summed per key, keys in code-unit order, empty cells left out. */

@@ -3,7 +3,12 @@ import { createIngestHandler } from '#functions/ingest/handler.ts';
 import { createInProcessRunner, createJobsHandler } from '#functions/jobs/handler.ts';
 import { createQueryHandler } from '#functions/query/handler.ts';
 import { createSpendHandler } from '#functions/spend/handler.ts';
-import { adsResponseSchema, emailResponseSchema } from '#http/api-schemas.ts';
+import {
+  adsResponseSchema,
+  cartResponseSchema,
+  emailResponseSchema,
+  npsResponseSchema,
+} from '#http/api-schemas.ts';
 import {
   apiEvent,
   bodyOf,
@@ -62,6 +67,47 @@ describe('the e-mail and ads endpoints, over HTTP handlers and a real compute', 
         creative: 'red',
         userId: 'dee',
         occurredAt: '2026-05-05T10:05:00Z',
+      },
+      // NPS: dee answers 6 then 9 (latest wins: a promoter, first touch the ad click → paid_search);
+      // fay answers 4 (a detractor without any touch → direct).
+      {
+        eventId: 'journey-nps-1',
+        type: 'survey',
+        survey: 'nps',
+        score: 6,
+        userId: 'dee',
+        occurredAt: '2026-05-05T11:00:00Z',
+      },
+      {
+        eventId: 'journey-nps-2',
+        type: 'survey',
+        survey: 'nps',
+        score: 9,
+        userId: 'dee',
+        occurredAt: '2026-05-06T11:00:00Z',
+      },
+      {
+        eventId: 'journey-nps-3',
+        type: 'survey',
+        survey: 'nps',
+        score: 4,
+        userId: 'fay',
+        occurredAt: '2026-05-06T12:00:00Z',
+      },
+      // Cart: dee adds before buying; eve adds and leaves.
+      {
+        eventId: 'journey-cart-1',
+        type: 'cart',
+        action: 'add',
+        userId: 'dee',
+        occurredAt: '2026-05-05T10:20:00Z',
+      },
+      {
+        eventId: 'journey-cart-2',
+        type: 'cart',
+        action: 'add',
+        anonymousId: 'eve',
+        occurredAt: '2026-05-06T10:20:00Z',
       },
       {
         eventId: 'journey-buy-1',
@@ -157,9 +203,25 @@ describe('the e-mail and ads endpoints, over HTTP handlers and a real compute', 
     expect(creative.rows.map((r) => [r.key, r.spend, r.cpm])).toEqual([['red', 5, 2.5]]);
   });
 
+  it("answers NPS with each person's latest answer, by the channel of their first touch", async () => {
+    const nps = npsResponseSchema.parse(bodyOf(await get('/v1/metrics/nps', {})));
+    // dee 9 (promoter), fay 4 (detractor): 100 × (1 − 1) / 2 = 0.
+    expect(nps).toMatchObject({ responses: 2, promoters: 1, passives: 0, detractors: 1, score: 0 });
+    expect(nps.rows.map((r) => [r.key, r.responses, r.score])).toEqual([
+      ['direct', 1, -100],
+      ['paid_search', 1, 100],
+    ]);
+  });
+
+  it('answers cart abandonment: two carts, one bought after its add', async () => {
+    const cart = cartResponseSchema.parse(bodyOf(await get('/v1/metrics/cart', {})));
+    expect(cart).toEqual({ ...RANGE, carts: 2, checkouts: 0, purchases: 1, abandonmentRate: 0.5 });
+  });
+
   it.each([
     ['/v1/metrics/ads', { groupBy: 'adset' }],
     ['/v1/metrics/email', { groupBy: 'week' }],
+    ['/v1/metrics/nps', { groupBy: 'campaign' }],
   ])('answers 400 naming groupBy for %s with an unknown grouping', async (path, params) => {
     const result = await get(path, params);
     expect(result.statusCode).toBe(400);

@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { addAdSpend, adsRates } from '#domain/journey/ads.ts';
+import { cartAbandonment } from '#domain/journey/cart.ts';
 import { emailFunnel } from '#domain/journey/email-funnel.ts';
+import { netPromoterScore } from '#domain/journey/nps.ts';
 import type { NormalisedEvent } from '#domain/normalised-event.ts';
 import { computeLakeRows, type EngineProps } from '../../support/engine.ts';
 import { conversion, event, touch } from '../../unit/domain/metrics/events.ts';
 
 const UTC: EngineProps = { from: '2026-03-01', to: '2026-03-31', timeZone: 'UTC', lookbackDays: 30 };
+const UTC_RANGE = { from: UTC.from, to: UTC.to };
 
 const email = (
   id: string,
@@ -251,5 +254,77 @@ describe('the journey SQL over lake rows: ads rates', () => {
         cpa: null,
       },
     ]);
+  });
+});
+
+const survey = (id: string, user: string, at: string, score: number) =>
+  event(id, at, { type: 'survey', userKey: user, survey: 'nps', score, touch: false, stage: undefined });
+const cart = (id: string, user: string, at: string, action: 'add' | 'remove' | 'checkout') =>
+  event(id, at, { type: 'cart', userKey: user, cartAction: action, touch: false, stage: undefined });
+
+describe('the journey SQL over lake rows: NPS', () => {
+  it("keeps each person's latest answer in the range, by the channel of their first touch", async () => {
+    // ann: paid search (Mar 1) then e-mail (Mar 2); answers 3 on Mar 2, then 10 on Mar 9 → latest 10,
+    // first touch in the 30 days before it: paid_search. bo: no touch; answers 7 → direct.
+    // cy: e-mail touch; answers 5 and, later the same day, 6 → 6 (the day's latest). Over Mar 1–31:
+    // promoters 1 (ann), passives 1 (bo), detractors 1 (cy) → score 100 × (1 − 1) / 3 = 0.
+    const rows = [
+      touch('t1', 'u:ann', '2026-03-01T10:00:00Z', 'paid_search'),
+      touch('t2', 'u:ann', '2026-03-02T10:00:00Z', 'email'),
+      survey('n1', 'u:ann', '2026-03-02T11:00:00Z', 3),
+      survey('n2', 'u:ann', '2026-03-09T11:00:00Z', 10),
+      survey('n3', 'u:bo', '2026-03-04T11:00:00Z', 7),
+      touch('t3', 'u:cy', '2026-03-05T09:00:00Z', 'email'),
+      survey('n4', 'u:cy', '2026-03-05T10:00:00Z', 5),
+      survey('n5', 'u:cy', '2026-03-05T12:00:00Z', 6),
+    ];
+    const { journey } = await computeLakeRows(rows, UTC);
+    const all = netPromoterScore(journey, UTC);
+    expect(all).toMatchObject({ responses: 3, promoters: 1, passives: 1, detractors: 1, score: 0 });
+    expect(all.rows).toEqual([
+      { key: 'direct', responses: 1, promoters: 0, passives: 1, detractors: 0, score: 0 },
+      { key: 'paid_search', responses: 1, promoters: 1, passives: 0, detractors: 0, score: 100 },
+      { key: 'email', responses: 1, promoters: 0, passives: 0, detractors: 1, score: -100 },
+    ]);
+    // Mar 1–5 holds ann's 3 (first touch paid_search), bo's 7 and cy's 6: 0 promoters, 1 passive,
+    // 2 detractors → 100 × (0 − 2) / 3 = −66.7.
+    expect(netPromoterScore(journey, { from: '2026-03-01', to: '2026-03-05' })).toMatchObject({
+      responses: 3,
+      detractors: 2,
+      score: -66.7,
+    });
+    expect(netPromoterScore(journey, { from: '2026-03-20', to: '2026-03-21' }).score).toBeNull();
+  });
+});
+
+describe('the journey SQL over lake rows: cart abandonment', () => {
+  it('counts carts, checkouts and the adders who bought at or after their add', async () => {
+    // ann adds (Mar 2), checks out and buys (Mar 2); bo adds (Mar 3) and never buys; cy buys on
+    // Mar 4 without any add (not a cart); dee adds on Mar 5 and buys on Mar 8.
+    // carts 3 (ann, bo, dee), checkouts 1, purchases 2 (ann, dee) → abandonment 1 − 2/3.
+    const rows = [
+      cart('a1', 'u:ann', '2026-03-02T10:00:00Z', 'add'),
+      cart('a2', 'u:ann', '2026-03-02T10:05:00Z', 'checkout'),
+      conversion('p1', 'u:ann', '2026-03-02T10:10:00Z'),
+      cart('b1', 'u:bo', '2026-03-03T10:00:00Z', 'add'),
+      cart('b2', 'u:bo', '2026-03-03T10:01:00Z', 'remove'),
+      conversion('p2', 'u:cy', '2026-03-04T10:00:00Z'),
+      cart('d1', 'u:dee', '2026-03-05T10:00:00Z', 'add'),
+      conversion('p3', 'u:dee', '2026-03-08T10:00:00Z'),
+    ];
+    const { journey } = await computeLakeRows(rows, UTC);
+    expect(cartAbandonment(journey, UTC)).toEqual({
+      ...UTC_RANGE,
+      carts: 3,
+      checkouts: 1,
+      purchases: 2,
+      abandonmentRate: 0.333333333333,
+    });
+    // Mar 6–31: no adds in the range, so dee's purchase on Mar 8 saves no cart of it: carts 0.
+    expect(cartAbandonment(journey, { from: '2026-03-06', to: '2026-03-31' })).toMatchObject({
+      carts: 0,
+      purchases: 0,
+      abandonmentRate: null,
+    });
   });
 });

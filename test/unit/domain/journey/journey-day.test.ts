@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dayResultSchema, emptyDayResult } from '#domain/day-result.ts';
+import { dayResultSchema, emptyDayResult, mergeDayResults } from '#domain/day-result.ts';
 import { emptyAdCell, journeyDaySchema, mergeJourneyDays } from '#domain/journey/journey-day.ts';
 import { estimateUsers, hashUserKey, sketchOfHashes } from '#domain/metrics/user-sketch.ts';
 
@@ -11,7 +11,12 @@ describe('journey days', () => {
     expect(dayResultSchema.parse(old).journey).toEqual({
       email: {},
       ads: { platform: {}, campaign: {}, creative: {} },
+      nps: [],
+      cart: {},
     });
+    // A journey part written before NPS and carts existed reads them as empty too.
+    const early = { email: {}, ads: { platform: {}, campaign: {}, creative: {} } };
+    expect(journeyDaySchema.parse(early)).toMatchObject({ nps: [], cart: {} });
   });
 
   it('merges e-mail recipients by union and ad figures by sum, in canonical order, keeping a campaign named __proto__', () => {
@@ -47,5 +52,21 @@ describe('journey days', () => {
   it('refuses a stored e-mail cell whose sketch is not one', () => {
     const bad = { email: { z: { sent: 'not a sketch' } }, ads: { platform: {}, campaign: {}, creative: {} } };
     expect(journeyDaySchema.safeParse(bad).success).toBe(false);
+  });
+
+  it('keeps NPS answers in single days only: a block merges the cart sketches and drops the answers', () => {
+    const day = (nps: Array<[string, number, number, 'direct']>, adds: string) => ({
+      ...emptyDayResult(),
+      journey: { ...emptyDayResult().journey, nps, cart: { adds } },
+    });
+    const block = mergeDayResults(
+      new Map([
+        ['2026-03-01', day([['00000000000000aa', 1, 9, 'direct']], users('u:a'))],
+        ['2026-03-02', day([['00000000000000bb', 2, 3, 'direct']], users('u:a', 'u:b'))],
+      ]),
+    );
+    expect(block.journey.nps).toEqual([]);
+    // adds {a} ∪ {a, b} = 2 users.
+    expect(estimateUsers(block.journey.cart.adds ?? 'E')).toBe(2);
   });
 });
