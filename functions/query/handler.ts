@@ -9,6 +9,7 @@ import { adsRates } from '#domain/journey/ads.ts';
 import { cartAbandonment } from '#domain/journey/cart.ts';
 import { emailFunnel } from '#domain/journey/email-funnel.ts';
 import { netPromoterScore } from '#domain/journey/nps.ts';
+import { visitorsSummary } from '#domain/journey/visitors.ts';
 import { channelShare, cpaByStage, referralTraffic, shareOfVoice } from '#domain/metrics/index.ts';
 import { QUERY_SHAPES } from '#http/api-schemas.ts';
 import { dashboardPage, dashboardScript } from '#http/dashboard.ts';
@@ -198,6 +199,15 @@ const ROUTES: Readonly<Record<string, MetricRoute>> = {
         ['carts', 'checkouts', 'purchases', 'abandonment_rate'],
         [[result.carts, result.checkouts, result.purchases, result.abandonmentRate]],
       ],
+    };
+  }),
+
+  'GET /v1/metrics/visitors': readRoute('GET /v1/metrics/visitors', (data, q) => {
+    const result = visitorsSummary(data.journey, q);
+    const { from: _from, to: _to, ...figures } = result;
+    return {
+      json: result,
+      csv: ['visitors', Object.keys(figures).map(snakeCase), [Object.values(figures)]],
     };
   }),
 

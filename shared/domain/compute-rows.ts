@@ -14,6 +14,7 @@ import {
   type JourneyDay,
   type JourneyPartial,
   mergeJourneyPartials,
+  type VisitorCell,
 } from './journey/journey-day.ts';
 import {
   boundVoices,
@@ -106,6 +107,13 @@ export interface ComputeRows {
     hashes: readonly bigint[] | null;
     registers: string | null;
   }>;
+  readonly visitors: ReadonlyArray<{
+    day: string;
+    kind: string;
+    hashes: readonly bigint[] | null;
+    registers: string | null;
+  }>;
+  readonly visits: ReadonlyArray<{ day: string; visits: Num; page_views: Num; bounces: Num; visit_ms: Num }>;
 }
 
 interface MetricsDay {
@@ -168,6 +176,19 @@ function foldJourney(rows: ComputeRows): JourneyPartial {
   for (const row of rows.npsResponses) {
     const hash = row.user_hash.toString(16).padStart(16, '0');
     dayOf(row.day).nps.push([hash, Number(row.ts), Number(row.score), row.channel as ChannelId]);
+  }
+  for (const row of rows.visitors) {
+    dayOf(row.day).visitors[row.kind as keyof VisitorCell] = row.registers
+      ? denseSketchOfRegisters(row.registers)
+      : sketchOfHashes(row.hashes ?? []);
+  }
+  for (const row of rows.visits) {
+    dayOf(row.day).visits = {
+      visits: Number(row.visits),
+      pageViews: Number(row.page_views),
+      bounces: Number(row.bounces),
+      visitMs: Number(row.visit_ms),
+    };
   }
   for (const row of rows.cartUsers) {
     dayOf(row.day).cart[row.kind as keyof CartCell] = row.registers

@@ -33,6 +33,7 @@ export const QUERY_SHAPES = {
   'GET /v1/metrics/email': { groupBy: z.enum(['campaign', 'day']).default('campaign') },
   'GET /v1/metrics/nps': { groupBy: z.enum(['channel']).default('channel') },
   'GET /v1/metrics/cart': {},
+  'GET /v1/metrics/visitors': {},
 } as const;
 
 const range = { from: calendarDateSchema, to: calendarDateSchema };
@@ -217,6 +218,26 @@ export const cartResponseSchema = z.object({
   checkouts: z.int().min(0).describe('users who started a checkout'),
   purchases: z.int().min(0).describe('of the carts, users who bought at or after an add within the lookback'),
   abandonmentRate: nullableRate.describe('1 − purchases / carts'),
+});
+
+export const visitorsResponseSchema = z.object({
+  ...range,
+  visitors: z
+    .int()
+    .min(0)
+    .describe('people with a page view (exact to 256 a day, then a HyperLogLog estimate)'),
+  newVisitors: z
+    .int()
+    .min(0)
+    .describe('of those, people without a page view in the lookback before their first of the range'),
+  returningVisitors: z.int().min(0),
+  visits: z
+    .int()
+    .min(0)
+    .describe("visits with a page view: the sender's session, else 30 minutes of inactivity"),
+  pagesPerVisit: z.number().min(0).nullable(),
+  bounceRate: nullableRate.describe('visits with a single page view / visits'),
+  avgVisitSeconds: z.number().min(0).nullable().describe("from a visit's first page view to its last"),
 });
 
 const fieldIssues = z.array(z.object({ path: z.string(), message: z.string() }));

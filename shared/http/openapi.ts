@@ -26,6 +26,7 @@ import {
   revokedKeyResponseSchema,
   shareOfVoiceResponseSchema,
   spendResponseSchema,
+  visitorsResponseSchema,
   webhookResponseSchema,
 } from './api-schemas.ts';
 import { rangeParams } from './query-params.ts';
@@ -179,6 +180,11 @@ const OPERATIONS: Readonly<Record<string, Operation>> = {
   'GET /v1/metrics/cart': {
     summary: 'Cart abandonment: carts, checkouts, purchases after an add, abandonment rate',
     ok: { status: 200, schema: cartResponseSchema, description: 'Counts and rate', csv: true },
+    security: 'query',
+  },
+  'GET /v1/metrics/visitors': {
+    summary: 'Visitors (new and returning), visits, pages per visit, bounce rate, time on site',
+    ok: { status: 200, schema: visitorsResponseSchema, description: 'Figures', csv: true },
     security: 'query',
   },
   'GET /v1/attribution': {

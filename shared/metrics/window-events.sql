@@ -33,7 +33,7 @@ SELECT e.event_id, e.type, e.ts, e.count, e.channel, e.stage, e.touch,
        coalesce(e.campaign, '(none)') AS campaign, coalesce(e.value_micros, 0) AS value_micros,
        e.voices, e.voice_source, e.referral_domain, e.referral_category, k.person_id, l.day, k.user_hash,
        e.email_action, e.platform, e.creative, coalesce(e.cost_micros, 0) AS cost_micros, e.survey, e.score,
-       e.answer, e.cart_action, e.conversion
+       e.answer, e.cart_action, e.conversion, e.visit_id
 FROM lake_events e
 ANTI JOIN superseded s ON s.file_index = e.file_index AND s.file_row_number = e.file_row_number
 LEFT JOIN user_keys k ON k.user_key = e.user_key

@@ -54,6 +54,8 @@ export const COMPUTE_QUERIES = {
   adConversions: 'ad-conversions',
   npsResponses: 'nps-responses',
   cartUsers: 'cart-users',
+  visitors: 'visitors',
+  visits: 'visits',
 } as const satisfies Record<keyof ComputeRows, string>;
 
 /** A DuckDB session over one task's window, ready for the metric SQL (`shared/metrics/*.sql`). */

@@ -52,6 +52,25 @@ export interface CartCell {
 }
 export const CART_KINDS = ['adds', 'checkouts', 'purchases'] as const;
 
+/** A day's visits with a page view. */
+export interface VisitCell {
+  visits: number;
+  pageViews: number;
+  /** Visits with a single page view. */
+  bounces: number;
+  /** Milliseconds from each visit's first page view to its last, summed. */
+  visitMs: number;
+}
+
+/** A day's visitors, as user sketches. */
+export interface VisitorCell {
+  /** People with a page view. */
+  all?: string;
+  /** Of those, people without a page view in the lookback before. */
+  new?: string;
+}
+export const VISITOR_KINDS = ['all', 'new'] as const;
+
 export interface JourneyDay {
   /** Per e-mail campaign. */
   email: Record<string, EmailCell>;
@@ -63,6 +82,8 @@ export interface JourneyDay {
    */
   nps: NpsAnswer[];
   cart: CartCell;
+  visits: VisitCell;
+  visitors: VisitorCell;
 }
 
 /** Journey days keyed by `YYYY-MM-DD` (a compute step's output, and their merge). */
@@ -116,12 +137,23 @@ export const journeyDaySchema: z.ZodType<JourneyDay, unknown> = z
         purchases: userSketchSchema.optional(),
       })
       .default({}),
+    visits: z
+      .object({ visits: count, pageViews: count, bounces: count, visitMs: count })
+      .default({ visits: 0, pageViews: 0, bounces: 0, visitMs: 0 }),
+    visitors: z.object({ all: userSketchSchema.optional(), new: userSketchSchema.optional() }).default({}),
   })
   .optional()
   .transform((day) => day ?? emptyJourneyDay());
 
 export function emptyJourneyDay(): JourneyDay {
-  return { email: {}, ads: { platform: {}, campaign: {}, creative: {} }, nps: [], cart: {} };
+  return {
+    email: {},
+    ads: { platform: {}, campaign: {}, creative: {} },
+    nps: [],
+    cart: {},
+    visits: { visits: 0, pageViews: 0, bounces: 0, visitMs: 0 },
+    visitors: {},
+  };
 }
 
 export function emptyAdCell(): AdCell {
@@ -175,7 +207,19 @@ export function mergeJourneyDays(parts: readonly JourneyDay[]): JourneyDay {
   const nps = parts
     .flatMap((part) => part.nps)
     .sort((a, b) => byCodeUnit(a[0], b[0]) || a[1] - b[1] || a[2] - b[2] || byCodeUnit(a[3], b[3]));
-  return { email: Object.fromEntries(emailEntries), ads, nps, cart };
+  const visitors: VisitorCell = {};
+  for (const kind of VISITOR_KINDS) {
+    const merged = mergeSketches(parts.map((part) => part.visitors[kind] ?? EMPTY_SKETCH));
+    if (merged !== EMPTY_SKETCH) visitors[kind] = merged;
+  }
+  const visits: VisitCell = { visits: 0, pageViews: 0, bounces: 0, visitMs: 0 };
+  for (const part of parts) {
+    visits.visits += part.visits.visits;
+    visits.pageViews += part.visits.pageViews;
+    visits.bounces += part.visits.bounces;
+    visits.visitMs += part.visits.visitMs;
+  }
+  return { email: Object.fromEntries(emailEntries), ads, nps, cart, visits, visitors };
 }
 
 /** A canonical record of ad cells: summed per key, keys in code-unit order, empty cells left out. */

@@ -8,6 +8,7 @@ import {
   cartResponseSchema,
   emailResponseSchema,
   npsResponseSchema,
+  visitorsResponseSchema,
 } from '#http/api-schemas.ts';
 import {
   apiEvent,
@@ -93,6 +94,30 @@ describe('the e-mail and ads endpoints, over HTTP handlers and a real compute', 
         score: 4,
         userId: 'fay',
         occurredAt: '2026-05-06T12:00:00Z',
+      },
+      // Visits: gus views two pages 30 s apart in one session; hal one page (a bounce).
+      {
+        eventId: 'journey-pv-1',
+        type: 'page_view',
+        url: 'https://acme.example/',
+        userId: 'gus',
+        sessionId: 's-gus',
+        occurredAt: '2026-05-04T08:00:00Z',
+      },
+      {
+        eventId: 'journey-pv-2',
+        type: 'page_view',
+        url: 'https://acme.example/a',
+        userId: 'gus',
+        sessionId: 's-gus',
+        occurredAt: '2026-05-04T08:00:30Z',
+      },
+      {
+        eventId: 'journey-pv-3',
+        type: 'page_view',
+        url: 'https://acme.example/',
+        userId: 'hal',
+        occurredAt: '2026-05-06T08:00:00Z',
       },
       // Cart: dee adds before buying; eve adds and leaves.
       {
@@ -216,6 +241,22 @@ describe('the e-mail and ads endpoints, over HTTP handlers and a real compute', 
   it('answers cart abandonment: two carts, one bought after its add', async () => {
     const cart = cartResponseSchema.parse(bodyOf(await get('/v1/metrics/cart', {})));
     expect(cart).toEqual({ ...RANGE, carts: 2, checkouts: 0, purchases: 1, abandonmentRate: 0.5 });
+  });
+
+  it('answers visitors: two new visitors, two visits, one bounce, 15 s on average', async () => {
+    const visitors = visitorsResponseSchema.parse(bodyOf(await get('/v1/metrics/visitors', {})));
+    // gus: 1 visit of 2 pages over 30 s; hal: 1 visit of 1 page → 3 pages / 2 visits = 1.5,
+    // bounce 1 / 2, (30 + 0) / 2 = 15 s.
+    expect(visitors).toEqual({
+      ...RANGE,
+      visitors: 2,
+      newVisitors: 2,
+      returningVisitors: 0,
+      visits: 2,
+      pagesPerVisit: 1.5,
+      bounceRate: 0.5,
+      avgVisitSeconds: 15,
+    });
   });
 
   it.each([

@@ -3,6 +3,7 @@ import { addAdSpend, adsRates } from '#domain/journey/ads.ts';
 import { cartAbandonment } from '#domain/journey/cart.ts';
 import { emailFunnel } from '#domain/journey/email-funnel.ts';
 import { netPromoterScore } from '#domain/journey/nps.ts';
+import { visitorsSummary } from '#domain/journey/visitors.ts';
 import type { NormalisedEvent } from '#domain/normalised-event.ts';
 import { computeLakeRows, type EngineProps } from '../../support/engine.ts';
 import { conversion, event, touch } from '../../unit/domain/metrics/events.ts';
@@ -325,6 +326,51 @@ describe('the journey SQL over lake rows: cart abandonment', () => {
       carts: 0,
       purchases: 0,
       abandonmentRate: null,
+    });
+  });
+});
+
+describe('the journey SQL over lake rows: visitors', () => {
+  it('counts new and returning visitors, visits, pages per visit, bounces and time on site', async () => {
+    const view = (id: string, user: string, at: string, visitId: string) =>
+      touch(id, user, at, 'direct', { visitId });
+    const rows = [
+      // ann: visit v1 on Mar 2 (3 pages over 300 s), v2 on Mar 3 (1 page).
+      view('a1', 'u:ann', '2026-03-02T10:00:00Z', 'v1'),
+      view('a2', 'u:ann', '2026-03-02T10:02:00Z', 'v1'),
+      view('a3', 'u:ann', '2026-03-02T10:05:00Z', 'v1'),
+      view('a4', 'u:ann', '2026-03-03T09:00:00Z', 'v2'),
+      // bo: a visit on Feb 20 (inside the 30-day lookback of Mar 3), then v3 on Mar 3 (2 pages, 60 s).
+      view('b0', 'u:bo', '2026-02-20T12:00:00Z', 'v0'),
+      view('b1', 'u:bo', '2026-03-03T12:00:00Z', 'v3'),
+      view('b2', 'u:bo', '2026-03-03T12:01:00Z', 'v3'),
+      // cy: one page on Mar 4.
+      view('c1', 'u:cy', '2026-03-04T08:00:00Z', 'v4'),
+    ];
+    const { journey } = await computeLakeRows(rows, UTC);
+    // Mar 1–31: visitors ann, bo, cy = 3; new ann and cy (bo's Feb 20 page is in the lookback);
+    // visits v1–v4 = 4, pages 3 + 1 + 2 + 1 = 7 → 1.75 a visit; bounces v2, v4 → 0.5;
+    // (300 + 0 + 60 + 0) s / 4 = 90 s.
+    expect(visitorsSummary(journey, UTC)).toEqual({
+      ...UTC_RANGE,
+      visitors: 3,
+      newVisitors: 2,
+      returningVisitors: 1,
+      visits: 4,
+      pagesPerVisit: 1.75,
+      bounceRate: 0.5,
+      avgVisitSeconds: 90,
+    });
+    // Mar 3 alone: ann (seen Mar 2) and bo (seen Feb 20) both return; visits v2, v3 with 3 pages,
+    // one bounce, 60 s / 2 = 30 s.
+    expect(visitorsSummary(journey, { from: '2026-03-03', to: '2026-03-03' })).toMatchObject({
+      visitors: 2,
+      newVisitors: 0,
+      returningVisitors: 2,
+      visits: 2,
+      pagesPerVisit: 1.5,
+      bounceRate: 0.5,
+      avgVisitSeconds: 30,
     });
   });
 });
