@@ -8,6 +8,7 @@ import { NotFoundError } from '#domain/errors.ts';
 import { adsRates } from '#domain/journey/ads.ts';
 import { cartAbandonment } from '#domain/journey/cart.ts';
 import { emailFunnel } from '#domain/journey/email-funnel.ts';
+import { funnel } from '#domain/journey/funnel.ts';
 import { netPromoterScore } from '#domain/journey/nps.ts';
 import { visitorsSummary } from '#domain/journey/visitors.ts';
 import { channelShare, cpaByStage, referralTraffic, shareOfVoice } from '#domain/metrics/index.ts';
@@ -208,6 +209,18 @@ const ROUTES: Readonly<Record<string, MetricRoute>> = {
     return {
       json: result,
       csv: ['visitors', Object.keys(figures).map(snakeCase), [Object.values(figures)]],
+    };
+  }),
+
+  'GET /v1/metrics/funnel': readRoute('GET /v1/metrics/funnel', (data, q) => {
+    const result = funnel(data.metrics, data.journey, q);
+    return {
+      json: result,
+      csv: [
+        'funnel',
+        ['stage', 'users', 'from_previous', 'median_days_from_previous'],
+        result.stages.map((r) => [r.stage, r.users, r.fromPrevious, r.medianDaysFromPrevious]),
+      ],
     };
   }),
 

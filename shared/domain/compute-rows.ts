@@ -114,6 +114,13 @@ export interface ComputeRows {
     registers: string | null;
   }>;
   readonly visits: ReadonlyArray<{ day: string; visits: Num; page_views: Num; bounces: Num; visit_ms: Num }>;
+  readonly stageEntries: ReadonlyArray<{
+    day: string;
+    stage: string;
+    channel: string;
+    days: number;
+    people: Num;
+  }>;
 }
 
 interface MetricsDay {
@@ -189,6 +196,12 @@ function foldJourney(rows: ComputeRows): JourneyPartial {
       bounces: Number(row.bounces),
       visitMs: Number(row.visit_ms),
     };
+  }
+  for (const row of rows.stageEntries) {
+    const waits = dayOf(row.day).stageWaits;
+    const byChannel = (waits[row.stage as Stage] ??= {});
+    const histogram = (byChannel[row.channel as ChannelId] ??= {});
+    histogram[String(row.days)] = (histogram[String(row.days)] ?? 0) + Number(row.people);
   }
   for (const row of rows.cartUsers) {
     dayOf(row.day).cart[row.kind as keyof CartCell] = row.registers

@@ -34,6 +34,7 @@ export const QUERY_SHAPES = {
   'GET /v1/metrics/nps': { groupBy: z.enum(['channel']).default('channel') },
   'GET /v1/metrics/cart': {},
   'GET /v1/metrics/visitors': {},
+  'GET /v1/metrics/funnel': { channel: channelIdSchema.optional() },
 } as const;
 
 const range = { from: calendarDateSchema, to: calendarDateSchema };
@@ -238,6 +239,31 @@ export const visitorsResponseSchema = z.object({
   pagesPerVisit: z.number().min(0).nullable(),
   bounceRate: nullableRate.describe('visits with a single page view / visits'),
   avgVisitSeconds: z.number().min(0).nullable().describe("from a visit's first page view to its last"),
+});
+
+export const funnelResponseSchema = z.object({
+  ...range,
+  stages: z.array(
+    z.object({
+      stage: z.enum(STAGES),
+      users: z
+        .int()
+        .min(0)
+        .describe(
+          'people with an event of the stage (exact to 256 a day, stage and channel, then HyperLogLog)',
+        ),
+      fromPrevious: nullableRate.describe(
+        "of the previous stage's people, the share also in this stage (their overlap by inclusion–exclusion)",
+      ),
+      medianDaysFromPrevious: z
+        .number()
+        .min(0)
+        .nullable()
+        .describe(
+          "median whole days from a person's previous-stage event (in the lookback) to entering this stage",
+        ),
+    }),
+  ),
 });
 
 const fieldIssues = z.array(z.object({ path: z.string(), message: z.string() }));

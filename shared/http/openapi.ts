@@ -16,6 +16,7 @@ import {
   emailResponseSchema,
   errorResponseSchema,
   eventsAcceptedResponseSchema,
+  funnelResponseSchema,
   healthResponseSchema,
   jobResponseSchema,
   jobStartedResponseSchema,
@@ -185,6 +186,11 @@ const OPERATIONS: Readonly<Record<string, Operation>> = {
   'GET /v1/metrics/visitors': {
     summary: 'Visitors (new and returning), visits, pages per visit, bounce rate, time on site',
     ok: { status: 200, schema: visitorsResponseSchema, description: 'Figures', csv: true },
+    security: 'query',
+  },
+  'GET /v1/metrics/funnel': {
+    summary: 'The funnel: people per stage, step conversion from the previous stage, median days between',
+    ok: { status: 200, schema: funnelResponseSchema, description: 'Stages in funnel order', csv: true },
     security: 'query',
   },
   'GET /v1/attribution': {

@@ -56,6 +56,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/v1/metrics/nps', target: 'query' },
   { method: 'GET', path: '/v1/metrics/cart', target: 'query' },
   { method: 'GET', path: '/v1/metrics/visitors', target: 'query' },
+  { method: 'GET', path: '/v1/metrics/funnel', target: 'query' },
   { method: 'GET', path: '/v1/attribution', target: 'query' },
   { method: 'GET', path: '/v1/attribution/compare', target: 'query' },
   { method: 'POST', path: '/v1/jobs/compute', target: 'jobs' },

@@ -56,6 +56,7 @@ export const COMPUTE_QUERIES = {
   cartUsers: 'cart-users',
   visitors: 'visitors',
   visits: 'visits',
+  stageEntries: 'stage-entries',
 } as const satisfies Record<keyof ComputeRows, string>;
 
 /** A DuckDB session over one task's window, ready for the metric SQL (`shared/metrics/*.sql`). */

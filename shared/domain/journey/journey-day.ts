@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { type ChannelId, channelIdSchema } from '../channel-ids.ts';
-import { EMAIL_ACTIONS, type EmailAction } from '../event-schema.ts';
-import { byCodeUnit } from '../metrics/partial.ts';
+import { EMAIL_ACTIONS, type EmailAction, STAGES, type Stage, stageSchema } from '../event-schema.ts';
+import { byCodeUnit, CHANNEL_RANK, orderedKeys } from '../metrics/partial.ts';
 import { EMPTY_SKETCH, mergeSketches, userSketchSchema } from '../metrics/user-sketch.ts';
 
 /**
@@ -71,6 +71,9 @@ export interface VisitorCell {
 }
 export const VISITOR_KINDS = ['all', 'new'] as const;
 
+/** Stage entries per stage and channel: people by whole days since their previous-stage event. */
+export type StageWaits = Partial<Record<Stage, Partial<Record<ChannelId, Record<string, number>>>>>;
+
 export interface JourneyDay {
   /** Per e-mail campaign. */
   email: Record<string, EmailCell>;
@@ -84,6 +87,8 @@ export interface JourneyDay {
   cart: CartCell;
   visits: VisitCell;
   visitors: VisitorCell;
+  /** For the funnel's median days from the previous stage. */
+  stageWaits: StageWaits;
 }
 
 /** Journey days keyed by `YYYY-MM-DD` (a compute step's output, and their merge). */
@@ -141,6 +146,12 @@ export const journeyDaySchema: z.ZodType<JourneyDay, unknown> = z
       .object({ visits: count, pageViews: count, bounces: count, visitMs: count })
       .default({ visits: 0, pageViews: 0, bounces: 0, visitMs: 0 }),
     visitors: z.object({ all: userSketchSchema.optional(), new: userSketchSchema.optional() }).default({}),
+    stageWaits: z
+      .partialRecord(
+        stageSchema,
+        z.partialRecord(channelIdSchema, z.record(z.string().regex(/^\d+$/), count)),
+      )
+      .default({}),
   })
   .optional()
   .transform((day) => day ?? emptyJourneyDay());
@@ -153,6 +164,7 @@ export function emptyJourneyDay(): JourneyDay {
     cart: {},
     visits: { visits: 0, pageViews: 0, bounces: 0, visitMs: 0 },
     visitors: {},
+    stageWaits: {},
   };
 }
 
@@ -219,7 +231,27 @@ export function mergeJourneyDays(parts: readonly JourneyDay[]): JourneyDay {
     visits.bounces += part.visits.bounces;
     visits.visitMs += part.visits.visitMs;
   }
-  return { email: Object.fromEntries(emailEntries), ads, nps, cart, visits, visitors };
+  const stageWaits: StageWaits = {};
+  for (const stage of STAGES) {
+    const channels = new Map<string, Map<string, number>>();
+    for (const part of parts) {
+      for (const [channel, histogram] of Object.entries(part.stageWaits[stage] ?? {})) {
+        const sums = channels.get(channel) ?? new Map<string, number>();
+        for (const [days, people] of Object.entries(histogram))
+          sums.set(days, (sums.get(days) ?? 0) + people);
+        channels.set(channel, sums);
+      }
+    }
+    if (channels.size === 0) continue;
+    stageWaits[stage] = Object.fromEntries(
+      orderedKeys(channels.keys(), CHANNEL_RANK).map((channel) => {
+        const sums = channels.get(channel) as Map<string, number>;
+        const days = [...sums.keys()].sort((a, b) => Number(a) - Number(b));
+        return [channel, Object.fromEntries(days.map((d) => [d, sums.get(d) as number]))];
+      }),
+    );
+  }
+  return { email: Object.fromEntries(emailEntries), ads, nps, cart, visits, visitors, stageWaits };
 }
 
 /** A canonical record of ad cells: summed per key, keys in code-unit order, empty cells left out. */

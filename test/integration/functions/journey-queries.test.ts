@@ -7,6 +7,7 @@ import {
   adsResponseSchema,
   cartResponseSchema,
   emailResponseSchema,
+  funnelResponseSchema,
   npsResponseSchema,
   visitorsResponseSchema,
 } from '#http/api-schemas.ts';
@@ -259,15 +260,35 @@ describe('the e-mail and ads endpoints, over HTTP handlers and a real compute', 
     });
   });
 
+  it('answers the funnel in funnel order, and on one channel', async () => {
+    const all = funnelResponseSchema.parse(bodyOf(await get('/v1/metrics/funnel', {})));
+    expect(all.stages.map((s) => s.stage)).toEqual([
+      'awareness',
+      'consideration',
+      'decision',
+      'retention',
+      'advocacy',
+    ]);
+    // Considering: ann (opens), gus, hal (page views), dee (the ad click) = 4; deciding: dee, who
+    // clicked 25 minutes before buying → 1 of 4, 0 whole days.
+    expect(all.stages[1]).toMatchObject({ users: 4 });
+    expect(all.stages[2]).toMatchObject({ users: 1, fromPrevious: 0.25, medianDaysFromPrevious: 0 });
+    const paid = funnelResponseSchema.parse(
+      bodyOf(await get('/v1/metrics/funnel', { channel: 'paid_search' })),
+    );
+    expect(paid.stages.slice(1, 3).map((s) => s.users)).toEqual([1, 1]);
+  });
+
   it.each([
+    ['/v1/metrics/funnel', { channel: 'tv' }],
     ['/v1/metrics/ads', { groupBy: 'adset' }],
     ['/v1/metrics/email', { groupBy: 'week' }],
     ['/v1/metrics/nps', { groupBy: 'campaign' }],
-  ])('answers 400 naming groupBy for %s with an unknown grouping', async (path, params) => {
+  ])('answers 400 naming the parameter for %s with an unknown value', async (path, params) => {
     const result = await get(path, params);
     expect(result.statusCode).toBe(400);
     expect(bodyOf<{ error: { issues: Array<{ path: string }> } }>(result).error.issues[0]?.path).toBe(
-      'groupBy',
+      Object.keys(params)[0],
     );
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { addAdSpend, adsRates } from '#domain/journey/ads.ts';
 import { cartAbandonment } from '#domain/journey/cart.ts';
 import { emailFunnel } from '#domain/journey/email-funnel.ts';
+import { funnel } from '#domain/journey/funnel.ts';
 import { netPromoterScore } from '#domain/journey/nps.ts';
 import { visitorsSummary } from '#domain/journey/visitors.ts';
 import type { NormalisedEvent } from '#domain/normalised-event.ts';
@@ -372,5 +373,45 @@ describe('the journey SQL over lake rows: visitors', () => {
       bounceRate: 0.5,
       avgVisitSeconds: 30,
     });
+  });
+});
+
+describe('the journey SQL over lake rows: funnel', () => {
+  it('gives people per stage, the step conversion and the median days from the previous stage', async () => {
+    const seen = (id: string, user: string, at: string) =>
+      touch(id, user, at, 'display', {
+        type: 'ad_impression',
+        stage: 'awareness',
+        platform: 'dv360',
+        campaign: 'c',
+      });
+    const rows = [
+      // ann: awareness Mar 1, consideration Mar 3 (2 days on), a purchase Mar 5 (2 days after Mar 3).
+      seen('a1', 'u:ann', '2026-03-01T10:00:00Z'),
+      touch('a2', 'u:ann', '2026-03-03T10:00:00Z', 'direct'),
+      conversion('a3', 'u:ann', '2026-03-05T10:00:00Z'),
+      // bo: awareness and consideration on Mar 2, two hours apart (0 whole days).
+      seen('b1', 'u:bo', '2026-03-02T10:00:00Z'),
+      touch('b2', 'u:bo', '2026-03-02T12:00:00Z', 'direct'),
+      // cy: consideration only (no wait is counted without a previous stage).
+      touch('c1', 'u:cy', '2026-03-04T10:00:00Z', 'direct'),
+    ];
+    const { metrics, journey } = await computeLakeRows(rows, UTC);
+    // awareness {ann, bo}; consideration {ann, bo, cy}: 2 of awareness's 2 → 1, waits 2 and 0 days →
+    // median 1; decision {ann}: 1 of consideration's 3, wait 2 days; retention 0 of 1 → 0;
+    // advocacy 0 of 0 → null.
+    expect(funnel(metrics, journey, UTC).stages).toEqual([
+      { stage: 'awareness', users: 2, fromPrevious: null, medianDaysFromPrevious: null },
+      { stage: 'consideration', users: 3, fromPrevious: 1, medianDaysFromPrevious: 1 },
+      { stage: 'decision', users: 1, fromPrevious: 0.333333333333, medianDaysFromPrevious: 2 },
+      { stage: 'retention', users: 0, fromPrevious: 0, medianDaysFromPrevious: null },
+      { stage: 'advocacy', users: 0, fromPrevious: null, medianDaysFromPrevious: null },
+    ]);
+    // On display only: awareness {ann, bo}, nobody considers on display → 0 of 2.
+    const display = funnel(metrics, journey, { ...UTC, channel: 'display' }).stages;
+    expect(display.slice(0, 2).map((s) => [s.users, s.fromPrevious])).toEqual([
+      [2, null],
+      [0, 0],
+    ]);
   });
 });

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { dayResultSchema, emptyDayResult, mergeDayResults } from '#domain/day-result.ts';
-import { emptyAdCell, journeyDaySchema, mergeJourneyDays } from '#domain/journey/journey-day.ts';
+import {
+  emptyAdCell,
+  emptyJourneyDay,
+  journeyDaySchema,
+  mergeJourneyDays,
+} from '#domain/journey/journey-day.ts';
 import { estimateUsers, hashUserKey, sketchOfHashes } from '#domain/metrics/user-sketch.ts';
 
 const users = (...keys: string[]) => sketchOfHashes(keys.map(hashUserKey));
@@ -13,10 +18,13 @@ describe('journey days', () => {
       ads: { platform: {}, campaign: {}, creative: {} },
       nps: [],
       cart: {},
+      visits: { visits: 0, pageViews: 0, bounces: 0, visitMs: 0 },
+      visitors: {},
+      stageWaits: {},
     });
-    // A journey part written before NPS and carts existed reads them as empty too.
+    // A journey part written before NPS, carts, visits and waits existed reads them as empty too.
     const early = { email: {}, ads: { platform: {}, campaign: {}, creative: {} } };
-    expect(journeyDaySchema.parse(early)).toMatchObject({ nps: [], cart: {} });
+    expect(journeyDaySchema.parse(early)).toEqual(emptyJourneyDay());
   });
 
   it('merges e-mail recipients by union and ad figures by sum, in canonical order, keeping a campaign named __proto__', () => {
