@@ -10,6 +10,7 @@ import { cartAbandonment } from '#domain/journey/cart.ts';
 import { emailFunnel } from '#domain/journey/email-funnel.ts';
 import { funnel } from '#domain/journey/funnel.ts';
 import { netPromoterScore } from '#domain/journey/nps.ts';
+import { journeyPaths, journeySummary } from '#domain/journey/paths.ts';
 import { visitorsSummary } from '#domain/journey/visitors.ts';
 import { channelShare, cpaByStage, referralTraffic, shareOfVoice } from '#domain/metrics/index.ts';
 import { QUERY_SHAPES } from '#http/api-schemas.ts';
@@ -220,6 +221,35 @@ const ROUTES: Readonly<Record<string, MetricRoute>> = {
         'funnel',
         ['stage', 'users', 'from_previous', 'median_days_from_previous'],
         result.stages.map((r) => [r.stage, r.users, r.fromPrevious, r.medianDaysFromPrevious]),
+      ],
+    };
+  }),
+
+  'GET /v1/journeys/paths': readRoute('GET /v1/journeys/paths', (data, q) => {
+    const result = journeyPaths(data.journey, q);
+    return {
+      json: result,
+      csv: [
+        `paths-${q.converting === 'all' ? 'all' : q.converting === 'true' ? 'converting' : 'non-converting'}`,
+        ['path', 'journeys', 'conversions', 'value'],
+        result.paths.map((r) => [r.path.join(' > '), r.journeys, r.conversions, r.value]),
+      ],
+    };
+  }),
+
+  'GET /v1/journeys/summary': readRoute('GET /v1/journeys/summary', (data, q) => {
+    const result = journeySummary(data.journey, q);
+    // One table in CSV: each breakdown's rows under a `measure` column.
+    return {
+      json: result,
+      csv: [
+        'journey-summary',
+        ['measure', 'key', 'conversions', 'assisted'],
+        [
+          ...result.touchesToConvert.map((r) => ['touches_to_convert', r.touches, r.conversions, null]),
+          ...result.daysToConvert.map((r) => ['days_to_convert', r.days, r.conversions, null]),
+          ...result.assisted.map((r) => ['last_touch_and_assisted', r.channel, r.lastTouch, r.assisted]),
+        ],
       ],
     };
   }),

@@ -121,6 +121,14 @@ export interface ComputeRows {
     days: number;
     people: Num;
   }>;
+  readonly journeyPaths: ReadonlyArray<{
+    day: string;
+    path: string;
+    journeys: Num;
+    conversions: Num;
+    value_micros: Num;
+  }>;
+  readonly journeySummary: ReadonlyArray<{ day: string; kind: string; key: string; conversions: Num }>;
 }
 
 interface MetricsDay {
@@ -202,6 +210,33 @@ function foldJourney(rows: ComputeRows): JourneyPartial {
     const byChannel = (waits[row.stage as Stage] ??= {});
     const histogram = (byChannel[row.channel as ChannelId] ??= {});
     histogram[String(row.days)] = (histogram[String(row.days)] ?? 0) + Number(row.people);
+  }
+  for (const row of rows.journeyPaths) {
+    const day = dayOf(row.day);
+    day.paths = {
+      ...day.paths,
+      ...Object.fromEntries([
+        [
+          row.path,
+          {
+            journeys: Number(row.journeys),
+            conversions: Number(row.conversions),
+            valueMicros: Number(row.value_micros),
+          },
+        ],
+      ]),
+    };
+  }
+  for (const row of rows.journeySummary) {
+    const journeys = dayOf(row.day).conversionJourneys;
+    const n = Number(row.conversions);
+    if (row.kind === 'touches') journeys.byTouches[row.key] = (journeys.byTouches[row.key] ?? 0) + n;
+    else if (row.kind === 'days') journeys.byDays[row.key] = (journeys.byDays[row.key] ?? 0) + n;
+    else {
+      const cell = (journeys.assists[row.key as ChannelId] ??= { assisted: 0, lastTouch: 0 });
+      if (row.kind === 'assisted') cell.assisted += n;
+      else cell.lastTouch += n;
+    }
   }
   for (const row of rows.cartUsers) {
     dayOf(row.day).cart[row.kind as keyof CartCell] = row.registers

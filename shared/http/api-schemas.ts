@@ -35,6 +35,11 @@ export const QUERY_SHAPES = {
   'GET /v1/metrics/cart': {},
   'GET /v1/metrics/visitors': {},
   'GET /v1/metrics/funnel': { channel: channelIdSchema.optional() },
+  'GET /v1/journeys/paths': {
+    converting: z.enum(['true', 'false', 'all']).default('all'),
+    limit: z.coerce.number().int().min(1).max(1000).default(20),
+  },
+  'GET /v1/journeys/summary': {},
 } as const;
 
 const range = { from: calendarDateSchema, to: calendarDateSchema };
@@ -262,6 +267,43 @@ export const funnelResponseSchema = z.object({
         .describe(
           "median whole days from a person's previous-stage event (in the lookback) to entering this stage",
         ),
+    }),
+  ),
+});
+
+export const pathsResponseSchema = z.object({
+  ...range,
+  converting: z.enum(['true', 'false', 'all']),
+  paths: z.array(
+    z.object({
+      path: z
+        .array(z.enum(CHANNEL_IDS))
+        .min(1)
+        .describe('channels in order, consecutive same-channel touches collapsed'),
+      journeys: z.number().min(0),
+      conversions: z.number().min(0),
+      value: money,
+    }),
+  ),
+  otherJourneys: z
+    .number()
+    .min(0)
+    .describe('journeys on paths beyond the 1,000 largest that each stored day or block of days keeps'),
+});
+
+export const journeySummaryResponseSchema = z.object({
+  ...range,
+  conversions: z.number().min(0),
+  touchesToConvert: z.array(z.object({ touches: z.int().min(0), conversions: z.number().min(0) })),
+  daysToConvert: z.array(z.object({ days: z.int().min(0), conversions: z.number().min(0) })),
+  assisted: z.array(
+    z.object({
+      channel: z.enum(CHANNEL_IDS),
+      assisted: z
+        .number()
+        .min(0)
+        .describe('conversions whose journey has the channel, not as its last touch'),
+      lastTouch: z.number().min(0).describe('conversions the channel is the last touch of'),
     }),
   ),
 });

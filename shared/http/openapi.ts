@@ -20,8 +20,10 @@ import {
   healthResponseSchema,
   jobResponseSchema,
   jobStartedResponseSchema,
+  journeySummaryResponseSchema,
   keyListResponseSchema,
   npsResponseSchema,
+  pathsResponseSchema,
   QUERY_SHAPES,
   referralTrafficResponseSchema,
   revokedKeyResponseSchema,
@@ -191,6 +193,16 @@ const OPERATIONS: Readonly<Record<string, Operation>> = {
   'GET /v1/metrics/funnel': {
     summary: 'The funnel: people per stage, step conversion from the previous stage, median days between',
     ok: { status: 200, schema: funnelResponseSchema, description: 'Stages in funnel order', csv: true },
+    security: 'query',
+  },
+  'GET /v1/journeys/paths': {
+    summary: 'Top channel paths, converting or not, as the Markov model sees them',
+    ok: { status: 200, schema: pathsResponseSchema, description: 'Paths, most conversions first', csv: true },
+    security: 'query',
+  },
+  'GET /v1/journeys/summary': {
+    summary: 'Touches and days to convert, and the conversions each channel assisted and closed',
+    ok: { status: 200, schema: journeySummaryResponseSchema, description: 'Summary', csv: true },
     security: 'query',
   },
   'GET /v1/attribution': {

@@ -57,6 +57,8 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/v1/metrics/cart', target: 'query' },
   { method: 'GET', path: '/v1/metrics/visitors', target: 'query' },
   { method: 'GET', path: '/v1/metrics/funnel', target: 'query' },
+  { method: 'GET', path: '/v1/journeys/paths', target: 'query' },
+  { method: 'GET', path: '/v1/journeys/summary', target: 'query' },
   { method: 'GET', path: '/v1/attribution', target: 'query' },
   { method: 'GET', path: '/v1/attribution/compare', target: 'query' },
   { method: 'POST', path: '/v1/jobs/compute', target: 'jobs' },

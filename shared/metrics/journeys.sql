@@ -25,3 +25,24 @@ SELECT c.event_id AS conversion_id, c.day, c.ts AS conversion_ts, c.count AS con
        count(*) OVER (PARTITION BY c.event_id) AS n
 FROM tch t JOIN conv c -- the hash table on the conversions (joins build on their right side)
   ON t.person_id = c.person_id AND t.ts <= c.ts AND t.ts >= c.ts - $lookback_ms;
+
+-- The non-converting journeys: a person's touches after their last conversion of the window, at
+-- most lookback before the final one, for final touches on the days computed, in order; each on
+-- the local day of its final touch. Markov's paths to (null) and the paths report read them.
+CREATE OR REPLACE TEMP TABLE null_journey AS
+WITH null_after AS (
+  SELECT t.person_id, t.ts, t.event_id, t.day, t.channel
+  FROM tch t
+  LEFT JOIN (SELECT person_id, max(ts) AS ts FROM conversions WHERE person_id IS NOT NULL GROUP BY person_id) l
+    USING (person_id)
+  WHERE t.person_id IS NOT NULL AND (l.ts IS NULL OR t.ts > l.ts)
+),
+final_touch AS (
+  -- A person's final touch: every touch at its instant is on the same local day.
+  SELECT person_id, max(ts) AS final_ts, arg_max(day, ts) AS final_day FROM null_after GROUP BY person_id
+)
+SELECT n.person_id, f.final_day, n.ts, n.event_id, n.channel, lag(n.channel) OVER w AS previous_channel,
+       lead(n.ts) OVER w IS NULL AS last
+FROM null_after n JOIN final_touch f USING (person_id)
+WHERE f.final_day BETWEEN $from AND $to AND n.ts >= f.final_ts - $lookback_ms
+WINDOW w AS (PARTITION BY n.person_id ORDER BY n.ts, n.event_id);

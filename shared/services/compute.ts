@@ -57,6 +57,8 @@ export const COMPUTE_QUERIES = {
   visitors: 'visitors',
   visits: 'visits',
   stageEntries: 'stage-entries',
+  journeyPaths: 'journey-paths',
+  journeySummary: 'journey-summary',
 } as const satisfies Record<keyof ComputeRows, string>;
 
 /** A DuckDB session over one task's window, ready for the metric SQL (`shared/metrics/*.sql`). */

@@ -74,6 +74,26 @@ export const VISITOR_KINDS = ['all', 'new'] as const;
 /** Stage entries per stage and channel: people by whole days since their previous-stage event. */
 export type StageWaits = Partial<Record<Stage, Partial<Record<ChannelId, Record<string, number>>>>>;
 
+/** The journeys of one collapsed path (channels joined by '>'). */
+export interface PathCell {
+  journeys: number;
+  conversions: number;
+  valueMicros: number;
+}
+
+/** Most paths a stored day or block keeps (the most journeys first); the rest are summed apart. */
+export const MAX_PATHS = 1000;
+
+/** Conversions by their journey's shape, and the assists of each channel. */
+export interface ConversionJourneys {
+  /** Conversions by touches in their journey (not collapsed; "0": without a touch). */
+  byTouches: Record<string, number>;
+  /** Conversions by whole days from their journey's first touch (none without a touch). */
+  byDays: Record<string, number>;
+  /** Per channel: conversions it assisted (in the journey, not the last touch), and closed. */
+  assists: Partial<Record<ChannelId, { assisted: number; lastTouch: number }>>;
+}
+
 export interface JourneyDay {
   /** Per e-mail campaign. */
   email: Record<string, EmailCell>;
@@ -89,6 +109,10 @@ export interface JourneyDay {
   visitors: VisitorCell;
   /** For the funnel's median days from the previous stage. */
   stageWaits: StageWaits;
+  /** Per collapsed path, at most {@link MAX_PATHS}; `otherPaths` sums the journeys beyond. */
+  paths: Record<string, PathCell>;
+  otherPaths: PathCell;
+  conversionJourneys: ConversionJourneys;
 }
 
 /** Journey days keyed by `YYYY-MM-DD` (a compute step's output, and their merge). */
@@ -116,6 +140,8 @@ const npsAnswerSchema = z.tuple([
   z.int().min(0).max(10),
   channelIdSchema,
 ]);
+
+const pathCellSchema = z.object({ journeys: count, conversions: count, valueMicros: count });
 
 const adCellSchema = z.object({
   impressions: count,
@@ -152,6 +178,15 @@ export const journeyDaySchema: z.ZodType<JourneyDay, unknown> = z
         z.partialRecord(channelIdSchema, z.record(z.string().regex(/^\d+$/), count)),
       )
       .default({}),
+    paths: dataRecord(pathCellSchema).default({}),
+    otherPaths: pathCellSchema.default({ journeys: 0, conversions: 0, valueMicros: 0 }),
+    conversionJourneys: z
+      .object({
+        byTouches: z.record(z.string().regex(/^\d+$/), count),
+        byDays: z.record(z.string().regex(/^\d+$/), count),
+        assists: z.partialRecord(channelIdSchema, z.object({ assisted: count, lastTouch: count })),
+      })
+      .default({ byTouches: {}, byDays: {}, assists: {} }),
   })
   .optional()
   .transform((day) => day ?? emptyJourneyDay());
@@ -165,6 +200,9 @@ export function emptyJourneyDay(): JourneyDay {
     visits: { visits: 0, pageViews: 0, bounces: 0, visitMs: 0 },
     visitors: {},
     stageWaits: {},
+    paths: {},
+    otherPaths: { journeys: 0, conversions: 0, valueMicros: 0 },
+    conversionJourneys: { byTouches: {}, byDays: {}, assists: {} },
   };
 }
 
@@ -251,7 +289,82 @@ export function mergeJourneyDays(parts: readonly JourneyDay[]): JourneyDay {
       }),
     );
   }
-  return { email: Object.fromEntries(emailEntries), ads, nps, cart, visits, visitors, stageWaits };
+  return {
+    email: Object.fromEntries(emailEntries),
+    ads,
+    nps,
+    cart,
+    visits,
+    visitors,
+    stageWaits,
+    ...boundPaths(parts),
+    conversionJourneys: {
+      byTouches: sumHistograms(parts.map((part) => part.conversionJourneys.byTouches)),
+      byDays: sumHistograms(parts.map((part) => part.conversionJourneys.byDays)),
+      assists: sumAssists(parts),
+    },
+  };
+}
+
+/**
+ * The paths of merged parts: summed per path, the {@link MAX_PATHS} with the most journeys kept
+ * (then most conversions, then by key), the others added to `otherPaths`. Beyond a day, the cut
+ * can miss a path that is small in every part yet large in all of them: the top of a long range
+ * is the top of its parts' tops.
+ */
+function boundPaths(parts: readonly JourneyDay[]): Pick<JourneyDay, 'paths' | 'otherPaths'> {
+  const sums = new Map<string, PathCell>();
+  const otherPaths: PathCell = { journeys: 0, conversions: 0, valueMicros: 0 };
+  for (const part of parts) {
+    for (const [path, cell] of Object.entries(part.paths)) {
+      const sum = sums.get(path) ?? { journeys: 0, conversions: 0, valueMicros: 0 };
+      sum.journeys += cell.journeys;
+      sum.conversions += cell.conversions;
+      sum.valueMicros += cell.valueMicros;
+      sums.set(path, sum);
+    }
+    otherPaths.journeys += part.otherPaths.journeys;
+    otherPaths.conversions += part.otherPaths.conversions;
+    otherPaths.valueMicros += part.otherPaths.valueMicros;
+  }
+  const ranked = [...sums].sort(
+    ([a, x], [b, y]) => y.journeys - x.journeys || y.conversions - x.conversions || byCodeUnit(a, b),
+  );
+  for (const [, cell] of ranked.slice(MAX_PATHS)) {
+    otherPaths.journeys += cell.journeys;
+    otherPaths.conversions += cell.conversions;
+    otherPaths.valueMicros += cell.valueMicros;
+  }
+  const kept = ranked.slice(0, MAX_PATHS).sort(([a], [b]) => byCodeUnit(a, b));
+  return { paths: Object.fromEntries(kept), otherPaths };
+}
+
+function sumHistograms(records: ReadonlyArray<Readonly<Record<string, number>>>): Record<string, number> {
+  const sums = new Map<string, number>();
+  for (const record of records)
+    for (const [key, n] of Object.entries(record)) sums.set(key, (sums.get(key) ?? 0) + n);
+  const keys = [...sums.keys()]
+    .filter((key) => (sums.get(key) ?? 0) > 0)
+    .sort((a, b) => Number(a) - Number(b));
+  return Object.fromEntries(keys.map((key) => [key, sums.get(key) as number]));
+}
+
+function sumAssists(parts: readonly JourneyDay[]): ConversionJourneys['assists'] {
+  const sums = new Map<string, { assisted: number; lastTouch: number }>();
+  for (const part of parts) {
+    for (const [channel, cell] of Object.entries(part.conversionJourneys.assists)) {
+      const sum = sums.get(channel) ?? { assisted: 0, lastTouch: 0 };
+      sum.assisted += cell.assisted;
+      sum.lastTouch += cell.lastTouch;
+      sums.set(channel, sum);
+    }
+  }
+  return Object.fromEntries(
+    orderedKeys(sums.keys(), CHANNEL_RANK).map((channel) => [
+      channel,
+      sums.get(channel) as { assisted: number; lastTouch: number },
+    ]),
+  );
 }
 
 /** A canonical record of ad cells: summed per key, keys in code-unit order, empty cells left out. */

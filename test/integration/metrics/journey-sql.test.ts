@@ -4,6 +4,7 @@ import { cartAbandonment } from '#domain/journey/cart.ts';
 import { emailFunnel } from '#domain/journey/email-funnel.ts';
 import { funnel } from '#domain/journey/funnel.ts';
 import { netPromoterScore } from '#domain/journey/nps.ts';
+import { journeyPaths, journeySummary } from '#domain/journey/paths.ts';
 import { visitorsSummary } from '#domain/journey/visitors.ts';
 import type { NormalisedEvent } from '#domain/normalised-event.ts';
 import { computeLakeRows, type EngineProps } from '../../support/engine.ts';
@@ -413,5 +414,69 @@ describe('the journey SQL over lake rows: funnel', () => {
       [2, null],
       [0, 0],
     ]);
+  });
+});
+
+describe('the journey SQL over lake rows: paths and the journey summary', () => {
+  const rows = [
+    // ann: paid search twice, e-mail, then buys for 20 on Mar 4 (3 touches, 3 days from the first);
+    // afterwards an organic search on Mar 10 (a non-converting tail).
+    touch('a1', 'u:ann', '2026-03-01T10:00:00Z', 'paid_search'),
+    touch('a2', 'u:ann', '2026-03-02T10:00:00Z', 'paid_search'),
+    touch('a3', 'u:ann', '2026-03-03T10:00:00Z', 'email'),
+    conversion('a4', 'u:ann', '2026-03-04T10:00:00Z', { valueMicros: 20_000_000 }),
+    touch('a5', 'u:ann', '2026-03-10T10:00:00Z', 'organic_search'),
+    // bo: e-mail, then buys for 10 an hour later (1 touch, 0 days).
+    touch('b1', 'u:bo', '2026-03-05T10:00:00Z', 'email'),
+    conversion('b2', 'u:bo', '2026-03-05T11:00:00Z', { valueMicros: 10_000_000 }),
+    // cy: buys without a touch (0 touches, no days, last touch direct).
+    conversion('c1', 'u:cy', '2026-03-06T10:00:00Z'),
+    // dee: display twice, never buys.
+    touch('d1', 'u:dee', '2026-03-07T10:00:00Z', 'display'),
+    touch('d2', 'u:dee', '2026-03-08T10:00:00Z', 'display'),
+  ];
+
+  it('lists collapsed paths, converting or not, most conversions first', async () => {
+    const { journey } = await computeLakeRows(rows, UTC);
+    const paths = (converting: 'true' | 'false' | 'all') =>
+      journeyPaths(journey, { ...UTC, converting, limit: 10 }).paths.map((p) => [
+        p.path.join('>'),
+        p.journeys,
+        p.conversions,
+        p.value,
+      ]);
+    // Ties (1 conversion each, then 0) go by path: "email" < "paid_search>email", "display" < "organic_search".
+    expect(paths('all')).toEqual([
+      ['email', 1, 1, 10],
+      ['paid_search>email', 1, 1, 20],
+      ['display', 1, 0, 0],
+      ['organic_search', 1, 0, 0],
+    ]);
+    expect(paths('true').map(([path]) => path)).toEqual(['email', 'paid_search>email']);
+    expect(paths('false').map(([path]) => path)).toEqual(['display', 'organic_search']);
+    expect(journeyPaths(journey, { ...UTC, converting: 'all', limit: 1 }).paths).toHaveLength(1);
+  });
+
+  it('counts touches and days to convert, and what each channel assisted and closed', async () => {
+    const { journey } = await computeLakeRows(rows, UTC);
+    expect(journeySummary(journey, UTC)).toEqual({
+      ...UTC_RANGE,
+      conversions: 3,
+      touchesToConvert: [
+        { touches: 0, conversions: 1 },
+        { touches: 1, conversions: 1 },
+        { touches: 3, conversions: 1 },
+      ],
+      daysToConvert: [
+        { days: 0, conversions: 1 },
+        { days: 3, conversions: 1 },
+      ],
+      // paid_search assisted ann's purchase; e-mail closed two, direct one (cy's, without a touch).
+      assisted: [
+        { channel: 'paid_search', assisted: 1, lastTouch: 0 },
+        { channel: 'direct', assisted: 0, lastTouch: 1 },
+        { channel: 'email', assisted: 0, lastTouch: 2 },
+      ],
+    });
   });
 });

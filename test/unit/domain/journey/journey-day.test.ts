@@ -77,4 +77,20 @@ describe('journey days', () => {
     // adds {a} ∪ {a, b} = 2 users.
     expect(estimateUsers(block.journey.cart.adds ?? 'E')).toBe(2);
   });
+
+  it('keeps the 1,000 paths with the most journeys and sums the rest apart', () => {
+    // 1,002 paths: "p0000" … "p1001", path n with n + 1 journeys; the two smallest (p0000 with 1
+    // journey, p0001 with 2) are cut: other = 3 journeys.
+    const paths = Object.fromEntries(
+      Array.from({ length: 1002 }, (_, n) => [
+        `p${String(n).padStart(4, '0')}`,
+        { journeys: n + 1, conversions: 0, valueMicros: 0 },
+      ]),
+    );
+    const merged = mergeJourneyDays([{ ...emptyJourneyDay(), paths }]);
+    expect(Object.keys(merged.paths)).toHaveLength(1000);
+    expect(merged.paths.p0000).toBeUndefined();
+    expect(merged.paths.p0002).toEqual({ journeys: 3, conversions: 0, valueMicros: 0 });
+    expect(merged.otherPaths).toEqual({ journeys: 3, conversions: 0, valueMicros: 0 });
+  });
 });

@@ -1,0 +1,114 @@
+import type { ChannelId } from '../channel-ids.ts';
+import { datesBetween } from '../dates.ts';
+import { byCodeUnit, CHANNEL_RANK, orderedKeys } from '../metrics/partial.ts';
+import { money } from '../rates.ts';
+import { type JourneyDay, mergeJourneyDays, type PathCell } from './journey-day.ts';
+
+/** The stored days and blocks of a range, merged into one journey day. */
+function mergedRange(
+  partial: { days: Record<string, JourneyDay> },
+  props: { from: string; to: string },
+): JourneyDay {
+  const parts: JourneyDay[] = [];
+  for (const date of datesBetween(props.from, props.to)) {
+    const day = Object.hasOwn(partial.days, date) ? partial.days[date] : undefined;
+    if (day) parts.push(day);
+  }
+  return mergeJourneyDays(parts);
+}
+
+export interface PathRow {
+  path: ChannelId[];
+  journeys: number;
+  conversions: number;
+  value: number;
+}
+
+/** `GET /v1/journeys/paths`. */
+export interface PathsResult {
+  from: string;
+  to: string;
+  converting: 'true' | 'false' | 'all';
+  paths: PathRow[];
+  /** Journeys on paths a stored day or block did not keep (beyond its 1,000 largest). */
+  otherJourneys: number;
+}
+
+/**
+ * The top paths of a range: converting ones (a journey per conversion), non-converting ones (a
+ * person's touches after their last conversion), or both; most conversions first, then most
+ * journeys, then by path.
+ */
+export function journeyPaths(
+  partial: { days: Record<string, JourneyDay> },
+  props: {
+    readonly from: string;
+    readonly to: string;
+    readonly converting: 'true' | 'false' | 'all';
+    readonly limit: number;
+  },
+): PathsResult {
+  const merged = mergedRange(partial, props);
+  const wanted = (cell: PathCell) =>
+    props.converting === 'all' || (props.converting === 'true') === cell.conversions > 0;
+  const paths = Object.entries(merged.paths)
+    .filter(([, cell]) => wanted(cell))
+    .sort(([a, x], [b, y]) => y.conversions - x.conversions || y.journeys - x.journeys || byCodeUnit(a, b))
+    .slice(0, props.limit)
+    .map(([path, cell]) => ({
+      path: path.split('>') as ChannelId[],
+      journeys: cell.journeys,
+      conversions: cell.conversions,
+      value: money(cell.valueMicros),
+    }));
+  return {
+    from: props.from,
+    to: props.to,
+    converting: props.converting,
+    paths,
+    otherJourneys: merged.otherPaths.journeys,
+  };
+}
+
+/** `GET /v1/journeys/summary`. */
+export interface JourneySummaryResult {
+  from: string;
+  to: string;
+  conversions: number;
+  touchesToConvert: Array<{ touches: number; conversions: number }>;
+  daysToConvert: Array<{ days: number; conversions: number }>;
+  assisted: Array<{ channel: ChannelId; assisted: number; lastTouch: number }>;
+}
+
+/**
+ * How journeys convert over a range: conversions by touches (not collapsed) and by whole days from
+ * the first touch, and per channel the conversions it assisted and closed (channels by how many
+ * they assisted, then in their usual order).
+ */
+export function journeySummary(
+  partial: { days: Record<string, JourneyDay> },
+  props: { readonly from: string; readonly to: string },
+): JourneySummaryResult {
+  const { conversionJourneys } = mergedRange(partial, props);
+  const touchesToConvert = Object.entries(conversionJourneys.byTouches).map(([touches, conversions]) => ({
+    touches: Number(touches),
+    conversions,
+  }));
+  const order = orderedKeys(Object.keys(conversionJourneys.assists), CHANNEL_RANK);
+  return {
+    from: props.from,
+    to: props.to,
+    conversions: touchesToConvert.reduce((sum, row) => sum + row.conversions, 0),
+    touchesToConvert,
+    daysToConvert: Object.entries(conversionJourneys.byDays).map(([days, conversions]) => ({
+      days: Number(days),
+      conversions,
+    })),
+    assisted: order
+      .map((channel) => ({
+        channel: channel as ChannelId,
+        ...(conversionJourneys.assists[channel as ChannelId] ?? { assisted: 0, lastTouch: 0 }),
+      }))
+      .sort((a, b) => b.assisted - a.assisted || order.indexOf(a.channel) - order.indexOf(b.channel)),
+  };
+}
