@@ -11,6 +11,7 @@ import { emailFunnel } from '#domain/journey/email-funnel.ts';
 import { funnel } from '#domain/journey/funnel.ts';
 import { netPromoterScore } from '#domain/journey/nps.ts';
 import { journeyPaths, journeySummary } from '#domain/journey/paths.ts';
+import { selfReported, withSelfReported } from '#domain/journey/self-reported.ts';
 import { visitorsSummary } from '#domain/journey/visitors.ts';
 import { channelShare, cpaByStage, referralTraffic, shareOfVoice } from '#domain/metrics/index.ts';
 import { QUERY_SHAPES } from '#http/api-schemas.ts';
@@ -272,13 +273,19 @@ const ROUTES: Readonly<Record<string, MetricRoute>> = {
   }),
 
   'GET /v1/attribution/compare': readRoute('GET /v1/attribution/compare', (data, q, pipeline) => {
-    const result = compareModels(data.attribution, { from: q.from, to: q.to });
+    const reported = selfReported(data.journey, { ...q, limit: 20 }, pipeline.config.surveyAnswers);
+    const result = withSelfReported(compareModels(data.attribution, { from: q.from, to: q.to }), reported);
     return {
       json: { ...result, currency: pipeline.config.currency },
       csv: [
         'attribution-compare',
-        ['channel', 'spend', ...MODELS],
-        result.rows.map((r) => [r.channel, r.spend, ...MODELS.map((model) => r.conversions[model])]),
+        ['channel', 'spend', ...MODELS, 'self_reported'],
+        result.rows.map((r) => [
+          r.channel,
+          r.spend,
+          ...MODELS.map((model) => r.conversions[model]),
+          r.selfReported,
+        ]),
       ],
     };
   }),

@@ -129,6 +129,7 @@ export interface ComputeRows {
     value_micros: Num;
   }>;
   readonly journeySummary: ReadonlyArray<{ day: string; kind: string; key: string; conversions: Num }>;
+  readonly surveySources: ReadonlyArray<{ day: string; answer: string; responses: Num }>;
 }
 
 interface MetricsDay {
@@ -237,6 +238,13 @@ function foldJourney(rows: ComputeRows): JourneyPartial {
       if (row.kind === 'assisted') cell.assisted += n;
       else cell.lastTouch += n;
     }
+  }
+  for (const row of rows.surveySources) {
+    const day = dayOf(row.day);
+    day.surveyAnswers = {
+      ...day.surveyAnswers,
+      ...Object.fromEntries([[row.answer, Number(row.responses)]]),
+    };
   }
   for (const row of rows.cartUsers) {
     dayOf(row.day).cart[row.kind as keyof CartCell] = row.registers

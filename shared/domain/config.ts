@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { channelRuleSchema, sourceCategorySchema } from './channel-ids.ts';
+import { channelIdSchema, channelRuleSchema, sourceCategorySchema } from './channel-ids.ts';
 import { isValidTimeZone } from './dates.ts';
 
 /** A name whose share of voice is measured: the brand or a competitor. */
@@ -86,6 +86,11 @@ export const attributionConfigSchema = z
     channelRules: z.array(channelRuleSchema).min(1).optional(),
     /** Extra source categories by host (`tiktok.com`) or UTM source name (`tiktok`), over the built-in lists. */
     sources: z.record(z.string().trim().toLowerCase().min(1), sourceCategorySchema).default({}),
+    /**
+     * Channels of "how did you hear about us" answers (lower-cased answer → channel), for the
+     * self-reported column of the model comparison; an answer that is a channel id needs none.
+     */
+    surveyAnswers: z.record(z.string().trim().toLowerCase().min(1), channelIdSchema).default({}),
     /** How many past days each scheduled compute recomputes (late events older than that need a job). */
     scheduleWindowDays: z.int().min(1).max(366).default(7),
     /** Version 1's events-table retention: accepted so older files load, and ignored (the lake keeps every day). */

@@ -125,6 +125,9 @@ export const attributionResponseSchema = z.object({
   ),
 });
 
+const perModel = <T extends z.ZodType>(value: T) =>
+  z.object(Object.fromEntries(MODELS.map((m) => [m, value])) as Record<(typeof MODELS)[number], T>);
+
 export const attributionCompareResponseSchema = z.object({
   ...range,
   currency: z.string(),
@@ -136,14 +139,29 @@ export const attributionCompareResponseSchema = z.object({
     z.object({
       channel: z.string(),
       spend: money,
-      conversions: z.object(
-        Object.fromEntries(MODELS.map((m) => [m, z.number().min(0)])) as Record<
-          (typeof MODELS)[number],
-          z.ZodNumber
-        >,
-      ),
+      conversions: perModel(z.number().min(0)),
+      value: perModel(money),
+      cpa: perModel(nullableMoney),
+      roas: perModel(nullableMoney),
+      selfReported: z
+        .int()
+        .min(0)
+        .describe(
+          '"how did you hear about us" answers that stand for this channel (config surveyAnswers, or the channel id)',
+        ),
     }),
   ),
+  selfReported: z.object({
+    responses: z.int().min(0),
+    answers: z.array(
+      z.object({
+        answer: z.string(),
+        channel: z.enum(CHANNEL_IDS).nullable(),
+        responses: z.int().min(0),
+        share,
+      }),
+    ),
+  }),
 });
 
 const nullableRate = z.number().min(0).nullable();

@@ -59,6 +59,7 @@ export const COMPUTE_QUERIES = {
   stageEntries: 'stage-entries',
   journeyPaths: 'journey-paths',
   journeySummary: 'journey-summary',
+  surveySources: 'survey-sources',
 } as const satisfies Record<keyof ComputeRows, string>;
 
 /** A DuckDB session over one task's window, ready for the metric SQL (`shared/metrics/*.sql`). */

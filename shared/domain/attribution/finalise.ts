@@ -73,6 +73,12 @@ export interface ModelComparisonRow {
   spend: number;
   /** Conversions credited to the channel under each model. */
   conversions: Record<Model, number>;
+  /** Conversion value credited to the channel under each model. */
+  value: Record<Model, number>;
+  /** Spend / conversions under each model; `null` without conversions. */
+  cpa: Record<Model, number | null>;
+  /** Value / spend under each model; `null` without spend. */
+  roas: Record<Model, number | null>;
 }
 
 export interface ModelComparison {
@@ -96,15 +102,21 @@ export function compareModels(
   );
   const keys = [...new Set(results.flatMap((result) => result.rows.map((row) => row.key)))];
   const first = results[0] as AttributionResult;
+  const perModel = <K extends 'conversions' | 'value' | 'cpa' | 'roas'>(
+    channel: string,
+    field: K,
+    none: AttributionRow[K],
+  ) =>
+    Object.fromEntries(
+      MODELS.map((model, i) => [model, results[i]?.rows.find((row) => row.key === channel)?.[field] ?? none]),
+    ) as Record<Model, AttributionRow[K]>;
   const rows = keys.map((channel) => ({
     channel,
     spend: first.rows.find((row) => row.key === channel)?.spend ?? 0,
-    conversions: Object.fromEntries(
-      MODELS.map((model, i) => [
-        model,
-        results[i]?.rows.find((row) => row.key === channel)?.conversions ?? 0,
-      ]),
-    ) as Record<Model, number>,
+    conversions: perModel(channel, 'conversions', 0),
+    value: perModel(channel, 'value', 0),
+    cpa: perModel(channel, 'cpa', null),
+    roas: perModel(channel, 'roas', null),
   }));
   rows.sort(
     (a, b) =>

@@ -113,6 +113,9 @@ export interface JourneyDay {
   paths: Record<string, PathCell>;
   otherPaths: PathCell;
   conversionJourneys: ConversionJourneys;
+  /** "How did you hear about us" answers (lower-cased), at most {@link MAX_PATHS}; the rest summed apart. */
+  surveyAnswers: Record<string, number>;
+  otherSurveyAnswers: number;
 }
 
 /** Journey days keyed by `YYYY-MM-DD` (a compute step's output, and their merge). */
@@ -187,6 +190,8 @@ export const journeyDaySchema: z.ZodType<JourneyDay, unknown> = z
         assists: z.partialRecord(channelIdSchema, z.object({ assisted: count, lastTouch: count })),
       })
       .default({ byTouches: {}, byDays: {}, assists: {} }),
+    surveyAnswers: dataRecord(count).default({}),
+    otherSurveyAnswers: count.default(0),
   })
   .optional()
   .transform((day) => day ?? emptyJourneyDay());
@@ -203,6 +208,8 @@ export function emptyJourneyDay(): JourneyDay {
     paths: {},
     otherPaths: { journeys: 0, conversions: 0, valueMicros: 0 },
     conversionJourneys: { byTouches: {}, byDays: {}, assists: {} },
+    surveyAnswers: {},
+    otherSurveyAnswers: 0,
   };
 }
 
@@ -303,7 +310,25 @@ export function mergeJourneyDays(parts: readonly JourneyDay[]): JourneyDay {
       byDays: sumHistograms(parts.map((part) => part.conversionJourneys.byDays)),
       assists: sumAssists(parts),
     },
+    ...boundAnswers(parts),
   };
+}
+
+/** The survey answers of merged parts, the {@link MAX_PATHS} most given kept, the others summed. */
+function boundAnswers(
+  parts: readonly JourneyDay[],
+): Pick<JourneyDay, 'surveyAnswers' | 'otherSurveyAnswers'> {
+  const sums = new Map<string, number>();
+  let other = 0;
+  for (const part of parts) {
+    for (const [answer, n] of Object.entries(part.surveyAnswers))
+      sums.set(answer, (sums.get(answer) ?? 0) + n);
+    other += part.otherSurveyAnswers;
+  }
+  const ranked = [...sums].sort(([a, x], [b, y]) => y - x || byCodeUnit(a, b));
+  for (const [, n] of ranked.slice(MAX_PATHS)) other += n;
+  const kept = ranked.slice(0, MAX_PATHS).sort(([a], [b]) => byCodeUnit(a, b));
+  return { surveyAnswers: Object.fromEntries(kept), otherSurveyAnswers: other };
 }
 
 /**

@@ -5,6 +5,7 @@ import { createQueryHandler } from '#functions/query/handler.ts';
 import { createSpendHandler } from '#functions/spend/handler.ts';
 import {
   adsResponseSchema,
+  attributionCompareResponseSchema,
   cartResponseSchema,
   emailResponseSchema,
   funnelResponseSchema,
@@ -119,6 +120,23 @@ describe('the e-mail and ads endpoints, over HTTP handlers and a real compute', 
         url: 'https://acme.example/',
         userId: 'hal',
         occurredAt: '2026-05-06T08:00:00Z',
+      },
+      // "How did you hear about us": dee says paid search (a channel id), gus "A friend " (none).
+      {
+        eventId: 'journey-src-1',
+        type: 'survey',
+        survey: 'source',
+        answer: 'paid_search',
+        userId: 'dee',
+        occurredAt: '2026-05-05T11:00:00Z',
+      },
+      {
+        eventId: 'journey-src-2',
+        type: 'survey',
+        survey: 'source',
+        answer: 'A friend ',
+        userId: 'gus',
+        occurredAt: '2026-05-04T09:00:00Z',
       },
       // Cart: dee adds before buying; eve adds and leaves.
       {
@@ -277,6 +295,28 @@ describe('the e-mail and ads endpoints, over HTTP handlers and a real compute', 
       bodyOf(await get('/v1/metrics/funnel', { channel: 'paid_search' })),
     );
     expect(paid.stages.slice(1, 3).map((s) => s.users)).toEqual([1, 1]);
+  });
+
+  it('shows self-reported sources beside the models, with CPA and ROAS per model', async () => {
+    const compare = attributionCompareResponseSchema.parse(bodyOf(await get('/v1/attribution/compare', {})));
+    // Two answers: "paid_search" stands for its channel; "a friend" (trimmed, lower-cased) for none.
+    expect(compare.selfReported).toEqual({
+      responses: 2,
+      answers: [
+        { answer: 'a friend', channel: null, responses: 1, share: 0.5 },
+        { answer: 'paid_search', channel: 'paid_search', responses: 1, share: 0.5 },
+      ],
+    });
+    const paid = compare.rows.find((r) => r.channel === 'paid_search');
+    // dee's 40 USD purchase followed the paid-search click, and 8 USD was spent on it:
+    // last touch credits 1 conversion and 40 → CPA 8 / 1 = 8, ROAS 40 / 8 = 5.
+    expect(paid).toMatchObject({ spend: 8, selfReported: 1 });
+    expect([
+      paid?.conversions.last_touch,
+      paid?.value.last_touch,
+      paid?.cpa.last_touch,
+      paid?.roas.last_touch,
+    ]).toEqual([1, 40, 8, 5]);
   });
 
   it.each([
