@@ -3,6 +3,7 @@ import type { Context } from 'aws-lambda';
 import { lambdaEntry } from '#adapters/observability.ts';
 import { createPipelineFromEnvironment, type Pipeline } from '#adapters/pipeline.ts';
 import { attribute, compareModels, MODELS } from '#domain/attribution/index.ts';
+import { intervalsOf } from '#domain/dates.ts';
 import { type ComputePartial, toComputePartial } from '#domain/day-result.ts';
 import { NotFoundError } from '#domain/errors.ts';
 import { adsRates } from '#domain/journey/ads.ts';
@@ -31,6 +32,42 @@ const PUBLIC_ROUTES = new Set([
   'GET /v1/openapi.json',
   '$default',
 ]);
+
+/** One point of a series: the metric's own answer for the point's days. */
+function seriesValue(
+  data: ComputePartial,
+  q: Query<'GET /v1/metrics/series'>,
+  range: DateRange,
+  pipeline: Pipeline,
+): unknown {
+  switch (q.metric) {
+    case 'channel-share':
+      return channelShare(data.metrics, { ...range, basis: q.basis });
+    case 'share-of-voice':
+      return shareOfVoice(data.metrics, {
+        ...range,
+        source: q.source,
+        brand: pipeline.config.brand.name,
+        competitors: pipeline.config.competitors.map((c) => c.name),
+        limit: 20,
+      });
+    case 'visitors':
+      return visitorsSummary(data.journey, range);
+    case 'email':
+      return emailFunnel(data.journey, { ...range, groupBy: 'campaign' }).totals;
+  }
+}
+
+/** A point's figures as (key, value) cells for the CSV: channel shares, voices, or plain fields. */
+function seriesCells(value: unknown): Array<[string, unknown]> {
+  const answer = value as {
+    channels?: Array<{ channel: string; count: number }>;
+    entries?: Array<{ name: string; count: number }>;
+  };
+  if (answer.channels) return answer.channels.map((c) => [c.channel, c.count]);
+  if (answer.entries) return answer.entries.map((e) => [e.name, e.count]);
+  return Object.entries(value as Record<string, unknown>).filter(([key]) => key !== 'from' && key !== 'to');
+}
 
 /** `clickToOpenRate` → `click_to_open_rate`, for CSV headers. */
 const snakeCase = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
@@ -254,6 +291,28 @@ const ROUTES: Readonly<Record<string, MetricRoute>> = {
       ],
     };
   }),
+
+  'GET /v1/metrics/series': readRoute(
+    'GET /v1/metrics/series',
+    (data, q, pipeline) => {
+      const points = intervalsOf(q.from, q.to, q.interval).map((range) => ({
+        ...range,
+        value: seriesValue(data, q, range, pipeline),
+      }));
+      return {
+        json: { from: q.from, to: q.to, metric: q.metric, interval: q.interval, points },
+        csv: [
+          `series-${q.metric}-by-${q.interval}`,
+          ['from', 'to', 'key', 'value'],
+          points.flatMap((point) =>
+            seriesCells(point.value).map(([key, value]) => [point.from, point.to, key, value]),
+          ),
+        ],
+      };
+    },
+    // Points are cut from single days: blocks of days are not aligned on weeks or months.
+    () => true,
+  ),
 
   'GET /v1/attribution': readRoute('GET /v1/attribution', (data, q, pipeline) => {
     const result = attribute(data.attribution, {

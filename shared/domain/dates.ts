@@ -146,3 +146,34 @@ export function createLocalDateCache(timeZone: string): (epochMs: number) => str
     return date;
   };
 }
+
+export const INTERVALS = ['day', 'week', 'month'] as const;
+export type Interval = (typeof INTERVALS)[number];
+
+/**
+ * A date range cut into days, ISO weeks (Monday to Sunday) or calendar months, the first and last
+ * clipped to the range: for a chart's points, one request for any range.
+ */
+export function intervalsOf(
+  from: string,
+  to: string,
+  interval: Interval,
+): Array<{ from: string; to: string }> {
+  const out: Array<{ from: string; to: string }> = [];
+  let start = from;
+  while (start <= to) {
+    let end = start;
+    if (interval === 'week') {
+      // getUTCDay: 0 is Sunday; a week ends on the Sunday on or after its start.
+      const weekday = new Date(`${start}T00:00:00Z`).getUTCDay();
+      end = addDays(start, (7 - weekday) % 7);
+    } else if (interval === 'month') {
+      const [year, month] = start.split('-').map(Number) as [number, number];
+      end = new Date(Date.UTC(year, month, 0)).toISOString().slice(0, 10);
+    }
+    if (end > to) end = to;
+    out.push({ from: start, to: end });
+    start = addDays(end, 1);
+  }
+  return out;
+}

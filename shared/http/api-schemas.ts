@@ -3,7 +3,7 @@ import { KEY_SCOPES } from '#adapters/key-store.ts';
 import { MODELS } from '#domain/attribution/models.ts';
 import { CHANNEL_IDS, channelIdSchema } from '#domain/channel-ids.ts';
 import { originSchema } from '#domain/config.ts';
-import { calendarDateSchema } from '#domain/dates.ts';
+import { calendarDateSchema, INTERVALS } from '#domain/dates.ts';
 import { STAGES } from '#domain/event-schema.ts';
 import { JOB_KINDS, JOB_STATUSES } from '#domain/jobs.ts';
 import { AD_GROUPINGS } from '#domain/journey/journey-day.ts';
@@ -13,6 +13,9 @@ import { AD_GROUPINGS } from '#domain/journey/journey-day.ts';
  * parameters of each read route (the handlers parse with these) and the response shapes (the
  * OpenAPI document is generated from these; the e2e tests check real answers against them).
  */
+
+/** The metrics `GET /v1/metrics/series` gives per day, week or month. */
+export const SERIES_METRICS = ['channel-share', 'share-of-voice', 'visitors', 'email'] as const;
 
 /** Query parameters of each read route, besides `from`, `to` and `format` (shared by all). */
 export const QUERY_SHAPES = {
@@ -40,7 +43,16 @@ export const QUERY_SHAPES = {
     limit: z.coerce.number().int().min(1).max(1000).default(20),
   },
   'GET /v1/journeys/summary': {},
+  'GET /v1/metrics/series': {
+    metric: z.enum(SERIES_METRICS),
+    interval: z.enum(INTERVALS).default('day'),
+    /** For channel-share. */
+    basis: z.enum(['touches', 'conversions', 'spend']).default('touches'),
+    /** For share-of-voice. */
+    source: z.enum(['ads', 'search', 'all']).default('all'),
+  },
 } as const;
+
 
 const range = { from: calendarDateSchema, to: calendarDateSchema };
 const share = z.number().min(0).max(1);
@@ -322,6 +334,18 @@ export const journeySummaryResponseSchema = z.object({
         .min(0)
         .describe('conversions whose journey has the channel, not as its last touch'),
       lastTouch: z.number().min(0).describe('conversions the channel is the last touch of'),
+    }),
+  ),
+});
+
+export const seriesResponseSchema = z.object({
+  ...range,
+  metric: z.enum(SERIES_METRICS),
+  interval: z.enum(INTERVALS),
+  points: z.array(
+    z.object({
+      ...range,
+      value: z.unknown().describe("the metric's own answer for the point's days (its response schema)"),
     }),
   ),
 });

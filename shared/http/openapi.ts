@@ -27,6 +27,7 @@ import {
   QUERY_SHAPES,
   referralTrafficResponseSchema,
   revokedKeyResponseSchema,
+  seriesResponseSchema,
   shareOfVoiceResponseSchema,
   spendResponseSchema,
   visitorsResponseSchema,
@@ -203,6 +204,11 @@ const OPERATIONS: Readonly<Record<string, Operation>> = {
   'GET /v1/journeys/summary': {
     summary: 'Touches and days to convert, and the conversions each channel assisted and closed',
     ok: { status: 200, schema: journeySummaryResponseSchema, description: 'Summary', csv: true },
+    security: 'query',
+  },
+  'GET /v1/metrics/series': {
+    summary: 'A metric per day, ISO week or month of the range, in one request (for charts)',
+    ok: { status: 200, schema: seriesResponseSchema, description: 'Points in date order', csv: true },
     security: 'query',
   },
   'GET /v1/attribution': {

@@ -57,6 +57,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/v1/metrics/cart', target: 'query' },
   { method: 'GET', path: '/v1/metrics/visitors', target: 'query' },
   { method: 'GET', path: '/v1/metrics/funnel', target: 'query' },
+  { method: 'GET', path: '/v1/metrics/series', target: 'query' },
   { method: 'GET', path: '/v1/journeys/paths', target: 'query' },
   { method: 'GET', path: '/v1/journeys/summary', target: 'query' },
   { method: 'GET', path: '/v1/attribution', target: 'query' },

@@ -10,6 +10,7 @@ import {
   emailResponseSchema,
   funnelResponseSchema,
   npsResponseSchema,
+  seriesResponseSchema,
   visitorsResponseSchema,
 } from '#http/api-schemas.ts';
 import {
@@ -319,7 +320,39 @@ describe('the e-mail and ads endpoints, over HTTP handlers and a real compute', 
     ]).toEqual([1, 40, 8, 5]);
   });
 
+  it('answers a metric per day, week or month in one request', async () => {
+    const weekly = seriesResponseSchema.parse(
+      bodyOf(await get('/v1/metrics/series', { metric: 'visitors', interval: 'week' })),
+    );
+    // 2026-05-04 is a Monday: May 4–6 is one week, and gus (May 4) and hal (May 6) visit in it.
+    expect(weekly.points).toEqual([
+      { from: '2026-05-04', to: '2026-05-06', value: expect.objectContaining({ visitors: 2, visits: 2 }) },
+    ]);
+    const daily = seriesResponseSchema.parse(
+      bodyOf(await get('/v1/metrics/series', { metric: 'email', interval: 'day' })),
+    );
+    // may-news: 3 sent on May 4; bo's subscribe on May 5; nothing on May 6.
+    expect(
+      daily.points.map((p) => [
+        p.from,
+        (p.value as { sent: number; subscribed: number }).sent,
+        (p.value as { subscribed: number }).subscribed,
+      ]),
+    ).toEqual([
+      ['2026-05-04', 3, 0],
+      ['2026-05-05', 0, 1],
+      ['2026-05-06', 0, 0],
+    ]);
+    const csv = await get('/v1/metrics/series', {
+      metric: 'channel-share',
+      interval: 'month',
+      format: 'csv',
+    });
+    expect(String(csv.body).split(/\r?\n/)[0]).toBe('from,to,key,value');
+  });
+
   it.each([
+    ['/v1/metrics/series', { metric: 'cohorts' }],
     ['/v1/metrics/funnel', { channel: 'tv' }],
     ['/v1/metrics/ads', { groupBy: 'adset' }],
     ['/v1/metrics/email', { groupBy: 'week' }],

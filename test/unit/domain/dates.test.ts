@@ -4,6 +4,7 @@ import {
   DAY_MS,
   datesBetween,
   daysBetween,
+  intervalsOf,
   isCalendarDate,
   isRealTimestamp,
   isValidTimeZone,
@@ -216,5 +217,34 @@ describe('isRealTimestamp, utcPartition and isValidTimeZone', () => {
     expect(isValidTimeZone('Asia/Kathmandu')).toBe(true);
     expect(isValidTimeZone('Mars/Olympus')).toBe(false);
     expect(isValidTimeZone('')).toBe(false);
+  });
+});
+
+describe('intervalsOf', () => {
+  it('cuts a range into days, ISO weeks and months, clipping the ends', () => {
+    // 2026-02-25 is a Wednesday: its week ends on Sunday 2026-03-01.
+    expect(intervalsOf('2026-02-25', '2026-03-10', 'week')).toEqual([
+      { from: '2026-02-25', to: '2026-03-01' },
+      { from: '2026-03-02', to: '2026-03-08' },
+      { from: '2026-03-09', to: '2026-03-10' },
+    ]);
+    // February 2026 has 28 days; 2028 is a leap year.
+    expect(intervalsOf('2026-01-15', '2026-03-02', 'month')).toEqual([
+      { from: '2026-01-15', to: '2026-01-31' },
+      { from: '2026-02-01', to: '2026-02-28' },
+      { from: '2026-03-01', to: '2026-03-02' },
+    ]);
+    expect(intervalsOf('2028-02-01', '2028-02-29', 'month')).toEqual([
+      { from: '2028-02-01', to: '2028-02-29' },
+    ]);
+    expect(intervalsOf('2026-03-01', '2026-03-03', 'day').map((i) => i.from)).toEqual([
+      '2026-03-01',
+      '2026-03-02',
+      '2026-03-03',
+    ]);
+    // A Sunday alone is a week of one day.
+    expect(intervalsOf('2026-03-01', '2026-03-01', 'week')).toEqual([
+      { from: '2026-03-01', to: '2026-03-01' },
+    ]);
   });
 });
