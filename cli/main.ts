@@ -22,8 +22,8 @@ options: --url (ATTRIBUTION_URL, default http://127.0.0.1:3000), --key (ATTRIBUT
 const BATCH = 500;
 const MAX_ATTEMPTS = 5;
 
-async function main(): Promise<number> {
-  const { positionals, values } = parseArgs({
+function parseCommandLine() {
+  return parseArgs({
     allowPositionals: true,
     options: {
       url: { type: 'string', default: process.env.ATTRIBUTION_URL ?? 'http://127.0.0.1:3000' },
@@ -37,10 +37,26 @@ async function main(): Promise<number> {
       'stall-seconds': { type: 'string' },
     },
   });
+}
+
+async function main(): Promise<number> {
+  let parsed: ReturnType<typeof parseCommandLine>;
+  try {
+    parsed = parseCommandLine();
+  } catch (error) {
+    // An unknown or malformed option is a usage error, like a missing command.
+    console.error(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+    return 2;
+  }
+  const { positionals, values } = parsed;
   const [command, file] = positionals;
-  if (values.help || !command) {
+  if (values.help) {
     console.log(USAGE);
-    return command ? 0 : 2;
+    return 0;
+  }
+  if (!command) {
+    console.error(USAGE);
+    return 2;
   }
   if (!values.key) {
     console.error('an API key is needed: --key or ATTRIBUTION_KEY');

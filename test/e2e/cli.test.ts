@@ -137,4 +137,21 @@ describe('the attribution CLI against the local runtime', () => {
     expect((result as { code?: number }).code).toBe(2);
     expect(result.stderr).toContain('an API key is needed');
   });
+
+  it('prints usage and exits 0 on --help, even without a key or a command', async () => {
+    const result = await run(process.execPath, ['cli/main.ts', '--help'], {
+      encoding: 'utf8',
+      env: { ...process.env, ATTRIBUTION_KEY: '' },
+    });
+    expect(result.stdout).toContain('usage: attribution <command>');
+  });
+
+  it('takes an unknown option as a usage error (exit 2), not a crash', async () => {
+    const result = await run(process.execPath, ['cli/main.ts', 'report', '--form', '2026-03-01'], {
+      encoding: 'utf8',
+    }).catch((error: { stderr: string; code: number }) => error);
+    expect((result as { code?: number }).code).toBe(2);
+    expect(result.stderr).toContain("Unknown option '--form'");
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
 });
