@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { SingleBar } from 'cli-progress';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { ApiClient, ApiError } from '#local/api-client.ts';
+import { ApiClient, ApiError, UnreachableError } from '#local/api-client.ts';
 import { printReport, printTable } from '#local/report.ts';
 
 /**
@@ -255,6 +255,11 @@ async function keys(
 main()
   .then((code) => process.exit(code))
   .catch((error: unknown) => {
-    console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
+    // A message, never a stack trace: what failed is all a user can act on.
+    const hint =
+      error instanceof UnreachableError
+        ? '; is the API running? npm start starts the local one, --url or ATTRIBUTION_URL names another'
+        : '';
+    console.error(`error: ${error instanceof Error ? error.message : String(error)}${hint}`);
     process.exit(1);
   });

@@ -1,22 +1,76 @@
+import { z } from 'zod';
 import type { Job } from '#domain/jobs.ts';
+import { errorResponseSchema } from '#http/api-schemas.ts';
 
 export interface ApiClientProps {
   readonly url: string;
   readonly key: string;
 }
 
+/** API Gateway answers its own throttling and size limits as `{ "message": … }`, not our error body. */
+const gatewayErrorSchema = z.object({ message: z.string() });
+
 export class ApiError extends Error {
   readonly status: number;
   readonly body: unknown;
 
-  constructor(status: number, body: unknown) {
-    super(`HTTP ${status}: ${JSON.stringify(body)}`);
+  /** `request` is the method and path, e.g. `GET /v1/keys`, so the message says what failed. */
+  constructor(request: string, status: number, body: unknown) {
+    super(`HTTP ${status} from ${request}: ${describeErrorBody(status, body)}`);
     this.status = status;
     this.body = body;
   }
 }
 
-/** A small client for the HTTP API, used by the demo and the tests. */
+/**
+ * The API's error body as a message: its code and message, then each field issue the message does
+ * not already name (the message quotes the first), one per line.
+ */
+function describeErrorBody(status: number, body: unknown): string {
+  const ours = errorResponseSchema.safeParse(body);
+  if (ours.success) {
+    const { code, message, issues = [], requestId } = ours.data.error;
+    const more = issues
+      .filter((issue) => !message.includes(`${issue.path}: ${issue.message}`))
+      .map((issue) => `\n  ${issue.path}: ${issue.message}`);
+    // A server fault says only "internal error": the request id is what finds it in the logs.
+    const id = requestId && status >= 500 ? ` (request id ${requestId})` : '';
+    return `${code}: ${message}${id}${more.join('')}`;
+  }
+  const gateway = gatewayErrorSchema.safeParse(body);
+  if (gateway.success) return gateway.data.message;
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}
+
+/** Nothing answered at the API's address: refused, unknown host, timed out. */
+export class UnreachableError extends Error {
+  readonly url: string;
+
+  constructor(url: URL, cause: unknown) {
+    const where = `${url.origin}${url.pathname}`;
+    super(`cannot reach ${where} (${reasonOf(cause)})`, { cause });
+    this.url = where;
+  }
+}
+
+const REASONS: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'connection refused: nothing listens there',
+  ENOTFOUND: 'no such host',
+  EAI_AGAIN: 'no such host (DNS lookup failed)',
+  ETIMEDOUT: 'timed out',
+  ECONNRESET: 'connection reset',
+};
+
+/** fetch fails with "fetch failed"; the reason is the system error code of its cause. */
+function reasonOf(error: unknown): string {
+  const cause = error instanceof Error ? error.cause : undefined;
+  const code = cause && typeof cause === 'object' && 'code' in cause ? String(cause.code) : undefined;
+  if (code) return REASONS[code] ?? code;
+  return cause instanceof Error ? cause.message : error instanceof Error ? error.message : String(error);
+}
+
+/** A small client for the HTTP API, used by the CLI, the demo and the tests. */
 export class ApiClient {
   readonly #props: ApiClientProps;
 
@@ -25,18 +79,24 @@ export class ApiClient {
   }
 
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const response = await fetch(new URL(path, this.#props.url), {
-      method,
-      headers: {
-        authorization: `Bearer ${this.#props.key}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
+    const url = new URL(path, this.#props.url);
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method,
+        headers: {
+          authorization: `Bearer ${this.#props.key}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    } catch (error) {
+      throw new UnreachableError(url, error);
+    }
     const text = await response.text();
     const parsed: unknown =
       text && response.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text;
-    if (!response.ok) throw new ApiError(response.status, parsed);
+    if (!response.ok) throw new ApiError(`${method} ${url.pathname}`, response.status, parsed);
     return parsed as T;
   }
 

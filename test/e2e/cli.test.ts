@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -118,15 +120,17 @@ describe('the attribution CLI against the local runtime', () => {
         (error: { code: number }) => error.code,
       );
     expect(await withNewKey()).toBe(0);
-    expect((await cli('keys', 'revoke', hash)).stdout).toContain(`revoked ${hash}`);
-    expect(await withNewKey()).toBe(1);
     // A query key may not manage keys.
     const forbidden = await run(
       process.execPath,
       ['cli/main.ts', 'keys', 'list', '--url', runtime.url, '--key', key],
       { encoding: 'utf8' },
     ).catch((error: { stderr: string }) => error);
-    expect(forbidden.stderr).toMatch(/HTTP 401|HTTP 403/);
+    expect(forbidden.stderr).toContain(
+      'error: HTTP 403 from GET /v1/keys: forbidden: this API key may not be used for admin',
+    );
+    expect((await cli('keys', 'revoke', hash)).stdout).toContain(`revoked ${hash}`);
+    expect(await withNewKey()).toBe(1);
   });
 
   it('refuses to run without a key and explains usage', async () => {
@@ -153,5 +157,35 @@ describe('the attribution CLI against the local runtime', () => {
     expect((result as { code?: number }).code).toBe(2);
     expect(result.stderr).toContain("Unknown option '--form'");
     expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('names the URL that failed when nothing listens there, in one line and without a stack trace', async () => {
+    // A port that was just free: nothing listens on it now.
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    await new Promise((resolve) => server.close(resolve));
+    const result = await run(
+      process.execPath,
+      ['cli/main.ts', 'report', '--url', `http://127.0.0.1:${port}`, '--key', KEY],
+      { encoding: 'utf8' },
+    ).catch((error: { stderr: string; code: number }) => error);
+    expect((result as { code?: number }).code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toContain(
+      `error: cannot reach http://127.0.0.1:${port}/v1/metrics/channel-share (connection refused`,
+    );
+  });
+
+  it("prints the API's error body as its message and every field issue, not as JSON", async () => {
+    // Two bad dates: the message quotes the first issue, the second follows on its own line.
+    const result = await cli('compute', '--from', '2026-02-30', '--to', '2026-13-01').catch(
+      (error: { stderr: string; code: number }) => error,
+    );
+    expect((result as { code?: number }).code).toBe(1);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines[0]).toMatch(/^error: HTTP 400 from POST \/v1\/jobs\/compute: validation_error: .*from: /);
+    expect(lines.slice(1)).toEqual([expect.stringMatching(/^ {2}to: /)]);
+    expect(result.stderr).not.toContain('{');
   });
 });

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClient } from '#local/api-client.ts';
+import { ApiClient, ApiError } from '#local/api-client.ts';
 
 let server: Server;
 let url: string;
@@ -61,5 +61,41 @@ describe('following a job from the CLI', () => {
     await expect(
       new ApiClient({ url, key: 'k' }).runJob('replay', {}, { pollMs: 5, stallMs: 50 }),
     ).rejects.toThrow(/has not moved for 0 s \(running 2\/3 steps\); it may still finish/);
+  });
+});
+
+describe('an API error as a message', () => {
+  it("tells a server fault's request id, which finds it in the logs", () => {
+    const body = { error: { code: 'internal_error', message: 'internal error', requestId: 'req-1' } };
+    expect(new ApiError('GET /v1/attribution', 500, body).message).toBe(
+      'HTTP 500 from GET /v1/attribution: internal_error: internal error (request id req-1)',
+    );
+  });
+
+  it("leaves a client error's request id out and lists the issues its message does not name", () => {
+    const body = {
+      error: {
+        code: 'validation_error',
+        message: 'invalid query string (from: bad date)',
+        issues: [
+          { path: 'from', message: 'bad date' },
+          { path: 'to', message: 'bad date' },
+        ],
+        requestId: 'req-2',
+      },
+    };
+    expect(new ApiError('GET /v1/attribution', 400, body).message).toBe(
+      'HTTP 400 from GET /v1/attribution: validation_error: invalid query string (from: bad date)\n  to: bad date',
+    );
+  });
+
+  it("reads API Gateway's own { message } answers and cuts any other body to 200 characters", () => {
+    expect(new ApiError('POST /v1/events', 429, { message: 'Too Many Requests' }).message).toBe(
+      'HTTP 429 from POST /v1/events: Too Many Requests',
+    );
+    // 300 characters of text: the first 200 and an ellipsis.
+    expect(new ApiError('GET /', 502, 'x'.repeat(300)).message).toBe(
+      `HTTP 502 from GET /: ${'x'.repeat(200)}…`,
+    );
   });
 });
