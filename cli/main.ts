@@ -1,14 +1,17 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SingleBar } from 'cli-progress';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { ApiClient, ApiError, UnreachableError } from '#local/api-client.ts';
+import { readLocalState } from '#local/local-state.ts';
 import { printReport, printTable } from '#local/report.ts';
 
 /**
  * `npx attribution <command>`: send events and spend, run replays and computes, and print reports,
  * against the local runtime or a deployed API (`--url`/`ATTRIBUTION_URL`, `--key`/`ATTRIBUTION_KEY`).
+ * Without a key, a loopback URL uses the local runtime's own keys, from its data folder.
  */
 const USAGE = `usage: attribution <command> [options]
   send <events.ndjson|events.csv>   send events in batches of 500, with retries
@@ -17,7 +20,8 @@ const USAGE = `usage: attribution <command> [options]
   compute [--from YYYY-MM-DD] [--to YYYY-MM-DD]  (both show the job's progress; --stall-seconds N gives up on a job that stops moving, default 300)
   report [--from YYYY-MM-DD] [--to YYYY-MM-DD]
   keys create --name NAME --scopes ingest,query,admin|collect [--origins https://a.example,...] | keys list | keys revoke <keyHash>   (admin key)
-options: --url (ATTRIBUTION_URL, default http://127.0.0.1:3000), --key (ATTRIBUTION_KEY)`;
+options: --url (ATTRIBUTION_URL, default http://127.0.0.1:3000), --key (ATTRIBUTION_KEY; for a local URL
+  without one, LOCAL_API_KEY or the local runtime's keys in --data-dir (DATA_DIR, default .data)/local.json)`;
 
 const BATCH = 500;
 const MAX_ATTEMPTS = 5;
@@ -28,6 +32,7 @@ function parseCommandLine() {
     options: {
       url: { type: 'string', default: process.env.ATTRIBUTION_URL ?? 'http://127.0.0.1:3000' },
       key: { type: 'string', default: process.env.ATTRIBUTION_KEY },
+      'data-dir': { type: 'string', default: process.env.DATA_DIR ?? '.data' },
       from: { type: 'string' },
       to: { type: 'string' },
       help: { type: 'boolean' },
@@ -58,11 +63,20 @@ async function main(): Promise<number> {
     console.error(USAGE);
     return 2;
   }
-  if (!values.key) {
-    console.error('an API key is needed: --key or ATTRIBUTION_KEY');
+  if (!isCommand(command)) {
+    console.error(`unknown command ${command}\n${USAGE}`);
     return 2;
   }
-  const api = new ApiClient({ url: values.url, key: values.key });
+  const key = values.key || localKey(command, values.url, resolve(values['data-dir']));
+  if (!key) {
+    console.error(
+      isLoopback(values.url)
+        ? `an API key is needed: --key or ATTRIBUTION_KEY, or the local runtime's own in ${join(resolve(values['data-dir']), 'local.json')} (there is none: start the runtime with npm start, or name its data folder with --data-dir or DATA_DIR)`
+        : 'an API key is needed: --key or ATTRIBUTION_KEY',
+    );
+    return 2;
+  }
+  const api = new ApiClient({ url: values.url, key });
   const range = { ...(values.from ? { from: values.from } : {}), ...(values.to ? { to: values.to } : {}) };
   switch (command) {
     case 'send':
@@ -88,10 +102,35 @@ async function main(): Promise<number> {
       return 0;
     case 'keys':
       return keys(api, file, positionals[2], values);
-    default:
-      console.error(`unknown command ${command}\n${USAGE}`);
-      return 2;
   }
+}
+
+/** Which of the local runtime's keys (local/local-state.ts) each command needs: its scope. */
+const LOCAL_KEYS = {
+  send: 'ingestKey',
+  spend: 'ingestKey',
+  replay: 'queryKey',
+  compute: 'queryKey',
+  report: 'queryKey',
+  keys: 'adminKey',
+} as const;
+type Command = keyof typeof LOCAL_KEYS;
+
+function isCommand(name: string): name is Command {
+  return Object.hasOwn(LOCAL_KEYS, name);
+}
+
+function isLoopback(url: string): boolean {
+  return URL.canParse(url) && /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/.test(new URL(url).hostname);
+}
+
+/**
+ * The local runtime's key for a command: `LOCAL_API_KEY` when it was started with one, else the
+ * keys it created in its data folder. Only for a loopback URL, so they are never sent elsewhere.
+ */
+function localKey(command: Command, url: string, dataDir: string): string | undefined {
+  if (!isLoopback(url)) return undefined;
+  return process.env.LOCAL_API_KEY || readLocalState(dataDir)?.[LOCAL_KEYS[command]];
 }
 
 function requireFile(file: string | undefined): string {

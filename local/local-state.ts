@@ -18,10 +18,10 @@ export type LocalState = z.infer<typeof localStateSchema> & { adminKey: string }
  */
 export function readOrCreateLocalState(dataDir: string): LocalState {
   const path = join(dataDir, 'local.json');
-  if (existsSync(path)) {
-    const state = localStateSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
-    if (state.adminKey) return { ...state, adminKey: state.adminKey };
-    const upgraded = { ...state, adminKey: newAdminKey() };
+  const stored = readLocalState(dataDir);
+  if (stored) {
+    if (stored.adminKey) return { ...stored, adminKey: stored.adminKey };
+    const upgraded = { ...stored, adminKey: newAdminKey() };
     writeFileSync(path, `${JSON.stringify(upgraded, null, 2)}\n`, { mode: 0o600 });
     return upgraded;
   }
@@ -34,6 +34,16 @@ export function readOrCreateLocalState(dataDir: string): LocalState {
   };
   writeFileSync(path, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
   return state;
+}
+
+/**
+ * The secrets of a data folder the local runtime has started in, without creating them (the CLI
+ * reads its keys from here); `undefined` when it never started there.
+ */
+export function readLocalState(dataDir: string): z.infer<typeof localStateSchema> | undefined {
+  const path = join(dataDir, 'local.json');
+  if (!existsSync(path)) return undefined;
+  return localStateSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
 }
 
 function newAdminKey(): string {

@@ -134,12 +134,54 @@ describe('the attribution CLI against the local runtime', () => {
   });
 
   it('refuses to run without a key and explains usage', async () => {
+    // A data folder the runtime never started in, so there is no local key to fall back on.
     const result = await run(process.execPath, ['cli/main.ts', 'report'], {
       encoding: 'utf8',
-      env: { ...process.env, ATTRIBUTION_KEY: '' },
+      env: { ...process.env, ATTRIBUTION_KEY: '', LOCAL_API_KEY: '', DATA_DIR: join(dir, 'never-started') },
     }).catch((error: { stderr: string; code: number }) => error);
     expect((result as { code?: number }).code).toBe(2);
-    expect(result.stderr).toContain('an API key is needed');
+    expect(result.stderr).toContain(
+      `an API key is needed: --key or ATTRIBUTION_KEY, or the local runtime's own in ${join(dir, 'never-started', 'local.json')}`,
+    );
+  });
+
+  it("without a key, uses the local runtime's own from its data folder, the one each command's scope needs", async () => {
+    // Started without apiKey, the runtime creates ingest, query and admin keys in local.json.
+    const dataDir = join(dir, 'own-keys');
+    const own = await startLocalRuntime({ dataDir, configPath: TEST_CONFIG_PATH, port: 0 });
+    try {
+      const env = { ...process.env, ATTRIBUTION_KEY: '', LOCAL_API_KEY: '' };
+      const keyless = (...args: string[]) =>
+        run(process.execPath, ['cli/main.ts', ...args, '--url', own.url, '--data-dir', dataDir], {
+          encoding: 'utf8',
+          env,
+        });
+      // keys needs admin, send ingest, report query: each key holds only its scope.
+      expect((await keyless('keys', 'list')).stdout).toMatch(/local-admin/);
+      const file = join(dir, 'one-event.ndjson');
+      writeFileSync(file, `${JSON.stringify(SCENARIO_EVENTS[0])}\n`);
+      expect((await keyless('send', file)).stdout).toContain('sent 1 events: 1 accepted');
+      await expect(keyless('report')).resolves.toBeDefined();
+      // DATA_DIR names the folder as it does for the runtime.
+      const viaEnv = await run(process.execPath, ['cli/main.ts', 'keys', 'list', '--url', own.url], {
+        encoding: 'utf8',
+        env: { ...env, DATA_DIR: dataDir },
+      });
+      expect(viaEnv.stdout).toMatch(/local-query/);
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('never sends the local keys to an address other than a loopback one', async () => {
+    // The shared runtime's data folder holds keys, yet none is used for TEST-NET-1's 192.0.2.1.
+    const result = await run(
+      process.execPath,
+      ['cli/main.ts', 'report', '--url', 'http://192.0.2.1:3000', '--data-dir', join(dir, 'data')],
+      { encoding: 'utf8', env: { ...process.env, ATTRIBUTION_KEY: '' } },
+    ).catch((error: { stderr: string; code: number }) => error);
+    expect((result as { code?: number }).code).toBe(2);
+    expect(result.stderr.trim()).toBe('an API key is needed: --key or ATTRIBUTION_KEY');
   });
 
   it('prints usage and exits 0 on --help, even without a key or a command', async () => {
