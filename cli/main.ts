@@ -7,6 +7,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { ApiClient, ApiError, UnreachableError } from '#local/api-client.ts';
 import { readLocalState } from '#local/local-state.ts';
 import { printReport, printTable } from '#local/report.ts';
+import { readEventsCsv, readNdjson } from './event-files.ts';
 
 /**
  * `npx attribution <command>`: send events and spend, run replays and computes, and print reports,
@@ -138,35 +139,6 @@ function requireFile(file: string | undefined): string {
   return file;
 }
 
-/** Events from NDJSON (one event per line) or CSV (a header row naming event fields). */
-function readEvents(path: string): Record<string, unknown>[] {
-  const text = readFileSync(path, 'utf8');
-  if (!path.endsWith('.csv')) {
-    return text
-      .split('\n')
-      .filter((line) => line.trim() !== '')
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
-  }
-  const rows = parseCsv(text, { columns: true, skip_empty_lines: true, trim: true }) as Record<
-    string,
-    string
-  >[];
-  return rows.map((row) => {
-    const event: Record<string, unknown> = {};
-    const utm: Record<string, string> = {};
-    for (const [column, value] of Object.entries(row)) {
-      if (value === '') continue;
-      if (column.startsWith('utm_')) utm[column.slice(4)] = value;
-      else if (column === 'count') event.count = Number(value);
-      else if (column === 'value' || column === 'cost')
-        event[column] = { amount: Number(value), currency: row.currency || 'USD' };
-      else if (column !== 'currency') event[column] = value;
-    }
-    if (Object.keys(utm).length > 0) event.utm = utm;
-    return event;
-  });
-}
-
 /** POSTs with retries and exponential backoff on 429, 5xx and network failures. */
 async function postWithRetry<T>(api: ApiClient, path: string, body: unknown): Promise<T> {
   for (let attempt = 1; ; attempt++) {
@@ -180,8 +152,27 @@ async function postWithRetry<T>(api: ApiClient, path: string, body: unknown): Pr
   }
 }
 
+/** How many of a list of line messages are printed; the rest are counted. */
+const SHOWN_LINES = 20;
+
+function printLines(
+  lines: ReadonlyArray<{ line: number; text: string }>,
+  print: (text: string) => void,
+): void {
+  for (const { line, text } of lines.slice(0, SHOWN_LINES)) print(`  line ${line}: ${text}`);
+  if (lines.length > SHOWN_LINES) print(`  … and ${lines.length - SHOWN_LINES} more`);
+}
+
 async function send(api: ApiClient, path: string): Promise<number> {
-  const events = readEvents(path);
+  const text = readFileSync(path, 'utf8');
+  const { events, skipped } = path.endsWith('.csv') ? readEventsCsv(text) : readNdjson(text);
+  if (skipped.length > 0) {
+    console.error(`skipping ${skipped.length} lines of ${path}:`);
+    printLines(
+      skipped.map((s) => ({ line: s.line, text: s.reason })),
+      console.error,
+    );
+  }
   const bar = new SingleBar({
     format: 'sending [{bar}] {value}/{total} events',
     noTTYOutput: true,
@@ -190,29 +181,31 @@ async function send(api: ApiClient, path: string): Promise<number> {
   bar.start(events.length, 0);
   let accepted = 0;
   let duplicates = 0;
-  const rejected: Array<{ index: number; errors: Array<{ path: string; message: string }> }> = [];
+  const rejected: Array<{ line: number; text: string }> = [];
   for (let start = 0; start < events.length; start += BATCH) {
     const batch = events.slice(start, start + BATCH);
-    const result = await postWithRetry<{ accepted: number; duplicates: number; rejected: typeof rejected }>(
-      api,
-      '/v1/events',
-      {
-        events: batch,
-      },
-    );
+    const result = await postWithRetry<{
+      accepted: number;
+      duplicates: number;
+      rejected: Array<{ index: number; errors: Array<{ path: string; message: string }> }>;
+    }>(api, '/v1/events', { events: batch.map((e) => e.event) });
     accepted += result.accepted;
     duplicates += result.duplicates;
-    rejected.push(...result.rejected.map((r) => ({ ...r, index: r.index + start })));
+    for (const r of result.rejected) {
+      rejected.push({
+        line: batch[r.index]?.line ?? 0,
+        text: r.errors.map((e) => `${e.path}: ${e.message}`).join('; '),
+      });
+    }
     bar.update(start + batch.length);
   }
   bar.stop();
   console.log(
-    `sent ${events.length} events: ${accepted} accepted, ${duplicates} duplicates, ${rejected.length} rejected`,
+    `sent ${events.length} events: ${accepted} accepted, ${duplicates} duplicates, ${rejected.length} rejected${skipped.length > 0 ? `; ${skipped.length} lines skipped (not events)` : ''}`,
   );
-  for (const r of rejected.slice(0, 20)) {
-    console.log(`  line ${r.index + 1}: ${r.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
-  }
-  return rejected.length > 0 ? 1 : 0;
+  printLines(rejected, console.log);
+  // Scripts notice a rejected or skipped line by the exit code.
+  return rejected.length > 0 || skipped.length > 0 ? 1 : 0;
 }
 
 async function spend(api: ApiClient, path: string): Promise<number> {

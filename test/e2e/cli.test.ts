@@ -59,6 +59,36 @@ describe('the attribution CLI against the local runtime', () => {
     expect(result.stdout).toContain(`line ${SCENARIO_EVENTS.length + 1}: occurredAt:`);
   });
 
+  it('names each NDJSON line that is not an event, sends the others and counts the skipped lines', async () => {
+    const file = join(dir, 'mixed.ndjson');
+    const event = (eventId: string, occurredAt = '2026-03-01T10:00:00Z') =>
+      JSON.stringify({ eventId, type: 'page_view', occurredAt, userId: 'x', url: 'https://acme.example/' });
+    // Lines: 1 event, 2 cut-off JSON, 3 blank, 4 a bare number, 5 an event with a bad date, 6 event.
+    writeFileSync(
+      file,
+      [
+        event('mixed-1'),
+        '{"eventId": "mixed-2", "type"',
+        '',
+        '42',
+        event('mixed-3', '2026-02-30T10:00:00Z'),
+        event('mixed-4'),
+      ].join('\n'),
+    );
+    const result = await cli('send', file).catch(
+      (error: { stdout: string; stderr: string; code: number }) => error,
+    );
+    expect((result as { code?: number }).code).toBe(1);
+    expect(result.stderr).toContain(`skipping 2 lines of ${file}:`);
+    expect(result.stderr).toMatch(/ {2}line 2: not JSON \(/);
+    expect(result.stderr).toContain('  line 4: not a JSON object');
+    // Three events sent; the one rejected is named by its line in the file (5), not its index (2).
+    expect(result.stdout).toContain(
+      'sent 3 events: 2 accepted, 0 duplicates, 1 rejected; 2 lines skipped (not events)',
+    );
+    expect(result.stdout).toContain('  line 5: occurredAt:');
+  });
+
   it('sends the scenario, upserts spend from CSV, computes, and reports the hand-worked numbers', async () => {
     // A runtime of its own: the report counts everything stored, so it holds exactly the scenario
     // whatever the other tests sent (or did not send yet) to the shared one.

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { readEventsCsv, readNdjson } from '../../../cli/event-files.ts';
+
+describe('reading NDJSON events', () => {
+  it('keeps each event with its line and skips, by line, what is not a JSON object', () => {
+    // Lines: 1 event, 2 not JSON, 3 blank (neither event nor skipped), 4 an array, 5 event, 6 null.
+    const text = ['{"eventId":"a"}', '{"eventId":', '', '[1]', '{"eventId":"b"}\r', 'null', ''].join('\n');
+    const { events, skipped } = readNdjson(text);
+    expect(events).toEqual([
+      { line: 1, event: { eventId: 'a' } },
+      { line: 5, event: { eventId: 'b' } },
+    ]);
+    expect(skipped.map((s) => s.line)).toEqual([2, 4, 6]);
+    expect(skipped[0]?.reason).toMatch(/^not JSON \(/);
+    expect(skipped[1]?.reason).toBe('not a JSON object');
+  });
+});
+
+describe('reading CSV events', () => {
+  it('maps utm_* into utm, money with its currency and numbers, and numbers rows by their line', () => {
+    // Line 1 header, 2 a search, 3 blank, 4 a conversion worth 12.5 EUR.
+    const text = [
+      'eventId,type,occurredAt,query,count,position,utm_source,value,currency',
+      's1,search,2026-03-01T00:00:00Z,acme,3,2,,,',
+      '',
+      'c1,conversion,2026-03-01T01:00:00Z,,,,news,12.5,EUR',
+    ].join('\n');
+    expect(readEventsCsv(text)).toEqual({
+      events: [
+        {
+          line: 2,
+          event: {
+            eventId: 's1',
+            type: 'search',
+            occurredAt: '2026-03-01T00:00:00Z',
+            query: 'acme',
+            count: 3,
+            position: 2,
+          },
+        },
+        {
+          line: 4,
+          event: {
+            eventId: 'c1',
+            type: 'conversion',
+            occurredAt: '2026-03-01T01:00:00Z',
+            utm: { source: 'news' },
+            value: { amount: 12.5, currency: 'EUR' },
+          },
+        },
+      ],
+      skipped: [],
+    });
+  });
+});
