@@ -3,11 +3,10 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SingleBar } from 'cli-progress';
-import { parse as parseCsv } from 'csv-parse/sync';
 import { ApiClient, ApiError, UnreachableError } from '#local/api-client.ts';
 import { readLocalState } from '#local/local-state.ts';
 import { printReport, printTable } from '#local/report.ts';
-import { readEventsCsv, readNdjson } from './event-files.ts';
+import { readEventsCsv, readNdjson, readSpendCsv } from './input-files.ts';
 
 /**
  * `npx attribution <command>`: send events and spend, run replays and computes, and print reports,
@@ -209,21 +208,7 @@ async function send(api: ApiClient, path: string): Promise<number> {
 }
 
 async function spend(api: ApiClient, path: string): Promise<number> {
-  const rows = (
-    parseCsv(readFileSync(path, 'utf8'), { columns: true, skip_empty_lines: true, trim: true }) as Record<
-      string,
-      string
-    >[]
-  ).map((row) =>
-    Object.fromEntries(
-      Object.entries(row)
-        .filter(([, value]) => value !== '')
-        .map(([column, value]) => [
-          column,
-          ['amount', 'impressions', 'clicks'].includes(column) ? Number(value) : value,
-        ]),
-    ),
-  );
+  const rows = readSpendCsv(readFileSync(path, 'utf8'));
   let upserted = 0;
   for (let start = 0; start < rows.length; start += 1000) {
     upserted += (

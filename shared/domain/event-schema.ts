@@ -261,6 +261,11 @@ const eventUnion = z.discriminatedUnion('type', [
   shareSchema,
 ]);
 
+/** Every field some event type has (files of events are checked against these). */
+export const EVENT_FIELDS: readonly string[] = [
+  ...new Set(eventUnion.options.flatMap((schema) => Object.keys(schema.shape))),
+];
+
 /** Checks who an event is about; `emailHashed`: an e-mail address was there and is now a hash. */
 function checkSubject(
   event: z.output<typeof eventUnion>,

@@ -44,6 +44,9 @@ const plainRowSchema = z
     }
   });
 
+/** Every field of our own spend row (files of spend rows are checked against these). */
+export const SPEND_ROW_FIELDS: readonly string[] = Object.keys(plainRowSchema.shape);
+
 /** Google Ads API (GAQL search) result rows, accepted as they come. */
 const GOOGLE_CHANNEL_TYPES: Readonly<Record<string, (typeof NETWORKS)[number] | 'cross'>> = {
   SEARCH: 'search',

@@ -89,6 +89,23 @@ describe('the attribution CLI against the local runtime', () => {
     expect(result.stdout).toContain('  line 5: occurredAt:');
   });
 
+  it('refuses a CSV of events with a misspelt column, naming the nearest known one, and sends nothing', async () => {
+    // Dropped without a word, these two columns would have left a referral visit direct.
+    const file = join(dir, 'typos.csv');
+    writeFileSync(
+      file,
+      'eventId,type,occurredAt,userId,url,referer,utm_souce\ncsv-typo-1,page_view,2026-03-01T10:00:00Z,x,https://acme.example/,https://news.example.org/,news\n',
+    );
+    const result = await cli('send', file).catch(
+      (error: { stdout: string; stderr: string; code: number }) => error,
+    );
+    expect((result as { code?: number }).code).toBe(1);
+    expect(result.stderr.trim()).toBe(
+      'error: unknown CSV columns "referer" (did you mean referrer?), "utm_souce" (did you mean utm_source?)',
+    );
+    expect(result.stdout).not.toContain('sent');
+  });
+
   it('sends the scenario, upserts spend from CSV, computes, and reports the hand-worked numbers', async () => {
     // A runtime of its own: the report counts everything stored, so it holds exactly the scenario
     // whatever the other tests sent (or did not send yet) to the shared one.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readEventsCsv, readNdjson } from '../../../cli/event-files.ts';
+import { checkColumns, readEventsCsv, readNdjson, readSpendCsv } from '../../../cli/input-files.ts';
 
 describe('reading NDJSON events', () => {
   it('keeps each event with its line and skips, by line, what is not a JSON object', () => {
@@ -51,5 +51,33 @@ describe('reading CSV events', () => {
       ],
       skipped: [],
     });
+  });
+});
+
+describe('CSV columns', () => {
+  it('refuses the misspelt columns of a CSV of events, naming the nearest known one', () => {
+    // Both are one edit away: referer → referrer (insert r), utm_souce → utm_source (insert r); the limit is 2.
+    const text =
+      'eventId,type,occurredAt,userId,url,referer,utm_souce\np1,page_view,2026-03-01T00:00:00Z,u,https://a.example/,https://news.example/,news\n';
+    expect(() => readEventsCsv(text)).toThrow(
+      'unknown CSV columns "referer" (did you mean referrer?), "utm_souce" (did you mean utm_source?)',
+    );
+  });
+
+  it('takes case, _ and - as typos, and lists the columns when a name is no typo of one', () => {
+    // user_id and USERID are userId loosely (distance 0); "colour" is 5 edits from url and 6 from userid.
+    expect(() => checkColumns(['user_id', 'USERID', 'colour'], ['userId', 'url'])).toThrow(
+      'unknown CSV columns "user_id" (did you mean userId?), "USERID" (did you mean userId?), "colour"; the columns are userId, url',
+    );
+    expect(checkColumns(['url', 'userId'], ['userId', 'url'])).toEqual(['url', 'userId']);
+  });
+
+  it('checks the columns of spend rows against their fields, and reads the numbers', () => {
+    expect(() => readSpendCsv('date,platform,campain,amount,currency\n')).toThrow(
+      'unknown CSV column "campain" (did you mean campaign?)',
+    );
+    expect(
+      readSpendCsv('date,platform,network,amount,currency,clicks\n2026-03-01,meta,,12.5,USD,3\n'),
+    ).toEqual([{ date: '2026-03-01', platform: 'meta', amount: 12.5, currency: 'USD', clicks: 3 }]);
   });
 });
