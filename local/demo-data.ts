@@ -172,7 +172,19 @@ export function generateDemoMonth(today: string, seed = 42, users = 600): DemoMo
     const touches = 1 + Math.floor(random() * 5);
     for (let t = 0; t < touches; t++) {
       const kind = pickWeighted(TOUCHES, random() * totalWeight);
-      events.push(kind.make({ userId, at: iso(at), id: id(), pick }));
+      const touch = kind.make({ userId, at: iso(at), id: id(), pick });
+      events.push(touch);
+      // An e-mail is opened or clicked by someone it was delivered to, so the funnel's rates stay below 100%.
+      if (touch.type === 'email') {
+        events.push({
+          eventId: id(),
+          type: 'email',
+          occurredAt: iso(Math.max(start, at - 3_600_000)),
+          userId,
+          action: 'delivered',
+          campaign: touch.campaign,
+        });
+      }
       at += Math.floor(random() * 3 * 86_400_000);
     }
     const outcome = random();
