@@ -100,6 +100,11 @@ export class ApiClient {
     return parsed as T;
   }
 
+  /** A GET whose answer is checked against the route's response schema (shared/http/api-schemas.ts). */
+  async get<S extends z.ZodType>(path: string, schema: S): Promise<z.output<S>> {
+    return schema.parse(await this.request('GET', path));
+  }
+
   /**
    * Starts a job and follows it to its end, telling `onStatus` whenever its status or progress
    * moves. Gives up, with a message saying where the job stands, once it has not moved for

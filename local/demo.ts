@@ -6,8 +6,7 @@ import type { LocalRuntime } from './runtime.ts';
 
 /**
  * `npm start -- --demo`: sends a synthetic month through the HTTP API, runs a compute job and
- * prints the four metrics and the model comparison (the CLI's report), so a newcomer sees real
- * numbers from the real pipeline.
+ * prints the CLI's report, so a newcomer sees real numbers from the real pipeline.
  */
 export async function runDemo(runtime: LocalRuntime): Promise<void> {
   const started = Date.now();

@@ -1,82 +1,230 @@
 import Table from 'cli-table3';
+import type { z } from 'zod';
+import type { ChannelId } from '#domain/channel-ids.ts';
+import type { Stage } from '#domain/event-schema.ts';
+import {
+  adsResponseSchema,
+  attributionCompareResponseSchema,
+  channelShareResponseSchema,
+  cpaByStageResponseSchema,
+  emailResponseSchema,
+  referralTrafficResponseSchema,
+  shareOfVoiceResponseSchema,
+} from '#http/api-schemas.ts';
 import type { ApiClient } from './api-client.ts';
 
-const pct = (share: number) => `${(share * 100).toFixed(1)}%`;
-const fixed = (n: number | null) => (n === null ? '-' : n.toFixed(2));
+const counts = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+const decimals = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+const count = (n: number) => counts.format(n);
+const money = (n: number | null) => (n === null ? '-' : decimals.format(n));
+const pct = (share: number | null, digits = 1) =>
+  share === null ? '-' : `${(share * 100).toFixed(digits)}%`;
 
-/** A titled terminal table. */
-export function printTable(title: string, head: string[], rows: Array<Array<string | number>>): void {
-  const table = new Table({ head, style: { head: [], border: [] } });
+/**
+ * A titled terminal table, one line per row; columns after the first `textColumns` hold numbers
+ * and are right-aligned.
+ */
+export function formatTable(
+  title: string,
+  head: string[],
+  rows: Array<Array<string | number>>,
+  textColumns = 1,
+): string {
+  const table = new Table({
+    head,
+    colAligns: head.map((_, i) => (i < textColumns ? 'left' : 'right')),
+    style: { head: [], border: [], compact: true },
+  });
   table.push(...rows);
-  console.log(`${title}\n${table.toString()}`);
+  return `${title}\n${table.toString()}`;
 }
 
-/** The four metrics and the model comparison of a range, as terminal tables (CLI `report`, demo). */
-export async function printReport(api: ApiClient, range: { from?: string; to?: string }): Promise<void> {
+export function printTable(title: string, head: string[], rows: Array<Array<string | number>>): void {
+  console.log(formatTable(title, head, rows, head.length));
+}
+
+type Stages = z.output<typeof cpaByStageResponseSchema>;
+
+/** The API's answers a report is made of. */
+export interface ReportData {
+  readonly touches: z.output<typeof channelShareResponseSchema>;
+  readonly conversions: z.output<typeof channelShareResponseSchema>;
+  /** cpa-by-stage of each channel with touches or conversions: its touches by stage. */
+  readonly stagesByChannel: ReadonlyMap<ChannelId, Stages>;
+  readonly cpa: Stages;
+  readonly ads: z.output<typeof adsResponseSchema>;
+  readonly adVoice: z.output<typeof shareOfVoiceResponseSchema>;
+  readonly searchVoice: z.output<typeof shareOfVoiceResponseSchema>;
+  readonly referral: z.output<typeof referralTrafficResponseSchema>;
+  readonly email: z.output<typeof emailResponseSchema>;
+  readonly models: z.output<typeof attributionCompareResponseSchema>;
+}
+
+/** Asks the API for everything a report of the range shows, the requests side by side. */
+export async function fetchReport(
+  api: ApiClient,
+  range: { from?: string; to?: string },
+): Promise<ReportData> {
   const query = new URLSearchParams(range).toString();
-  type Share = {
-    from: string;
-    to: string;
-    total: number;
-    channels: Array<{ channel: string; count: number; share: number }>;
+  const get = <S extends z.ZodType>(path: string, schema: S) =>
+    api.get(`${path}${path.includes('?') ? '&' : '?'}${query}`, schema);
+  const [touches, conversions, cpa, ads, adVoice, searchVoice, referral, email, models] = await Promise.all([
+    get('/v1/metrics/channel-share?basis=touches', channelShareResponseSchema),
+    get('/v1/metrics/channel-share?basis=conversions', channelShareResponseSchema),
+    get('/v1/metrics/cpa-by-stage', cpaByStageResponseSchema),
+    get('/v1/metrics/ads?groupBy=platform', adsResponseSchema),
+    get('/v1/metrics/share-of-voice?source=ads', shareOfVoiceResponseSchema),
+    get('/v1/metrics/share-of-voice?source=search', shareOfVoiceResponseSchema),
+    get('/v1/metrics/referral-traffic', referralTrafficResponseSchema),
+    get('/v1/metrics/email?groupBy=campaign', emailResponseSchema),
+    get('/v1/attribution/compare', attributionCompareResponseSchema),
+  ]);
+  const channels = [...new Set([...touches.channels, ...conversions.channels].map((c) => c.channel))];
+  const stagesByChannel = new Map(
+    await Promise.all(
+      channels.map(
+        async (channel) =>
+          [
+            channel,
+            await get(`/v1/metrics/cpa-by-stage?channel=${channel}`, cpaByStageResponseSchema),
+          ] as const,
+      ),
+    ),
+  );
+  return {
+    touches,
+    conversions,
+    stagesByChannel,
+    cpa,
+    ads,
+    adVoice,
+    searchVoice,
+    referral,
+    email,
+    models,
   };
-  const touches = await api.request<Share>('GET', `/v1/metrics/channel-share?basis=touches&${query}`);
-  const conversions = await api.request<Share>('GET', `/v1/metrics/channel-share?basis=conversions&${query}`);
-  const voice = await api.request<{ entries: Array<{ name: string; count: number; share: number }> }>(
-    'GET',
-    `/v1/metrics/share-of-voice?${query}`,
+}
+
+const eventsIn = (stages: Stages, stage: Stage) => stages.stages.find((s) => s.stage === stage);
+
+/**
+ * The report as text. Traffic is counted in visits (consideration-stage touches: page views, ad
+ * clicks, e-mail opens and clicks), with impressions and searches in a column of their own: as
+ * "touches" they outnumber visits a hundred to one and would rank display first. Every title
+ * says what its numbers count.
+ */
+export function formatReport(data: ReportData): string {
+  const { touches, conversions, cpa, ads, models } = data;
+  const currency = cpa.currency;
+  const consideration = eventsIn(cpa, 'consideration');
+  const awareness = eventsIn(cpa, 'awareness');
+  const visits = consideration?.events ?? 0;
+  const conversionsOf = new Map(conversions.channels.map((c) => [c.channel, c.count]));
+  const traffic = [...data.stagesByChannel].map(([channel, stages]) => ({
+    channel,
+    visits: eventsIn(stages, 'consideration')?.events ?? 0,
+    visitors: eventsIn(stages, 'consideration')?.users ?? 0,
+    reach: eventsIn(stages, 'awareness')?.events ?? 0,
+    conversions: conversionsOf.get(channel) ?? 0,
+  }));
+  // Most visits first; ties keep the API's order (channel-id order).
+  traffic.sort((a, b) => b.visits - a.visits);
+  const share = (n: number, total: number) => (total > 0 ? n / total : null);
+
+  const adTotals = ads.rows.reduce(
+    (sum, r) => ({
+      impressions: sum.impressions + r.impressions,
+      clicks: sum.clicks + r.clicks,
+      spend: sum.spend + r.spend,
+      conversions: sum.conversions + r.conversions,
+    }),
+    { impressions: 0, clicks: 0, spend: 0, conversions: 0 },
   );
-  const referral = await api.request<{
-    domains: Array<{ domain: string; category: string; visits: number; conversions: number }>;
-  }>('GET', `/v1/metrics/referral-traffic?${query}`);
-  const cpa = await api.request<{
-    currency: string;
-    spend: number;
-    stages: Array<{
-      stage: string;
-      events: number;
-      users: number;
-      costPerEvent: number | null;
-      costPerUser: number | null;
-    }>;
-  }>('GET', `/v1/metrics/cpa-by-stage?${query}`);
-  const models = await api.request<{
-    models: string[];
-    rows: Array<{ channel: string; spend: number; conversions: Record<string, number> }>;
-  }>('GET', `/v1/attribution/compare?${query}`);
-  console.log(`report ${touches.from} .. ${touches.to}`);
-  printTable(
-    `channel share by touches (${touches.total})`,
-    ['channel', 'touches', 'share'],
-    touches.channels.map((c) => [c.channel, c.count, pct(c.share)]),
-  );
-  printTable(
-    `channel share by conversions (${conversions.total})`,
-    ['channel', 'conversions', 'share'],
-    conversions.channels.map((c) => [c.channel, c.count, pct(c.share)]),
-  );
-  printTable(
-    'share of voice',
-    ['name', 'count', 'share'],
-    voice.entries.map((e) => [e.name, e.count, pct(e.share)]),
-  );
-  printTable(
-    'referral traffic',
-    ['domain', 'category', 'visits', 'conversions'],
-    referral.domains.map((d) => [d.domain, d.category, d.visits, d.conversions]),
-  );
-  printTable(
-    `CPA by stage (spend ${fixed(cpa.spend)} ${cpa.currency})`,
-    ['stage', 'events', 'users', 'cost/event', 'cost/user'],
-    cpa.stages.map((s) => [s.stage, s.events, s.users, fixed(s.costPerEvent), fixed(s.costPerUser)]),
-  );
-  printTable(
-    'attribution models',
-    ['channel', ...models.models, 'spend'],
-    models.rows.map((r) => [
-      r.channel,
-      ...models.models.map((m) => (r.conversions[m] ?? 0).toFixed(2)),
-      fixed(r.spend),
-    ]),
-  );
+  const voice = (title: string, unit: string, answer: ReportData['adVoice']) =>
+    formatTable(
+      `share of voice in ${title}: ${count(answer.total)} ${unit} naming a brand`,
+      ['brand', unit, 'share'],
+      answer.entries.map((e) => [e.isBrand ? `${e.name} (yours)` : e.name, count(e.count), pct(e.share)]),
+    );
+  const e = data.email.totals;
+
+  return [
+    `report ${touches.from} .. ${touches.to}`,
+    formatTable(
+      `traffic by channel: ${count(visits)} visits by ${count(consideration?.users ?? 0)} visitors, ${count(conversions.total)} conversions, ${count(awareness?.events ?? 0)} impressions+searches`,
+      ['channel', 'visits', 'share', 'visitors', 'conversions', 'share', 'impressions+searches'],
+      traffic.map((t) => [
+        t.channel,
+        count(t.visits),
+        pct(share(t.visits, visits)),
+        count(t.visitors),
+        count(t.conversions),
+        pct(share(t.conversions, conversions.total)),
+        count(t.reach),
+      ]),
+    ),
+    '  visits are page views, ad clicks and e-mail opens and clicks; a conversion counts for its last touch',
+    formatTable(
+      `ads by platform: ${count(adTotals.impressions)} impressions, ${count(adTotals.clicks)} clicks, ${money(adTotals.spend)} ${currency} spend, ${count(adTotals.conversions)} conversions with an ad as last touch`,
+      ['platform', 'impressions', 'clicks', 'CTR', 'spend', 'CPC', 'CPM', 'conversions', 'CPA'],
+      ads.rows.map((r) => [
+        r.key,
+        count(r.impressions),
+        count(r.clicks),
+        pct(r.ctr, 2),
+        money(r.spend),
+        money(r.cpc),
+        money(r.cpm),
+        count(r.conversions),
+        money(r.cpa),
+      ]),
+    ),
+    voice('ads', 'impressions', data.adVoice),
+    voice('search', 'searches', data.searchVoice),
+    formatTable(
+      `referral traffic: ${count(data.referral.total)} visits from other sites (page views), the top ${data.referral.domains.length}`,
+      ['domain', 'category', 'visits', 'conversions'],
+      data.referral.domains.map((d) => [d.domain, d.category, count(d.visits), count(d.conversions)]),
+      2,
+    ),
+    formatTable(
+      `e-mail by campaign (distinct recipients): ${count(e.delivered)} delivered, ${count(e.opened)} opened (${pct(e.openRate)}), ${count(e.clicked)} clicked (${pct(e.clickRate)})`,
+      ['campaign', 'sent', 'delivered', 'opened', 'clicked', 'unsubscribed', 'open rate', 'click rate'],
+      data.email.rows.map((r) => [
+        r.key,
+        count(r.sent),
+        count(r.delivered),
+        count(r.opened),
+        count(r.clicked),
+        count(r.unsubscribed),
+        pct(r.openRate),
+        pct(r.clickRate),
+      ]),
+    ),
+    formatTable(
+      `cost per funnel stage: ${money(cpa.spend)} ${currency} spend over the range`,
+      ['stage', 'events', 'users', 'per event', 'per user'],
+      cpa.stages.map((s) => [
+        s.stage,
+        count(s.events),
+        count(s.users),
+        money(s.costPerEvent),
+        money(s.costPerUser),
+      ]),
+    ),
+    formatTable(
+      `conversions credited to each channel, by model: ${count(models.conversions)} conversions, ${money(models.spend)} ${currency} spend`,
+      ['channel', ...models.models, 'spend'],
+      models.rows.map((r) => [
+        r.channel,
+        ...models.models.map((m) => money(r.conversions[m] ?? 0)),
+        money(r.spend),
+      ]),
+    ),
+  ].join('\n');
+}
+
+/** The report of a range on the terminal (CLI `report`, demo). */
+export async function printReport(api: ApiClient, range: { from?: string; to?: string }): Promise<void> {
+  console.log(formatReport(await fetchReport(api, range)));
 }

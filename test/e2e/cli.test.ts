@@ -137,12 +137,28 @@ describe('the attribution CLI against the local runtime', () => {
         /compute job \S+ succeeded: .*"days":7/,
       );
       const { stdout } = await cliAt(own, 'report', '--from', RANGE.from, '--to', RANGE.to);
-      // Touches 1,754: paid_search 1,501 (85.6%), organic_search 251 (14.3%); see test/fixtures/scenario.ts.
-      expect(stdout).toContain('channel share by touches (1754)');
-      expect(stdout).toMatch(/paid_search\s*│\s*1501\s*│\s*85\.6%/);
-      expect(stdout).toMatch(/organic_search\s*│\s*251\s*│\s*14\.3%/);
+      // Visits are the consideration touches e1 (paid_search), e2 (organic_search), e4 (referral) and
+      // e7 (email): 4, a quarter each, by u1 u1 u2 u3 = 3 visitors; impressions and searches apart:
+      // paid_search 1000 + 500 = 1,500, organic_search 200 + 50 = 250 (see test/fixtures/scenario.ts).
+      expect(stdout).toContain(
+        'traffic by channel: 4 visits by 3 visitors, 4 conversions, 1,750 impressions+searches',
+      );
+      expect(stdout).toMatch(/paid_search\s*│\s*1\s*│\s*25\.0%\s*│\s*1\s*│\s*0\s*│\s*0\.0%\s*│\s*1,500 │/);
+      expect(stdout).toMatch(/organic_search\s*│\s*1\s*│\s*25\.0%\s*│\s*1\s*│\s*1\s*│\s*25\.0%\s*│\s*250 │/);
+      // e10 has no touch: direct has a conversion (1 of 4) and no visit.
+      expect(stdout).toMatch(/direct\s*│\s*0\s*│\s*0\.0%\s*│\s*0\s*│\s*1\s*│\s*25\.0%\s*│\s*0 │/);
+      // google_ads: 1,500 impressions, 1 click → CTR 0.07%; its $300 spend row → CPC 300.00, CPM
+      // 1000 × 300 / 1500 = 200.00; no conversion's last touch is an ad, so no CPA.
+      expect(stdout).toMatch(
+        /google_ads\s*│\s*1,500\s*│\s*1\s*│\s*0\.07%\s*│\s*300\.00\s*│\s*300\.00\s*│\s*200\.00\s*│\s*0\s*│\s*- │/,
+      );
+      // Ads: Acme 1000 of 1500 impressions; search: Acme 200 + 50 of 300 searches (Rival 50).
+      expect(stdout).toContain('share of voice in ads: 1,500 impressions naming a brand');
+      expect(stdout).toMatch(/Acme \(yours\)\s*│\s*1,000\s*│\s*66\.7%/);
+      expect(stdout).toContain('share of voice in search: 300 searches naming a brand');
+      expect(stdout).toMatch(/Acme \(yours\)\s*│\s*250\s*│\s*83\.3%/);
       // CPA: spend 400; consideration 4 events, 3 users → 100.00 and 133.33.
-      expect(stdout).toContain('CPA by stage (spend 400.00 USD)');
+      expect(stdout).toContain('cost per funnel stage: 400.00 USD spend over the range');
       expect(stdout).toMatch(/consideration\s*│\s*4\s*│\s*3\s*│\s*100\.00\s*│\s*133\.33/);
       // Markov gives each of the four touched channels 0.75 of the three path conversions.
       expect(stdout).toMatch(
