@@ -53,7 +53,6 @@ export const QUERY_SHAPES = {
   },
 } as const;
 
-
 const range = { from: calendarDateSchema, to: calendarDateSchema };
 const share = z.number().min(0).max(1);
 const money = z.number().min(0);

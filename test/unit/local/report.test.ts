@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { MODELS } from '#domain/attribution/models.ts';
 import { formatReport, type ReportData } from '#local/report.ts';
+
+/** The same figure for every model. */
+const perModel = <T>(value: T) =>
+  Object.fromEntries(MODELS.map((m) => [m, value])) as Record<(typeof MODELS)[number], T>;
 
 const range = { from: '2026-03-01', to: '2026-03-07' };
 const stages = (awareness: number, visits: number, visitors: number, spend = 0) => ({
@@ -132,8 +137,13 @@ const DATA: ReportData = {
           markov: 1,
           shapley: 1,
         },
+        value: perModel(0),
+        cpa: perModel(null),
+        roas: perModel(null),
+        selfReported: 0,
       },
     ],
+    selfReported: { responses: 0, answers: [] },
   },
 };
 
