@@ -138,7 +138,9 @@ export function createEventClassifier(props: EventClassifierProps): EventClassif
       const internalNavigation = event.type === 'page_view' && referrer.kind === 'own' && decidedByReferrer;
       // A robot's visit is no one's journey: kept, but in no stage and no touch.
       const bot = event.userAgent !== undefined && isBotAgent(event.userAgent);
-      const stage = internalNavigation || bot ? undefined : stageOf(event, config.stages);
+      // A refund changes a conversion's value; it is in no stage itself.
+      const refund = event.type === 'conversion' && event.refundOf !== undefined;
+      const stage = internalNavigation || bot || refund ? undefined : stageOf(event, config.stages);
       const ts = Date.parse(event.occurredAt);
 
       const normalised: NormalisedEvent = {
@@ -224,7 +226,11 @@ export function createEventClassifier(props: EventClassifierProps): EventClassif
           assign(normalised, { emailAction: event.action });
           break;
         case 'conversion':
-          assign(normalised, { conversion: event.name, valueMicros: toMicros(event.value) });
+          assign(normalised, {
+            conversion: event.name,
+            valueMicros: toMicros(event.value),
+            refundOf: event.refundOf,
+          });
           break;
         case 'survey':
           assign(normalised, { survey: event.survey, score: event.score, answer: event.answer });

@@ -207,6 +207,16 @@ export const conversionSchema = z.object({
   name: text(100),
   value: moneySchema.optional(),
   stage: stageSchema.optional(),
+  /**
+   * The event id of the conversion this refunds: its value (all of the refunded conversion's when
+   * absent) is taken off that conversion's value everywhere value is reported; not a conversion itself.
+   */
+  refundOf: z
+    .string()
+    .min(1)
+    .max(128)
+    .refine(wellFormed, 'must be valid Unicode (it holds a lone surrogate)')
+    .optional(),
 });
 
 /**
@@ -282,6 +292,9 @@ function checkSubject(
       path: [...at, 'anonymousId'],
       message: 'an identify links userId to an anonymousId or a previousId',
     });
+  }
+  if (event.type === 'conversion' && event.refundOf === event.eventId) {
+    ctx.addIssue({ code: 'custom', path: [...at, 'refundOf'], message: 'a refund cannot refund itself' });
   }
   if (event.type === 'survey') {
     const [lowest, highest] = event.survey === 'nps' ? [0, 10] : event.survey === 'csat' ? [1, 5] : [];

@@ -60,6 +60,8 @@ export const normalisedEventSchema = z.object({
   referrerHost: z.string().optional(),
   referrerCategory: sourceCategorySchema.optional(),
   conversion: z.string().optional(),
+  /** A refund's refunded conversion (a refund is a `conversion` row that is no conversion). */
+  refundOf: z.string().optional(),
   emailAction: z.enum(EMAIL_ACTIONS).optional(),
   survey: z.enum(SURVEY_KINDS).optional(),
   /** A survey's score (NPS 0–10, CSAT 1–5). */

@@ -113,14 +113,16 @@ export function segmentSettingsFor(props: SegmentSettingsProps) {
 
 /**
  * Segment's e-commerce spec (v2) events we count: cart changes, the order as a `purchase`
- * conversion (unless the config names the spec event itself a conversion: that name wins) and
- * shares. Other spec events (`Product Viewed`, `Order Refunded`, …) are archived.
+ * conversion (unless the config names the spec event itself a conversion: that name wins; its
+ * event id is `order:<order_id>` when it has one), its refund (`refundOf` that id) and shares.
+ * Other spec events (`Product Viewed`, …) and a refund without an order id are archived.
  */
 const ECOMMERCE_EVENTS: Readonly<
   Record<
     string,
     | { type: 'cart'; action: 'add' | 'remove' | 'checkout' }
     | { type: 'conversion'; name: string }
+    | { type: 'refund' }
     | { type: 'share' }
   >
 > = {
@@ -128,6 +130,7 @@ const ECOMMERCE_EVENTS: Readonly<
   'Product Removed': { type: 'cart', action: 'remove' },
   'Checkout Started': { type: 'cart', action: 'checkout' },
   'Order Completed': { type: 'conversion', name: 'purchase' },
+  'Order Refunded': { type: 'refund' },
   'Product Shared': { type: 'share' },
   'Cart Shared': { type: 'share' },
 };
@@ -194,11 +197,23 @@ export function mapSegmentMessage(
           : price * (numberOf(properties.quantity) ?? 1);
     return { kind: 'event', event: { ...common, type: 'cart', action: ecommerce.action, ...money(amount) } };
   }
+  // An order is known by its order id, so a refund can name it and a re-sent order counts once.
+  const order = idText(properties.order_id);
+  const orderId = order === undefined ? undefined : clip(`order:${order}`, 128);
   if (ecommerce?.type === 'conversion') {
     const amount = numberOf(properties.revenue) ?? numberOf(properties.total) ?? numberOf(properties.value);
+    const eventId = orderId ?? common.eventId;
     return {
       kind: 'event',
-      event: { ...common, type: 'conversion', name: ecommerce.name, ...money(amount) },
+      event: { ...common, eventId, type: 'conversion', name: ecommerce.name, ...money(amount) },
+    };
+  }
+  if (ecommerce?.type === 'refund' && orderId !== undefined) {
+    // A partial refund names what it refunds; without an amount the whole order is refunded.
+    const amount = numberOf(properties.total) ?? numberOf(properties.revenue) ?? numberOf(properties.value);
+    return {
+      kind: 'event',
+      event: { ...common, type: 'conversion', name: 'refund', refundOf: orderId, ...money(amount) },
     };
   }
   if (ecommerce?.type === 'share') {

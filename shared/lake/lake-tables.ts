@@ -18,7 +18,7 @@ export const LAKE_PREFIX = 'lake/v1/';
  * one received last, then the later event time. An SQL `ORDER BY` over lake columns.
  */
 export const LATEST_COPY_FIRST = 'received_at DESC, ts DESC';
-export type LakeTable = 'events' | 'identities';
+export type LakeTable = 'events' | 'identities' | 'refunds';
 
 const text = <T>(name: string, value: (row: T) => string | undefined): LakeColumn<T> => ({
   name,
@@ -76,6 +76,7 @@ export const EVENT_COLUMNS: ReadonlyArray<LakeColumn<NormalisedEvent>> = [
   text('referrer_host', (e) => e.referrerHost),
   text('referrer_category', (e) => e.referrerCategory),
   text('conversion', (e) => e.conversion),
+  text('refund_of', (e) => e.refundOf),
   text('email_action', (e) => e.emailAction),
   text('survey', (e) => e.survey),
   { name: 'score', type: 'DOUBLE', glueType: 'double', value: (e) => e.score },
@@ -112,6 +113,25 @@ export const IDENTITY_COLUMNS: ReadonlyArray<LakeColumn<IdentityLink>> = [
   text('to_key', (l) => l.toKey),
   bigint('ts', (l) => l.ts),
   text('event_id', (l) => l.eventId),
+];
+
+/** A refund, kept apart too: a refund can come long after its conversion, so compute reads them all. */
+export interface RefundLink {
+  readonly eventId: string;
+  readonly refundOf: string;
+  /** What was refunded, in micros; absent: the whole conversion. */
+  readonly valueMicros: number | undefined;
+  readonly ts: number;
+  readonly receivedAt: string;
+}
+
+/** The refunds table: the refunds received for a UTC day (by the refund's time). */
+export const REFUND_COLUMNS: ReadonlyArray<LakeColumn<RefundLink>> = [
+  text('event_id', (r) => r.eventId),
+  text('refund_of', (r) => r.refundOf),
+  bigint('value_micros', (r) => r.valueMicros),
+  bigint('ts', (r) => r.ts),
+  text('received_at', (r) => r.receivedAt),
 ];
 
 /**

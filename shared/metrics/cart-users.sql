@@ -8,7 +8,7 @@ WITH rows AS (
   UNION ALL
   SELECT p.day, 'purchases', p.user_hash, p.count
   FROM ev p
-  WHERE p.type = 'conversion' AND p.conversion = 'purchase' AND p.day BETWEEN $from AND $to
+  WHERE p.type = 'conversion' AND p.conversion = 'purchase' AND p.refund_of IS NULL AND p.day BETWEEN $from AND $to
     AND EXISTS (
       SELECT 1 FROM ev a
       WHERE a.type = 'cart' AND a.cart_action = 'add' AND a.person_id = p.person_id

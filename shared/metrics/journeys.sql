@@ -3,9 +3,12 @@
 -- oldest first (ties by event id). The last touch of a journey is the row with pos = n.
 -- Every conversion of the window is kept once (Markov paths end after a person's last one),
 -- so the window's events are read once for them.
+-- A conversion's value is net of its refunds (never below 0); a refund is no conversion itself.
 CREATE OR REPLACE TEMP TABLE conversions AS
-SELECT event_id, person_id, user_hash, ts, day, stage, count, value_micros
-FROM ev WHERE type = 'conversion';
+SELECT e.event_id, e.person_id, e.user_hash, e.ts, e.day, e.stage, e.count,
+       CASE WHEN r.whole THEN 0 ELSE greatest(0, e.value_micros - coalesce(r.micros, 0)) END AS value_micros
+FROM ev e LEFT JOIN refunded r ON r.refund_of = e.event_id
+WHERE e.type = 'conversion' AND e.refund_of IS NULL;
 
 CREATE OR REPLACE TEMP TABLE conv AS
 SELECT * FROM conversions WHERE day BETWEEN $from AND $to;

@@ -33,9 +33,17 @@ SELECT e.event_id, e.type, e.ts, e.count, e.channel, e.stage, e.touch,
        coalesce(e.campaign, '(none)') AS campaign, coalesce(e.value_micros, 0) AS value_micros,
        e.voices, e.voice_source, e.referral_domain, e.referral_category, k.person_id, l.day, k.user_hash,
        e.email_action, e.platform, e.creative, coalesce(e.cost_micros, 0) AS cost_micros, e.survey, e.score,
-       e.answer, e.cart_action, e.conversion, e.visit_id
+       e.answer, e.cart_action, e.conversion, e.visit_id, e.refund_of
 FROM lake_events e
 ANTI JOIN superseded s ON s.file_index = e.file_index AND s.file_row_number = e.file_row_number
 LEFT JOIN user_keys k ON k.user_key = e.user_key
 JOIN local_days l ON l.bucket = floor(e.ts / 900000)::BIGINT
 WHERE e.ts BETWEEN {{lo}} AND {{hi}} AND NOT coalesce(e.bot, false) AND coalesce(k.bucket, 0) = {{bucket}};
+
+-- Refunds of every day the lake holds (a refund can come long after its conversion), one per
+-- refund id (the copy received last), summed per refunded conversion; a refund without a value
+-- refunds the whole conversion.
+CREATE OR REPLACE TEMP TABLE refunded AS
+SELECT refund_of, bool_or(value_micros IS NULL) AS whole, sum(value_micros) AS micros
+FROM (SELECT * FROM lake_refunds QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY {{latest_copy_first}}) = 1)
+GROUP BY refund_of;

@@ -15,12 +15,15 @@ import {
   LATEST_COPY_FIRST,
   type LakeColumn,
   type LakeTable,
+  REFUND_COLUMNS,
+  type RefundLink,
 } from '#lake/lake-tables.ts';
 
-const LAKE_TABLES: readonly LakeTable[] = ['events', 'identities'];
+const LAKE_TABLES: readonly LakeTable[] = ['events', 'identities', 'refunds'];
 /** Journeys read contiguously. */
 const EVENT_ORDER = 'user_key NULLS LAST, ts, event_id';
 const IDENTITY_ORDER = 'from_key, ts, event_id';
+const REFUND_ORDER = 'refund_of, ts, event_id';
 
 export interface LakeBuildDeps {
   readonly rawStore: RawStore;
@@ -131,10 +134,10 @@ async function mergeParts(
   const source = `read_parquet(${literalList(files)}, union_by_name = true)`;
   try {
     await deps.engine.run(
-      table === 'events'
+      table !== 'identities'
         ? `COPY (SELECT * FROM ${source}
              QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY ${LATEST_COPY_FIRST}) = 1
-             ORDER BY ${EVENT_ORDER}) TO ${literal(out)} (FORMAT parquet, COMPRESSION zstd)`
+             ORDER BY ${table === 'events' ? EVENT_ORDER : REFUND_ORDER}) TO ${literal(out)} (FORMAT parquet, COMPRESSION zstd)`
         : `COPY (SELECT DISTINCT * FROM ${source} ORDER BY ${IDENTITY_ORDER})
              TO ${literal(out)} (FORMAT parquet, COMPRESSION zstd)`,
     );
@@ -228,9 +231,14 @@ async function buildFrom(
   }
   const rows: NormalisedEvent[] = [];
   const links: IdentityLink[] = [];
+  const refunds: RefundLink[] = [];
   for (const stored of winners.values()) {
     const row = deps.eventClassifier.classify(stored);
     rows.push(row);
+    if (row.refundOf) {
+      const { eventId, refundOf, valueMicros, ts, receivedAt } = row;
+      refunds.push({ eventId, refundOf, valueMicros, ts, receivedAt });
+    }
     const { userId, anonymousId } = stored.event;
     if (userId && anonymousId) {
       links.push({ fromKey: `a:${anonymousId}`, toKey: `u:${userId}`, ts: row.ts, eventId: row.eventId });
@@ -248,6 +256,7 @@ async function buildFrom(
   deps.eventClassifier.assignVisits(rows, part === '0' ? undefined : await lastVisits(date, rows, deps));
   await writeTable(deps, 'events', date, part, rows, EVENT_COLUMNS, EVENT_ORDER);
   await writeTable(deps, 'identities', date, part, links, IDENTITY_COLUMNS, IDENTITY_ORDER);
+  await writeTable(deps, 'refunds', date, part, refunds, REFUND_COLUMNS, REFUND_ORDER);
   return {
     date,
     objects: keys.length,

@@ -12,7 +12,13 @@ import { addAdSpend } from '#domain/journey/ads.ts';
 import { mergeJourneyPartials } from '#domain/journey/journey-day.ts';
 import { addSpend, mergeAll } from '#domain/metrics/index.ts';
 import { EXACT_LIMIT, sqlRegisterIndex, sqlRegisterRank, sqlUserHash } from '#domain/metrics/user-sketch.ts';
-import { EVENT_COLUMNS, IDENTITY_COLUMNS, LATEST_COPY_FIRST, type LakeColumn } from '#lake/lake-tables.ts';
+import {
+  EVENT_COLUMNS,
+  IDENTITY_COLUMNS,
+  LATEST_COPY_FIRST,
+  type LakeColumn,
+  REFUND_COLUMNS,
+} from '#lake/lake-tables.ts';
 import { readSql, statementsOf } from '#metrics/sql.ts';
 
 export interface ComputeRange {
@@ -94,9 +100,11 @@ export async function openComputeSession(
     new Date(lo).toISOString().slice(0, 10),
     new Date(hi).toISOString().slice(0, 10),
   );
-  const [eventFiles, identityFiles] = await Promise.all([
+  // Identity links and refunds of every day: either can change events long before them.
+  const [eventFiles, identityFiles, refundFiles] = await Promise.all([
     deps.lakeStore.fetchPartitions('events', utcDates),
     deps.lakeStore.fetchPartitions('identities'),
+    deps.lakeStore.fetchPartitions('refunds'),
   ]);
   const engine = await deps.openEngine();
   try {
@@ -106,6 +114,7 @@ export async function openComputeSession(
     await engine.run("SET disabled_optimizers = 'build_side_probe_side'");
     await registerTable(engine, 'lake_events', EVENT_COLUMNS, eventFiles);
     await registerTable(engine, 'lake_identities', IDENTITY_COLUMNS, identityFiles);
+    await registerTable(engine, 'lake_refunds', REFUND_COLUMNS, refundFiles);
     await engine.run(
       `CREATE OR REPLACE TEMP TABLE local_days AS
        SELECT b AS bucket, strftime(timezone($tz, to_timestamp(b * 900)), '%Y-%m-%d') AS day

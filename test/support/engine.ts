@@ -3,7 +3,7 @@ import type { LakeStore } from '#adapters/lake-store.ts';
 import type { AttributionConfig } from '#domain/config.ts';
 import type { ComputePartial } from '#domain/day-result.ts';
 import type { NormalisedEvent } from '#domain/normalised-event.ts';
-import { EVENT_COLUMNS, IDENTITY_COLUMNS, type IdentityLink } from '#lake/lake-tables.ts';
+import { EVENT_COLUMNS, IDENTITY_COLUMNS, type IdentityLink, REFUND_COLUMNS } from '#lake/lake-tables.ts';
 import { type ComputeDeps, type ComputeRange, computeBucket, reduceBuckets } from '#services/compute.ts';
 
 export interface EngineProps {
@@ -37,12 +37,31 @@ export async function computeLakeRows(
       await writer.writeParquet(events, props.columns ?? EVENT_COLUMNS, eventsFile, 'user_key, ts, event_id');
     const links = props.links ?? [];
     if (links.length > 0) await writer.writeParquet(links, IDENTITY_COLUMNS, linksFile, 'from_key');
+    // The refunds table, as the lake builder derives it from the refund rows.
+    const refundsFile = writer.scratchFile('parquet');
+    const refunds = events.flatMap((e) =>
+      e.refundOf
+        ? [
+            {
+              eventId: e.eventId,
+              refundOf: e.refundOf,
+              valueMicros: e.valueMicros,
+              ts: e.ts,
+              receivedAt: e.receivedAt,
+            },
+          ]
+        : [],
+    );
+    if (refunds.length > 0) await writer.writeParquet(refunds, REFUND_COLUMNS, refundsFile, 'refund_of');
     const lakeStore: LakeStore = {
       putPartition: async () => undefined,
       listParts: async () => [],
       deleteParts: async () => undefined,
-      fetchPartitions: async (table) =>
-        table === 'events' ? (events.length > 0 ? [eventsFile] : []) : links.length > 0 ? [linksFile] : [],
+      fetchPartitions: async (table) => {
+        if (table === 'events') return events.length > 0 ? [eventsFile] : [];
+        if (table === 'refunds') return refunds.length > 0 ? [refundsFile] : [];
+        return links.length > 0 ? [linksFile] : [];
+      },
     };
     const config = {
       timeZone: props.timeZone ?? 'UTC',

@@ -133,10 +133,12 @@ describe('the Segment-compatible routes', () => {
         track('shop-checkout', 'Checkout Started', { revenue: 37.5, currency: 'usd' }),
         track('shop-order', 'Order Completed', { order_id: 'o-1', total: 41, revenue: 37.5 }),
         track('shop-share', 'Product Shared', { share_via: 'Email', url: 'https://acme.example/p1' }),
-        track('shop-refund', 'Order Refunded', { order_id: 'o-1' }),
+        // 10 of the order refunded; a refund that names no order cannot be applied: archived.
+        track('shop-refund', 'Order Refunded', { order_id: 'o-1', total: 10 }),
+        track('shop-refund-2', 'Order Refunded', { reason: 'damaged' }),
       ],
     });
-    expect(bodyOf(result)).toMatchObject({ accepted: 5, archived: 1, rejected: [] });
+    expect(bodyOf(result)).toMatchObject({ accepted: 6, archived: 1, rejected: [] });
     const byId = Object.fromEntries((await rawEvents()).map((event) => [event.eventId, event]));
     expect(byId['shop-add']).toMatchObject({ type: 'cart', cartAction: 'add', valueMicros: 25_000_000 });
     expect(byId['shop-remove']).toMatchObject({
@@ -150,18 +152,25 @@ describe('the Segment-compatible routes', () => {
       valueMicros: 37_500_000,
     });
     // revenue (37.5) is the order's value before shipping and tax, as for a configured conversion.
-    expect(byId['shop-order']).toMatchObject({
+    expect(byId['order:o-1']).toMatchObject({
       type: 'conversion',
       conversion: 'purchase',
       valueMicros: 37_500_000,
     });
+    expect(byId['shop-order']).toBeUndefined();
     expect(byId['shop-share']).toMatchObject({
       type: 'share',
       shareNetwork: 'email',
       stage: 'advocacy',
       touch: false,
     });
-    expect(byId['shop-refund']).toBeUndefined();
+    expect(byId['shop-refund']).toMatchObject({
+      type: 'conversion',
+      refundOf: 'order:o-1',
+      valueMicros: 10_000_000,
+    });
+    expect(byId['shop-refund']?.stage).toBeUndefined();
+    expect(byId['shop-refund-2']).toBeUndefined();
   });
 
   it('turns an alias into a link from the previous user id to the new one, and archives it', async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { attribute } from '#domain/attribution/index.ts';
 import { addAdSpend, adsRates } from '#domain/journey/ads.ts';
 import { cartAbandonment } from '#domain/journey/cart.ts';
 import { emailFunnel } from '#domain/journey/email-funnel.ts';
@@ -6,6 +7,7 @@ import { funnel } from '#domain/journey/funnel.ts';
 import { netPromoterScore } from '#domain/journey/nps.ts';
 import { journeyPaths, journeySummary } from '#domain/journey/paths.ts';
 import { visitorsSummary } from '#domain/journey/visitors.ts';
+import { channelShare } from '#domain/metrics/index.ts';
 import type { NormalisedEvent } from '#domain/normalised-event.ts';
 import { computeLakeRows, type EngineProps } from '../../support/engine.ts';
 import { conversion, event, touch } from '../../unit/domain/metrics/events.ts';
@@ -478,5 +480,37 @@ describe('the journey SQL over lake rows: paths and the journey summary', () => 
         { channel: 'email', assisted: 0, lastTouch: 2 },
       ],
     });
+  });
+});
+
+describe('the journey SQL over lake rows: refunds', () => {
+  it('takes a refund off its conversion everywhere value is reported, and never counts it as a conversion', async () => {
+    const refund = (id: string, of: string, at: string, valueMicros?: number) =>
+      conversion(id, 'u:ann', at, {
+        refundOf: of,
+        stage: undefined,
+        ...(valueMicros === undefined ? {} : { valueMicros }),
+      });
+    const rows = [
+      touch('t1', 'u:ann', '2026-03-01T10:00:00Z', 'paid_search'),
+      // 100 bought on Mar 2; 30 refunded on Mar 20 (after the range computed below), then 20 more.
+      conversion('c1', 'u:ann', '2026-03-02T10:00:00Z', { valueMicros: 100_000_000 }),
+      refund('r1', 'c1', '2026-03-20T10:00:00Z', 30_000_000),
+      refund('r2', 'c1', '2026-03-21T10:00:00Z', 20_000_000),
+      // 50 bought on Mar 3 and refunded whole (a refund without a value).
+      conversion('c2', 'u:ann', '2026-03-03T10:00:00Z', { valueMicros: 50_000_000 }),
+      refund('r3', 'c2', '2026-03-04T10:00:00Z'),
+      // A refund of more than was paid leaves 0, not a negative value.
+      conversion('c3', 'u:ann', '2026-03-05T10:00:00Z', { valueMicros: 10_000_000 }),
+      refund('r4', 'c3', '2026-03-06T10:00:00Z', 15_000_000),
+    ];
+    // Only Mar 1–5 is computed: the refunds of Mar 20–21 are read all the same (they are kept apart).
+    const { metrics, attribution } = await computeLakeRows(rows, { ...UTC, to: '2026-03-05' });
+    const range = { from: '2026-03-01', to: '2026-03-05' };
+    // Three conversions (the refunds are none): 100 − 30 − 20 = 50, 50 − 50 = 0, max(0, 10 − 15) = 0.
+    expect(channelShare(metrics, { ...range, basis: 'conversions' }).total).toBe(3);
+    expect(metrics.days['2026-03-02']?.valueMicros).toEqual({ paid_search: 50_000_000 });
+    const lastTouch = attribute(attribution, { ...range, model: 'last_touch', groupBy: 'channel' });
+    expect([lastTouch.conversions, lastTouch.value]).toEqual([3, 50]);
   });
 });

@@ -121,6 +121,16 @@ function issuesOf(input: unknown) {
 }
 const pathsOf = (input: unknown) => issuesOf(input).map((issue) => issue.path);
 
+describe('eventSchema: refunds', () => {
+  it('accepts a refund of another conversion and refuses one of itself, naming refundOf', () => {
+    expect(issuesOf({ ...minimal.conversion, eventId: 'rf-1', name: 'refund', refundOf: 'cv-1' })).toEqual(
+      [],
+    );
+    expect(pathsOf({ ...minimal.conversion, refundOf: minimal.conversion.eventId })).toEqual(['refundOf']);
+    expect(pathsOf({ ...minimal.conversion, refundOf: '' })).toEqual(['refundOf']);
+  });
+});
+
 describe('eventSchema: survey answers', () => {
   it.each([
     ['an NPS answer without a score', { survey: 'nps', score: undefined }, 'score'],
