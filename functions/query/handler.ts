@@ -8,6 +8,7 @@ import { type ComputePartial, toComputePartial } from '#domain/day-result.ts';
 import { NotFoundError } from '#domain/errors.ts';
 import { adsRates } from '#domain/journey/ads.ts';
 import { cartAbandonment } from '#domain/journey/cart.ts';
+import { cohorts } from '#domain/journey/cohorts.ts';
 import { emailFunnel } from '#domain/journey/email-funnel.ts';
 import { funnel } from '#domain/journey/funnel.ts';
 import { netPromoterScore } from '#domain/journey/nps.ts';
@@ -291,6 +292,38 @@ const ROUTES: Readonly<Record<string, MetricRoute>> = {
       ],
     };
   }),
+
+  'GET /v1/metrics/cohorts': readRoute(
+    'GET /v1/metrics/cohorts',
+    (data, q) => {
+      const result = cohorts(data.journey, q);
+      const width = Math.max(0, ...result.cohorts.map((c) => c.retention.length));
+      return {
+        json: result,
+        csv: [
+          `cohorts-by-${q.period}`,
+          [
+            'cohort',
+            'channel',
+            'users',
+            'revenue',
+            'revenue_per_user',
+            ...Array.from({ length: width }, (_, k) => `retention_${k}`),
+          ],
+          result.cohorts.map((c) => [
+            c.cohort,
+            c.channel,
+            c.users,
+            c.revenue,
+            c.revenuePerUser,
+            ...c.retention,
+          ]),
+        ],
+      };
+    },
+    // A cohort follows its people: their conversions are kept in single days only.
+    () => true,
+  ),
 
   'GET /v1/metrics/series': readRoute(
     'GET /v1/metrics/series',

@@ -130,6 +130,14 @@ export interface ComputeRows {
   }>;
   readonly journeySummary: ReadonlyArray<{ day: string; kind: string; key: string; conversions: Num }>;
   readonly surveySources: ReadonlyArray<{ day: string; answer: string; responses: Num }>;
+  readonly cohortConversions: ReadonlyArray<{
+    day: string;
+    user_hash: bigint;
+    ts: Num;
+    first: boolean;
+    value_micros: Num;
+    channel: string;
+  }>;
 }
 
 interface MetricsDay {
@@ -245,6 +253,16 @@ function foldJourney(rows: ComputeRows): JourneyPartial {
       ...day.surveyAnswers,
       ...Object.fromEntries([[row.answer, Number(row.responses)]]),
     };
+  }
+  for (const row of rows.cohortConversions) {
+    const hash = row.user_hash.toString(16).padStart(16, '0');
+    dayOf(row.day).cohortConversions.push([
+      hash,
+      Number(row.ts),
+      row.first,
+      Number(row.value_micros),
+      row.channel as ChannelId,
+    ]);
   }
   for (const row of rows.cartUsers) {
     dayOf(row.day).cart[row.kind as keyof CartCell] = row.registers

@@ -43,6 +43,7 @@ export const QUERY_SHAPES = {
     limit: z.coerce.number().int().min(1).max(1000).default(20),
   },
   'GET /v1/journeys/summary': {},
+  'GET /v1/metrics/cohorts': { period: z.enum(['week', 'month']).default('month') },
   'GET /v1/metrics/series': {
     metric: z.enum(SERIES_METRICS),
     interval: z.enum(INTERVALS).default('day'),
@@ -333,6 +334,25 @@ export const journeySummaryResponseSchema = z.object({
         .min(0)
         .describe('conversions whose journey has the channel, not as its last touch'),
       lastTouch: z.number().min(0).describe('conversions the channel is the last touch of'),
+    }),
+  ),
+});
+
+export const cohortsResponseSchema = z.object({
+  ...range,
+  period: z.enum(['week', 'month']),
+  cohorts: z.array(
+    z.object({
+      cohort: z
+        .string()
+        .describe("the period of the cohort's first conversions: a week's Monday or a month (YYYY-MM)"),
+      channel: z.enum(CHANNEL_IDS).describe("the first touch of the first conversion's journey"),
+      users: z.int().min(0),
+      revenue: money.describe("every conversion of the cohort's people in the range, net of refunds"),
+      revenuePerUser: nullableMoney,
+      retention: z
+        .array(share)
+        .describe('share of the cohort converting again k periods after its own (0: its own)'),
     }),
   ),
 });

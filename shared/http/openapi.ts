@@ -9,6 +9,7 @@ import {
   attributionResponseSchema,
   cartResponseSchema,
   channelShareResponseSchema,
+  cohortsResponseSchema,
   collectResponseSchema,
   cpaByStageResponseSchema,
   createdKeyResponseSchema,
@@ -204,6 +205,11 @@ const OPERATIONS: Readonly<Record<string, Operation>> = {
   'GET /v1/journeys/summary': {
     summary: 'Touches and days to convert, and the conversions each channel assisted and closed',
     ok: { status: 200, schema: journeySummaryResponseSchema, description: 'Summary', csv: true },
+    security: 'query',
+  },
+  'GET /v1/metrics/cohorts': {
+    summary: 'Cohorts by first-conversion period and channel: people, revenue, retention',
+    ok: { status: 200, schema: cohortsResponseSchema, description: 'Cohorts in period order', csv: true },
     security: 'query',
   },
   'GET /v1/metrics/series': {

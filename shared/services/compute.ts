@@ -66,6 +66,7 @@ export const COMPUTE_QUERIES = {
   journeyPaths: 'journey-paths',
   journeySummary: 'journey-summary',
   surveySources: 'survey-sources',
+  cohortConversions: 'cohort-conversions',
 } as const satisfies Record<keyof ComputeRows, string>;
 
 /** A DuckDB session over one task's window, ready for the metric SQL (`shared/metrics/*.sql`). */

@@ -94,6 +94,18 @@ export interface ConversionJourneys {
   assists: Partial<Record<ChannelId, { assisted: number; lastTouch: number }>>;
 }
 
+/**
+ * One conversion of a day for cohorts: its person's user hash (16 hex), when (epoch ms), whether
+ * it is the person's first in the lookback, its value in micros, its journey's first channel.
+ */
+export type CohortConversion = [
+  userHash: string,
+  ts: number,
+  first: boolean,
+  valueMicros: number,
+  channel: ChannelId,
+];
+
 export interface JourneyDay {
   /** Per e-mail campaign. */
   email: Record<string, EmailCell>;
@@ -116,6 +128,8 @@ export interface JourneyDay {
   /** "How did you hear about us" answers (lower-cased), at most {@link MAX_PATHS}; the rest summed apart. */
   surveyAnswers: Record<string, number>;
   otherSurveyAnswers: number;
+  /** The day's conversions, one entry each, ordered; in single days only, like the NPS answers. */
+  cohortConversions: CohortConversion[];
 }
 
 /** Journey days keyed by `YYYY-MM-DD` (a compute step's output, and their merge). */
@@ -192,6 +206,9 @@ export const journeyDaySchema: z.ZodType<JourneyDay, unknown> = z
       .default({ byTouches: {}, byDays: {}, assists: {} }),
     surveyAnswers: dataRecord(count).default({}),
     otherSurveyAnswers: count.default(0),
+    cohortConversions: z
+      .array(z.tuple([z.string().regex(/^[0-9a-f]{16}$/), z.int(), z.boolean(), count, channelIdSchema]))
+      .default([]),
   })
   .optional()
   .transform((day) => day ?? emptyJourneyDay());
@@ -210,6 +227,7 @@ export function emptyJourneyDay(): JourneyDay {
     conversionJourneys: { byTouches: {}, byDays: {}, assists: {} },
     surveyAnswers: {},
     otherSurveyAnswers: 0,
+    cohortConversions: [],
   };
 }
 
@@ -219,10 +237,11 @@ export function emptyAdCell(): AdCell {
 
 /**
  * Merges the journey days of consecutive days into a stored block: everything but the NPS
- * answers, which stay in the days (a block of them would grow with respondents × days).
+ * answers and the cohorts' conversions, which stay in the days (a block of them would grow with
+ * people × days).
  */
 export function mergeJourneyRun(parts: readonly JourneyDay[]): JourneyDay {
-  return { ...mergeJourneyDays(parts), nps: [] };
+  return { ...mergeJourneyDays(parts), nps: [], cohortConversions: [] };
 }
 
 /** Merges journey days (of one date from several buckets, or of consecutive days) into a new one. */
@@ -311,6 +330,9 @@ export function mergeJourneyDays(parts: readonly JourneyDay[]): JourneyDay {
       assists: sumAssists(parts),
     },
     ...boundAnswers(parts),
+    cohortConversions: parts
+      .flatMap((part) => part.cohortConversions)
+      .sort((a, b) => byCodeUnit(a[0], b[0]) || a[1] - b[1] || a[3] - b[3] || byCodeUnit(a[4], b[4])),
   };
 }
 

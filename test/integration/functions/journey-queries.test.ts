@@ -7,6 +7,7 @@ import {
   adsResponseSchema,
   attributionCompareResponseSchema,
   cartResponseSchema,
+  cohortsResponseSchema,
   emailResponseSchema,
   funnelResponseSchema,
   npsResponseSchema,
@@ -351,7 +352,23 @@ describe('the e-mail and ads endpoints, over HTTP handlers and a real compute', 
     expect(String(csv.body).split(/\r?\n/)[0]).toBe('from,to,key,value');
   });
 
+  it('answers cohorts by month: dee, acquired by paid search in May', async () => {
+    const result = cohortsResponseSchema.parse(bodyOf(await get('/v1/metrics/cohorts', {})));
+    // dee's 40 USD purchase is the range's only conversion.
+    expect(result.cohorts).toEqual([
+      {
+        cohort: '2026-05',
+        channel: 'paid_search',
+        users: 1,
+        revenue: 40,
+        revenuePerUser: 40,
+        retention: [0],
+      },
+    ]);
+  });
+
   it.each([
+    ['/v1/metrics/cohorts', { period: 'quarter' }],
     ['/v1/metrics/series', { metric: 'cohorts' }],
     ['/v1/metrics/funnel', { channel: 'tv' }],
     ['/v1/metrics/ads', { groupBy: 'adset' }],

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { attribute } from '#domain/attribution/index.ts';
 import { addAdSpend, adsRates } from '#domain/journey/ads.ts';
 import { cartAbandonment } from '#domain/journey/cart.ts';
+import { cohorts } from '#domain/journey/cohorts.ts';
 import { emailFunnel } from '#domain/journey/email-funnel.ts';
 import { funnel } from '#domain/journey/funnel.ts';
 import { netPromoterScore } from '#domain/journey/nps.ts';
@@ -512,5 +513,59 @@ describe('the journey SQL over lake rows: refunds', () => {
     expect(metrics.days['2026-03-02']?.valueMicros).toEqual({ paid_search: 50_000_000 });
     const lastTouch = attribute(attribution, { ...range, model: 'last_touch', groupBy: 'channel' });
     expect([lastTouch.conversions, lastTouch.value]).toEqual([3, 50]);
+  });
+});
+
+describe('the journey SQL over lake rows: cohorts', () => {
+  it('groups people by the month and first touch of their first conversion, with revenue and retention', async () => {
+    const rows = [
+      // ann: paid search, buys 20 on Mar 2, 30 on Apr 10 → cohort March / paid_search, back in month 1.
+      touch('a1', 'u:ann', '2026-03-01T10:00:00Z', 'paid_search'),
+      conversion('a2', 'u:ann', '2026-03-02T10:00:00Z', { valueMicros: 20_000_000 }),
+      conversion('a3', 'u:ann', '2026-04-10T10:00:00Z', { valueMicros: 30_000_000 }),
+      // bo: no touch, buys 10 on Mar 15 and 5 on Mar 20 → March / direct, back in month 0.
+      conversion('b1', 'u:bo', '2026-03-15T10:00:00Z', { valueMicros: 10_000_000 }),
+      conversion('b2', 'u:bo', '2026-03-20T10:00:00Z', { valueMicros: 5_000_000 }),
+      // cy bought on Feb 20, inside the lookback of Mar 5: Mar 5 is no first conversion, no cohort.
+      conversion('c1', 'u:cy', '2026-02-20T10:00:00Z'),
+      conversion('c2', 'u:cy', '2026-03-05T10:00:00Z'),
+      // dee: paid search, buys 40 on Apr 2 → April / paid_search.
+      touch('d1', 'u:dee', '2026-04-01T10:00:00Z', 'paid_search'),
+      conversion('d2', 'u:dee', '2026-04-02T10:00:00Z', { valueMicros: 40_000_000 }),
+    ];
+    const range = { from: '2026-03-01', to: '2026-05-31' };
+    const { journey } = await computeLakeRows(rows, { ...UTC, ...range });
+    // March runs to May: 3 periods; April to May: 2.
+    expect(cohorts(journey, { ...range, period: 'month' }).cohorts).toEqual([
+      {
+        cohort: '2026-03',
+        channel: 'direct',
+        users: 1,
+        revenue: 15,
+        revenuePerUser: 15,
+        retention: [1, 0, 0],
+      },
+      {
+        cohort: '2026-03',
+        channel: 'paid_search',
+        users: 1,
+        revenue: 50,
+        revenuePerUser: 50,
+        retention: [0, 1, 0],
+      },
+      {
+        cohort: '2026-04',
+        channel: 'paid_search',
+        users: 1,
+        revenue: 40,
+        revenuePerUser: 40,
+        retention: [0, 0],
+      },
+    ]);
+    // By week: Mar 2 2026 is a Monday, so ann's cohort is the week of Mar 2; Apr 10 is 5 weeks on
+    // (Apr 6 − Mar 2 = 35 days).
+    const weekly = cohorts(journey, { ...range, period: 'week' }).cohorts;
+    const ann = weekly.find((c) => c.cohort === '2026-03-02');
+    expect(ann?.retention.indexOf(1)).toBe(5);
   });
 });
