@@ -21,6 +21,7 @@ import { createLoadHandler } from '#functions/load/handler.ts';
 import { createQueryHandler } from '#functions/query/handler.ts';
 import { createSpendHandler } from '#functions/spend/handler.ts';
 import { createWebhooksHandler } from '#functions/webhooks/handler.ts';
+import { checkAlerts } from '#services/alerts.ts';
 import type { DayBuild } from '#services/build-lake.ts';
 import type { InProcessJobRunner } from '#services/jobs.ts';
 import { defaultWindow, jobSteps, newJob } from '#services/jobs.ts';
@@ -177,6 +178,8 @@ export async function startLocalRuntime(props: LocalRuntimeProps): Promise<Local
 
   const interval = (props.computeIntervalSeconds ?? 0) * 1000;
   let scheduled = Promise.resolve();
+  // The daily KPI check runs with the first scheduled compute of each day, for the day before.
+  let alertsChecked: string | undefined;
   const timer =
     interval > 0
       ? setInterval(() => {
@@ -185,6 +188,11 @@ export async function startLocalRuntime(props: LocalRuntimeProps): Promise<Local
               await queue.idle();
               const window = defaultWindow(config);
               await jobs.start(newJob('compute', window.from, window.to));
+              const yesterday = addDays(localDate(Date.now(), config.timeZone), -1);
+              if (alertsChecked === yesterday) return;
+              await jobs.idle();
+              await checkAlerts(yesterday, { ...pipeline, publisher: pipeline.alertPublisher });
+              alertsChecked = yesterday;
             })
             // One failed run must not stop the schedule (or the process).
             .catch((error: unknown) => logger.error('scheduled compute failed to start', { error }));

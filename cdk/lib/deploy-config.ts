@@ -24,6 +24,8 @@ export const deploySettingsSchema = z.strictObject({
    * lake partitions of its window (BENCHMARKS.md has the cost): hourly by default.
    */
   computeSchedule: z.string().min(6).default('rate(1 hour)'),
+  /** When the daily KPI check runs (README: Alerts), for the day before: 06:00 UTC by default. */
+  alertsSchedule: z.string().min(6).default('cron(0 6 * * ? *)'),
   /**
    * Hash buckets of persons a compute is split into, one Map iteration (a compute Lambda running
    * DuckDB over whole journeys) each: 1 until one Lambda's 15 minutes or memory no longer suffice.

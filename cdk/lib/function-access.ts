@@ -34,6 +34,8 @@ export interface FunctionAccess {
   readonly stateMachine?: readonly string[];
   /** `sqs:<action>` on the load queue, called by Lambda's event source mapping with the function's role. */
   readonly loadQueue?: readonly string[];
+  /** `sns:<action>` on the KPI alerts topic (and its key's data-key actions), whose ARN it gets as ALERTS_TOPIC_ARN. */
+  readonly alertsTopic?: readonly string[];
 }
 
 export const FUNCTION_ACCESS = {
@@ -125,6 +127,8 @@ export const FUNCTION_ACCESS = {
       compute: ['GetObject', 'PutObject'],
     },
     lists: ['raw', 'lake'],
+    // alerts: services/alerts.ts checkAlerts → alert-publisher.ts createSnsAlertPublisher (Publish).
+    alertsTopic: ['Publish'],
   },
 } as const satisfies Record<string, FunctionAccess>;
 

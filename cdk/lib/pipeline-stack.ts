@@ -64,6 +64,9 @@ export interface PipelineStackProps extends StackProps {
 export class PipelineStack extends Stack {
   readonly stateMachine: sfn.StateMachine;
   readonly api: apigw.HttpApi;
+  /** Where the daily KPI check publishes its alerts (README: Alerts). */
+  readonly alertsTopic: sns.Topic;
+  readonly #alertsKey: kms.Key;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
@@ -87,6 +90,18 @@ export class PipelineStack extends Stack {
         logRetention,
         ...extra,
       });
+
+    this.#alertsKey = new kms.Key(this, 'KpiAlertsKey', {
+      enableKeyRotation: true,
+      description: 'Encrypts the KPI alerts topic',
+    });
+    this.alertsTopic = new sns.Topic(this, 'KpiAlerts', {
+      masterKey: this.#alertsKey,
+      enforceSSL: true,
+      displayName: 'Attribution KPI alerts',
+    });
+    if (settings.alarmEmail)
+      this.alertsTopic.addSubscription(new subscriptions.EmailSubscription(settings.alarmEmail));
 
     const ingest = fn('ingest');
     const collect = fn('collect');
@@ -156,6 +171,14 @@ export class PipelineStack extends Stack {
           retryAttempts: 8,
         }),
       ],
+    });
+
+    new scheduler.Schedule(this, 'AlertsSchedule', {
+      description: 'The daily KPI check: yesterday against the same weekday of the weeks before',
+      schedule: scheduler.ScheduleExpression.expression(settings.alertsSchedule),
+      target: new targets.LambdaInvoke(compute, {
+        input: scheduler.ScheduleTargetInput.fromObject({ action: 'alerts' }),
+      }),
     });
 
     new scheduler.Schedule(this, 'ComputeSchedule', {
@@ -233,6 +256,12 @@ export class PipelineStack extends Stack {
     if (access.stateMachine)
       allow(prefixed('states', access.stateMachine), [this.stateMachine.stateMachineArn]);
     if (access.loadQueue) allow(prefixed('sqs', access.loadQueue), [storage.loadQueue.queueArn]);
+    if (access.alertsTopic) {
+      allow(prefixed('sns', access.alertsTopic), [this.alertsTopic.topicArn]);
+      // Publishing to a topic under a customer-managed key needs a data key from it.
+      allow(['kms:GenerateDataKey', 'kms:Decrypt'], [this.#alertsKey.keyArn]);
+      f.addEnvironment('ALERTS_TOPIC_ARN', this.alertsTopic.topicArn);
+    }
   }
 
   /**

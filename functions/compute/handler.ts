@@ -2,12 +2,14 @@ import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { lambdaEntry, MetricUnit, metrics } from '#adapters/observability.ts';
 import { createPipelineFromEnvironment, type Pipeline } from '#adapters/pipeline.ts';
-import { calendarDateSchema } from '#domain/dates.ts';
+import type { Alert } from '#domain/alerts.ts';
+import { addDays, calendarDateSchema, localDate } from '#domain/dates.ts';
 import { ServiceUnavailableError } from '#domain/errors.ts';
 import { JOB_KINDS, type Job, jobIdForExecution, jobIdSchema } from '#domain/jobs.ts';
 import { parseOrThrow } from '#domain/zod-issues.ts';
 import { jobDepsOf } from '#functions/jobs/handler.ts';
 import { toAppError } from '#http/middleware.ts';
+import { checkAlerts } from '#services/alerts.ts';
 import { type BuildSummary, defaultWindow, type JobPlan, jobSteps, newJob } from '#services/jobs.ts';
 
 const rangeShape = { from: calendarDateSchema, to: calendarDateSchema };
@@ -53,18 +55,30 @@ const taskSchema = z.discriminatedUnion('action', [
     input: z.string().max(262_144).optional(),
   }),
   z.object({
+    /** The daily KPI check (its own schedule): `date` defaults to yesterday in the configured zone. */
+    action: z.literal('alerts'),
+    date: calendarDateSchema.optional(),
+  }),
+  z.object({
     action: z.literal('fail'),
     /** The state at the failure: the job id (when there is a job yet) and the caught error. */
     state: z.looseObject({ jobId: jobIdSchema.optional(), error: z.unknown() }),
   }),
 ]);
 
-type TaskResult = JobPlan | BuildSummary | { key: string; events: number } | Job | undefined;
+type TaskResult =
+  | JobPlan
+  | BuildSummary
+  | { key: string; events: number }
+  | Job
+  | { date: string; alerts: Alert[] }
+  | undefined;
 
 /**
  * The job state machine's tasks, one action each: `plan` (job running, days and buckets),
  * `build` (one lake day), `map` (one bucket's partial to S3), `reduce` (partials + spend → stored
- * days, job succeeded), `fail` (job failed with the reason). Every step is idempotent, so the
+ * days, job succeeded), `fail` (job failed with the reason); and, on a schedule of its own,
+ * `alerts` (the daily KPI check). Every step is idempotent, so the
  * state machine retries throttles, timeouts and service errors safely.
  */
 export function createComputeHandler(pipeline: Pipeline) {
@@ -91,6 +105,10 @@ export function createComputeHandler(pipeline: Pipeline) {
         const started = jobIdSchema.safeParse(parseInput(task.input).jobId);
         const jobId = started.success ? started.data : jobIdForExecution(task.name);
         return jobSteps.fail(jobId, `the job's execution ended ${task.status}`, deps);
+      }
+      case 'alerts': {
+        const date = task.date ?? addDays(localDate(Date.now(), pipeline.config.timeZone), -1);
+        return { date, alerts: await checkAlerts(date, { ...pipeline, publisher: pipeline.alertPublisher }) };
       }
       case 'fail':
         return task.state.jobId

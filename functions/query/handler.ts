@@ -293,6 +293,17 @@ const ROUTES: Readonly<Record<string, MetricRoute>> = {
     };
   }),
 
+  async 'GET /v1/alerts'(event, pipeline) {
+    const q = parseQuery(event, QUERY_SHAPES['GET /v1/alerts'], pipeline.config.timeZone);
+    const alerts = await pipeline.alerts.list(q.from, q.to);
+    if (q.format === 'json') return jsonResponse(200, { from: q.from, to: q.to, alerts });
+    return csvResponse(
+      `alerts_${q.from}_${q.to}.csv`,
+      ['date', 'kpi', 'value', 'baseline', 'change', 'direction'],
+      alerts.map((a) => [a.date, a.kpi, a.value, a.baseline, a.change, a.direction]),
+    );
+  },
+
   'GET /v1/metrics/cohorts': readRoute(
     'GET /v1/metrics/cohorts',
     (data, q) => {

@@ -38,6 +38,8 @@ export const envSchema = z.object({
   DUCKDB_TEMP_DIR: z.string().min(1).optional(),
   /** Where fetched lake partitions are cached between invocations; Lambda: /tmp. */
   LAKE_CACHE_DIR: z.string().min(1).optional(),
+  /** The SNS topic the daily KPI check publishes alerts to; without it they go to the log. */
+  ALERTS_TOPIC_ARN: z.string().startsWith('arn:').optional(),
   /** S3-compatible servers (the local runtime) want path-style URLs. */
   S3_FORCE_PATH_STYLE: flag,
 });

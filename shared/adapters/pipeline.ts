@@ -1,4 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_CHANNEL_RULES } from '#domain/channel-rules.ts';
 import { type ChannelClassifier, createChannelClassifier } from '#domain/channels.ts';
@@ -7,7 +8,9 @@ import type { AttributionConfig } from '#domain/config.ts';
 import { type DayResult, dayResultSchema, mergeDayResults } from '#domain/day-result.ts';
 import { ValidationError } from '#domain/errors.ts';
 import { createReferrerCatalogue } from '#domain/referrers.ts';
-import { createDocumentClient, createS3Client } from './aws-clients.ts';
+import { type AlertPublisher, createSnsAlertPublisher, logAlertPublisher } from './alert-publisher.ts';
+import { type AlertStore, DynamoAlertStore } from './alert-store.ts';
+import { createDocumentClient, createS3Client, createSnsClient } from './aws-clients.ts';
 import { loadConfig } from './config-loader.ts';
 import { DuckDbSession } from './duckdb.ts';
 import { type Env, readEnv } from './env.ts';
@@ -39,6 +42,9 @@ export interface Pipeline {
   readonly keyStore: KeyStore;
   /** One-time tokens of signed webhook deliveries (Mailgun's). */
   readonly replayGuard: ReplayGuard;
+  /** The daily KPI check's findings, and where they are told. */
+  readonly alerts: AlertStore;
+  readonly alertPublisher: AlertPublisher;
 }
 
 export interface PipelineProps {
@@ -50,6 +56,7 @@ export interface PipelineProps {
   /** Injected SDK clients (fault injection in tests); created from the environment when absent. */
   readonly s3?: S3Client;
   readonly dynamo?: DynamoDBDocumentClient;
+  readonly sns?: SNSClient;
 }
 
 export function createPipeline(props: PipelineProps = {}): Pipeline {
@@ -83,6 +90,10 @@ export function createPipeline(props: PipelineProps = {}): Pipeline {
     }),
     keyStore: new DynamoKeyStore({ client: dynamo, table: env.KEYS_TABLE }),
     replayGuard: new DynamoReplayGuard({ client: dynamo, table: env.RESULTS_TABLE }),
+    alerts: new DynamoAlertStore({ client: dynamo, table: env.RESULTS_TABLE }),
+    alertPublisher: env.ALERTS_TOPIC_ARN
+      ? createSnsAlertPublisher(props.sns ?? createSnsClient(), env.ALERTS_TOPIC_ARN)
+      : logAlertPublisher,
   };
 }
 

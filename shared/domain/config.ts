@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { alertsConfigSchema } from './alerts.ts';
 import { channelIdSchema, channelRuleSchema, sourceCategorySchema } from './channel-ids.ts';
 import { isValidTimeZone } from './dates.ts';
 
@@ -109,6 +110,12 @@ export const attributionConfigSchema = z
       .min(1)
       .max(24 * 60)
       .default(30),
+    /** The daily KPI check (README: Alerts). */
+    alerts: alertsConfigSchema.default({
+      kpis: ['conversions', 'value', 'spend', 'cpa', 'visits'],
+      changeThreshold: 0.5,
+      baselineWeeks: 4,
+    }),
     privacy: privacySchema.default({
       requireConsent: false,
       honourGlobalPrivacyControl: false,

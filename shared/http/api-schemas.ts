@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { KEY_SCOPES } from '#adapters/key-store.ts';
+import { KPI_NAMES } from '#domain/alerts.ts';
 import { MODELS } from '#domain/attribution/models.ts';
 import { CHANNEL_IDS, channelIdSchema } from '#domain/channel-ids.ts';
 import { originSchema } from '#domain/config.ts';
@@ -44,6 +45,7 @@ export const QUERY_SHAPES = {
   },
   'GET /v1/journeys/summary': {},
   'GET /v1/metrics/cohorts': { period: z.enum(['week', 'month']).default('month') },
+  'GET /v1/alerts': {},
   'GET /v1/metrics/series': {
     metric: z.enum(SERIES_METRICS),
     interval: z.enum(INTERVALS).default('day'),
@@ -353,6 +355,22 @@ export const cohortsResponseSchema = z.object({
       retention: z
         .array(share)
         .describe('share of the cohort converting again k periods after its own (0: its own)'),
+    }),
+  ),
+});
+
+export const alertsResponseSchema = z.object({
+  ...range,
+  alerts: z.array(
+    z.object({
+      date: calendarDateSchema,
+      kpi: z.enum(KPI_NAMES),
+      value: z.number(),
+      baseline: z
+        .number()
+        .describe('mean of the same weekday in the baseline weeks (config alerts.baselineWeeks)'),
+      change: z.number().describe('(value − baseline) / baseline'),
+      direction: z.enum(['up', 'down']),
     }),
   ),
 });

@@ -5,6 +5,7 @@ import { SINGLE_MESSAGE_TYPES, segmentBatchSchema, segmentMessageSchema } from '
 import { spendBodySchema } from '#domain/spend.ts';
 import {
   adsResponseSchema,
+  alertsResponseSchema,
   attributionCompareResponseSchema,
   attributionResponseSchema,
   cartResponseSchema,
@@ -205,6 +206,11 @@ const OPERATIONS: Readonly<Record<string, Operation>> = {
   'GET /v1/journeys/summary': {
     summary: 'Touches and days to convert, and the conversions each channel assisted and closed',
     ok: { status: 200, schema: journeySummaryResponseSchema, description: 'Summary', csv: true },
+    security: 'query',
+  },
+  'GET /v1/alerts': {
+    summary: 'KPIs the daily check found far from their baseline (the same weekday of the weeks before)',
+    ok: { status: 200, schema: alertsResponseSchema, description: 'Alerts in date order', csv: true },
     security: 'query',
   },
   'GET /v1/metrics/cohorts': {

@@ -59,6 +59,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/v1/metrics/funnel', target: 'query' },
   { method: 'GET', path: '/v1/metrics/series', target: 'query' },
   { method: 'GET', path: '/v1/metrics/cohorts', target: 'query' },
+  { method: 'GET', path: '/v1/alerts', target: 'query' },
   { method: 'GET', path: '/v1/journeys/paths', target: 'query' },
   { method: 'GET', path: '/v1/journeys/summary', target: 'query' },
   { method: 'GET', path: '/v1/attribution', target: 'query' },

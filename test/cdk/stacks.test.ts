@@ -221,6 +221,25 @@ describe('the CDK app', () => {
     });
   });
 
+  it('runs the daily KPI check on the compute function and publishes to an encrypted topic it names', () => {
+    pipeline.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(0 6 * * ? *)',
+      Target: Match.objectLike({
+        Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ComputeFunction'), 'Arn'] },
+        Input: JSON.stringify({ action: 'alerts' }),
+      }),
+    });
+    pipeline.hasResourceProperties('AWS::SNS::Topic', {
+      DisplayName: 'Attribution KPI alerts',
+      KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^KpiAlertsKey'), 'Arn'] },
+    });
+    pipeline.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({ ALERTS_TOPIC_ARN: { Ref: Match.stringLikeRegexp('^KpiAlerts') } }),
+      },
+    });
+  });
+
   it('keeps the job state machine definition equal to its golden file, logging under /aws/vendedlogs/', () => {
     const [machine] = Object.values(pipeline.findResources('AWS::StepFunctions::StateMachine'));
     const definition = Stack.of(pipelineStack).resolve(machine?.Properties.DefinitionString) as unknown;

@@ -1,0 +1,28 @@
+import type { AlertPublisher } from '#adapters/alert-publisher.ts';
+import type { AlertStore } from '#adapters/alert-store.ts';
+import type { DayPartialStore } from '#adapters/results-store.ts';
+import { type Alert, baselineDates, checkKpis } from '#domain/alerts.ts';
+import type { AttributionConfig } from '#domain/config.ts';
+import { type DayResult, toComputePartial } from '#domain/day-result.ts';
+
+export interface AlertCheckDeps {
+  readonly results: DayPartialStore<DayResult>;
+  readonly alerts: AlertStore;
+  readonly publisher: AlertPublisher;
+  readonly config: AttributionConfig;
+}
+
+/**
+ * The daily check: the configured KPIs of `date` against their baseline (the same weekday of the
+ * weeks before), from the stored days; the alerts are kept for `GET /v1/alerts` (a check run again
+ * replaces its day's) and published.
+ */
+export async function checkAlerts(date: string, deps: AlertCheckDeps): Promise<Alert[]> {
+  const dates = baselineDates(date, deps.config.alerts);
+  const first = dates[dates.length - 1] as string;
+  const data = toComputePartial(await deps.results.readRange(first, date, 1));
+  const alerts = checkKpis(data, date, deps.config.alerts, deps.config.currency);
+  await deps.alerts.putDay(date, alerts);
+  await deps.publisher.publish(date, alerts);
+  return alerts;
+}
