@@ -57,6 +57,23 @@ export const QUERY_ROUTES: ReadonlyArray<readonly [string, string, Record<string
   ['attribution last_touch by campaign', '/v1/attribution', { model: 'last_touch', groupBy: 'campaign' }],
   ['attribution markov by campaign', '/v1/attribution', { model: 'markov', groupBy: 'campaign' }],
   ['attribution compare (all seven models)', '/v1/attribution/compare', {}],
+  // Journey analytics: from blocks of days like the above, or from single days (e-mail by day,
+  // NPS, cohorts, series).
+  ['ads by campaign', '/v1/metrics/ads', { groupBy: 'campaign' }],
+  ['e-mail funnel by campaign', '/v1/metrics/email', { groupBy: 'campaign' }],
+  ['e-mail funnel by day (single days)', '/v1/metrics/email', { groupBy: 'day' }],
+  ['funnel', '/v1/metrics/funnel', {}],
+  ['visitors', '/v1/metrics/visitors', {}],
+  ['cart', '/v1/metrics/cart', {}],
+  ['paths', '/v1/journeys/paths', { limit: '20' }],
+  ['journey summary', '/v1/journeys/summary', {}],
+  ['nps (single days)', '/v1/metrics/nps', {}],
+  ['cohorts by week (single days)', '/v1/metrics/cohorts', { period: 'week' }],
+  [
+    'series: channel share by week (single days)',
+    '/v1/metrics/series',
+    { metric: 'channel-share', interval: 'week' },
+  ],
 ];
 
 const input = childInput<QueryTaskInput>();
