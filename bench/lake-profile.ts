@@ -550,9 +550,14 @@ const prototype = { ms: 0, cpuMs: 0, parallelMs: 0, parallelCpuMs: 0, differingR
   const [real] = await lakeStore.fetchPartitions('events', [input.dates[0] as string]);
   const a = `read_parquet(${literal(real as string)}, hive_partitioning = false)`;
   const b = `read_parquet(${literal(outputs[0] as string)}, hive_partitioning = false)`;
+  // The prototype writes the columns it knows; the lake has grown more since (surveys, carts…).
+  const known = await session.all<{ column_name: string }>(
+    `SELECT column_name FROM (DESCRIBE SELECT * FROM ${b})`,
+  );
+  const columns = known.map((c) => `"${c.column_name}"`).join(', ');
   const [diff] = await session.all<{ n: bigint }>(
-    `SELECT (SELECT count(*) FROM (SELECT * FROM ${a} EXCEPT ALL SELECT * FROM ${b}))
-          + (SELECT count(*) FROM (SELECT * FROM ${b} EXCEPT ALL SELECT * FROM ${a})) AS n`,
+    `SELECT (SELECT count(*) FROM (SELECT ${columns} FROM ${a} EXCEPT ALL SELECT ${columns} FROM ${b}))
+          + (SELECT count(*) FROM (SELECT ${columns} FROM ${b} EXCEPT ALL SELECT ${columns} FROM ${a})) AS n`,
   );
   prototype.differingRows = Number(diff?.n ?? -1);
   await session.close();

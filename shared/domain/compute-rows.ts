@@ -35,6 +35,20 @@ import { denseSketchOfRegisters, sketchOfHashes } from './metrics/user-sketch.ts
 /** SQL sums arrive as bigint (HUGEINT); counts and micros are plain numbers from here on. */
 type Num = number | bigint;
 
+/** A row of a query built on user-sketches.sql: a cell (day and two-part key), its events and users. */
+interface SketchRow {
+  day: string;
+  k1: string;
+  k2: string;
+  events: Num;
+  hashes: readonly bigint[] | null;
+  registers: string | null;
+}
+
+/** The sketch of a sketch row's users. */
+const sketchOf = (row: SketchRow) =>
+  row.registers ? denseSketchOfRegisters(row.registers) : sketchOfHashes(row.hashes ?? []);
+
 /** The rows the compute SQL returns, one array per query in `shared/metrics/`. */
 export interface ComputeRows {
   readonly touches: ReadonlyArray<{ day: string; channel: string; touches: Num }>;
@@ -54,14 +68,8 @@ export interface ComputeRows {
     category: string | null;
     visits: Num;
   }>;
-  readonly stageUsers: ReadonlyArray<{
-    day: string;
-    stage: string;
-    channel: string;
-    events: Num;
-    hashes: readonly bigint[] | null;
-    registers: string | null;
-  }>;
+  /** Stage (k1) and channel (k2). */
+  readonly stageUsers: ReadonlyArray<SketchRow>;
   readonly credits: ReadonlyArray<{
     day: string;
     model: string;
@@ -78,13 +86,8 @@ export interface ComputeRows {
   }>;
   readonly touchless: ReadonlyArray<{ day: string; conversions: Num; value_micros: Num }>;
   readonly attributionTouches: ReadonlyArray<{ day: string; credit_key: string; touches: Num }>;
-  readonly emailRecipients: ReadonlyArray<{
-    day: string;
-    campaign: string;
-    action: string;
-    hashes: readonly bigint[] | null;
-    registers: string | null;
-  }>;
+  /** Campaign (k1) and action (k2). */
+  readonly emailRecipients: ReadonlyArray<SketchRow>;
   readonly adEvents: ReadonlyArray<{
     day: string;
     grouping: string;
@@ -101,18 +104,10 @@ export interface ComputeRows {
     score: number;
     channel: string;
   }>;
-  readonly cartUsers: ReadonlyArray<{
-    day: string;
-    kind: string;
-    hashes: readonly bigint[] | null;
-    registers: string | null;
-  }>;
-  readonly visitors: ReadonlyArray<{
-    day: string;
-    kind: string;
-    hashes: readonly bigint[] | null;
-    registers: string | null;
-  }>;
+  /** Adds, checkouts or purchases (k1). */
+  readonly cartUsers: ReadonlyArray<SketchRow>;
+  /** All or new visitors (k1). */
+  readonly visitors: ReadonlyArray<SketchRow>;
   readonly visits: ReadonlyArray<{ day: string; visits: Num; page_views: Num; bounces: Num; visit_ms: Num }>;
   readonly stageEntries: ReadonlyArray<{
     day: string;
@@ -176,13 +171,9 @@ function foldJourney(rows: ComputeRows): JourneyPartial {
   };
   for (const row of rows.emailRecipients) {
     const day = dayOf(row.day);
-    const cell: EmailCell = Object.hasOwn(day.email, row.campaign)
-      ? (day.email[row.campaign] as EmailCell)
-      : {};
-    cell[row.action as EmailAction] = row.registers
-      ? denseSketchOfRegisters(row.registers)
-      : sketchOfHashes(row.hashes ?? []);
-    day.email = { ...day.email, ...Object.fromEntries([[row.campaign, cell]]) };
+    const cell: EmailCell = Object.hasOwn(day.email, row.k1) ? (day.email[row.k1] as EmailCell) : {};
+    cell[row.k2 as EmailAction] = sketchOf(row);
+    day.email = { ...day.email, ...Object.fromEntries([[row.k1, cell]]) };
   }
   const adCell = (date: string, grouping: string, key: string): AdCell => {
     const cells = dayOf(date).ads[grouping as AdGrouping];
@@ -201,11 +192,7 @@ function foldJourney(rows: ComputeRows): JourneyPartial {
     const hash = row.user_hash.toString(16).padStart(16, '0');
     dayOf(row.day).nps.push([hash, Number(row.ts), Number(row.score), row.channel as ChannelId]);
   }
-  for (const row of rows.visitors) {
-    dayOf(row.day).visitors[row.kind as keyof VisitorCell] = row.registers
-      ? denseSketchOfRegisters(row.registers)
-      : sketchOfHashes(row.hashes ?? []);
-  }
+  for (const row of rows.visitors) dayOf(row.day).visitors[row.k1 as keyof VisitorCell] = sketchOf(row);
   for (const row of rows.visits) {
     dayOf(row.day).visits = {
       visits: Number(row.visits),
@@ -216,8 +203,10 @@ function foldJourney(rows: ComputeRows): JourneyPartial {
   }
   for (const row of rows.stageEntries) {
     const waits = dayOf(row.day).stageWaits;
-    const byChannel = (waits[row.stage as Stage] ??= {});
-    const histogram = (byChannel[row.channel as ChannelId] ??= {});
+    const byChannel = waits[row.stage as Stage] ?? {};
+    waits[row.stage as Stage] = byChannel;
+    const histogram = byChannel[row.channel as ChannelId] ?? {};
+    byChannel[row.channel as ChannelId] = histogram;
     histogram[String(row.days)] = (histogram[String(row.days)] ?? 0) + Number(row.people);
   }
   for (const row of rows.journeyPaths) {
@@ -242,7 +231,8 @@ function foldJourney(rows: ComputeRows): JourneyPartial {
     if (row.kind === 'touches') journeys.byTouches[row.key] = (journeys.byTouches[row.key] ?? 0) + n;
     else if (row.kind === 'days') journeys.byDays[row.key] = (journeys.byDays[row.key] ?? 0) + n;
     else {
-      const cell = (journeys.assists[row.key as ChannelId] ??= { assisted: 0, lastTouch: 0 });
+      const cell = journeys.assists[row.key as ChannelId] ?? { assisted: 0, lastTouch: 0 };
+      journeys.assists[row.key as ChannelId] = cell;
       if (row.kind === 'assisted') cell.assisted += n;
       else cell.lastTouch += n;
     }
@@ -264,11 +254,7 @@ function foldJourney(rows: ComputeRows): JourneyPartial {
       row.channel as ChannelId,
     ]);
   }
-  for (const row of rows.cartUsers) {
-    dayOf(row.day).cart[row.kind as keyof CartCell] = row.registers
-      ? denseSketchOfRegisters(row.registers)
-      : sketchOfHashes(row.hashes ?? []);
-  }
+  for (const row of rows.cartUsers) dayOf(row.day).cart[row.k1 as keyof CartCell] = sketchOf(row);
   // Through the merge, for the canonical form (ordered keys, actions in order, no empty cells).
   return mergeJourneyPartials([{ days: Object.fromEntries(days) }]);
 }
@@ -314,15 +300,12 @@ function foldMetrics(rows: ComputeRows, voicesKept: readonly string[]): MetricsP
     referral(dayOf(row.day), row.domain, row.category).visits += Number(row.visits);
   for (const row of rows.stageUsers) {
     const day = dayOf(row.day);
-    let cells = day.stages.get(row.stage);
+    let cells = day.stages.get(row.k1);
     if (!cells) {
       cells = new Map();
-      day.stages.set(row.stage, cells);
+      day.stages.set(row.k1, cells);
     }
-    cells.set(row.channel, {
-      events: Number(row.events),
-      users: row.registers ? denseSketchOfRegisters(row.registers) : sketchOfHashes(row.hashes ?? []),
-    });
+    cells.set(row.k2, { events: Number(row.events), users: sketchOf(row) });
   }
   const out: Record<string, DayPartial> = {};
   for (const date of [...days.keys()].sort()) {

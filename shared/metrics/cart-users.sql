@@ -1,12 +1,13 @@
 -- Cart abandonment: per local day, the users who added something to a cart, who started a
 -- checkout, and who bought (a purchase conversion) at or after an add of theirs within the
--- lookback, on the day of the purchase; kept as mergeable user sketches (user-sketches.sql).
--- The query intersects the range's adders with its buyers (journey/cart.ts).
+-- lookback, on the day of the purchase (k1: adds, checkouts, purchases); kept as mergeable user
+-- sketches (user-sketches.sql). The query intersects the range's adders with its buyers
+-- (journey/cart.ts).
 WITH rows AS (
-  SELECT day, CASE cart_action WHEN 'add' THEN 'adds' ELSE 'checkouts' END AS kind, user_hash, count
+  SELECT day, CASE cart_action WHEN 'add' THEN 'adds' ELSE 'checkouts' END AS k1, '' AS k2, user_hash, count
   FROM ev WHERE type = 'cart' AND cart_action IN ('add', 'checkout') AND day BETWEEN $from AND $to
   UNION ALL
-  SELECT p.day, 'purchases', p.user_hash, p.count
+  SELECT p.day, 'purchases', '', p.user_hash, p.count
   FROM ev p
   WHERE p.type = 'conversion' AND p.conversion = 'purchase' AND p.refund_of IS NULL AND p.day BETWEEN $from AND $to
     AND EXISTS (
@@ -15,15 +16,5 @@ WITH rows AS (
         AND a.ts <= p.ts AND a.ts >= p.ts - $lookback_ms
     )
 ),
-cell_keys AS (SELECT day, kind, row_number() OVER () AS cell FROM (SELECT DISTINCT day, kind FROM rows)),
-per_user AS (
-  SELECT k.cell, r.user_hash, sum(r.count) AS events
-  FROM rows r JOIN cell_keys k USING (day, kind)
-  GROUP BY ALL
-),
 {{user_sketches}}
-SELECT k.day, k.kind, e.hashes, d.registers
-FROM cells c
-JOIN cell_keys k USING (cell)
-LEFT JOIN exact e USING (cell)
-LEFT JOIN dense d USING (cell);
+SELECT * FROM sketch_rows;

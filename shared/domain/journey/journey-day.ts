@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { type ChannelId, channelIdSchema } from '../channel-ids.ts';
 import { EMAIL_ACTIONS, type EmailAction, STAGES, type Stage, stageSchema } from '../event-schema.ts';
-import { byCodeUnit, CHANNEL_RANK, orderedKeys } from '../metrics/partial.ts';
+import { byCodeUnit, CHANNEL_RANK, dataRecord, orderedKeys } from '../metrics/partial.ts';
 import { EMPTY_SKETCH, mergeSketches, userSketchSchema } from '../metrics/user-sketch.ts';
 
 /**
@@ -138,18 +138,6 @@ export interface JourneyPartial {
 }
 
 const count = z.number().finite().min(0);
-
-/** A record keyed by data: `z.record` would drop an own key `__proto__`. */
-function dataRecord<T>(value: z.ZodType<T>) {
-  return z
-    .custom<object>(
-      (input) => typeof input === 'object' && input !== null && !Array.isArray(input),
-      'expected an object',
-    )
-    .transform((input) => Object.entries(input))
-    .pipe(z.array(z.tuple([z.string(), value])))
-    .transform((entries): Record<string, T> => Object.fromEntries(entries));
-}
 
 const npsAnswerSchema = z.tuple([
   z.string().regex(/^[0-9a-f]{16}$/),

@@ -81,7 +81,7 @@ const channelCounts = z.partialRecord(channelIdSchema, count);
  * A record keyed by data (voice names, domains). `z.record` rebuilds objects by assignment, which
  * would drop a key named `__proto__`; going through entries keeps every own key.
  */
-function dataRecord<T>(value: z.ZodType<T>) {
+export function dataRecord<T>(value: z.ZodType<T>) {
   return z
     .custom<object>(
       (input) => typeof input === 'object' && input !== null && !Array.isArray(input),
