@@ -1,7 +1,7 @@
 /**
  * The dashboard (browser code, bundled by `npm run build:dashboard` with Chart.js; nothing is
  * loaded from a CDN). It asks for a query key, keeps it for the browser session only, and draws
- * the metrics of a date range from the same HTTP API.
+ * the metrics of a date range from the same HTTP API, one request per chart or table.
  */
 import {
   BarController,
@@ -9,13 +9,39 @@ import {
   CategoryScale,
   Chart,
   type ChartConfiguration,
+  type ChartType,
   Legend,
   LinearScale,
+  LineController,
+  LineElement,
   LogarithmicScale,
+  PointElement,
   Tooltip,
 } from 'chart.js';
+import type { z } from 'zod';
+import type {
+  attributionCompareResponseSchema,
+  channelShareResponseSchema,
+  cpaByStageResponseSchema,
+  emailResponseSchema,
+  referralTrafficResponseSchema,
+  shareOfVoiceResponseSchema,
+  visitorsResponseSchema,
+} from '../shared/http/api-schemas.ts';
+import { type Formatter, formatter, intervalFor } from './format.ts';
 
-Chart.register(BarController, BarElement, CategoryScale, LinearScale, LogarithmicScale, Legend, Tooltip);
+Chart.register(
+  BarController,
+  BarElement,
+  CategoryScale,
+  LinearScale,
+  LogarithmicScale,
+  LineController,
+  LineElement,
+  PointElement,
+  Legend,
+  Tooltip,
+);
 
 const COLOURS = [
   '#1f77b4',
@@ -31,12 +57,27 @@ const COLOURS = [
 ];
 const KEY_STORAGE = 'attribution.queryKey';
 const charts: Record<string, Chart> = {};
+/** For tests and the curious: the charts with their data, and how many loads have been shown. */
+const dashboard = { charts, shown: 0 };
+(window as unknown as { dashboard: typeof dashboard }).dashboard = dashboard;
 
-interface Share {
-  channels: Array<{ channel: string; count: number; share: number }>;
+type ChannelShare = z.infer<typeof channelShareResponseSchema>;
+type Voice = z.infer<typeof shareOfVoiceResponseSchema>;
+type Visitors = z.infer<typeof visitorsResponseSchema>;
+type EmailFigures = z.infer<typeof emailResponseSchema>['totals'];
+interface Series<T> {
+  interval: 'day' | 'week' | 'month';
+  points: Array<{ from: string; to: string; value: T }>;
 }
-interface Voice {
-  entries: Array<{ name: string; count: number; share: number }>;
+
+/** A refused request, with the API's own message (`{ error: { message } }`, or API Gateway's `{ message }`). */
+class ApiError extends Error {
+  readonly status: number;
+
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+  }
 }
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -45,36 +86,33 @@ async function api<T>(path: string): Promise<T> {
   const response = await fetch(path, {
     headers: { authorization: `Bearer ${sessionStorage.getItem(KEY_STORAGE) ?? ''}` },
   });
-  if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
-  return (await response.json()) as T;
+  if (response.ok) return (await response.json()) as T;
+  const body = (await response.json().catch(() => ({}))) as {
+    error?: { message?: string };
+    message?: string;
+  };
+  throw new ApiError(response.status, body.error?.message ?? body.message ?? response.statusText);
 }
 
-function days(from: string, to: string): string[] {
-  const out: string[] = [];
-  for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`); t += 86_400_000) {
-    out.push(new Date(t).toISOString().slice(0, 10));
-  }
-  return out;
-}
-
-function draw(id: string, config: ChartConfiguration<'bar'>): void {
+function draw<T extends ChartType>(id: string, config: ChartConfiguration<T>): void {
   charts[id]?.destroy();
-  charts[id] = new Chart($<HTMLCanvasElement>(id), config);
+  charts[id] = new Chart($<HTMLCanvasElement>(id), config as ChartConfiguration);
 }
 
-/** One stacked bar per day, one dataset per series; `values` gives day → series → value. */
-function stacked(
-  id: string,
-  labels: string[],
-  values: Array<Record<string, number>>,
-  percent: boolean,
-): void {
-  const series = [...new Set(values.flatMap((v) => Object.keys(v)))].sort();
+/** A point's label: its first day, or its month when points are months. */
+const pointLabel = (point: { from: string }, interval: Series<unknown>['interval']) =>
+  interval === 'month' ? point.from.slice(0, 7) : point.from;
+
+const round1 = (n: number) => Math.round(n * 10) / 10;
+
+/** One stacked bar per point, one dataset per name; `values` gives point → name → percent. */
+function stacked(id: string, labels: string[], values: Array<Record<string, number>>): void {
+  const names = [...new Set(values.flatMap((v) => Object.keys(v)))].sort();
   draw(id, {
     type: 'bar',
     data: {
       labels,
-      datasets: series.map((name, i) => ({
+      datasets: names.map((name, i) => ({
         label: name,
         data: values.map((v) => v[name] ?? 0),
         backgroundColor: COLOURS[i % COLOURS.length],
@@ -83,47 +121,149 @@ function stacked(
     options: {
       animation: false,
       responsive: true,
-      scales: { x: { stacked: true }, y: { stacked: true, ...(percent ? { max: 100 } : {}) } },
+      scales: { x: { stacked: true }, y: { stacked: true, max: 100 } },
     },
   });
 }
 
+function lines(id: string, labels: string[], datasets: Array<{ label: string; data: Array<number | null> }>) {
+  draw(id, {
+    type: 'line',
+    data: {
+      labels,
+      datasets: datasets.map((d, i) => ({ ...d, borderColor: COLOURS[i], backgroundColor: COLOURS[i] })),
+    },
+    options: { animation: false, responsive: true, spanGaps: true },
+  });
+}
+
+function drawSeries(
+  share: Series<ChannelShare>,
+  voice: Series<Voice>,
+  visitors: Series<Visitors>,
+  email: Series<EmailFigures>,
+): void {
+  const labels = share.points.map((p) => pointLabel(p, share.interval));
+  stacked(
+    'channel-share',
+    labels,
+    share.points.map((p) =>
+      Object.fromEntries(p.value.channels.map((c) => [c.channel, round1(c.share * 100)])),
+    ),
+  );
+  stacked(
+    'share-of-voice',
+    labels,
+    voice.points.map((p) => Object.fromEntries(p.value.entries.map((e) => [e.name, round1(e.share * 100)]))),
+  );
+  lines('visitors', labels, [
+    { label: 'visitors', data: visitors.points.map((p) => p.value.visitors) },
+    { label: 'visits', data: visitors.points.map((p) => p.value.visits) },
+  ]);
+  const percent = (rate: number | null) => (rate === null ? null : round1(rate * 100));
+  lines('email-rates', labels, [
+    { label: 'open rate', data: email.points.map((p) => percent(p.value.openRate)) },
+    { label: 'click rate', data: email.points.map((p) => percent(p.value.clickRate)) },
+  ]);
+  for (const id of ['channel-share', 'share-of-voice', 'visitors', 'email-rates']) {
+    const title = $(id).closest('section')?.querySelector('.per');
+    if (title) title.textContent = share.interval;
+  }
+}
+
+function drawCpa(cpa: z.infer<typeof cpaByStageResponseSchema>, format: Formatter): void {
+  draw('cpa', {
+    type: 'bar',
+    data: {
+      labels: cpa.stages.map((s) => s.stage),
+      datasets: [
+        { label: 'events', data: cpa.stages.map((s) => s.events), backgroundColor: COLOURS[1], yAxisID: 'y' },
+        {
+          label: `cost per event (${cpa.currency})`,
+          data: cpa.stages.map((s) => s.costPerEvent ?? 0),
+          backgroundColor: COLOURS[2],
+          yAxisID: 'cost',
+        },
+      ],
+    },
+    // Impressions outnumber conversions by thousands: events on a log scale, cost on its own axis.
+    options: {
+      animation: false,
+      scales: {
+        y: { type: 'logarithmic', title: { display: true, text: 'events' } },
+        cost: {
+          axis: 'y',
+          type: 'linear',
+          position: 'right',
+          title: { display: true, text: `cost per event (${cpa.currency})` },
+          ticks: { callback: (value) => format('money', Number(value)) },
+          grid: { drawOnChartArea: false },
+        },
+      },
+    },
+  });
+}
+
+/** Whether a range holds nothing at all: no stage event, spend, e-mail or visit. */
+function empty(cpa: z.infer<typeof cpaByStageResponseSchema>, email: { rows: unknown[] }): boolean {
+  return cpa.spend === 0 && email.rows.length === 0 && cpa.stages.every((s) => s.events === 0);
+}
+
+type State = 'loading' | 'ready' | 'empty' | 'error';
+
+/** Shows a state: the notice says what went wrong (or that there is nothing), the charts show only when ready. */
+function show(state: State, notice = ''): void {
+  document.body.dataset.state = state;
+  if (state !== 'loading') dashboard.shown++;
+  $('notice').textContent = notice;
+  $('notice').hidden = notice === '';
+  $('charts').hidden = state !== 'ready';
+}
+
+function explain(error: unknown): string {
+  if (!(error instanceof ApiError)) return `The API could not be reached: ${(error as Error).message}`;
+  if (error.status === 401) return 'The API refused this key (401): paste a query key.';
+  if (error.status === 403) return 'This key may not read metrics (403): paste a query key.';
+  if (error.status === 400) return `The range was refused: ${error.message}`;
+  return `The API answered ${error.status}: ${error.message}`;
+}
+
+/** Each load counts up, so the answers of an earlier click that arrive late are dropped. */
+let loads = 0;
+
 async function load(): Promise<void> {
+  const mine = ++loads;
   const from = $<HTMLInputElement>('from').value;
   const to = $<HTMLInputElement>('to').value;
   const range = `from=${from}&to=${to}`;
+  const series = <T>(metric: string) =>
+    api<Series<T>>(`/v1/metrics/series?metric=${metric}&interval=${intervalFor(from, to)}&${range}`);
   $('status').textContent = 'loading…';
+  show('loading');
   try {
-    const dates = days(from, to);
-    const [daily, voiceDaily, referral, cpa, compare] = await Promise.all([
-      Promise.all(dates.map((d) => api<Share>(`/v1/metrics/channel-share?basis=touches&from=${d}&to=${d}`))),
-      Promise.all(dates.map((d) => api<Voice>(`/v1/metrics/share-of-voice?from=${d}&to=${d}`))),
-      api<{ domains: Array<{ domain: string; visits: number }> }>(
-        `/v1/metrics/referral-traffic?limit=10&${range}`,
-      ),
-      api<{ stages: Array<{ stage: string; events: number; costPerEvent: number | null }> }>(
-        `/v1/metrics/cpa-by-stage?${range}`,
-      ),
-      api<{ models: string[]; rows: Array<{ channel: string; conversions: Record<string, number> }> }>(
-        `/v1/attribution/compare?${range}`,
-      ),
+    // One request first: a refused key or range then fails once (one line in the browser's
+    // console), not once per chart.
+    const cpa = await api<z.infer<typeof cpaByStageResponseSchema>>(`/v1/metrics/cpa-by-stage?${range}`);
+    const answers = await Promise.all([
+      series<ChannelShare>('channel-share'),
+      series<Voice>('share-of-voice'),
+      series<Visitors>('visitors'),
+      series<EmailFigures>('email'),
+      api<z.infer<typeof referralTrafficResponseSchema>>(`/v1/metrics/referral-traffic?limit=10&${range}`),
+      api<z.infer<typeof attributionCompareResponseSchema>>(`/v1/attribution/compare?${range}`),
+      api<z.infer<typeof emailResponseSchema>>(`/v1/metrics/email?${range}`),
     ]);
-    stacked(
-      'channel-share',
-      dates,
-      daily.map((d) =>
-        Object.fromEntries(d.channels.map((c) => [c.channel, Math.round(c.share * 1000) / 10])),
-      ),
-      true,
-    );
-    stacked(
-      'share-of-voice',
-      dates,
-      voiceDaily.map((v) =>
-        Object.fromEntries(v.entries.map((e) => [e.name, Math.round(e.share * 1000) / 10])),
-      ),
-      true,
-    );
+    if (mine !== loads) return;
+    const [share, voice, visitors, email, referral, compare, emailTotals] = answers;
+    $('status').textContent = `${from} .. ${to}`;
+    if (empty(cpa, emailTotals)) {
+      show('empty', `No data in this range (${from} .. ${to}).`);
+      return;
+    }
+    // Shown before drawing: Chart.js sizes a chart from its container, which a hidden one lacks.
+    show('ready');
+    const format = formatter(navigator.language, cpa.currency);
+    drawSeries(share, voice, visitors, email);
     draw('referrals', {
       type: 'bar',
       data: {
@@ -134,40 +274,7 @@ async function load(): Promise<void> {
       },
       options: { animation: false, indexAxis: 'y' },
     });
-    draw('cpa', {
-      type: 'bar',
-      data: {
-        labels: cpa.stages.map((s) => s.stage),
-        datasets: [
-          {
-            label: 'events',
-            data: cpa.stages.map((s) => s.events),
-            backgroundColor: COLOURS[1],
-            yAxisID: 'y',
-          },
-          {
-            label: 'cost per event',
-            data: cpa.stages.map((s) => s.costPerEvent ?? 0),
-            backgroundColor: COLOURS[2],
-            yAxisID: 'cost',
-          },
-        ],
-      },
-      // Impressions outnumber conversions by thousands: events on a log scale, cost on its own axis.
-      options: {
-        animation: false,
-        scales: {
-          y: { type: 'logarithmic', title: { display: true, text: 'events' } },
-          cost: {
-            axis: 'y',
-            type: 'linear',
-            position: 'right',
-            title: { display: true, text: 'cost per event' },
-            grid: { drawOnChartArea: false },
-          },
-        },
-      },
-    });
+    drawCpa(cpa, format);
     draw('models', {
       type: 'bar',
       data: {
@@ -180,9 +287,10 @@ async function load(): Promise<void> {
       },
       options: { animation: false },
     });
-    $('status').textContent = `${from} .. ${to}`;
   } catch (error) {
-    $('status').textContent = (error as Error).message;
+    if (mine !== loads) return;
+    $('status').textContent = '';
+    show('error', explain(error));
   }
 }
 
@@ -197,6 +305,4 @@ function init(): void {
   });
 }
 
-// For tests and the curious: the charts and their data.
-(window as unknown as { dashboard: { charts: typeof charts } }).dashboard = { charts };
 init();

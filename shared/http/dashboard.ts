@@ -1,6 +1,11 @@
 import { DASHBOARD_JS } from './dashboard-assets.generated.ts';
 import type { HttpResult } from './types.ts';
 
+/** The tab's icon, inline: without one the browser asks for /favicon.ico, a 404 in its console. */
+const ICON = `data:image/svg+xml,${encodeURIComponent(
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#1f77b4"/><path d="M3 12h2V8H3zm4 0h2V4H7zm4 0h2V6h-2z" fill="#fff"/></svg>',
+)}`;
+
 /** The dashboard page; its script is the bundle `npm run build:dashboard` generates. */
 const PAGE = `<!doctype html>
 <html lang="en">
@@ -8,12 +13,17 @@ const PAGE = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Attribution dashboard</title>
+<link rel="icon" href="${ICON}">
 <style>
-  body { font-family: system-ui, sans-serif; margin: 1.5rem; color: #222; }
+  body { font-family: system-ui, sans-serif; margin: 1rem; color: #222; }
   header { display: flex; gap: .75rem; align-items: end; flex-wrap: wrap; margin-bottom: 1rem; }
   label { display: flex; flex-direction: column; font-size: .8rem; gap: .2rem; }
-  main { display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); gap: 1.5rem; }
-  section { border: 1px solid #ddd; border-radius: 6px; padding: .75rem; }
+  [hidden] { display: none !important; }
+  input { max-width: 100%; box-sizing: border-box; }
+  #notice { padding: .75rem 1rem; border-radius: 6px; background: #fff4e5; border: 1px solid #f0b35b; margin-bottom: 1rem; }
+  body[data-state="error"] #notice { background: #fdecea; border-color: #e57373; }
+  #charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 520px), 1fr)); gap: 1rem; }
+  section { border: 1px solid #ddd; border-radius: 6px; padding: .75rem; min-width: 0; }
   h2 { font-size: 1rem; margin: 0 0 .5rem; }
 </style>
 </head>
@@ -26,9 +36,12 @@ const PAGE = `<!doctype html>
   <button id="load">Show</button>
   <span id="status" aria-live="polite"></span>
 </header>
-<main>
-  <section><h2>Channel share of touches by day (%)</h2><canvas id="channel-share"></canvas></section>
-  <section><h2>Share of voice by day (%)</h2><canvas id="share-of-voice"></canvas></section>
+<div id="notice" role="alert" hidden></div>
+<main id="charts" hidden>
+  <section><h2>Channel share of touches by <span class="per">day</span> (%)</h2><canvas id="channel-share"></canvas></section>
+  <section><h2>Share of voice by <span class="per">day</span> (%)</h2><canvas id="share-of-voice"></canvas></section>
+  <section><h2>Visitors and visits by <span class="per">day</span></h2><canvas id="visitors"></canvas></section>
+  <section><h2>E-mail open and click rates by <span class="per">day</span> (%)</h2><canvas id="email-rates"></canvas></section>
   <section><h2>Top referral domains</h2><canvas id="referrals"></canvas></section>
   <section><h2>Funnel: events (log scale) and cost per event by stage</h2><canvas id="cpa"></canvas></section>
   <section><h2>Conversions per channel under each attribution model</h2><canvas id="models"></canvas></section>

@@ -2,8 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { intervalsOf } from '#domain/dates.ts';
 import { ApiClient } from '#local/api-client.ts';
 import { generateDemoMonth } from '#local/demo-data.ts';
 import { type LocalRuntime, startLocalRuntime } from '#local/runtime.ts';
@@ -12,20 +13,72 @@ import { launchDebianChromium } from '../support/chromium.ts';
 const KEY = 'e2e-dashboard-key-0123456789';
 const CONFIG = fileURLToPath(new URL('../../attribution.config.json', import.meta.url));
 const month = generateDemoMonth('2026-03-31', 3, 200);
+const RANGE = `${month.from} .. ${month.to}`;
 let runtime: LocalRuntime;
 let browser: Browser;
 let dir: string;
+let api: ApiClient;
 
 interface ChartData {
   labels: string[];
-  datasets: Array<{ label: string; data: number[] }>;
+  datasets: Array<{ label: string; data: Array<number | null> }>;
 }
+
+/** A page of the dashboard that records what a person would not see: console errors and API requests. */
+async function openDashboard(width: number, height = 1600) {
+  const page = await browser.newPage({ viewport: { width, height }, locale: 'en-US' });
+  const consoleErrors: string[] = [];
+  const requests: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') consoleErrors.push(message.text());
+  });
+  page.on('pageerror', (error) => consoleErrors.push(error.message));
+  page.on('request', (request) => {
+    const url = new URL(request.url());
+    if (url.pathname.startsWith('/v1/')) requests.push(`${url.pathname}${url.search}`);
+  });
+  await page.goto(`${runtime.url}/`);
+  return { page, consoleErrors, requests };
+}
+
+/** Fills the form, clicks Show and waits until the page has shown that load, in `state`. */
+async function show(page: Page, props: { from: string; to: string; key?: string }, state: string) {
+  const shown = () => (window as unknown as { dashboard: { shown: number } }).dashboard.shown;
+  const before = await page.evaluate(shown);
+  await page.fill('#key', props.key ?? KEY);
+  await page.fill('#from', props.from);
+  await page.fill('#to', props.to);
+  await page.click('#load');
+  await page.waitForFunction(
+    (count) => (window as unknown as { dashboard: { shown: number } }).dashboard.shown > count,
+    before,
+  );
+  expect(await page.evaluate(() => document.body.dataset.state)).toBe(state);
+}
+
+async function chartsOf(page: Page): Promise<Record<string, ChartData>> {
+  return (await page.evaluate(() => {
+    const all = (window as unknown as { dashboard: { charts: Record<string, { data: ChartData }> } })
+      .dashboard.charts;
+    return Object.fromEntries(
+      Object.entries(all).map(([id, chart]) => [
+        id,
+        {
+          labels: chart.data.labels,
+          datasets: chart.data.datasets.map((d) => ({ label: d.label, data: d.data })),
+        },
+      ]),
+    );
+  })) as Record<string, ChartData>;
+}
+
+const notice = (page: Page) => page.locator('#notice').textContent();
 
 describe('the dashboard in a real browser', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'attribution-dashboard-'));
     runtime = await startLocalRuntime({ dataDir: dir, configPath: CONFIG, port: 0, apiKey: KEY });
-    const api = new ApiClient({ url: runtime.url, key: KEY });
+    api = new ApiClient({ url: runtime.url, key: KEY });
     for (let i = 0; i < month.events.length; i += 500)
       await api.request('POST', '/v1/events', { events: month.events.slice(i, i + 500) });
     await api.request('POST', '/v1/spend', { rows: month.spend });
@@ -41,38 +94,20 @@ describe('the dashboard in a real browser', () => {
   });
 
   it('asks for the key, draws every chart with the numbers the API gives, and keeps the key for the session only', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 1600 } });
-    await page.goto(`${runtime.url}/`);
-    await page.fill('#key', KEY);
-    await page.fill('#from', month.from);
-    await page.fill('#to', month.to);
-    await page.click('#load');
-    await page.waitForFunction(
-      (range) => document.getElementById('status')?.textContent === range,
-      `${month.from} .. ${month.to}`,
-    );
-    const charts = (await page.evaluate(() => {
-      const all = (window as unknown as { dashboard: { charts: Record<string, { data: ChartData }> } })
-        .dashboard.charts;
-      return Object.fromEntries(
-        Object.entries(all).map(([id, chart]) => [
-          id,
-          {
-            labels: chart.data.labels,
-            datasets: chart.data.datasets.map((d) => ({ label: d.label, data: d.data })),
-          },
-        ]),
-      );
-    })) as Record<string, ChartData>;
+    const { page, consoleErrors, requests } = await openDashboard(1280);
+    await show(page, month, 'ready');
+    expect(await page.locator('#status').textContent()).toBe(RANGE);
+    const charts = await chartsOf(page);
     expect(Object.keys(charts).sort()).toEqual([
       'channel-share',
       'cpa',
+      'email-rates',
       'models',
       'referrals',
       'share-of-voice',
+      'visitors',
     ]);
 
-    const api = new ApiClient({ url: runtime.url, key: KEY });
     const range = `from=${month.from}&to=${month.to}`;
     const referral = await api.request<{ domains: Array<{ domain: string; visits: number }> }>(
       'GET',
@@ -87,6 +122,7 @@ describe('the dashboard in a real browser', () => {
     );
     expect(charts.cpa?.labels).toEqual(['awareness', 'consideration', 'decision', 'retention', 'advocacy']);
     expect(charts.cpa?.datasets[0]?.data).toEqual(cpa.stages.map((s) => s.events));
+    expect(charts.cpa?.datasets[1]?.label).toBe('cost per event (USD)');
 
     const compare = await api.request<{
       models: string[];
@@ -99,16 +135,19 @@ describe('the dashboard in a real browser', () => {
     );
 
     // Channel share by day: one stacked bar per day, each summing to 100% (rounded to 0.1).
-    expect(charts['channel-share']?.labels).toHaveLength(30);
+    expect(charts['channel-share']?.labels).toEqual(
+      intervalsOf(month.from, month.to, 'day').map((d) => d.from),
+    );
     const day = 14;
     const dayTotal = (charts['channel-share']?.datasets ?? []).reduce(
       (sum, d) => sum + (d.data[day] ?? 0),
       0,
     );
     expect(dayTotal).toBeCloseTo(100, 0);
+    const date = charts['channel-share']?.labels[day];
     const sameDay = await api.request<{ channels: Array<{ channel: string; share: number }> }>(
       'GET',
-      `/v1/metrics/channel-share?from=${charts['channel-share']?.labels[day]}&to=${charts['channel-share']?.labels[day]}`,
+      `/v1/metrics/channel-share?from=${date}&to=${date}`,
     );
     for (const { channel, share } of sameDay.channels) {
       expect(charts['channel-share']?.datasets.find((d) => d.label === channel)?.data[day]).toBeCloseTo(
@@ -121,6 +160,27 @@ describe('the dashboard in a real browser', () => {
       'Rival',
       'Stride',
     ]);
+    const visitors = await api.request<{ visitors: number; visits: number }>(
+      'GET',
+      `/v1/metrics/visitors?from=${date}&to=${date}`,
+    );
+    expect(charts.visitors?.datasets.map((d) => [d.label, d.data[day]])).toEqual([
+      ['visitors', visitors.visitors],
+      ['visits', visitors.visits],
+    ]);
+    const email = await api.request<{ totals: { openRate: number | null } }>(
+      'GET',
+      `/v1/metrics/email?from=${date}&to=${date}`,
+    );
+    const openRate = charts['email-rates']?.datasets.find((d) => d.label === 'open rate')?.data[day];
+    expect(openRate).toBe(
+      email.totals.openRate === null ? null : Math.round(email.totals.openRate * 1000) / 10,
+    );
+
+    // One request per chart or table, however long the range: the series come in one request each.
+    expect(requests.filter((r) => r.startsWith('/v1/metrics/series')).length).toBe(4);
+    expect(requests.length).toBeLessThanOrEqual(15);
+    expect(consoleErrors).toEqual([]);
 
     await page.screenshot({ path: join(dir, 'dashboard.png'), fullPage: true });
     // The key lives in sessionStorage, not localStorage or a cookie.
@@ -129,6 +189,80 @@ describe('the dashboard in a real browser', () => {
       0,
       '',
     ]);
+    await page.close();
+  });
+
+  it('fits a 390 px phone: no sideways scrolling, and every chart as wide as the screen allows', async () => {
+    const { page, consoleErrors } = await openDashboard(390, 844);
+    await show(page, month, 'ready');
+    const layout = await page.evaluate(() => ({
+      pageWidth: document.documentElement.scrollWidth,
+      viewport: window.innerWidth,
+      canvases: Array.from(document.querySelectorAll('canvas')).map((c) => c.getBoundingClientRect().right),
+    }));
+    expect(layout.pageWidth).toBeLessThanOrEqual(layout.viewport);
+    expect(layout.canvases.length).toBeGreaterThan(0);
+    for (const right of layout.canvases) expect(right).toBeLessThanOrEqual(layout.viewport);
+    expect(consoleErrors).toEqual([]);
+    await page.close();
+  });
+
+  it('draws a year in weeks with a handful of requests, and a longer range in months', async () => {
+    const { page, consoleErrors, requests } = await openDashboard(1280);
+    const year = { from: '2025-04-01', to: month.to };
+    await show(page, year, 'ready');
+    expect(requests.length).toBeLessThanOrEqual(15);
+    const series = requests.filter((r) => r.startsWith('/v1/metrics/series'));
+    expect(series.length).toBe(4);
+    for (const request of series) expect(request).toContain('interval=week');
+    const weeks = intervalsOf(year.from, year.to, 'week');
+    expect((await chartsOf(page))['channel-share']?.labels).toEqual(weeks.map((w) => w.from));
+    expect(await page.locator('h2 .per').first().textContent()).toBe('week');
+
+    requests.length = 0;
+    const longer = { from: '2025-03-01', to: month.to };
+    await show(page, longer, 'ready');
+    expect(requests.length).toBeLessThanOrEqual(15);
+    for (const request of requests.filter((r) => r.startsWith('/v1/metrics/series')))
+      expect(request).toContain('interval=month');
+    expect((await chartsOf(page)).visitors?.labels).toEqual(
+      intervalsOf(longer.from, longer.to, 'month').map((m) => m.from.slice(0, 7)),
+    );
+    expect(consoleErrors).toEqual([]);
+    await page.close();
+  });
+
+  it('says when the key is wrong (401) or may not read (403)', async () => {
+    const { key: ingestOnly } = await api.request<{ key: string }>('POST', '/v1/keys', {
+      name: 'dashboard-test-ingest-only',
+      scopes: ['ingest'],
+    });
+    const { page, consoleErrors } = await openDashboard(1280);
+    await show(page, { ...month, key: 'not-a-key' }, 'error');
+    expect(await notice(page)).toBe('The API refused this key (401): paste a query key.');
+    expect(await page.locator('#charts').isHidden()).toBe(true);
+    await show(page, { ...month, key: ingestOnly }, 'error');
+    expect(await notice(page)).toBe('This key may not read metrics (403): paste a query key.');
+    // The browser itself reports a refused request: one per load, since the first answer gates the rest.
+    expect(consoleErrors).toEqual([
+      'Failed to load resource: the server responded with a status of 401 (Unauthorized)',
+      'Failed to load resource: the server responded with a status of 403 (Forbidden)',
+    ]);
+    await page.close();
+  });
+
+  it("shows the API's message for a range it refuses, and says when a range has no data", async () => {
+    const { page, consoleErrors } = await openDashboard(1280);
+    await show(page, { from: month.to, to: month.from }, 'error');
+    expect(await notice(page)).toBe('The range was refused: from must not be after to');
+    await show(page, { from: '2024-01-01', to: month.to }, 'error');
+    expect(await notice(page)).toBe('The range was refused: the range may span at most 400 days');
+    await show(page, { from: '2025-01-01', to: '2025-01-31' }, 'empty');
+    expect(await notice(page)).toBe('No data in this range (2025-01-01 .. 2025-01-31).');
+    expect(await page.locator('#charts').isHidden()).toBe(true);
+    expect(consoleErrors).toEqual(
+      Array(2).fill('Failed to load resource: the server responded with a status of 400 (Bad Request)'),
+    );
     await page.close();
   });
 });
