@@ -20,15 +20,20 @@ import {
 } from 'chart.js';
 import type { z } from 'zod';
 import type {
+  adsResponseSchema,
   attributionCompareResponseSchema,
+  cartResponseSchema,
   channelShareResponseSchema,
   cpaByStageResponseSchema,
   emailResponseSchema,
+  funnelResponseSchema,
+  npsResponseSchema,
   referralTrafficResponseSchema,
   shareOfVoiceResponseSchema,
   visitorsResponseSchema,
 } from '../shared/http/api-schemas.ts';
-import { type Formatter, formatter, intervalFor } from './format.ts';
+import { type Formatter, formatter, intervalFor, type Kind } from './format.ts';
+import { journeyStages, type StageView } from './journey.ts';
 
 Chart.register(
   BarController,
@@ -204,9 +209,127 @@ function drawCpa(cpa: z.infer<typeof cpaByStageResponseSchema>, format: Formatte
   });
 }
 
-/** Whether a range holds nothing at all: no stage event, spend, e-mail or visit. */
-function empty(cpa: z.infer<typeof cpaByStageResponseSchema>, email: { rows: unknown[] }): boolean {
-  return cpa.spend === 0 && email.rows.length === 0 && cpa.stages.every((s) => s.events === 0);
+/** An element with attributes and children (text or elements). */
+function el(
+  tag: string,
+  attributes: Record<string, string> = {},
+  ...children: Array<Node | string>
+): HTMLElement {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, value);
+  element.append(...children);
+  return element;
+}
+
+/** A figure as the page shows it, with its raw value beside it (`data-value`, empty for none). */
+function figure(tag: string, key: string, kind: Kind, value: number | null, format: Formatter): HTMLElement {
+  return el(tag, { 'data-key': key, 'data-value': value === null ? '' : String(value) }, format(kind, value));
+}
+
+const STAGE_COLOURS = ['#1f77b4', '#17becf', '#2ca02c', '#ff7f0e', '#9467bd'];
+
+/** The five stages left to right (top to bottom on a phone), each step's conversion and median wait between. */
+function drawJourney(stages: StageView[], format: Formatter): void {
+  $('journey').replaceChildren(
+    ...stages.flatMap((stage, i) => {
+      const card = el(
+        'article',
+        { class: 'stage', 'data-stage': stage.stage, style: `--colour:${STAGE_COLOURS[i]}` },
+        el('h3', {}, stage.stage),
+        el('p', { class: 'people' }, figure('b', 'people', 'count', stage.people, format), ' people'),
+        el(
+          'dl',
+          {},
+          ...stage.kpis.map((kpi) =>
+            el('div', {}, el('dt', {}, kpi.label), figure('dd', kpi.key, kpi.kind, kpi.value, format)),
+          ),
+        ),
+      );
+      if (i === 0) return [card];
+      const step = el(
+        'div',
+        { class: 'step', 'data-step': stage.stage, title: `from ${stages[i - 1]?.stage} to ${stage.stage}` },
+        figure('b', 'fromPrevious', 'percent', stage.fromPrevious, format),
+        el(
+          'span',
+          {},
+          'median ',
+          figure('span', 'medianDaysFromPrevious', 'days', stage.medianDaysFromPrevious, format),
+        ),
+      );
+      return [step, card];
+    }),
+  );
+}
+
+interface Column {
+  readonly key: string;
+  readonly label: string;
+  readonly kind: Kind;
+}
+
+/** A table of the API's rows by `key` (the first column), a cell per column; `foot` rows go below a rule. */
+function table(
+  id: string,
+  head: string,
+  columns: readonly Column[],
+  rows: ReadonlyArray<{ readonly key: string }>,
+  format: Formatter,
+  foot: typeof rows = [],
+): void {
+  const line = (row: (typeof rows)[number]) =>
+    el(
+      'tr',
+      { 'data-key': row.key },
+      el('th', { scope: 'row' }, row.key),
+      ...columns.map((c) =>
+        figure('td', c.key, c.kind, (row as unknown as Record<string, number | null>)[c.key] ?? null, format),
+      ),
+    );
+  $(id).replaceChildren(
+    el('thead', {}, el('tr', {}, el('th', {}, head), ...columns.map((c) => el('th', {}, c.label)))),
+    el('tbody', {}, ...rows.map(line)),
+    el('tfoot', {}, ...foot.map(line)),
+  );
+}
+
+const AD_COLUMNS: Column[] = [
+  { key: 'impressions', label: 'impressions', kind: 'count' },
+  { key: 'clicks', label: 'clicks', kind: 'count' },
+  { key: 'ctr', label: 'CTR', kind: 'percent' },
+  { key: 'spend', label: 'spend', kind: 'money' },
+  { key: 'cpc', label: 'CPC', kind: 'money' },
+  { key: 'cpm', label: 'CPM', kind: 'money' },
+  { key: 'conversions', label: 'conversions', kind: 'count' },
+  { key: 'cpa', label: 'CPA', kind: 'money' },
+];
+
+const EMAIL_COLUMNS: Column[] = [
+  { key: 'sent', label: 'sent', kind: 'count' },
+  { key: 'delivered', label: 'delivered', kind: 'count' },
+  { key: 'deliveryRate', label: 'delivery', kind: 'percent' },
+  { key: 'bounceRate', label: 'bounce', kind: 'percent' },
+  { key: 'openRate', label: 'open', kind: 'percent' },
+  { key: 'clickRate', label: 'click', kind: 'percent' },
+  { key: 'clickToOpenRate', label: 'click to open', kind: 'percent' },
+  { key: 'unsubscribeRate', label: 'unsubscribe', kind: 'percent' },
+  { key: 'listGrowth', label: 'list growth', kind: 'count' },
+];
+
+/** Whether a range holds nothing at all: no stage event, spend, e-mail, survey answer or cart. */
+function empty(
+  cpa: z.infer<typeof cpaByStageResponseSchema>,
+  email: { rows: unknown[] },
+  nps: { responses: number },
+  cart: { carts: number; checkouts: number },
+): boolean {
+  return (
+    cpa.spend === 0 &&
+    cpa.stages.every((s) => s.events === 0) &&
+    email.rows.length === 0 &&
+    nps.responses === 0 &&
+    cart.carts + cart.checkouts === 0
+  );
 }
 
 type State = 'loading' | 'ready' | 'empty' | 'error';
@@ -252,18 +375,53 @@ async function load(): Promise<void> {
       api<z.infer<typeof referralTrafficResponseSchema>>(`/v1/metrics/referral-traffic?limit=10&${range}`),
       api<z.infer<typeof attributionCompareResponseSchema>>(`/v1/attribution/compare?${range}`),
       api<z.infer<typeof emailResponseSchema>>(`/v1/metrics/email?${range}`),
+      api<z.infer<typeof funnelResponseSchema>>(`/v1/metrics/funnel?${range}`),
+      api<z.infer<typeof adsResponseSchema>>(`/v1/metrics/ads?groupBy=platform&${range}`),
+      api<Visitors>(`/v1/metrics/visitors?${range}`),
+      api<z.infer<typeof cartResponseSchema>>(`/v1/metrics/cart?${range}`),
+      api<z.infer<typeof npsResponseSchema>>(`/v1/metrics/nps?${range}`),
     ]);
     if (mine !== loads) return;
-    const [share, voice, visitors, email, referral, compare, emailTotals] = answers;
+    const [
+      share,
+      voice,
+      visitors,
+      email,
+      referral,
+      compare,
+      emailTotals,
+      funnel,
+      ads,
+      visitorTotals,
+      cart,
+      nps,
+    ] = answers;
     $('status').textContent = `${from} .. ${to}`;
-    if (empty(cpa, emailTotals)) {
+    if (empty(cpa, emailTotals, nps, cart)) {
       show('empty', `No data in this range (${from} .. ${to}).`);
       return;
     }
     // Shown before drawing: Chart.js sizes a chart from its container, which a hidden one lacks.
     show('ready');
     const format = formatter(navigator.language, cpa.currency);
+    drawJourney(
+      journeyStages({
+        funnel,
+        cpa,
+        ads,
+        visitors: visitorTotals,
+        email: emailTotals,
+        cart,
+        nps,
+        voice: voice.points.map((p) => p.value),
+      }),
+      format,
+    );
     drawSeries(share, voice, visitors, email);
+    table('ads', 'platform', AD_COLUMNS, ads.rows, format);
+    table('email', 'campaign', EMAIL_COLUMNS, emailTotals.rows, format, [
+      { key: 'all campaigns', ...emailTotals.totals },
+    ]);
     draw('referrals', {
       type: 'bar',
       data: {

@@ -25,6 +25,30 @@ const PAGE = `<!doctype html>
   #charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 520px), 1fr)); gap: 1rem; }
   section { border: 1px solid #ddd; border-radius: 6px; padding: .75rem; min-width: 0; }
   h2 { font-size: 1rem; margin: 0 0 .5rem; }
+  .wide { grid-column: 1 / -1; }
+  .journey { display: grid; grid-template-columns: repeat(4, minmax(0, 1fr) 4.5rem) minmax(0, 1fr); }
+  .stage { border: 1px solid #ddd; border-top: 4px solid var(--colour); border-radius: 6px; padding: .5rem .6rem; background: #fafbfd; }
+  .stage h3 { margin: 0; font-size: .95rem; text-transform: capitalize; color: var(--colour); }
+  .people { margin: .2rem 0 .4rem; font-size: .8rem; color: #555; }
+  .people b { font-size: 1.4rem; color: #222; }
+  .stage dl { display: grid; grid-template-columns: 1fr auto; gap: .2rem .5rem; margin: 0; font-size: .8rem; }
+  .stage dt { color: #555; }
+  .stage dd { margin: 0; text-align: right; font-weight: 600; }
+  .stage dl > div { display: contents; }
+  .step { display: flex; flex-direction: column; align-items: center; justify-content: center; font-size: .75rem; color: #555; text-align: center; }
+  .step::before { content: "→"; font-size: 1.6rem; line-height: 1; color: #999; }
+  .step b { font-size: .95rem; color: #222; }
+  @media (max-width: 900px) {
+    .journey { grid-template-columns: minmax(0, 1fr); }
+    .step { flex-direction: row; gap: .5rem; padding: .3rem 0; }
+    .step::before { content: "↓"; }
+  }
+  .scroll { overflow-x: auto; }
+  table { border-collapse: collapse; font-size: .8rem; font-variant-numeric: tabular-nums; }
+  th, td { padding: .25rem .5rem; text-align: right; white-space: nowrap; }
+  thead th { border-bottom: 1px solid #ccc; vertical-align: bottom; }
+  tfoot th, tfoot td { border-top: 1px solid #ccc; font-weight: 600; }
+  tbody th, tfoot th, thead th:first-child { text-align: left; position: sticky; left: 0; background: #fff; }
 </style>
 </head>
 <body>
@@ -38,10 +62,13 @@ const PAGE = `<!doctype html>
 </header>
 <div id="notice" role="alert" hidden></div>
 <main id="charts" hidden>
+  <section class="wide"><h2>Journey map: people per stage, step conversion and median days between</h2><div id="journey" class="journey"></div></section>
   <section><h2>Channel share of touches by <span class="per">day</span> (%)</h2><canvas id="channel-share"></canvas></section>
   <section><h2>Share of voice by <span class="per">day</span> (%)</h2><canvas id="share-of-voice"></canvas></section>
   <section><h2>Visitors and visits by <span class="per">day</span></h2><canvas id="visitors"></canvas></section>
   <section><h2>E-mail open and click rates by <span class="per">day</span> (%)</h2><canvas id="email-rates"></canvas></section>
+  <section class="wide"><h2>Ads by platform</h2><div class="scroll"><table id="ads"></table></div></section>
+  <section class="wide"><h2>E-mail by campaign: delivery, bounce, open, click and unsubscribe rates</h2><div class="scroll"><table id="email"></table></div></section>
   <section><h2>Top referral domains</h2><canvas id="referrals"></canvas></section>
   <section><h2>Funnel: events (log scale) and cost per event by stage</h2><canvas id="cpa"></canvas></section>
   <section><h2>Conversions per channel under each attribution model</h2><canvas id="models"></canvas></section>

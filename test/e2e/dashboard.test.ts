@@ -8,12 +8,55 @@ import { intervalsOf } from '#domain/dates.ts';
 import { ApiClient } from '#local/api-client.ts';
 import { generateDemoMonth } from '#local/demo-data.ts';
 import { type LocalRuntime, startLocalRuntime } from '#local/runtime.ts';
+import { formatter, type Kind } from '../../dashboard/format.ts';
 import { launchDebianChromium } from '../support/chromium.ts';
 
 const KEY = 'e2e-dashboard-key-0123456789';
 const CONFIG = fileURLToPath(new URL('../../attribution.config.json', import.meta.url));
 const month = generateDemoMonth('2026-03-31', 3, 200);
 const RANGE = `${month.from} .. ${month.to}`;
+/**
+ * What the demo month lacks and the journey map shows: NPS answers, carts, shares and "how did you
+ * hear about us" answers from 40 of its people; the send before each delivery, and 5 bounces.
+ */
+const extras = [
+  ...Array.from({ length: 40 }, (_, i) => {
+    const userId = `user-${i}`;
+    const occurredAt = `2026-03-${String(10 + (i % 15)).padStart(2, '0')}T12:00:00Z`;
+    return [
+      { eventId: `extra-nps-${i}`, type: 'survey', survey: 'nps', score: i % 11, userId, occurredAt },
+      { eventId: `extra-cart-${i}`, type: 'cart', action: 'add', userId, occurredAt: '2026-03-02T00:30:00Z' },
+      ...(i % 4 === 0
+        ? [{ eventId: `extra-share-${i}`, type: 'share', network: 'bluesky', userId, occurredAt }]
+        : []),
+      ...(i % 3 === 0
+        ? [
+            {
+              eventId: `extra-source-${i}`,
+              type: 'survey',
+              survey: 'source',
+              answer: 'paid_search',
+              userId,
+              occurredAt,
+            },
+          ]
+        : []),
+    ];
+  }).flat(),
+  ...month.events
+    .filter((e) => e.type === 'email' && e.action === 'delivered')
+    .map((e) => ({ ...e, eventId: `extra-sent-${e.eventId}`, action: 'sent' })),
+  ...Array.from({ length: 5 }, (_, i) =>
+    (['sent', 'bounce'] as const).map((action) => ({
+      eventId: `extra-${action}-bounced-${i}`,
+      type: 'email',
+      action,
+      campaign: 'weekly-newsletter',
+      userId: `bounced-${i}`,
+      occurredAt: '2026-03-20T08:00:00Z',
+    })),
+  ).flat(),
+];
 let runtime: LocalRuntime;
 let browser: Browser;
 let dir: string;
@@ -72,6 +115,39 @@ async function chartsOf(page: Page): Promise<Record<string, ChartData>> {
   })) as Record<string, ChartData>;
 }
 
+/** What the page shows for each figure of a container: `row.key` → its text and raw value. */
+async function figuresOf(
+  page: Page,
+  selector: string,
+): Promise<Record<string, { text: string; value: string }>> {
+  return page.evaluate(
+    (root) =>
+      Object.fromEntries(
+        Array.from(document.querySelectorAll<HTMLElement>(`${root} [data-value]`)).map((e) => {
+          const box = e.closest<HTMLElement>('[data-stage], [data-step], tr');
+          const name =
+            box?.dataset.stage ?? (box?.dataset.step ? `${box.dataset.step}.step` : box?.dataset.key);
+          return [`${name}.${e.dataset.key}`, { text: e.textContent ?? '', value: e.dataset.value ?? '' }];
+        }),
+      ),
+    selector,
+  );
+}
+
+/** A figure as the page should show it: formatted as the dashboard formats, with its raw value. */
+function shown(format: (kind: Kind, value: number | null) => string, kind: Kind, value: number | null) {
+  return { text: format(kind, value), value: value === null ? '' : String(value) };
+}
+
+/** The boxes of the journey map's stages, in order. */
+const stageBoxes = (page: Page) =>
+  page.evaluate(() =>
+    Array.from(document.querySelectorAll('#journey .stage')).map((e) => {
+      const { left, top, right } = e.getBoundingClientRect();
+      return { left, top, right };
+    }),
+  );
+
 const notice = (page: Page) => page.locator('#notice').textContent();
 
 describe('the dashboard in a real browser', () => {
@@ -81,6 +157,8 @@ describe('the dashboard in a real browser', () => {
     api = new ApiClient({ url: runtime.url, key: KEY });
     for (let i = 0; i < month.events.length; i += 500)
       await api.request('POST', '/v1/events', { events: month.events.slice(i, i + 500) });
+    for (let i = 0; i < extras.length; i += 500)
+      await api.request('POST', '/v1/events', { events: extras.slice(i, i + 500) });
     await api.request('POST', '/v1/spend', { rows: month.spend });
     await runtime.idle();
     await api.runJob('compute', { from: month.from, to: month.to }, { pollMs: 100 });
@@ -183,12 +261,151 @@ describe('the dashboard in a real browser', () => {
     expect(consoleErrors).toEqual([]);
 
     await page.screenshot({ path: join(dir, 'dashboard.png'), fullPage: true });
+    await page.locator('#journey').screenshot({ path: join(dir, 'journey.png') });
     // The key lives in sessionStorage, not localStorage or a cookie.
     expect(await page.evaluate(() => [sessionStorage.length, localStorage.length, document.cookie])).toEqual([
       1,
       0,
       '',
     ]);
+    await page.close();
+  });
+
+  it("maps the journey: each stage's people and KPIs, the step conversions, ads and e-mail tables, as the API gives them", async () => {
+    const { page, consoleErrors } = await openDashboard(1280);
+    await show(page, month, 'ready');
+    const range = `from=${month.from}&to=${month.to}`;
+    type Funnel = {
+      stages: Array<{
+        stage: string;
+        users: number;
+        fromPrevious: number | null;
+        medianDaysFromPrevious: number | null;
+      }>;
+    };
+    type Ads = {
+      currency: string;
+      rows: Array<
+        { key: string; impressions: number; clicks: number; spend: number } & Record<string, unknown>
+      >;
+    };
+    type Email = {
+      totals: Record<string, number | null>;
+      rows: Array<{ key: string } & Record<string, unknown>>;
+    };
+    const [funnel, cpa, ads, visitors, email, cart, nps, voice] = await Promise.all([
+      api.request<Funnel>('GET', `/v1/metrics/funnel?${range}`),
+      api.request<{ stages: Array<{ stage: string; events: number; costPerEvent: number | null }> }>(
+        'GET',
+        `/v1/metrics/cpa-by-stage?${range}`,
+      ),
+      api.request<Ads>('GET', `/v1/metrics/ads?groupBy=platform&${range}`),
+      api.request<{ visitors: number; visits: number; bounceRate: number | null }>(
+        'GET',
+        `/v1/metrics/visitors?${range}`,
+      ),
+      api.request<Email>('GET', `/v1/metrics/email?${range}`),
+      api.request<{ carts: number; abandonmentRate: number | null }>('GET', `/v1/metrics/cart?${range}`),
+      api.request<{ responses: number; score: number | null }>('GET', `/v1/metrics/nps?${range}`),
+      api.request<{ entries: Array<{ isBrand: boolean; share: number }> }>(
+        'GET',
+        `/v1/metrics/share-of-voice?${range}`,
+      ),
+    ]);
+    // The fixtures reach every stage, so no KPI below is trivially empty.
+    expect([nps.responses, cart.carts, email.totals.bounced]).toEqual([40, 40, 5]);
+    expect(funnel.stages.every((s) => s.stage === 'awareness' || s.users > 0)).toBe(true);
+
+    const format = formatter('en-US', ads.currency);
+    const figures = await figuresOf(page, '#journey');
+    const events = (stage: string) => cpa.stages.find((s) => s.stage === stage);
+    const sum = (key: 'impressions' | 'clicks' | 'spend') => ads.rows.reduce((n, r) => n + r[key], 0);
+    const expected: Array<[string, Kind, number | null]> = [
+      ['awareness.impressions', 'count', sum('impressions')],
+      ['awareness.cpm', 'money', (1000 * sum('spend')) / sum('impressions')],
+      ['consideration.visitors', 'count', visitors.visitors],
+      ['consideration.visits', 'count', visitors.visits],
+      ['consideration.bounceRate', 'percent', visitors.bounceRate],
+      ['consideration.ctr', 'percent', sum('clicks') / sum('impressions')],
+      ['consideration.emailOpenRate', 'percent', email.totals.openRate ?? null],
+      ['decision.conversions', 'count', events('decision')?.events ?? -1],
+      ['decision.cpa', 'money', events('decision')?.costPerEvent ?? -1],
+      ['decision.cartAbandonment', 'percent', cart.abandonmentRate],
+      ['retention.repeatConversions', 'count', events('retention')?.events ?? -1],
+      ['retention.emailClickRate', 'percent', email.totals.clickRate ?? null],
+      ['retention.unsubscribeRate', 'percent', email.totals.unsubscribeRate ?? null],
+      ['advocacy.nps', 'decimal', nps.score],
+      ['advocacy.npsResponses', 'count', nps.responses],
+      ['advocacy.advocacyEvents', 'count', events('advocacy')?.events ?? -1],
+      ...funnel.stages.flatMap(
+        (s, i): Array<[string, Kind, number | null]> => [
+          [`${s.stage}.people`, 'count', s.users],
+          ...(i === 0
+            ? []
+            : ([
+                [`${s.stage}.step.fromPrevious`, 'percent', s.fromPrevious],
+                [`${s.stage}.step.medianDaysFromPrevious`, 'days', s.medianDaysFromPrevious],
+              ] as Array<[string, Kind, number | null]>)),
+        ],
+      ),
+    ];
+    for (const [key, kind, value] of expected)
+      expect({ key, ...figures[key] }).toEqual({ key, ...shown(format, kind, value) });
+    // Share of voice over the range, from the series' counts: the API's own share, up to rounding.
+    const brandShare = voice.entries.find((e) => e.isBrand)?.share ?? -1;
+    expect(Number(figures['awareness.shareOfVoice']?.value)).toBeCloseTo(brandShare, 9);
+    expect(figures['awareness.shareOfVoice']?.text).toBe(format('percent', brandShare));
+    expect(Object.keys(figures).length).toBe(expected.length + 1);
+    expect(figures['consideration.step.fromPrevious']?.text).toBe('—');
+
+    // Left to right on a wide screen.
+    const boxes = await stageBoxes(page);
+    expect(boxes.length).toBe(5);
+    for (let i = 1; i < boxes.length; i++) {
+      expect(boxes[i]?.top).toBe(boxes[0]?.top);
+      expect(boxes[i]?.left).toBeGreaterThan(boxes[i - 1]?.right ?? Infinity);
+    }
+
+    const adsTable = await figuresOf(page, '#ads');
+    const adColumns: Array<[string, Kind]> = [
+      ['impressions', 'count'],
+      ['clicks', 'count'],
+      ['ctr', 'percent'],
+      ['spend', 'money'],
+      ['cpc', 'money'],
+      ['cpm', 'money'],
+      ['conversions', 'count'],
+      ['cpa', 'money'],
+    ];
+    expect(ads.rows.length).toBeGreaterThan(0);
+    expect(Object.keys(adsTable).length).toBe(ads.rows.length * adColumns.length);
+    for (const row of ads.rows)
+      for (const [column, kind] of adColumns)
+        expect(adsTable[`${row.key}.${column}`]).toEqual(
+          shown(format, kind, (row[column] as number | null) ?? null),
+        );
+    expect(adsTable[`${ads.rows[0]?.key}.spend`]?.text).toMatch(/^\$[\d,]+\.\d\d$/);
+
+    const emailTable = await figuresOf(page, '#email');
+    const emailColumns: Array<[string, Kind]> = [
+      ['sent', 'count'],
+      ['delivered', 'count'],
+      ['deliveryRate', 'percent'],
+      ['bounceRate', 'percent'],
+      ['openRate', 'percent'],
+      ['clickRate', 'percent'],
+      ['clickToOpenRate', 'percent'],
+      ['unsubscribeRate', 'percent'],
+      ['listGrowth', 'count'],
+    ];
+    const emailRows: Email['rows'] = [...email.rows, { key: 'all campaigns', ...email.totals }];
+    for (const row of emailRows)
+      for (const [column, kind] of emailColumns)
+        expect(emailTable[`${row.key}.${column}`]).toEqual(
+          shown(format, kind, (row[column] as number | null) ?? null),
+        );
+    expect(Object.keys(emailTable).length).toBe((email.rows.length + 1) * emailColumns.length);
+    expect(consoleErrors).toEqual([]);
     await page.close();
   });
 
@@ -203,6 +420,14 @@ describe('the dashboard in a real browser', () => {
     expect(layout.pageWidth).toBeLessThanOrEqual(layout.viewport);
     expect(layout.canvases.length).toBeGreaterThan(0);
     for (const right of layout.canvases) expect(right).toBeLessThanOrEqual(layout.viewport);
+    // The stages stack top to bottom, each as wide as the screen allows.
+    const boxes = await stageBoxes(page);
+    expect(boxes.length).toBe(5);
+    for (let i = 1; i < boxes.length; i++) {
+      expect(boxes[i]?.left).toBe(boxes[0]?.left);
+      expect(boxes[i]?.top).toBeGreaterThan(boxes[i - 1]?.top ?? Infinity);
+      expect(boxes[i]?.right).toBeLessThanOrEqual(layout.viewport);
+    }
     expect(consoleErrors).toEqual([]);
     await page.close();
   });
