@@ -18,6 +18,7 @@ import {
   PointElement,
   Tooltip,
 } from 'chart.js';
+import { Flow, SankeyController } from 'chartjs-chart-sankey';
 import type { z } from 'zod';
 import type {
   adsResponseSchema,
@@ -28,12 +29,14 @@ import type {
   emailResponseSchema,
   funnelResponseSchema,
   npsResponseSchema,
+  pathsResponseSchema,
   referralTrafficResponseSchema,
   shareOfVoiceResponseSchema,
   visitorsResponseSchema,
 } from '../shared/http/api-schemas.ts';
 import { type Formatter, formatter, intervalFor, type Kind } from './format.ts';
 import { journeyStages, type StageView } from './journey.ts';
+import { CONVERTED, NOT_CONVERTED, pathFlows } from './paths.ts';
 
 Chart.register(
   BarController,
@@ -44,6 +47,8 @@ Chart.register(
   LineController,
   LineElement,
   PointElement,
+  SankeyController,
+  Flow,
   Legend,
   Tooltip,
 );
@@ -266,6 +271,25 @@ interface Column {
   readonly key: string;
   readonly label: string;
   readonly kind: Kind;
+  /** A heading over consecutive columns of the same group (a model's three figures). */
+  readonly group?: string;
+}
+
+/** The header: one row, or two when columns are grouped (ungrouped headings span both). */
+function header(head: string, columns: readonly Column[]): HTMLElement {
+  if (!columns.some((c) => c.group)) {
+    return el('thead', {}, el('tr', {}, el('th', {}, head), ...columns.map((c) => el('th', {}, c.label))));
+  }
+  const top: HTMLElement[] = [el('th', { rowspan: '2' }, head)];
+  columns.forEach((c, i) => {
+    if (!c.group) top.push(el('th', { rowspan: '2' }, c.label));
+    else if (columns[i - 1]?.group !== c.group) {
+      const span = columns.filter((other) => other.group === c.group).length;
+      top.push(el('th', { colspan: String(span), class: 'group' }, c.group));
+    }
+  });
+  const grouped = columns.filter((c) => c.group).map((c) => el('th', {}, c.label));
+  return el('thead', {}, el('tr', {}, ...top), el('tr', {}, ...grouped));
 }
 
 /** A table of the API's rows by `key` (the first column), a cell per column; `foot` rows go below a rule. */
@@ -287,7 +311,7 @@ function table(
       ),
     );
   $(id).replaceChildren(
-    el('thead', {}, el('tr', {}, el('th', {}, head), ...columns.map((c) => el('th', {}, c.label)))),
+    header(head, columns),
     el('tbody', {}, ...rows.map(line)),
     el('tfoot', {}, ...foot.map(line)),
   );
@@ -315,6 +339,66 @@ const EMAIL_COLUMNS: Column[] = [
   { key: 'unsubscribeRate', label: 'unsubscribe', kind: 'percent' },
   { key: 'listGrowth', label: 'list growth', kind: 'count' },
 ];
+
+type Compare = z.infer<typeof attributionCompareResponseSchema>;
+
+/** Per channel: spend, the self-reported answers, and each model's conversions, CPA and ROAS. */
+function drawModels(compare: Compare, format: Formatter): void {
+  const columns: Column[] = [
+    { key: 'spend', label: 'spend', kind: 'money' },
+    { key: 'selfReported', label: 'self-reported', kind: 'count' },
+    ...compare.models.flatMap((model): Column[] => [
+      { key: `${model}.conversions`, label: 'conv.', kind: 'decimal', group: model.replace('_', ' ') },
+      { key: `${model}.cpa`, label: 'CPA', kind: 'money', group: model.replace('_', ' ') },
+      { key: `${model}.roas`, label: 'ROAS', kind: 'ratio', group: model.replace('_', ' ') },
+    ]),
+  ];
+  const rows = compare.rows.map((r) => ({
+    key: r.channel,
+    spend: r.spend,
+    selfReported: r.selfReported,
+    ...Object.fromEntries(
+      compare.models.flatMap((m) => [
+        [`${m}.conversions`, r.conversions[m]],
+        [`${m}.cpa`, r.cpa[m]],
+        [`${m}.roas`, r.roas[m]],
+      ]),
+    ),
+  }));
+  table('models', 'channel', columns, rows, format);
+  $('models-note').textContent =
+    `${format('count', compare.conversions)} conversions worth ${format('money', compare.value)} on ` +
+    `${format('money', compare.spend)} spend; ${format('count', compare.selfReported.responses)} ` +
+    '"how did you hear about us" answers (self-reported). ROAS = value / spend.';
+}
+
+/** The top paths as a Sankey: channels step by step, then whether the journey converted. */
+function drawPaths(paths: z.infer<typeof pathsResponseSchema>['paths']): void {
+  const { flows, labels, columns } = pathFlows(paths);
+  const channels: string[] = [...new Set(paths.flatMap((p) => p.path))].sort();
+  const colour = (node: string) => {
+    if (node === CONVERTED) return COLOURS[2];
+    if (node === NOT_CONVERTED) return '#bbbbbb';
+    return COLOURS[channels.indexOf(labels[node] ?? '') % COLOURS.length];
+  };
+  draw('paths', {
+    type: 'sankey',
+    data: {
+      datasets: [
+        {
+          label: 'journeys',
+          data: flows,
+          labels,
+          column: columns,
+          colorFrom: (c) => colour(c.raw.from) ?? COLOURS[7],
+          colorTo: (c) => colour(c.raw.to) ?? COLOURS[7],
+          parsing: { from: 'from', to: 'to', flow: 'flow' },
+        },
+      ],
+    },
+    options: { animation: false, responsive: true, maintainAspectRatio: false },
+  });
+}
 
 /** Whether a range holds nothing at all: no stage event, spend, e-mail, survey answer or cart. */
 function empty(
@@ -380,6 +464,7 @@ async function load(): Promise<void> {
       api<Visitors>(`/v1/metrics/visitors?${range}`),
       api<z.infer<typeof cartResponseSchema>>(`/v1/metrics/cart?${range}`),
       api<z.infer<typeof npsResponseSchema>>(`/v1/metrics/nps?${range}`),
+      api<z.infer<typeof pathsResponseSchema>>(`/v1/journeys/paths?limit=10&${range}`),
     ]);
     if (mine !== loads) return;
     const [
@@ -395,6 +480,7 @@ async function load(): Promise<void> {
       visitorTotals,
       cart,
       nps,
+      paths,
     ] = answers;
     $('status').textContent = `${from} .. ${to}`;
     if (empty(cpa, emailTotals, nps, cart)) {
@@ -433,18 +519,8 @@ async function load(): Promise<void> {
       options: { animation: false, indexAxis: 'y' },
     });
     drawCpa(cpa, format);
-    draw('models', {
-      type: 'bar',
-      data: {
-        labels: compare.rows.map((r) => r.channel),
-        datasets: compare.models.map((model, i) => ({
-          label: model,
-          data: compare.rows.map((r) => Math.round((r.conversions[model] ?? 0) * 100) / 100),
-          backgroundColor: COLOURS[i % COLOURS.length],
-        })),
-      },
-      options: { animation: false },
-    });
+    drawModels(compare, format);
+    drawPaths(paths.paths);
   } catch (error) {
     if (mine !== loads) return;
     $('status').textContent = '';

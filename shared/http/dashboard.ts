@@ -44,6 +44,9 @@ const PAGE = `<!doctype html>
     .step::before { content: "↓"; }
   }
   .scroll { overflow-x: auto; }
+  .sankey { position: relative; height: 360px; }
+  .note { font-size: .8rem; color: #555; margin: .5rem 0 0; }
+  th.group { text-align: center; text-transform: capitalize; border-bottom: 1px solid #ccc; }
   table { border-collapse: collapse; font-size: .8rem; font-variant-numeric: tabular-nums; }
   th, td { padding: .25rem .5rem; text-align: right; white-space: nowrap; }
   thead th { border-bottom: 1px solid #ccc; vertical-align: bottom; }
@@ -67,11 +70,12 @@ const PAGE = `<!doctype html>
   <section><h2>Share of voice by <span class="per">day</span> (%)</h2><canvas id="share-of-voice"></canvas></section>
   <section><h2>Visitors and visits by <span class="per">day</span></h2><canvas id="visitors"></canvas></section>
   <section><h2>E-mail open and click rates by <span class="per">day</span> (%)</h2><canvas id="email-rates"></canvas></section>
+  <section class="wide"><h2>Top channel paths: journeys step by step, and whether they converted</h2><div class="sankey"><canvas id="paths"></canvas></div></section>
+  <section class="wide"><h2>Attribution models per channel: conversions, CPA and ROAS, beside what people said</h2><div class="scroll"><table id="models"></table></div><p id="models-note" class="note"></p></section>
   <section class="wide"><h2>Ads by platform</h2><div class="scroll"><table id="ads"></table></div></section>
   <section class="wide"><h2>E-mail by campaign: delivery, bounce, open, click and unsubscribe rates</h2><div class="scroll"><table id="email"></table></div></section>
   <section><h2>Top referral domains</h2><canvas id="referrals"></canvas></section>
   <section><h2>Funnel: events (log scale) and cost per event by stage</h2><canvas id="cpa"></canvas></section>
-  <section><h2>Conversions per channel under each attribution model</h2><canvas id="models"></canvas></section>
 </main>
 <script src="/dashboard.js"></script>
 </body>

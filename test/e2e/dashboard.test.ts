@@ -15,6 +15,8 @@ const KEY = 'e2e-dashboard-key-0123456789';
 const CONFIG = fileURLToPath(new URL('../../attribution.config.json', import.meta.url));
 const month = generateDemoMonth('2026-03-31', 3, 200);
 const RANGE = `${month.from} .. ${month.to}`;
+/** Where the screenshots go: `npm run screenshots:dashboard` sets docs/, for the README. */
+const SCREENSHOTS = process.env.DASHBOARD_SCREENSHOTS;
 /**
  * What the demo month lacks and the journey map shows: NPS answers, carts, shares and "how did you
  * hear about us" answers from 40 of its people; the send before each delivery, and 5 bounces.
@@ -180,7 +182,7 @@ describe('the dashboard in a real browser', () => {
       'channel-share',
       'cpa',
       'email-rates',
-      'models',
+      'paths',
       'referrals',
       'share-of-voice',
       'visitors',
@@ -201,16 +203,6 @@ describe('the dashboard in a real browser', () => {
     expect(charts.cpa?.labels).toEqual(['awareness', 'consideration', 'decision', 'retention', 'advocacy']);
     expect(charts.cpa?.datasets[0]?.data).toEqual(cpa.stages.map((s) => s.events));
     expect(charts.cpa?.datasets[1]?.label).toBe('cost per event (USD)');
-
-    const compare = await api.request<{
-      models: string[];
-      rows: Array<{ channel: string; conversions: Record<string, number> }>;
-    }>('GET', `/v1/attribution/compare?${range}`);
-    expect(charts.models?.labels).toEqual(compare.rows.map((r) => r.channel));
-    const markov = charts.models?.datasets.find((d) => d.label === 'markov');
-    expect(markov?.data).toEqual(
-      compare.rows.map((r) => Math.round((r.conversions.markov ?? 0) * 100) / 100),
-    );
 
     // Channel share by day: one stacked bar per day, each summing to 100% (rounded to 0.1).
     expect(charts['channel-share']?.labels).toEqual(
@@ -260,8 +252,8 @@ describe('the dashboard in a real browser', () => {
     expect(requests.length).toBeLessThanOrEqual(15);
     expect(consoleErrors).toEqual([]);
 
-    await page.screenshot({ path: join(dir, 'dashboard.png'), fullPage: true });
-    await page.locator('#journey').screenshot({ path: join(dir, 'journey.png') });
+    await page.screenshot({ path: join(SCREENSHOTS ?? dir, 'dashboard.png'), fullPage: true });
+    await page.locator('#journey').screenshot({ path: join(SCREENSHOTS ?? dir, 'dashboard-journey.png') });
     // The key lives in sessionStorage, not localStorage or a cookie.
     expect(await page.evaluate(() => [sessionStorage.length, localStorage.length, document.cookie])).toEqual([
       1,
@@ -409,6 +401,93 @@ describe('the dashboard in a real browser', () => {
     await page.close();
   });
 
+  it('draws the top paths as a Sankey and compares the models in a table with the self-reported column', async () => {
+    const { page, consoleErrors } = await openDashboard(1280);
+    await show(page, month, 'ready');
+    const range = `from=${month.from}&to=${month.to}`;
+    const { paths } = await api.request<{
+      paths: Array<{ path: string[]; journeys: number; conversions: number }>;
+    }>('GET', `/v1/journeys/paths?limit=10&${range}`);
+    const sankey = await page.evaluate(() => {
+      const chart = (
+        window as unknown as {
+          dashboard: {
+            charts: Record<
+              string,
+              { data: { datasets: Array<{ data: unknown; labels: Record<string, string> }> } }
+            >;
+          };
+        }
+      ).dashboard.charts.paths;
+      return chart?.data.datasets[0] as {
+        data: Array<{ from: string; to: string; flow: number }>;
+        labels: Record<string, string>;
+      };
+    });
+    const total = (flows: typeof sankey.data) => flows.reduce((n, f) => n + f.flow, 0);
+    const sum = (rows: typeof paths, key: 'journeys' | 'conversions') => rows.reduce((n, p) => n + p[key], 0);
+    expect(paths.length).toBe(10);
+    // Every journey ends in an outcome, and the conversions flow into "conversion".
+    expect(total(sankey.data.filter((f) => f.to.startsWith('outcome:')))).toBe(sum(paths, 'journeys'));
+    expect(total(sankey.data.filter((f) => sankey.labels[f.to] === 'conversion'))).toBe(
+      sum(paths, 'conversions'),
+    );
+    // What leaves the first step, per channel, is the journeys of the paths that start there and go on.
+    for (const channel of new Set(paths.map((p) => p.path[0] ?? ''))) {
+      const onward = paths.filter((p) => p.path[0] === channel && p.path.length > 1);
+      expect(
+        total(sankey.data.filter((f) => f.from === `1:${channel}` && !f.to.startsWith('outcome:'))),
+      ).toBe(sum(onward, 'journeys'));
+      expect(sankey.labels[`1:${channel}`]).toBe(channel);
+    }
+    // A path that comes back to a channel gives no loop: every flow goes one step on.
+    for (const flow of sankey.data.filter((f) => !f.to.startsWith('outcome:')))
+      expect(Number(flow.to.split(':')[0])).toBe(Number(flow.from.split(':')[0]) + 1);
+
+    const compare = await api.request<{
+      currency: string;
+      models: string[];
+      conversions: number;
+      selfReported: { responses: number };
+      rows: Array<{
+        channel: string;
+        spend: number;
+        selfReported: number;
+        conversions: Record<string, number>;
+        cpa: Record<string, number | null>;
+        roas: Record<string, number | null>;
+      }>;
+    }>('GET', `/v1/attribution/compare?${range}`);
+    const format = formatter('en-US', compare.currency);
+    const cells = await figuresOf(page, '#models');
+    expect(compare.models.length).toBe(7);
+    expect(Object.keys(cells).length).toBe(compare.rows.length * (2 + 3 * compare.models.length));
+    for (const row of compare.rows) {
+      expect(cells[`${row.channel}.spend`]).toEqual(shown(format, 'money', row.spend));
+      expect(cells[`${row.channel}.selfReported`]).toEqual(shown(format, 'count', row.selfReported));
+      for (const model of compare.models) {
+        expect(cells[`${row.channel}.${model}.conversions`]).toEqual(
+          shown(format, 'decimal', row.conversions[model] ?? -1),
+        );
+        expect(cells[`${row.channel}.${model}.cpa`]).toEqual(shown(format, 'money', row.cpa[model] ?? null));
+        expect(cells[`${row.channel}.${model}.roas`]).toEqual(
+          shown(format, 'ratio', row.roas[model] ?? null),
+        );
+      }
+    }
+    // The fixtures' 14 answers of "paid_search" are that row's self-reported column.
+    expect(compare.selfReported.responses).toBe(14);
+    expect(cells['paid_search.selfReported']?.text).toBe('14');
+    expect(await page.locator('#models-note').textContent()).toContain(
+      `${format('count', compare.conversions)} conversions`,
+    );
+    expect(
+      await page.locator('#models thead th.group').evaluateAll((ths) => ths.map((th) => th.textContent)),
+    ).toEqual(compare.models.map((m) => m.replace('_', ' ')));
+    expect(consoleErrors).toEqual([]);
+    await page.close();
+  });
+
   it('fits a 390 px phone: no sideways scrolling, and every chart as wide as the screen allows', async () => {
     const { page, consoleErrors } = await openDashboard(390, 844);
     await show(page, month, 'ready');
@@ -420,6 +499,7 @@ describe('the dashboard in a real browser', () => {
     expect(layout.pageWidth).toBeLessThanOrEqual(layout.viewport);
     expect(layout.canvases.length).toBeGreaterThan(0);
     for (const right of layout.canvases) expect(right).toBeLessThanOrEqual(layout.viewport);
+    await page.screenshot({ path: join(SCREENSHOTS ?? dir, 'dashboard-phone.png') });
     // The stages stack top to bottom, each as wide as the screen allows.
     const boxes = await stageBoxes(page);
     expect(boxes.length).toBe(5);
@@ -432,6 +512,7 @@ describe('the dashboard in a real browser', () => {
     await page.close();
   });
 
+  // Two loads of a year or more, each reading every stored day of the range: slow on a busy machine.
   it('draws a year in weeks with a handful of requests, and a longer range in months', async () => {
     const { page, consoleErrors, requests } = await openDashboard(1280);
     const year = { from: '2025-04-01', to: month.to };
@@ -455,7 +536,7 @@ describe('the dashboard in a real browser', () => {
     );
     expect(consoleErrors).toEqual([]);
     await page.close();
-  });
+  }, 90_000);
 
   it('says when the key is wrong (401) or may not read (403)', async () => {
     const { key: ingestOnly } = await api.request<{ key: string }>('POST', '/v1/keys', {
