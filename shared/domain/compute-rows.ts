@@ -13,7 +13,9 @@ import {
   emptyJourneyDay,
   type JourneyDay,
   type JourneyPartial,
+  MAX_PATH_STEPS,
   mergeJourneyPartials,
+  type PathCell,
   type VisitorCell,
 } from './journey/journey-day.ts';
 import {
@@ -118,6 +120,7 @@ export interface ComputeRows {
   }>;
   readonly journeyPaths: ReadonlyArray<{
     day: string;
+    converting: boolean;
     path: string;
     journeys: Num;
     conversions: Num;
@@ -211,19 +214,23 @@ function foldJourney(rows: ComputeRows): JourneyPartial {
   }
   for (const row of rows.journeyPaths) {
     const day = dayOf(row.day);
-    day.paths = {
-      ...day.paths,
-      ...Object.fromEntries([
-        [
-          row.path,
-          {
-            journeys: Number(row.journeys),
-            conversions: Number(row.conversions),
-            valueMicros: Number(row.value_micros),
-          },
-        ],
-      ]),
-    };
+    // A very long path keeps its last steps, so an item stays bounded (journey-day.ts).
+    const path = row.path.split('>').slice(-MAX_PATH_STEPS).join('>');
+    const journeys = Number(row.journeys);
+    if (row.converting) {
+      const cell = Object.hasOwn(day.convertingPaths, path)
+        ? (day.convertingPaths[path] as PathCell)
+        : { journeys: 0, conversions: 0, valueMicros: 0 };
+      cell.journeys += journeys;
+      cell.conversions += Number(row.conversions);
+      cell.valueMicros += Number(row.value_micros);
+      day.convertingPaths = { ...day.convertingPaths, ...Object.fromEntries([[path, cell]]) };
+    } else {
+      const n =
+        (Object.hasOwn(day.nonConvertingPaths, path) ? (day.nonConvertingPaths[path] as number) : 0) +
+        journeys;
+      day.nonConvertingPaths = { ...day.nonConvertingPaths, ...Object.fromEntries([[path, n]]) };
+    }
   }
   for (const row of rows.journeySummary) {
     const journeys = dayOf(row.day).conversionJourneys;

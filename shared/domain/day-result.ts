@@ -45,7 +45,8 @@ export interface ComputePartial {
 export const computePartialSchema: z.ZodType<ComputePartial, unknown> = z.object({
   metrics: metricsPartialSchema,
   attribution: z.object({ days: z.record(z.string(), attributionDaySchema) }),
-  journey: z.object({ days: z.record(z.string(), journeyDaySchema) }),
+  // A map step's output written by a version before journey analytics, read during a deploy.
+  journey: z.object({ days: z.record(z.string(), journeyDaySchema) }).default({ days: {} }),
 });
 
 export function emptyDayResult(): DayResult {

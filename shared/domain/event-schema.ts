@@ -314,7 +314,8 @@ function checkSubject(
       ctx.addIssue({ code: 'custom', path: [...at, 'answer'], message: 'a source answer needs an answer' });
     }
   }
-  const aggregated = event.type === 'ad_impression' || event.type === 'search';
+  // Aggregated rows (a platform's daily impressions, clicks or search volume) have no user.
+  const aggregated = event.type === 'ad_impression' || event.type === 'ad_click' || event.type === 'search';
   const emailOnly = event.type === 'email' && (event.email !== undefined || emailHashed);
   if (!event.userId && !event.anonymousId && !aggregated && !emailOnly) {
     ctx.addIssue({

@@ -181,9 +181,16 @@ export function mapSegmentMessage(
   const currency =
     typeof properties.currency === 'string' ? properties.currency.toUpperCase() : config.currency;
   const money = (amount: number | undefined) => (amount === undefined ? {} : { value: { amount, currency } });
+  // An order is known by its order id, so a refund can name it and a re-sent order counts once.
+  const order = idText(properties.order_id);
+  const orderId = order === undefined ? undefined : clip(`order:${order}`, 128);
   if (message.type === 'track' && message.event && conversions.has(message.event)) {
     const amount = numberOf(properties.revenue) ?? numberOf(properties.value);
-    return { kind: 'event', event: { ...common, type: 'conversion', name: message.event, ...money(amount) } };
+    const eventId = orderId ?? common.eventId;
+    return {
+      kind: 'event',
+      event: { ...common, eventId, type: 'conversion', name: message.event, ...money(amount) },
+    };
   }
   const ecommerce = message.type === 'track' && message.event ? ECOMMERCE_EVENTS[message.event] : undefined;
   if (ecommerce?.type === 'cart') {
@@ -197,9 +204,6 @@ export function mapSegmentMessage(
           : price * (numberOf(properties.quantity) ?? 1);
     return { kind: 'event', event: { ...common, type: 'cart', action: ecommerce.action, ...money(amount) } };
   }
-  // An order is known by its order id, so a refund can name it and a re-sent order counts once.
-  const order = idText(properties.order_id);
-  const orderId = order === undefined ? undefined : clip(`order:${order}`, 128);
   if (ecommerce?.type === 'conversion') {
     const amount = numberOf(properties.revenue) ?? numberOf(properties.total) ?? numberOf(properties.value);
     const eventId = orderId ?? common.eventId;

@@ -8,14 +8,14 @@ WITH steps AS (
   FROM journey
 ),
 paths AS (
-  SELECT day, any_value(conversions) AS conversions, any_value(value_micros) AS value_micros,
+  SELECT day, true AS converting, any_value(conversions) AS conversions, any_value(value_micros) AS value_micros,
          string_agg(channel, '>' ORDER BY pos) FILTER (WHERE previous_channel IS NULL OR previous_channel <> channel) AS path
   FROM steps GROUP BY day, conversion_id
   UNION ALL
-  SELECT final_day, 0, 0,
+  SELECT final_day, false, 0, 0,
          string_agg(channel, '>' ORDER BY ts, event_id) FILTER (WHERE previous_channel IS NULL OR previous_channel <> channel)
   FROM null_journey GROUP BY final_day, person_id
 )
-SELECT day, path, count(*) AS journeys, sum(conversions) AS conversions, sum(value_micros) AS value_micros
+SELECT day, converting, path, count(*) AS journeys, sum(conversions) AS conversions, sum(value_micros) AS value_micros
 FROM paths
-GROUP BY day, path;
+GROUP BY day, converting, path;

@@ -10,6 +10,9 @@ WITH staged AS (
   FROM conversions c
   LEFT JOIN (SELECT conversion_id, channel FROM journey WHERE pos = n) l ON l.conversion_id = c.event_id
   WHERE c.stage IS NOT NULL AND c.person_id IS NOT NULL
+  UNION ALL
+  SELECT person_id, ts, event_id, stage, channel, day FROM ev
+  WHERE type = 'share' AND stage IS NOT NULL AND person_id IS NOT NULL
 ),
 entries AS (
   SELECT person_id, ts, stage, channel, day,

@@ -70,7 +70,7 @@ export function cohorts(
     { cohort: string; channel: ChannelId; users: number; revenue: number; again: number[] }
   >();
   for (const entries of byPerson.values()) {
-    entries.sort((a, b) => a.ts - b.ts);
+    entries.sort((a, b) => a.ts - b.ts || Number(b.first) - Number(a.first));
     const [start, ...rest] = entries;
     if (!start?.first) continue;
     const cohort = periodOf(start.date, props.period);

@@ -74,15 +74,20 @@ export const VISITOR_KINDS = ['all', 'new'] as const;
 /** Stage entries per stage and channel: people by whole days since their previous-stage event. */
 export type StageWaits = Partial<Record<Stage, Partial<Record<ChannelId, Record<string, number>>>>>;
 
-/** The journeys of one collapsed path (channels joined by '>'). */
+/** The converting journeys of one collapsed path (channels joined by '>'). */
 export interface PathCell {
   journeys: number;
   conversions: number;
   valueMicros: number;
 }
 
-/** Most paths a stored day or block keeps (the most journeys first); the rest are summed apart. */
+/**
+ * Most paths of each kind a stored day or block keeps (converting ones by conversions,
+ * non-converting ones by journeys); the rest are summed apart.
+ */
 export const MAX_PATHS = 1000;
+/** Steps a stored path keeps: a longer one keeps its last ones (those nearest its end). */
+export const MAX_PATH_STEPS = 20;
 
 /** Conversions by their journey's shape, and the assists of each channel. */
 export interface ConversionJourneys {
@@ -121,9 +126,12 @@ export interface JourneyDay {
   visitors: VisitorCell;
   /** For the funnel's median days from the previous stage. */
   stageWaits: StageWaits;
-  /** Per collapsed path, at most {@link MAX_PATHS}; `otherPaths` sums the journeys beyond. */
-  paths: Record<string, PathCell>;
+  /** Converting journeys per collapsed path, at most {@link MAX_PATHS}; `otherPaths` sums the rest. */
+  convertingPaths: Record<string, PathCell>;
   otherPaths: PathCell;
+  /** Non-converting journeys per collapsed path, at most {@link MAX_PATHS}; `otherNonConverting` sums the rest. */
+  nonConvertingPaths: Record<string, number>;
+  otherNonConverting: number;
   conversionJourneys: ConversionJourneys;
   /** "How did you hear about us" answers (lower-cased), at most {@link MAX_PATHS}; the rest summed apart. */
   surveyAnswers: Record<string, number>;
@@ -183,8 +191,10 @@ export const journeyDaySchema: z.ZodType<JourneyDay, unknown> = z
         z.partialRecord(channelIdSchema, z.record(z.string().regex(/^\d+$/), count)),
       )
       .default({}),
-    paths: dataRecord(pathCellSchema).default({}),
+    convertingPaths: dataRecord(pathCellSchema).default({}),
     otherPaths: pathCellSchema.default({ journeys: 0, conversions: 0, valueMicros: 0 }),
+    nonConvertingPaths: dataRecord(count).default({}),
+    otherNonConverting: count.default(0),
     conversionJourneys: z
       .object({
         byTouches: z.record(z.string().regex(/^\d+$/), count),
@@ -210,8 +220,10 @@ export function emptyJourneyDay(): JourneyDay {
     visits: { visits: 0, pageViews: 0, bounces: 0, visitMs: 0 },
     visitors: {},
     stageWaits: {},
-    paths: {},
+    convertingPaths: {},
     otherPaths: { journeys: 0, conversions: 0, valueMicros: 0 },
+    nonConvertingPaths: {},
+    otherNonConverting: 0,
     conversionJourneys: { byTouches: {}, byDays: {}, assists: {} },
     surveyAnswers: {},
     otherSurveyAnswers: 0,
@@ -320,7 +332,15 @@ export function mergeJourneyDays(parts: readonly JourneyDay[]): JourneyDay {
     ...boundAnswers(parts),
     cohortConversions: parts
       .flatMap((part) => part.cohortConversions)
-      .sort((a, b) => byCodeUnit(a[0], b[0]) || a[1] - b[1] || a[3] - b[3] || byCodeUnit(a[4], b[4])),
+      // A first conversion sorts before another at the same instant (SQL ranks them by event id).
+      .sort(
+        (a, b) =>
+          byCodeUnit(a[0], b[0]) ||
+          a[1] - b[1] ||
+          Number(b[2]) - Number(a[2]) ||
+          a[3] - b[3] ||
+          byCodeUnit(a[4], b[4]),
+      ),
   };
 }
 
@@ -342,36 +362,47 @@ function boundAnswers(
 }
 
 /**
- * The paths of merged parts: summed per path, the {@link MAX_PATHS} with the most journeys kept
- * (then most conversions, then by key), the others added to `otherPaths`. Beyond a day, the cut
- * can miss a path that is small in every part yet large in all of them: the top of a long range
- * is the top of its parts' tops.
+ * The paths of merged parts: summed per path, the {@link MAX_PATHS} converting ones with the most
+ * conversions (then journeys, then by key) and the {@link MAX_PATHS} non-converting ones with the
+ * most journeys kept, the others summed apart. Beyond a day, the cut can miss a path that is small
+ * in every part yet large in all of them: the top of a long range is the top of its parts' tops.
  */
-function boundPaths(parts: readonly JourneyDay[]): Pick<JourneyDay, 'paths' | 'otherPaths'> {
+function boundPaths(
+  parts: readonly JourneyDay[],
+): Pick<JourneyDay, 'convertingPaths' | 'otherPaths' | 'nonConvertingPaths' | 'otherNonConverting'> {
   const sums = new Map<string, PathCell>();
+  const nulls = new Map<string, number>();
   const otherPaths: PathCell = { journeys: 0, conversions: 0, valueMicros: 0 };
+  let otherNonConverting = 0;
+  const addTo = (target: PathCell, cell: PathCell) => {
+    target.journeys += cell.journeys;
+    target.conversions += cell.conversions;
+    target.valueMicros += cell.valueMicros;
+  };
   for (const part of parts) {
-    for (const [path, cell] of Object.entries(part.paths)) {
+    for (const [path, cell] of Object.entries(part.convertingPaths)) {
       const sum = sums.get(path) ?? { journeys: 0, conversions: 0, valueMicros: 0 };
-      sum.journeys += cell.journeys;
-      sum.conversions += cell.conversions;
-      sum.valueMicros += cell.valueMicros;
+      addTo(sum, cell);
       sums.set(path, sum);
     }
-    otherPaths.journeys += part.otherPaths.journeys;
-    otherPaths.conversions += part.otherPaths.conversions;
-    otherPaths.valueMicros += part.otherPaths.valueMicros;
+    for (const [path, n] of Object.entries(part.nonConvertingPaths))
+      nulls.set(path, (nulls.get(path) ?? 0) + n);
+    addTo(otherPaths, part.otherPaths);
+    otherNonConverting += part.otherNonConverting;
   }
   const ranked = [...sums].sort(
-    ([a, x], [b, y]) => y.journeys - x.journeys || y.conversions - x.conversions || byCodeUnit(a, b),
+    ([a, x], [b, y]) => y.conversions - x.conversions || y.journeys - x.journeys || byCodeUnit(a, b),
   );
-  for (const [, cell] of ranked.slice(MAX_PATHS)) {
-    otherPaths.journeys += cell.journeys;
-    otherPaths.conversions += cell.conversions;
-    otherPaths.valueMicros += cell.valueMicros;
-  }
-  const kept = ranked.slice(0, MAX_PATHS).sort(([a], [b]) => byCodeUnit(a, b));
-  return { paths: Object.fromEntries(kept), otherPaths };
+  for (const [, cell] of ranked.slice(MAX_PATHS)) addTo(otherPaths, cell);
+  const rankedNulls = [...nulls].sort(([a, x], [b, y]) => y - x || byCodeUnit(a, b));
+  for (const [, n] of rankedNulls.slice(MAX_PATHS)) otherNonConverting += n;
+  const byKey = <T>(entries: Array<[string, T]>) => entries.sort(([a], [b]) => byCodeUnit(a, b));
+  return {
+    convertingPaths: Object.fromEntries(byKey(ranked.slice(0, MAX_PATHS))),
+    otherPaths,
+    nonConvertingPaths: Object.fromEntries(byKey(rankedNulls.slice(0, MAX_PATHS))),
+    otherNonConverting,
+  };
 }
 
 function sumHistograms(records: ReadonlyArray<Readonly<Record<string, number>>>): Record<string, number> {

@@ -36,8 +36,8 @@ export interface PathsResult {
 
 /**
  * The top paths of a range: converting ones (a journey per conversion), non-converting ones (a
- * person's touches after their last conversion), or both; most conversions first, then most
- * journeys, then by path.
+ * person's touches after their last conversion), or both (a path's two kinds added up); most
+ * conversions first, then most journeys, then by path.
  */
 export function journeyPaths(
   partial: { days: Record<string, JourneyDay> },
@@ -49,10 +49,22 @@ export function journeyPaths(
   },
 ): PathsResult {
   const merged = mergedRange(partial, props);
-  const wanted = (cell: PathCell) =>
-    props.converting === 'all' || (props.converting === 'true') === cell.conversions > 0;
-  const paths = Object.entries(merged.paths)
-    .filter(([, cell]) => wanted(cell))
+  const rows = new Map<string, PathCell>();
+  const add = (path: string, cell: PathCell) => {
+    const row = rows.get(path) ?? { journeys: 0, conversions: 0, valueMicros: 0 };
+    row.journeys += cell.journeys;
+    row.conversions += cell.conversions;
+    row.valueMicros += cell.valueMicros;
+    rows.set(path, row);
+  };
+  if (props.converting !== 'false') {
+    for (const [path, cell] of Object.entries(merged.convertingPaths)) add(path, cell);
+  }
+  if (props.converting !== 'true') {
+    for (const [path, journeys] of Object.entries(merged.nonConvertingPaths))
+      add(path, { journeys, conversions: 0, valueMicros: 0 });
+  }
+  const paths = [...rows]
     .sort(([a, x], [b, y]) => y.conversions - x.conversions || y.journeys - x.journeys || byCodeUnit(a, b))
     .slice(0, props.limit)
     .map(([path, cell]) => ({
@@ -61,13 +73,10 @@ export function journeyPaths(
       conversions: cell.conversions,
       value: money(cell.valueMicros),
     }));
-  return {
-    from: props.from,
-    to: props.to,
-    converting: props.converting,
-    paths,
-    otherJourneys: merged.otherPaths.journeys,
-  };
+  const otherJourneys =
+    (props.converting !== 'false' ? merged.otherPaths.journeys : 0) +
+    (props.converting !== 'true' ? merged.otherNonConverting : 0);
+  return { from: props.from, to: props.to, converting: props.converting, paths, otherJourneys };
 }
 
 /** `GET /v1/journeys/summary`. */

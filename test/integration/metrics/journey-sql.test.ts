@@ -569,3 +569,54 @@ describe('the journey SQL over lake rows: cohorts', () => {
     expect(ann?.retention.indexOf(1)).toBe(5);
   });
 });
+
+describe('the journey SQL over lake rows: review cases', () => {
+  it('keeps converting and non-converting journeys of one path apart', async () => {
+    // ann converts after paid search; bo and cy only touch paid search: one converting journey and
+    // two non-converting ones on the same path.
+    const rows = [
+      touch('a1', 'u:ann', '2026-03-02T10:00:00Z', 'paid_search'),
+      conversion('a2', 'u:ann', '2026-03-02T11:00:00Z'),
+      touch('b1', 'u:bo', '2026-03-03T10:00:00Z', 'paid_search'),
+      touch('c1', 'u:cy', '2026-03-04T10:00:00Z', 'paid_search'),
+    ];
+    const { journey } = await computeLakeRows(rows, UTC);
+    const rowsOf = (converting: 'true' | 'false' | 'all') =>
+      journeyPaths(journey, { ...UTC, converting, limit: 5 }).paths.map((p) => [
+        p.path.join('>'),
+        p.journeys,
+        p.conversions,
+      ]);
+    expect(rowsOf('true')).toEqual([['paid_search', 1, 1]]);
+    expect(rowsOf('false')).toEqual([['paid_search', 2, 0]]);
+    expect(rowsOf('all')).toEqual([['paid_search', 3, 1]]);
+  });
+
+  it('counts a share in advocacy (cpa by stage and the funnel) without making it a touch', async () => {
+    const share = event('s1', '2026-03-05T10:00:00Z', {
+      type: 'share',
+      userKey: 'u:ann',
+      stage: 'advocacy',
+      touch: false,
+      shareNetwork: 'email',
+    });
+    const { metrics, journey } = await computeLakeRows(
+      [touch('t1', 'u:ann', '2026-03-01T10:00:00Z', 'email'), share],
+      UTC,
+    );
+    expect(funnel(metrics, journey, UTC).stages[4]).toMatchObject({ stage: 'advocacy', users: 1 });
+    expect(channelShare(metrics, { ...UTC, basis: 'touches' }).total).toBe(1);
+  });
+
+  it('puts a person whose first conversion shares its instant with another in a cohort', async () => {
+    // Two conversions at 10:00: SQL ranks them by event id, "b-1" first; the merge keeps it first.
+    const rows = [
+      conversion('b-1', 'u:ann', '2026-03-02T10:00:00Z', { valueMicros: 50_000_000 }),
+      conversion('b-2', 'u:ann', '2026-03-02T10:00:00Z', { conversion: 'signup' }),
+    ];
+    const { journey } = await computeLakeRows(rows, UTC);
+    expect(cohorts(journey, { ...UTC_RANGE, period: 'month' }).cohorts).toMatchObject([
+      { cohort: '2026-03', users: 1, revenue: 50, retention: [1] },
+    ]);
+  });
+});

@@ -121,6 +121,23 @@ function issuesOf(input: unknown) {
 }
 const pathsOf = (input: unknown) => issuesOf(input).map((issue) => issue.path);
 
+describe('eventSchema: aggregated rows', () => {
+  it('accepts an ad click row with a count and no user (a platform export), as an impression row', () => {
+    const row = {
+      eventId: 'ac-9',
+      type: 'ad_click',
+      occurredAt: AT,
+      platform: 'meta',
+      campaign: 'x',
+      count: 40,
+    };
+    expect(issuesOf(row)).toEqual([]);
+    expect(
+      pathsOf({ eventId: 'pv-9', type: 'page_view', occurredAt: AT, url: 'https://acme.example/' }),
+    ).toEqual(['userId']);
+  });
+});
+
 describe('eventSchema: refunds', () => {
   it('accepts a refund of another conversion and refuses one of itself, naming refundOf', () => {
     expect(issuesOf({ ...minimal.conversion, eventId: 'rf-1', name: 'refund', refundOf: 'cv-1' })).toEqual(
@@ -301,7 +318,7 @@ describe('eventSchema: who the event is about', () => {
     return rest;
   };
 
-  it.each(['ad_click', 'page_view', 'conversion'] as const)(
+  it.each(['page_view', 'conversion', 'survey', 'cart', 'share'] as const)(
     'rejects a %s with no userId or anonymousId at userId',
     (type) => {
       expect(issuesOf(withoutUser(minimal[type]))).toEqual([

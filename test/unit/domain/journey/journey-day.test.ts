@@ -14,7 +14,13 @@ describe('journey days', () => {
   it('reads a stored day written before journey analytics existed as an empty journey', () => {
     const { journey: _, ...old } = emptyDayResult();
     expect(dayResultSchema.parse(old).journey).toEqual(emptyJourneyDay());
-    expect(emptyJourneyDay()).toMatchObject({ email: {}, nps: [], cart: {}, paths: {}, visitors: {} });
+    expect(emptyJourneyDay()).toMatchObject({
+      email: {},
+      nps: [],
+      cart: {},
+      convertingPaths: {},
+      visitors: {},
+    });
     // A journey part written before NPS, carts, visits and waits existed reads them as empty too.
     const early = { email: {}, ads: { platform: {}, campaign: {}, creative: {} } };
     expect(journeyDaySchema.parse(early)).toEqual(emptyJourneyDay());
@@ -71,19 +77,19 @@ describe('journey days', () => {
     expect(estimateUsers(block.journey.cart.adds ?? 'E')).toBe(2);
   });
 
-  it('keeps the 1,000 paths with the most journeys and sums the rest apart', () => {
-    // 1,002 paths: "p0000" … "p1001", path n with n + 1 journeys; the two smallest (p0000 with 1
-    // journey, p0001 with 2) are cut: other = 3 journeys.
-    const paths = Object.fromEntries(
-      Array.from({ length: 1002 }, (_, n) => [
-        `p${String(n).padStart(4, '0')}`,
-        { journeys: n + 1, conversions: 0, valueMicros: 0 },
-      ]),
+  it('keeps the 1,000 converting paths with the most conversions and the 1,000 others with the most journeys', () => {
+    // 1,002 non-converting paths "p0000" … "p1001", path n with n + 1 journeys: the two smallest
+    // (p0000 with 1 journey, p0001 with 2) are cut, 3 journeys apart. One converting path with a
+    // single journey is kept all the same: the kinds are cut apart.
+    const nonConvertingPaths = Object.fromEntries(
+      Array.from({ length: 1002 }, (_, n) => [`p${String(n).padStart(4, '0')}`, n + 1]),
     );
-    const merged = mergeJourneyDays([{ ...emptyJourneyDay(), paths }]);
-    expect(Object.keys(merged.paths)).toHaveLength(1000);
-    expect(merged.paths.p0000).toBeUndefined();
-    expect(merged.paths.p0002).toEqual({ journeys: 3, conversions: 0, valueMicros: 0 });
-    expect(merged.otherPaths).toEqual({ journeys: 3, conversions: 0, valueMicros: 0 });
+    const convertingPaths = { email: { journeys: 1, conversions: 1, valueMicros: 5 } };
+    const merged = mergeJourneyDays([{ ...emptyJourneyDay(), nonConvertingPaths, convertingPaths }]);
+    expect(Object.keys(merged.nonConvertingPaths)).toHaveLength(1000);
+    expect(merged.nonConvertingPaths.p0000).toBeUndefined();
+    expect(merged.nonConvertingPaths.p0002).toBe(3);
+    expect(merged.otherNonConverting).toBe(3);
+    expect(merged.convertingPaths).toEqual(convertingPaths);
   });
 });
