@@ -135,6 +135,18 @@ describe('the CDK app', () => {
     }
   });
 
+  it("expires the results table's items through expiresAt, the attribute the Mailgun replay guard writes", () => {
+    storage.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: Match.arrayWith([Match.objectLike({ AttributeName: 'pk' })]),
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    });
+    expect(
+      Object.values(storage.findResources('AWS::DynamoDB::Table')).filter(
+        (t) => t.Properties.TimeToLiveSpecification,
+      ),
+    ).toHaveLength(1);
+  });
+
   it('feeds the load function from a queue with a dead-letter queue and partial batch responses', () => {
     storage.hasResourceProperties('AWS::SQS::Queue', {
       RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 5 },
