@@ -1,17 +1,22 @@
 -- Visitors: per local day, user sketches (user-sketches.sql) of the people with a page view
--- (internal navigation included) and of the new ones among them (k1: all, new): a page view with
--- no page view of the same person in the lookback before it. A range's new visitors are the union
--- of its days' (journey/visitors.ts), so "new" means no page view in the lookback before the
--- range's first.
-WITH pv AS (
-  SELECT person_id, user_hash, ts, day, lag(ts) OVER (PARTITION BY person_id ORDER BY ts) AS previous
+-- (internal navigation included) and of the new ones among them (k1: all, new): people whose
+-- first page view of the day has no page view of theirs in the lookback before it. A range's new
+-- visitors are the union of its days' (journey/visitors.ts). Page views are first folded into one
+-- row per person and day, so the window runs over person-days, not page views.
+WITH person_days AS (
+  SELECT person_id, any_value(user_hash) AS user_hash, day, min(ts) AS first_ts, max(ts) AS last_ts
   FROM ev WHERE type = 'page_view' AND person_id IS NOT NULL
+  GROUP BY person_id, day
+),
+pv AS (
+  SELECT user_hash, day, first_ts, lag(last_ts) OVER (PARTITION BY person_id ORDER BY first_ts) AS previous
+  FROM person_days
 ),
 rows AS (
   SELECT day, 'all' AS k1, '' AS k2, user_hash, 1 AS count FROM pv WHERE day BETWEEN $from AND $to
   UNION ALL
   SELECT day, 'new', '', user_hash, 1 FROM pv
-  WHERE day BETWEEN $from AND $to AND (previous IS NULL OR ts - previous > $lookback_ms)
+  WHERE day BETWEEN $from AND $to AND (previous IS NULL OR first_ts - previous > $lookback_ms)
 ),
 {{user_sketches}}
 SELECT * FROM sketch_rows;
