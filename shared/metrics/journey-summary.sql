@@ -2,11 +2,12 @@
 -- collapsed; 0 without a touch) and by whole days from its first touch (none without a touch),
 -- and per channel the conversions whose journey has it but not as its last touch (assisted) and
 -- those it is the last touch of (a conversion without a touch: direct, as channel share credits it).
-WITH per_conversion AS (
-  SELECT c.day, c.event_id, any_value(c.count) AS conversions, count(j.conversion_id) AS touches,
-         floor((any_value(c.ts) - min(j.ts)) / 86400000)::INTEGER AS days
-  FROM conv c LEFT JOIN journey j ON j.conversion_id = c.event_id
-  GROUP BY c.day, c.event_id
+-- Each journey is summed once (one row per conversion) before the conversions meet it.
+WITH shapes AS (SELECT conversion_id, max(n) AS touches, min(ts) AS first_ts FROM journey GROUP BY conversion_id),
+per_conversion AS (
+  SELECT c.day, c.event_id, c.count AS conversions, coalesce(s.touches, 0) AS touches,
+         floor((c.ts - s.first_ts) / 86400000)::INTEGER AS days
+  FROM conv c LEFT JOIN shapes s ON s.conversion_id = c.event_id
 )
 SELECT day, 'touches' AS kind, touches::VARCHAR AS key, sum(conversions) AS conversions
 FROM per_conversion GROUP BY ALL

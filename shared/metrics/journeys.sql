@@ -31,8 +31,10 @@ FROM tch t JOIN conv c -- the hash table on the conversions (joins build on thei
 
 -- The non-converting journeys: a person's touches after their last conversion of the window, at
 -- most lookback before the final one, for final touches on the days computed, in order; each on
--- the local day of its final touch. Markov's paths to (null) and the paths report read them.
-CREATE OR REPLACE TEMP TABLE null_journey AS
+-- the local day of its final touch. Markov's paths to (null) and the paths report read them. A
+-- view (so the range comes as literals): a table of them would hold most of the window's touches
+-- in memory for the whole task.
+CREATE OR REPLACE TEMP VIEW null_journey AS
 WITH null_after AS (
   SELECT t.person_id, t.ts, t.event_id, t.day, t.channel
   FROM tch t
@@ -47,5 +49,5 @@ final_touch AS (
 SELECT n.person_id, f.final_day, n.ts, n.event_id, n.channel, lag(n.channel) OVER w AS previous_channel,
        lead(n.ts) OVER w IS NULL AS last
 FROM null_after n JOIN final_touch f USING (person_id)
-WHERE f.final_day BETWEEN $from AND $to AND n.ts >= f.final_ts - $lookback_ms
+WHERE f.final_day BETWEEN {{from_day}} AND {{to_day}} AND n.ts >= f.final_ts - {{lookback_ms}}
 WINDOW w AS (PARTITION BY n.person_id ORDER BY n.ts, n.event_id);

@@ -146,6 +146,9 @@ export async function openComputeSession(
       lo: String(lo),
       hi: String(hi),
       bucket: String(bucket),
+      from_day: `'${range.from}'`,
+      to_day: `'${range.to}'`,
+      lookback_ms: String(lookbackDays * DAY_MS),
       latest_copy_first: LATEST_COPY_FIRST,
       // A touch's attribution key (attribution/partial.ts creditKey): channel, US, campaign.
       credit_key: "channel || chr(31) || replace(campaign, chr(31), ' ')",
