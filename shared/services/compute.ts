@@ -113,6 +113,8 @@ export async function openComputeSession(
     // cardinality estimates DuckDB would rather build on ev's filtered lake scan (10M rows) than
     // on the user keys (1.25M), which made every read of ev 3× slower.
     await engine.run("SET disabled_optimizers = 'build_side_probe_side'");
+    // No query's answer depends on row order (every fold sorts), and keeping it costs memory.
+    await engine.run('SET preserve_insertion_order = false');
     await registerTable(engine, 'lake_events', EVENT_COLUMNS, eventFiles);
     await registerTable(engine, 'lake_identities', IDENTITY_COLUMNS, identityFiles);
     await registerTable(engine, 'lake_refunds', REFUND_COLUMNS, refundFiles);
