@@ -27,11 +27,17 @@ describe('attributionConfigSchema: defaults', () => {
         advocacy: ['referral_signup', 'review'],
       },
       sources: {},
+      surveyAnswers: {},
       scheduleWindowDays: 7,
       webhooks: {},
       writeKeys: [],
       cors: { allowedOrigins: [] },
       sessionTimeoutMinutes: 30,
+      alerts: {
+        kpis: ['conversions', 'value', 'spend', 'cpa', 'visits'],
+        changeThreshold: 0.5,
+        baselineWeeks: 4,
+      },
       privacy: {
         requireConsent: false,
         honourGlobalPrivacyControl: false,
