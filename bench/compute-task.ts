@@ -21,6 +21,11 @@ export interface ComputeTaskInput {
   /** Warm runs of computeBucket after the cold one. */
   readonly warmRuns: number;
   readonly memoryLimit?: string;
+  /**
+   * Buckets to compute and reduce (default 1): the query bench's 10M-event window needs 2 or more
+   * since journey analytics (README: Deploy, growing past one compute Lambda).
+   */
+  readonly buckets?: number;
   /** Also time bucket 0 of 2 (warm): how much of a bucket's work does not split over buckets. */
   readonly bucketProbe?: boolean;
 }
@@ -75,13 +80,16 @@ const [, fetchColdMs] = await time(async () => {
   await pipeline.lakeStore.fetchPartitions('events', dates);
   await pipeline.lakeStore.fetchPartitions('identities');
 });
+const buckets = input.buckets ?? 1;
 let last: BucketResult | undefined;
+const others: BucketResult[] = [];
 const [, computeFirstMs] = await time(async () => {
-  last = await computeBucket(range, 0, 1, pipeline);
+  for (let b = 1; b < buckets; b++) others.push(await computeBucket(range, b, buckets, pipeline));
+  last = await computeBucket(range, 0, buckets, pipeline);
 });
 const computeWarmMs: number[] = [];
 for (let run = 0; run < input.warmRuns; run++) {
-  const [result, ms] = await time(() => computeBucket(range, 0, 1, pipeline));
+  const [result, ms] = await time(() => computeBucket(range, 0, buckets, pipeline));
   last = result;
   computeWarmMs.push(ms);
 }
@@ -89,7 +97,7 @@ const bucket = last as BucketResult;
 let halfBucketMs: number | undefined;
 if (input.bucketProbe) [, halfBucketMs] = await time(() => computeBucket(range, 0, 2, pipeline));
 const [, reduceMs] = await time(() =>
-  reduceBuckets([bucket.partial], range, `bench-${Date.now()}`, {
+  reduceBuckets([bucket.partial, ...others.map((o) => o.partial)], range, `bench-${Date.now()}`, {
     spendStore: pipeline.spendStore,
     dayStore: pipeline.results,
   }),
@@ -139,7 +147,7 @@ const result: ComputeTaskResult = {
   reduceMs,
   readBackMs,
   finaliseMs,
-  events: bucket.events,
+  events: bucket.events + others.reduce((sum, o) => sum + o.events, 0),
   conversions: lastTouch.conversions,
   days: days.size,
   dayResultGzipBytes: {
