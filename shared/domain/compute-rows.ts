@@ -26,6 +26,7 @@ import {
   type MetricsPartial,
   orderedKeys,
   pickCategory,
+  putOwn,
   type ReferralCategory,
   type ReferralCell,
   recordOf,
@@ -176,11 +177,11 @@ function foldJourney(rows: ComputeRows): JourneyPartial {
     const day = dayOf(row.day);
     const cell: EmailCell = Object.hasOwn(day.email, row.k1) ? (day.email[row.k1] as EmailCell) : {};
     cell[row.k2 as EmailAction] = sketchOf(row);
-    day.email = { ...day.email, ...Object.fromEntries([[row.k1, cell]]) };
+    putOwn(day.email, row.k1, cell);
   }
   const adCell = (date: string, grouping: string, key: string): AdCell => {
     const cells = dayOf(date).ads[grouping as AdGrouping];
-    if (!Object.hasOwn(cells, key)) Object.assign(cells, Object.fromEntries([[key, emptyAdCell()]]));
+    if (!Object.hasOwn(cells, key)) putOwn(cells, key, emptyAdCell());
     return cells[key] as AdCell;
   };
   for (const row of rows.adEvents) {
@@ -224,12 +225,12 @@ function foldJourney(rows: ComputeRows): JourneyPartial {
       cell.journeys += journeys;
       cell.conversions += Number(row.conversions);
       cell.valueMicros += Number(row.value_micros);
-      day.convertingPaths = { ...day.convertingPaths, ...Object.fromEntries([[path, cell]]) };
+      putOwn(day.convertingPaths, path, cell);
     } else {
       const n =
         (Object.hasOwn(day.nonConvertingPaths, path) ? (day.nonConvertingPaths[path] as number) : 0) +
         journeys;
-      day.nonConvertingPaths = { ...day.nonConvertingPaths, ...Object.fromEntries([[path, n]]) };
+      putOwn(day.nonConvertingPaths, path, n);
     }
   }
   for (const row of rows.journeySummary) {
@@ -246,10 +247,7 @@ function foldJourney(rows: ComputeRows): JourneyPartial {
   }
   for (const row of rows.surveySources) {
     const day = dayOf(row.day);
-    day.surveyAnswers = {
-      ...day.surveyAnswers,
-      ...Object.fromEntries([[row.answer, Number(row.responses)]]),
-    };
+    putOwn(day.surveyAnswers, row.answer, Number(row.responses));
   }
   for (const row of rows.cohortConversions) {
     const hash = row.user_hash.toString(16).padStart(16, '0');

@@ -1,5 +1,5 @@
 import { datesBetween, isCalendarDate } from '../dates.ts';
-import { byCodeUnit } from '../metrics/partial.ts';
+import { byCodeUnit, putOwn } from '../metrics/partial.ts';
 import type { SpendRow } from '../normalised-event.ts';
 import { money, rate } from '../rates.ts';
 import {
@@ -54,7 +54,7 @@ export function addAdSpend(
       for (const [slot, micros] of spent) {
         const key = slot.slice(grouping.length + 1);
         if (!slot.startsWith(`${grouping}:`) || Object.hasOwn(cells, key)) continue;
-        Object.assign(cells, Object.fromEntries([[key, { ...emptyAdCell(), spendMicros: micros }]]));
+        putOwn(cells, key, { ...emptyAdCell(), spendMicros: micros });
       }
     }
     if (!day) out.days = { ...out.days, [date]: target };

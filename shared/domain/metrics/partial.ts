@@ -356,6 +356,15 @@ export function recordOf(counts: ReadonlyMap<string, number>, rank?: ReadonlyMap
   return Object.fromEntries(entries) as Record<string, number>;
 }
 
+/**
+ * Sets `record[key]` as an own property in constant time, whatever the key: assignment (and
+ * `Object.assign`) would set the prototype for `__proto__`, and re-spreading the record per key
+ * makes a fold quadratic.
+ */
+export function putOwn<T>(record: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(record, key, { value, writable: true, enumerable: true, configurable: true });
+}
+
 /** Rank of each channel id, for ordering channel-keyed records. */
 export const CHANNEL_RANK: ReadonlyMap<string, number> = new Map(CHANNEL_IDS.map((id, i) => [id, i]));
 

@@ -230,6 +230,25 @@ describe('the journey SQL over lake rows: ads rates', () => {
     ]);
   });
 
+  it('counts a campaign named __proto__ like any other (it is a data key, not the prototype)', async () => {
+    const rows = [
+      ad('p1', 'ad_impression', '2026-03-02T08:00:00Z', {
+        platform: 'meta',
+        campaign: '__proto__',
+        count: 7,
+      }),
+      ad('p2', 'ad_impression', '2026-03-03T08:00:00Z', {
+        platform: 'meta',
+        campaign: '__proto__',
+        count: 3,
+      }),
+    ];
+    const { journey } = await computeLakeRows(rows, UTC);
+    // 7 + 3 impressions over the two days.
+    const campaigns = adsRates(journey, { ...UTC_RANGE, currency: 'USD', groupBy: 'campaign' }).rows;
+    expect(campaigns.map((r) => [r.key, r.impressions])).toEqual([['__proto__', 10]]);
+  });
+
   it('lists a campaign that has spend rows but no ad events, with null rates', async () => {
     const { journey } = await computeLakeRows([], UTC);
     const spend = [
