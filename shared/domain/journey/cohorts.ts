@@ -1,6 +1,6 @@
 import type { ChannelId } from '../channel-ids.ts';
 import { addDays, datesBetween } from '../dates.ts';
-import { byCodeUnit, CHANNEL_RANK } from '../metrics/partial.ts';
+import { byCodeUnit, CHANNEL_RANK, pushTo } from '../metrics/partial.ts';
 import { money, rate } from '../rates.ts';
 import type { JourneyDay } from './journey-day.ts';
 
@@ -61,7 +61,7 @@ export function cohorts(
   for (const date of datesBetween(props.from, props.to)) {
     const day = Object.hasOwn(partial.days, date) ? partial.days[date] : undefined;
     for (const [hash, ts, first, value, channel] of day?.cohortConversions ?? []) {
-      byPerson.set(hash, [...(byPerson.get(hash) ?? []), { date, ts, first, value, channel }]);
+      pushTo(byPerson, hash, { date, ts, first, value, channel });
     }
   }
   const last = periodOf(props.to, props.period);

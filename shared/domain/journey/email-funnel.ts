@@ -1,6 +1,6 @@
 import { datesBetween } from '../dates.ts';
 import type { EmailAction } from '../event-schema.ts';
-import { byCodeUnit } from '../metrics/partial.ts';
+import { byCodeUnit, pushTo } from '../metrics/partial.ts';
 import { EMPTY_SKETCH, estimateUsers, mergeSketches } from '../metrics/user-sketch.ts';
 import { rate } from '../rates.ts';
 import type { EmailCell, JourneyPartial } from './journey-day.ts';
@@ -69,7 +69,7 @@ export function emailFunnel(
     const day = Object.hasOwn(partial.days, date) ? partial.days[date] : undefined;
     if (!day) continue;
     for (const [campaign, cell] of Object.entries(day.email)) {
-      byCampaign.set(campaign, [...(byCampaign.get(campaign) ?? []), cell]);
+      pushTo(byCampaign, campaign, cell);
     }
     if (props.groupBy === 'day' && Object.keys(day.email).length > 0) {
       rows.push({ key: date, ...figuresOf(Object.values(day.email).map((cell) => [cell])) });

@@ -2,6 +2,7 @@ import type { ChannelId } from '../channel-ids.ts';
 import { datesBetween } from '../dates.ts';
 import { STAGES, type Stage } from '../event-schema.ts';
 import type { MetricsPartial } from '../metrics/partial.ts';
+import { pushTo } from '../metrics/partial.ts';
 import { EMPTY_SKETCH, estimateOverlap, estimateUsers, mergeSketches } from '../metrics/user-sketch.ts';
 import { rate } from '../rates.ts';
 import type { JourneyPartial } from './journey-day.ts';
@@ -40,8 +41,7 @@ export function funnel(
     const day = Object.hasOwn(metrics.days, date) ? metrics.days[date] : undefined;
     for (const stage of STAGES) {
       for (const [channel, cell] of Object.entries(day?.stages[stage] ?? {})) {
-        if (props.channel === undefined || channel === props.channel)
-          sketches.set(stage, [...(sketches.get(stage) ?? []), cell.users]);
+        if (props.channel === undefined || channel === props.channel) pushTo(sketches, stage, cell.users);
       }
       const histograms = Object.hasOwn(journey.days, date)
         ? journey.days[date]?.stageWaits[stage]

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { type ChannelId, channelIdSchema } from '../channel-ids.ts';
 import { EMAIL_ACTIONS, type EmailAction, STAGES, type Stage, stageSchema } from '../event-schema.ts';
-import { byCodeUnit, CHANNEL_RANK, dataRecord, orderedKeys } from '../metrics/partial.ts';
+import { byCodeUnit, CHANNEL_RANK, dataRecord, orderedKeys, pushTo } from '../metrics/partial.ts';
 import { EMPTY_SKETCH, mergeSketches, userSketchSchema } from '../metrics/user-sketch.ts';
 
 /**
@@ -255,7 +255,7 @@ export function mergeJourneyDays(parts: readonly JourneyDay[]): JourneyDay {
         email.set(campaign, actions);
       }
       for (const [action, sketch] of Object.entries(cell) as Array<[EmailAction, string]>) {
-        actions.set(action, [...(actions.get(action) ?? []), sketch]);
+        pushTo(actions, action, sketch);
       }
     }
   }
@@ -459,8 +459,7 @@ export function sumAdCells(records: ReadonlyArray<Readonly<Record<string, AdCell
 export function mergeJourneyPartials(list: readonly JourneyPartial[]): JourneyPartial {
   const byDay = new Map<string, JourneyDay[]>();
   for (const partial of list) {
-    for (const [date, day] of Object.entries(partial.days))
-      byDay.set(date, [...(byDay.get(date) ?? []), day]);
+    for (const [date, day] of Object.entries(partial.days)) pushTo(byDay, date, day);
   }
   const days: Array<[string, JourneyDay]> = [];
   for (const date of [...byDay.keys()].sort(byCodeUnit)) {

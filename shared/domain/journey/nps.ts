@@ -1,6 +1,6 @@
 import type { ChannelId } from '../channel-ids.ts';
 import { datesBetween } from '../dates.ts';
-import { CHANNEL_RANK, orderedKeys } from '../metrics/partial.ts';
+import { CHANNEL_RANK, orderedKeys, pushTo } from '../metrics/partial.ts';
 import type { JourneyPartial, NpsAnswer } from './journey-day.ts';
 
 /** Promoters, passives and detractors among respondents, and the score. */
@@ -42,8 +42,7 @@ export function netPromoterScore(
     }
   }
   const byChannel = new Map<ChannelId, number[]>();
-  for (const [, , score, channel] of latest.values())
-    byChannel.set(channel, [...(byChannel.get(channel) ?? []), score]);
+  for (const [, , score, channel] of latest.values()) pushTo(byChannel, channel, score);
   const rows = orderedKeys(byChannel.keys(), CHANNEL_RANK).map((channel) => ({
     key: channel as ChannelId,
     ...figuresOf(byChannel.get(channel as ChannelId) ?? []),

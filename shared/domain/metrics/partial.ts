@@ -365,6 +365,13 @@ export function putOwn<T>(record: Record<string, T>, key: string, value: T): voi
   Object.defineProperty(record, key, { value, writable: true, enumerable: true, configurable: true });
 }
 
+/** Appends `value` to the list `map` holds under `key` (a new list for a new key), in place. */
+export function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
 /** Rank of each channel id, for ordering channel-keyed records. */
 export const CHANNEL_RANK: ReadonlyMap<string, number> = new Map(CHANNEL_IDS.map((id, i) => [id, i]));
 
