@@ -102,7 +102,7 @@ const [, reduceMs] = await time(() =>
     dayStore: pipeline.results,
   }),
 );
-const [days, readBackMs] = await time(() => pipeline.results.readRange(range.from, range.to, 1));
+const [days, readBackMs] = await time(() => pipeline.results.readRange(range.from, range.to, { largest: 1 }));
 const data = toComputePartial(days);
 
 const finaliseMs: Record<string, number> = {};
@@ -138,7 +138,10 @@ timeSync('share of voice', () =>
 timeSync('referral traffic', () => referralTraffic(data.metrics, { ...range, limit: 20 }));
 const lastTouch = attribute(data.attribution, { ...range, model: 'last_touch', groupBy: 'channel' });
 
-const sizes = [...days.values()].map((day) => gzipSync(JSON.stringify(day)).length);
+// A day's stored size: all its sections.
+const sizes = [...days.metrics.keys()].map((date) =>
+  Object.values(days).reduce((sum, parts) => sum + gzipSync(JSON.stringify(parts.get(date))).length, 0),
+);
 const result: ComputeTaskResult = {
   fetchColdMs,
   computeFirstMs,
@@ -149,7 +152,7 @@ const result: ComputeTaskResult = {
   finaliseMs,
   events: bucket.events + others.reduce((sum, o) => sum + o.events, 0),
   conversions: lastTouch.conversions,
-  days: days.size,
+  days: days.metrics.size,
   dayResultGzipBytes: {
     median: median(sizes),
     max: Math.max(...sizes),

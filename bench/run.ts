@@ -496,7 +496,7 @@ if (query) {
   say();
   if (query.query.reads) {
     say(
-      `Where it goes: reading the stored results covering the range (BatchGetItem of the heads of the fewest blocks of 4–256 days and single days that cover it and of the item of day versions their fingerprints are checked against, then their chunks; gunzip, JSON.parse, zod) takes ${query.query.reads.map((r) => `${fmt(r.readMs)} ms for ${r.days} days (${fmt(r.readWithoutZodMs)} ms of it without the zod check; ${r.items} items, ${fmt(r.rru, 1)} RRU)`).join(', ')}; merging and finalising is the rest of each request. Nothing is kept between requests.`,
+      `Where it goes: reading every section of the stored results covering the range (a route reads only the one to three sections it finalises; BatchGetItem of the heads of the fewest blocks of 4–256 days and single days that cover it and of the item of day versions their fingerprints are checked against, then their chunks; gunzip, JSON.parse, zod) takes ${query.query.reads.map((r) => `${fmt(r.readMs)} ms for ${r.days} days (${fmt(r.readWithoutZodMs)} ms of it without the zod check; ${r.items} items, ${fmt(r.rru, 1)} RRU)`).join(', ')}; merging and finalising is the rest of each request. Nothing is kept between requests.`,
     );
     say();
   }

@@ -4,7 +4,7 @@ import { lambdaEntry } from '#adapters/observability.ts';
 import { createPipelineFromEnvironment, type Pipeline } from '#adapters/pipeline.ts';
 import { attribute, compareModels, MODELS } from '#domain/attribution/index.ts';
 import { intervalsOf } from '#domain/dates.ts';
-import { type ComputePartial, toComputePartial } from '#domain/day-result.ts';
+import { type ComputePartial, type StoredSection, toComputePartial } from '#domain/day-result.ts';
 import { NotFoundError } from '#domain/errors.ts';
 import { adsRates } from '#domain/journey/ads.ts';
 import { cartAbandonment } from '#domain/journey/cart.ts';
@@ -75,10 +75,14 @@ const snakeCase = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerC
 
 type MetricRoute = (event: HttpEvent, pipeline: Pipeline) => Promise<HttpResult>;
 
-/** Reads the stored results of a range (days, and blocks of days inside it, unless `daysOnly`). */
-async function loadRange(pipeline: Pipeline, range: DateRange, daysOnly: boolean): Promise<ComputePartial> {
-  return toComputePartial(await pipeline.results.readRange(range.from, range.to, daysOnly ? 1 : undefined));
-}
+/** The stored sections each series metric is finalised from. */
+const SERIES_SECTIONS: Readonly<Record<Query<'GET /v1/metrics/series'>['metric'], readonly StoredSection[]>> =
+  {
+    'channel-share': ['metrics'],
+    'share-of-voice': ['metrics'],
+    visitors: ['journey'],
+    email: ['email'],
+  };
 
 type Shapes = typeof QUERY_SHAPES;
 type Query<K extends keyof Shapes> = ReturnType<typeof parseQuery<Shapes[K]>>;
@@ -89,92 +93,124 @@ interface Answer {
   readonly csv: readonly [name: string, header: string[], rows: unknown[][]];
 }
 
-/** A read route: parse its query, read the range's stored days once, answer as JSON or CSV. */
+interface ReadProps<K extends keyof Shapes> {
+  /** The stored sections the answer is finalised from (the others are not read). */
+  readonly sections: readonly StoredSection[];
+  /** Whether the answer needs single days (a daily breakdown that blocks of days cannot give). */
+  readonly daysOnly?: (q: Query<K>) => boolean;
+}
+
+/**
+ * A read route: parse its query, read the stored sections it needs for the range once (days, and
+ * blocks of days inside it unless `daysOnly`), answer as JSON or CSV.
+ */
 function readRoute<K extends keyof Shapes>(
   key: K,
+  props: ReadProps<K>,
   answer: (data: ComputePartial, q: Query<K>, pipeline: Pipeline) => Answer,
-  /** Whether the answer needs single days (a daily series that blocks of days cannot give). */
-  daysOnly: (q: Query<K>) => boolean = () => false,
 ): MetricRoute {
   return async (event, pipeline) => {
     const q = parseQuery(event, QUERY_SHAPES[key], pipeline.config.timeZone) as Query<K>;
-    const { json, csv } = answer(await loadRange(pipeline, q, daysOnly(q)), q, pipeline);
-    if (q.format === 'json') return jsonResponse(200, json);
-    const [name, header, rows] = csv;
-    return csvResponse(`${name}_${q.from}_${q.to}.csv`, header, rows);
+    const read = await pipeline.results.readRange(q.from, q.to, {
+      sections: props.sections,
+      largest: props.daysOnly?.(q) ? 1 : 256,
+    });
+    return respond(q, answer(toComputePartial(read), q, pipeline));
   };
 }
 
+function respond(q: { format: 'json' | 'csv'; from: string; to: string }, { json, csv }: Answer): HttpResult {
+  if (q.format === 'json') return jsonResponse(200, json);
+  const [name, header, rows] = csv;
+  return csvResponse(`${name}_${q.from}_${q.to}.csv`, header, rows);
+}
+
 const ROUTES: Readonly<Record<string, MetricRoute>> = {
-  'GET /v1/metrics/channel-share': readRoute('GET /v1/metrics/channel-share', (data, q) => {
-    const result = channelShare(data.metrics, { from: q.from, to: q.to, basis: q.basis });
-    return {
-      json: result,
-      csv: [
-        'channel-share',
-        ['channel', 'count', 'share'],
-        result.channels.map((r) => [r.channel, r.count, r.share]),
-      ],
-    };
-  }),
+  'GET /v1/metrics/channel-share': readRoute(
+    'GET /v1/metrics/channel-share',
+    { sections: ['metrics'] },
+    (data, q) => {
+      const result = channelShare(data.metrics, { from: q.from, to: q.to, basis: q.basis });
+      return {
+        json: result,
+        csv: [
+          'channel-share',
+          ['channel', 'count', 'share'],
+          result.channels.map((r) => [r.channel, r.count, r.share]),
+        ],
+      };
+    },
+  ),
 
-  'GET /v1/metrics/share-of-voice': readRoute('GET /v1/metrics/share-of-voice', (data, q, pipeline) => {
-    const result = shareOfVoice(data.metrics, {
-      from: q.from,
-      to: q.to,
-      source: q.source,
-      brand: pipeline.config.brand.name,
-      competitors: pipeline.config.competitors.map((c) => c.name),
-      limit: q.limit,
-    });
-    return {
-      json: result,
-      csv: [
-        'share-of-voice',
-        ['name', 'is_brand', 'count', 'share'],
-        result.entries.map((r) => [r.name, r.isBrand, r.count, r.share]),
-      ],
-    };
-  }),
+  'GET /v1/metrics/share-of-voice': readRoute(
+    'GET /v1/metrics/share-of-voice',
+    { sections: ['metrics'] },
+    (data, q, pipeline) => {
+      const result = shareOfVoice(data.metrics, {
+        from: q.from,
+        to: q.to,
+        source: q.source,
+        brand: pipeline.config.brand.name,
+        competitors: pipeline.config.competitors.map((c) => c.name),
+        limit: q.limit,
+      });
+      return {
+        json: result,
+        csv: [
+          'share-of-voice',
+          ['name', 'is_brand', 'count', 'share'],
+          result.entries.map((r) => [r.name, r.isBrand, r.count, r.share]),
+        ],
+      };
+    },
+  ),
 
-  'GET /v1/metrics/referral-traffic': readRoute('GET /v1/metrics/referral-traffic', (data, q) => {
-    const result = referralTraffic(data.metrics, { from: q.from, to: q.to, limit: q.limit });
-    return {
-      json: result,
-      csv: [
-        'referral-traffic',
-        ['domain', 'category', 'visits', 'share', 'conversions'],
-        result.domains.map((r) => [r.domain, r.category, r.visits, r.share, r.conversions]),
-      ],
-    };
-  }),
+  'GET /v1/metrics/referral-traffic': readRoute(
+    'GET /v1/metrics/referral-traffic',
+    { sections: ['metrics'] },
+    (data, q) => {
+      const result = referralTraffic(data.metrics, { from: q.from, to: q.to, limit: q.limit });
+      return {
+        json: result,
+        csv: [
+          'referral-traffic',
+          ['domain', 'category', 'visits', 'share', 'conversions'],
+          result.domains.map((r) => [r.domain, r.category, r.visits, r.share, r.conversions]),
+        ],
+      };
+    },
+  ),
 
-  'GET /v1/metrics/cpa-by-stage': readRoute('GET /v1/metrics/cpa-by-stage', (data, q, pipeline) => {
-    const result = cpaByStage(data.metrics, {
-      from: q.from,
-      to: q.to,
-      channel: q.channel,
-      currency: pipeline.config.currency,
-    });
-    return {
-      json: result,
-      csv: [
-        'cpa-by-stage',
-        ['stage', 'events', 'users', 'spend', 'cost_per_event', 'cost_per_user', 'currency'],
-        result.stages.map((r) => [
-          r.stage,
-          r.events,
-          r.users,
-          result.spend,
-          r.costPerEvent,
-          r.costPerUser,
-          result.currency,
-        ]),
-      ],
-    };
-  }),
+  'GET /v1/metrics/cpa-by-stage': readRoute(
+    'GET /v1/metrics/cpa-by-stage',
+    { sections: ['metrics'] },
+    (data, q, pipeline) => {
+      const result = cpaByStage(data.metrics, {
+        from: q.from,
+        to: q.to,
+        channel: q.channel,
+        currency: pipeline.config.currency,
+      });
+      return {
+        json: result,
+        csv: [
+          'cpa-by-stage',
+          ['stage', 'events', 'users', 'spend', 'cost_per_event', 'cost_per_user', 'currency'],
+          result.stages.map((r) => [
+            r.stage,
+            r.events,
+            r.users,
+            result.spend,
+            r.costPerEvent,
+            r.costPerUser,
+            result.currency,
+          ]),
+        ],
+      };
+    },
+  ),
 
-  'GET /v1/metrics/ads': readRoute('GET /v1/metrics/ads', (data, q, pipeline) => {
+  'GET /v1/metrics/ads': readRoute('GET /v1/metrics/ads', { sections: ['ads'] }, (data, q, pipeline) => {
     const result = adsRates(data.journey, { ...q, currency: pipeline.config.currency });
     return {
       json: result,
@@ -199,6 +235,7 @@ const ROUTES: Readonly<Record<string, MetricRoute>> = {
 
   'GET /v1/metrics/email': readRoute(
     'GET /v1/metrics/email',
+    { sections: ['email'], daysOnly: (q) => q.groupBy === 'day' },
     (data, q) => {
       const result = emailFunnel(data.journey, q);
       const fields = Object.keys(result.totals) as Array<keyof typeof result.totals>;
@@ -211,11 +248,12 @@ const ROUTES: Readonly<Record<string, MetricRoute>> = {
         ],
       };
     },
-    (q) => q.groupBy === 'day',
   ),
 
   'GET /v1/metrics/nps': readRoute(
     'GET /v1/metrics/nps',
+    // Each person's latest answer: the people section is stored in single days only.
+    { sections: ['people'] },
     (data, q) => {
       const result = netPromoterScore(data.journey, q);
       return {
@@ -227,11 +265,9 @@ const ROUTES: Readonly<Record<string, MetricRoute>> = {
         ],
       };
     },
-    // Each person's latest answer: the answers are kept in single days only.
-    () => true,
   ),
 
-  'GET /v1/metrics/cart': readRoute('GET /v1/metrics/cart', (data, q) => {
+  'GET /v1/metrics/cart': readRoute('GET /v1/metrics/cart', { sections: ['journey'] }, (data, q) => {
     const result = cartAbandonment(data.journey, q);
     return {
       json: result,
@@ -243,7 +279,7 @@ const ROUTES: Readonly<Record<string, MetricRoute>> = {
     };
   }),
 
-  'GET /v1/metrics/visitors': readRoute('GET /v1/metrics/visitors', (data, q) => {
+  'GET /v1/metrics/visitors': readRoute('GET /v1/metrics/visitors', { sections: ['journey'] }, (data, q) => {
     const result = visitorsSummary(data.journey, q);
     const { from: _from, to: _to, ...figures } = result;
     return {
@@ -252,19 +288,23 @@ const ROUTES: Readonly<Record<string, MetricRoute>> = {
     };
   }),
 
-  'GET /v1/metrics/funnel': readRoute('GET /v1/metrics/funnel', (data, q) => {
-    const result = funnel(data.metrics, data.journey, q);
-    return {
-      json: result,
-      csv: [
-        'funnel',
-        ['stage', 'users', 'from_previous', 'median_days_from_previous'],
-        result.stages.map((r) => [r.stage, r.users, r.fromPrevious, r.medianDaysFromPrevious]),
-      ],
-    };
-  }),
+  'GET /v1/metrics/funnel': readRoute(
+    'GET /v1/metrics/funnel',
+    { sections: ['metrics', 'journey'] },
+    (data, q) => {
+      const result = funnel(data.metrics, data.journey, q);
+      return {
+        json: result,
+        csv: [
+          'funnel',
+          ['stage', 'users', 'from_previous', 'median_days_from_previous'],
+          result.stages.map((r) => [r.stage, r.users, r.fromPrevious, r.medianDaysFromPrevious]),
+        ],
+      };
+    },
+  ),
 
-  'GET /v1/journeys/paths': readRoute('GET /v1/journeys/paths', (data, q) => {
+  'GET /v1/journeys/paths': readRoute('GET /v1/journeys/paths', { sections: ['paths'] }, (data, q) => {
     const result = journeyPaths(data.journey, q);
     return {
       json: result,
@@ -276,7 +316,7 @@ const ROUTES: Readonly<Record<string, MetricRoute>> = {
     };
   }),
 
-  'GET /v1/journeys/summary': readRoute('GET /v1/journeys/summary', (data, q) => {
+  'GET /v1/journeys/summary': readRoute('GET /v1/journeys/summary', { sections: ['paths'] }, (data, q) => {
     const result = journeySummary(data.journey, q);
     // One table in CSV: each breakdown's rows under a `measure` column.
     return {
@@ -306,6 +346,8 @@ const ROUTES: Readonly<Record<string, MetricRoute>> = {
 
   'GET /v1/metrics/cohorts': readRoute(
     'GET /v1/metrics/cohorts',
+    // A cohort follows its people: the people section is stored in single days only.
+    { sections: ['people'] },
     (data, q) => {
       const result = cohorts(data.journey, q);
       const width = Math.max(0, ...result.cohorts.map((c) => c.retention.length));
@@ -332,66 +374,71 @@ const ROUTES: Readonly<Record<string, MetricRoute>> = {
         ],
       };
     },
-    // A cohort follows its people: their conversions are kept in single days only.
-    () => true,
   ),
 
-  'GET /v1/metrics/series': readRoute(
-    'GET /v1/metrics/series',
+  // Each point is read as its own range, so its days come in the fewest blocks inside it.
+  async 'GET /v1/metrics/series'(event, pipeline) {
+    const q = parseQuery(event, QUERY_SHAPES['GET /v1/metrics/series'], pipeline.config.timeZone);
+    const intervals = intervalsOf(q.from, q.to, q.interval);
+    const reads = await pipeline.results.readRanges(intervals, { sections: SERIES_SECTIONS[q.metric] });
+    const points = intervals.map((range, n) => ({
+      ...range,
+      value: seriesValue(toComputePartial(reads[n] ?? {}), q, range, pipeline),
+    }));
+    return respond(q, {
+      json: { from: q.from, to: q.to, metric: q.metric, interval: q.interval, points },
+      csv: [
+        `series-${q.metric}-by-${q.interval}`,
+        ['from', 'to', 'key', 'value'],
+        points.flatMap((point) =>
+          seriesCells(point.value).map(([key, value]) => [point.from, point.to, key, value]),
+        ),
+      ],
+    });
+  },
+
+  'GET /v1/attribution': readRoute(
+    'GET /v1/attribution',
+    { sections: ['attribution'] },
     (data, q, pipeline) => {
-      const points = intervalsOf(q.from, q.to, q.interval).map((range) => ({
-        ...range,
-        value: seriesValue(data, q, range, pipeline),
-      }));
+      const result = attribute(data.attribution, {
+        from: q.from,
+        to: q.to,
+        model: q.model,
+        groupBy: q.groupBy,
+      });
       return {
-        json: { from: q.from, to: q.to, metric: q.metric, interval: q.interval, points },
+        json: { ...result, currency: pipeline.config.currency },
         csv: [
-          `series-${q.metric}-by-${q.interval}`,
-          ['from', 'to', 'key', 'value'],
-          points.flatMap((point) =>
-            seriesCells(point.value).map(([key, value]) => [point.from, point.to, key, value]),
-          ),
+          `attribution-${q.model}-by-${q.groupBy}`,
+          [q.groupBy, 'conversions', 'value', 'spend', 'cpa', 'roas'],
+          result.rows.map((r) => [r.key, r.conversions, r.value, r.spend, r.cpa, r.roas]),
         ],
       };
     },
-    // Points are cut from single days: blocks of days are not aligned on weeks or months.
-    () => true,
   ),
 
-  'GET /v1/attribution': readRoute('GET /v1/attribution', (data, q, pipeline) => {
-    const result = attribute(data.attribution, {
-      from: q.from,
-      to: q.to,
-      model: q.model,
-      groupBy: q.groupBy,
-    });
-    return {
-      json: { ...result, currency: pipeline.config.currency },
-      csv: [
-        `attribution-${q.model}-by-${q.groupBy}`,
-        [q.groupBy, 'conversions', 'value', 'spend', 'cpa', 'roas'],
-        result.rows.map((r) => [r.key, r.conversions, r.value, r.spend, r.cpa, r.roas]),
-      ],
-    };
-  }),
-
-  'GET /v1/attribution/compare': readRoute('GET /v1/attribution/compare', (data, q, pipeline) => {
-    const reported = selfReported(data.journey, { ...q, limit: 20 }, pipeline.config.surveyAnswers);
-    const result = withSelfReported(compareModels(data.attribution, { from: q.from, to: q.to }), reported);
-    return {
-      json: { ...result, currency: pipeline.config.currency },
-      csv: [
-        'attribution-compare',
-        ['channel', 'spend', ...MODELS, 'self_reported'],
-        result.rows.map((r) => [
-          r.channel,
-          r.spend,
-          ...MODELS.map((model) => r.conversions[model]),
-          r.selfReported,
-        ]),
-      ],
-    };
-  }),
+  'GET /v1/attribution/compare': readRoute(
+    'GET /v1/attribution/compare',
+    { sections: ['attribution', 'survey'] },
+    (data, q, pipeline) => {
+      const reported = selfReported(data.journey, { ...q, limit: 20 }, pipeline.config.surveyAnswers);
+      const result = withSelfReported(compareModels(data.attribution, { from: q.from, to: q.to }), reported);
+      return {
+        json: { ...result, currency: pipeline.config.currency },
+        csv: [
+          'attribution-compare',
+          ['channel', 'spend', ...MODELS, 'self_reported'],
+          result.rows.map((r) => [
+            r.channel,
+            r.spend,
+            ...MODELS.map((model) => r.conversions[model]),
+            r.selfReported,
+          ]),
+        ],
+      };
+    },
+  ),
 
   async 'GET /'() {
     return dashboardPage();

@@ -5,7 +5,7 @@ import { DEFAULT_CHANNEL_RULES } from '#domain/channel-rules.ts';
 import { type ChannelClassifier, createChannelClassifier } from '#domain/channels.ts';
 import { createEventClassifier, type EventClassifier } from '#domain/classify.ts';
 import type { AttributionConfig } from '#domain/config.ts';
-import { type DayResult, dayResultSchema, mergeDayResults } from '#domain/day-result.ts';
+import { STORED_SECTIONS, type StoredDay } from '#domain/day-result.ts';
 import { ValidationError } from '#domain/errors.ts';
 import { createReferrerCatalogue } from '#domain/referrers.ts';
 import { type AlertPublisher, createSnsAlertPublisher, logAlertPublisher } from './alert-publisher.ts';
@@ -38,7 +38,7 @@ export interface Pipeline {
   /** Opens a DuckDB session for one task (lake build, compute). */
   readonly openEngine: () => Promise<DuckDbSession>;
   readonly spendStore: SpendStore;
-  readonly results: DynamoResultsStore<DayResult>;
+  readonly results: DynamoResultsStore<StoredDay>;
   readonly keyStore: KeyStore;
   /** One-time tokens of signed webhook deliveries (Mailgun's). */
   readonly replayGuard: ReplayGuard;
@@ -85,8 +85,7 @@ export function createPipeline(props: PipelineProps = {}): Pipeline {
     results: new DynamoResultsStore({
       client: dynamo,
       table: env.RESULTS_TABLE,
-      daySchema: dayResultSchema,
-      mergeDays: mergeDayResults,
+      sections: STORED_SECTIONS,
     }),
     keyStore: new DynamoKeyStore({ client: dynamo, table: env.KEYS_TABLE }),
     replayGuard: new DynamoReplayGuard({ client: dynamo, table: env.RESULTS_TABLE }),

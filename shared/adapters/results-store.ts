@@ -19,9 +19,13 @@ import {
   childrenOf,
   coverOf,
   type DayBlock,
+  type ResultSection,
+  type ResultSections,
+  type SectionParts,
 } from '#domain/day-blocks.ts';
 import { ServiceUnavailableError } from '#domain/errors.ts';
 import { type Job, jobSchema } from '#domain/jobs.ts';
+import { pushTo } from '#domain/metrics/partial.ts';
 import { batchGetAll, batchWriteAll } from './dynamo-batch.ts';
 
 const gzipAsync = promisify(gzip);
@@ -29,16 +33,32 @@ const gunzipAsync = promisify(gunzip);
 /** Below DynamoDB's 400 KB item limit with room for the key attributes. */
 const CHUNK_BYTES = 350_000;
 
-/** Per-day metric partials as compute stores them and queries read them. */
+export interface ReadRangeOptions<K> {
+  /** The sections to read; all when absent. */
+  readonly sections?: readonly K[];
+  /** The largest block of days to read (1: every day apart). */
+  readonly largest?: BlockSize;
+}
+
+/** Per-day results, in sections, as compute stores them and queries read them. */
 export interface DayPartialStore<T> {
-  /** Replaces the stored partial of every day given; each day switches to the new version at once. */
+  /** Replaces the stored result of every day given; each day switches to the new version at once. */
   writeDays(days: ReadonlyMap<string, T>, version: string): Promise<void>;
   /**
-   * The stored partials of `from`…`to`, in date order, each keyed by its first day: a day's own,
-   * or the merged partial of a stored block of days inside the range, of at most `largest` days
-   * (1: every day apart). Days never computed are absent.
+   * The stored sections of `from`…`to`, each part keyed by its first day: a day's own, or the
+   * merged part of a stored block of days inside the range, of at most `largest` days (a section
+   * without `mergeDays`: days only). Days never computed are absent.
    */
-  readRange(from: string, to: string, largest?: BlockSize): Promise<Map<string, T>>;
+  readRange<K extends keyof T>(
+    from: string,
+    to: string,
+    options?: ReadRangeOptions<K>,
+  ): Promise<SectionParts<T, K>>;
+  /** {@link readRange} of several disjoint ranges in one read, one answer per range. */
+  readRanges<K extends keyof T>(
+    ranges: ReadonlyArray<{ readonly from: string; readonly to: string }>,
+    options?: ReadRangeOptions<K>,
+  ): Promise<Array<SectionParts<T, K>>>;
 }
 
 /** Job records (compute, replay). */
@@ -52,10 +72,7 @@ export interface JobStore {
 export interface DynamoResultsStoreProps<T> {
   readonly client: DynamoDBDocumentClient;
   readonly table: string;
-  /** Validates a day partial read back from the table. */
-  readonly daySchema: z.ZodType<T>;
-  /** Merges consecutive days (keyed by their first day) into one; without it, only days are stored. */
-  readonly mergeDays?: (parts: ReadonlyMap<string, T>) => T;
+  readonly sections: ResultSections<T>;
 }
 
 const headSchema = z.object({
@@ -77,68 +94,112 @@ const DATES_PER_UPDATE = 100;
 const VERSIONS_SPAN: BlockSize = 256;
 const chunkSchema = z.object({ pk: z.string(), sk: z.string(), data: z.instanceof(Uint8Array) });
 
-/** What a read may use instead of the table: items this write has just stored. */
-type Written<T> = Map<string, { readonly version: string; readonly body: T }>;
+/** A stored item: a section of a day or of a block of days. */
+interface Slot {
+  readonly section: string;
+  readonly block: DayBlock;
+}
+/** What a read may use instead of the table: items this write has just stored, by key. */
+type Written = Map<string, { readonly version: string; readonly body: unknown }>;
+type Range = { readonly from: string; readonly to: string };
 
 /**
- * The results table. A day's partial is gzip JSON split into chunks under
- * `pk = day#<date>`, `sk = v#<version>#<n>`, and a `head` item that names the current version.
- * Chunks are written first and the head last, so a reader never sees half a version and a
- * compute killed midway leaves the previous version in place. With `mergeDays`, every write also
- * stores the merged blocks of 4…256 days holding the days written (`pk = days<size>#<start>`,
- * day-blocks.ts), each head holding the fingerprint of the day versions it was merged from; a
- * reader uses a block only while those are still the days' current versions, else its four
- * children, so a query reads a few items whatever its range and never a stale sum. The current
- * versions are kept together, per 256 days (`pk = versions#<start>`), so a reader checks its
- * blocks with one item instead of every day's head: a write records its days' new versions there
- * before it stores them (a write that dies after that leaves the blocks failing the check, never
- * passing it). Jobs live under `job#<id>`.
+ * The results table. Each section of a day's result is gzip JSON split into chunks under
+ * `pk = day#<date>#<section>`, `sk = v#<version>#<n>`, and a `head` item that names the current
+ * version. Chunks are written first and the head last, so a reader never sees half a version and
+ * a compute killed midway leaves the previous version in place. A section with `mergeDays` is
+ * also stored as merged blocks of 4…256 days holding the days written
+ * (`pk = days<size>#<start>#<section>`, day-blocks.ts), each head holding the fingerprint of the
+ * day versions it was merged from; a reader uses a block only while those are still the days'
+ * current versions, else its four children, so a query reads a few items whatever its range and
+ * never a stale sum. The current versions are kept together, per 256 days
+ * (`pk = versions#<start>`), so a reader checks its blocks with one item instead of every day's
+ * head: a write records its days' new versions there before it stores them (a write that dies
+ * after that leaves the blocks failing the check, never passing it). Jobs live under `job#<id>`.
  */
-export class DynamoResultsStore<T> implements DayPartialStore<T>, JobStore {
+export class DynamoResultsStore<T extends object> implements DayPartialStore<T>, JobStore {
   readonly #props: DynamoResultsStoreProps<T>;
+  readonly #names: ReadonlyArray<keyof T & string>;
 
   constructor(props: DynamoResultsStoreProps<T>) {
     this.#props = props;
+    this.#names = Object.keys(props.sections) as Array<keyof T & string>;
+  }
+
+  #section(name: string): ResultSection<unknown> {
+    return (this.#props.sections as Record<string, ResultSection<unknown>>)[name] as ResultSection<unknown>;
   }
 
   async writeDays(days: ReadonlyMap<string, T>, version: string): Promise<void> {
-    const items = new Map([...days].map(([date, body]) => [pkOf({ size: 1, start: date }), { body }]));
+    const items = new Map<string, { body: unknown; fingerprint?: string }>();
+    for (const [date, day] of days) {
+      for (const section of this.#names) {
+        items.set(pkOf({ section, block: { size: 1, start: date } }), { body: day[section] });
+      }
+    }
     await this.#recordVersions([...days.keys()], version);
     await this.#writeItems(items, version);
-    const { mergeDays } = this.#props;
-    if (!mergeDays) return;
-    const written: Written<T> = new Map([...items].map(([pk, { body }]) => [pk, { version, body }]));
+    const merged = this.#names.filter((name) => this.#section(name).mergeDays);
+    if (merged.length === 0) return;
+    const written: Written = new Map([...items].map(([pk, { body }]) => [pk, { version, body }]));
     // Smaller blocks first: each is merged from its children, which this write has just stored.
     for (const size of BLOCK_SIZES.slice(1)) {
-      const blocks = new Map<string, { body: T; fingerprint: string }>();
+      const blocks = new Map<string, { body: unknown; fingerprint: string }>();
       for (const block of blocksHolding(days.keys()).filter((b) => b.size === size)) {
-        const read = await this.#tryRead(block.start, blockEnd(block), (size / 4) as BlockSize, written);
+        const range = [{ from: block.start, to: blockEnd(block) }];
+        const read = await this.#tryRead(range, merged, (size / 4) as BlockSize, written);
         if (!read) throw new ServiceUnavailableError('results changed while merging a block; retry');
-        blocks.set(pkOf(block), { body: mergeDays(read.parts), fingerprint: read.fingerprint });
+        for (const section of merged) {
+          const { parts, fingerprint } = read.get(section) as {
+            parts: Map<string, unknown>[];
+            fingerprint: string;
+          };
+          const mergeDays = this.#section(section).mergeDays as (
+            parts: ReadonlyMap<string, unknown>,
+          ) => unknown;
+          blocks.set(pkOf({ section, block }), {
+            body: mergeDays(parts[0] as Map<string, unknown>),
+            fingerprint,
+          });
+        }
       }
       await this.#writeItems(blocks, version);
       for (const [pk, { body }] of blocks) written.set(pk, { version, body });
     }
   }
 
-  async readRange(from: string, to: string, largest: BlockSize = 256): Promise<Map<string, T>> {
+  async readRange<K extends keyof T>(
+    from: string,
+    to: string,
+    options: ReadRangeOptions<K> = {},
+  ): Promise<SectionParts<T, K>> {
+    return (await this.readRanges([{ from, to }], options))[0] as SectionParts<T, K>;
+  }
+
+  async readRanges<K extends keyof T>(
+    ranges: readonly Range[],
+    options: ReadRangeOptions<K> = {},
+  ): Promise<Array<SectionParts<T, K>>> {
+    const sections = (options.sections ?? this.#names) as ReadonlyArray<K & string>;
     // A compute that switches a day's version between our head read and chunk read deletes the
     // chunks we were about to read: read the heads again, once; then ask the caller to retry.
-    if (!this.#props.mergeDays) largest = 1;
-    const first = await this.#tryRead(from, to, largest);
-    if (first) return first.parts;
-    const second = await this.#tryRead(from, to, largest);
-    if (second) return second.parts;
-    throw new ServiceUnavailableError('results are being recomputed; retry in a moment');
+    const read =
+      (await this.#tryRead(ranges, sections, options.largest ?? 256)) ??
+      (await this.#tryRead(ranges, sections, options.largest ?? 256));
+    if (!read) throw new ServiceUnavailableError('results are being recomputed; retry in a moment');
+    return ranges.map(
+      (_, n) =>
+        Object.fromEntries(sections.map((section) => [section, read.get(section)?.parts[n]])) as SectionParts<
+          T,
+          K
+        >,
+    );
   }
 
   /** Sets the days' current version in their versions items (one update per item). */
   async #recordVersions(dates: readonly string[], version: string): Promise<void> {
     const byItem = new Map<string, string[]>();
-    for (const date of dates) {
-      const pk = versionsKey(date);
-      byItem.set(pk, [...(byItem.get(pk) ?? []), date]);
-    }
+    for (const date of dates) pushTo(byItem, versionsKey(date), date);
     // DynamoDB allows 4 KB of update expression: 256 dates in one would need 4.5 KB.
     const updates = [...byItem].flatMap(([pk, list]) =>
       Array.from({ length: Math.ceil(list.length / DATES_PER_UPDATE) }, (_, n): [string, string[]] => [
@@ -163,7 +224,7 @@ export class DynamoResultsStore<T> implements DayPartialStore<T>, JobStore {
 
   /** Writes each item's chunks, then its head, then deletes the chunks of the versions replaced. */
   async #writeItems(
-    items: ReadonlyMap<string, { body: T; fingerprint?: string }>,
+    items: ReadonlyMap<string, { body: unknown; fingerprint?: string }>,
     version: string,
   ): Promise<void> {
     const { heads: oldHeads } = await this.#readHeads([...items.keys()], true);
@@ -212,66 +273,89 @@ export class DynamoResultsStore<T> implements DayPartialStore<T>, JobStore {
   }
 
   /**
-   * The partials covering `from`…`to` with blocks of at most `largest` days, and the fingerprint
-   * of the day versions they hold; undefined when a version changed under the read. `written` are
-   * items this process has just stored, read from the table only when their version moved on.
+   * Per section, the parts covering each range with blocks of at most `largest` days, and the
+   * fingerprint of the day versions they hold; undefined when a version changed under the read.
+   * `written` are items this process has just stored, read from the table only when their version
+   * moved on. Every section's heads are read in one batch, then every chunk in another.
    */
   async #tryRead(
-    from: string,
-    to: string,
+    ranges: readonly Range[],
+    sections: readonly string[],
     largest: BlockSize,
-    written?: Written<T>,
-  ): Promise<{ parts: Map<string, T>; fingerprint: string } | undefined> {
+    written?: Written,
+  ): Promise<Map<string, { parts: Array<Map<string, unknown>>; fingerprint: string }> | undefined> {
     // A write merges blocks from what it just wrote: it must see every newer write too.
     const consistent = written !== undefined;
-    let pending = coverOf(from, to, largest);
-    const versionKeys = pending.some((block) => block.size > 1) ? versionsKeys(from, to) : [];
+    const limit = (section: string) => (this.#section(section).mergeDays ? largest : 1);
+    let pending: Slot[] = sections.flatMap((section) =>
+      ranges.flatMap((range) =>
+        coverOf(range.from, range.to, limit(section)).map((block) => ({ section, block })),
+      ),
+    );
+    const versionKeys = pending.some((slot) => slot.block.size > 1)
+      ? [...new Set(ranges.flatMap((range) => versionsKeys(range.from, range.to)))]
+      : [];
     const asked = new Set(pending.map(pkOf));
     const { heads, versions } = await this.#readHeads([...asked], consistent, versionKeys);
-    /** The version of each day that the chosen parts hold. */
-    const held = new Map<string, string>();
-    const chosen: Array<[DayBlock, Head]> = [];
+    /** Per section, the version of each day that the chosen parts hold. */
+    const held = new Map<string, Map<string, string>>(sections.map((section) => [section, new Map()]));
+    const chosen: Array<[Slot, Head]> = [];
     while (pending.length > 0) {
-      const children: DayBlock[] = [];
-      for (const block of pending) {
-        const head = heads.get(pkOf(block));
+      const children: Slot[] = [];
+      for (const slot of pending) {
+        const { section, block } = slot;
+        const head = heads.get(pkOf(slot));
+        const versionsHeld = held.get(section) as Map<string, string>;
         if (head && block.size === 1) {
-          chosen.push([block, head]);
-          held.set(block.start, head.version);
+          chosen.push([slot, head]);
+          versionsHeld.set(block.start, head.version);
           continue;
         }
         const dates = datesBetween(block.start, blockEnd(block));
         if (head && head.fingerprint === fingerprint(dates, (date) => versions.get(date))) {
-          chosen.push([block, head]);
+          chosen.push([slot, head]);
           for (const date of dates) {
             const version = versions.get(date);
-            if (version !== undefined) held.set(date, version);
+            if (version !== undefined) versionsHeld.set(date, version);
           }
-        } else if (block.size > 1) children.push(...childrenOf(block));
+        } else if (block.size > 1)
+          children.push(...childrenOf(block).map((child) => ({ section, block: child })));
       }
       const unasked = children.map(pkOf).filter((pk) => !asked.has(pk));
       for (const pk of unasked) asked.add(pk);
       for (const [pk, head] of (await this.#readHeads(unasked, consistent)).heads) heads.set(pk, head);
       pending = children;
     }
-    chosen.sort(([a], [b]) => (a.start < b.start ? -1 : 1));
+    chosen.sort(([a], [b]) => (a.block.start < b.block.start ? -1 : a.block.start > b.block.start ? 1 : 0));
     const bodies = await this.#readBodies(
       chosen
-        .filter(([block, head]) => written?.get(pkOf(block))?.version !== head.version)
-        .map(([block, head]) => [pkOf(block), head]),
+        .filter(([slot, head]) => written?.get(pkOf(slot))?.version !== head.version)
+        .map(([slot, head]) => [pkOf(slot), head, slot.section]),
     );
     if (!bodies) return undefined;
-    const parts = new Map<string, T>();
-    for (const [block, head] of chosen) {
-      const pk = pkOf(block);
-      const mine = written?.get(pk);
-      parts.set(block.start, mine?.version === head.version ? mine.body : (bodies.get(pk) as T));
+    const read = new Map<string, { parts: Array<Map<string, unknown>>; fingerprint: string }>();
+    const allDates = ranges.flatMap((range) => datesBetween(range.from, range.to));
+    for (const section of sections) {
+      const versionsHeld = held.get(section) as Map<string, string>;
+      read.set(section, {
+        parts: ranges.map(() => new Map()),
+        fingerprint: fingerprint(allDates, (date) => versionsHeld.get(date)),
+      });
     }
-    return { parts, fingerprint: fingerprint(datesBetween(from, to), (date) => held.get(date)) };
+    for (const [slot, head] of chosen) {
+      const pk = pkOf(slot);
+      const mine = written?.get(pk);
+      const n = ranges.findIndex((range) => range.from <= slot.block.start && slot.block.start <= range.to);
+      const parts = read.get(slot.section)?.parts[n] as Map<string, unknown>;
+      parts.set(slot.block.start, mine?.version === head.version ? mine.body : bodies.get(pk));
+    }
+    return read;
   }
 
-  /** Each head's chunks, joined, gunzipped and validated; undefined when a chunk is gone. */
-  async #readBodies(heads: ReadonlyArray<readonly [string, Head]>): Promise<Map<string, T> | undefined> {
+  /** Each head's chunks, joined, gunzipped and validated by its section; undefined when a chunk is gone. */
+  async #readBodies(
+    heads: ReadonlyArray<readonly [string, Head, string]>,
+  ): Promise<Map<string, unknown> | undefined> {
     const keys = heads.flatMap(([pk, head]) =>
       Array.from({ length: head.chunks }, (_, n) => ({ pk, sk: chunkKey(head.version, n) })),
     );
@@ -290,9 +374,10 @@ export class DynamoResultsStore<T> implements DayPartialStore<T>, JobStore {
     }
     // All at once: zlib unzips on its thread pool, several bodies side by side.
     const unzipped = await Promise.all(zipped.map((body) => gunzipAsync(body)));
-    const bodies = new Map<string, T>();
-    heads.forEach(([pk], n) => {
-      bodies.set(pk, this.#props.daySchema.parse(JSON.parse((unzipped[n] as Buffer).toString('utf8'))));
+    const bodies = new Map<string, unknown>();
+    heads.forEach(([pk, , section], n) => {
+      const text = (unzipped[n] as Buffer).toString('utf8');
+      bodies.set(pk, this.#section(section).schema.parse(JSON.parse(text)));
     });
     return bodies;
   }
@@ -380,8 +465,8 @@ export class DynamoResultsStore<T> implements DayPartialStore<T>, JobStore {
   }
 }
 
-function pkOf(block: DayBlock): string {
-  return block.size === 1 ? `day#${block.start}` : `days${block.size}#${block.start}`;
+function pkOf({ section, block }: Slot): string {
+  return `${block.size === 1 ? 'day' : `days${block.size}`}#${block.start}#${section}`;
 }
 
 /** Which version of each day a merge saw (absent days included, as absent). */

@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import { addDays, daysBetween } from './dates.ts';
 
 /**
@@ -65,3 +66,17 @@ export function blocksHolding(dates: Iterable<string>): DayBlock[] {
 function mod(n: number, m: number): number {
   return ((n % m) + m) % m;
 }
+
+/** One section of a stored day: read apart from the others, so a query reads only what it needs. */
+export interface ResultSection<T> {
+  /** Validates the section read back from the table. */
+  readonly schema: z.ZodType<T, unknown>;
+  /** Merges consecutive days (keyed by their first day) into one; without it, only days are stored. */
+  readonly mergeDays?: (parts: ReadonlyMap<string, T>) => T;
+}
+
+/** The sections of a stored day `T`: one per property. */
+export type ResultSections<T> = { readonly [K in keyof T]: ResultSection<T[K]> };
+
+/** What a read gives: per section read, its parts keyed by their first day, in date order. */
+export type SectionParts<T, K extends keyof T> = { [S in K]: Map<string, T[S]> };

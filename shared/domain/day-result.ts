@@ -6,12 +6,13 @@ import {
   emptyAttributionDay,
 } from './attribution/index.ts';
 import { mergeAttributionDays, settleSpend } from './attribution/partial.ts';
+import type { ResultSection, ResultSections, SectionParts } from './day-blocks.ts';
 import {
   emptyJourneyDay,
   type JourneyDay,
   type JourneyPartial,
   journeyDaySchema,
-  mergeJourneyRun,
+  mergeJourneyDays,
 } from './journey/journey-day.ts';
 import {
   type DayPartial,
@@ -28,11 +29,72 @@ export interface DayResult {
   journey: JourneyDay;
 }
 
-export const dayResultSchema: z.ZodType<DayResult, unknown> = z.object({
-  metrics: dayPartialSchema,
-  attribution: attributionDaySchema,
-  journey: journeyDaySchema,
-});
+/**
+ * The journey day's fields by stored section: each is read only by the routes that finalise it
+ * (the ads cells of thousands of campaigns are not parsed to answer a funnel). `people` holds the
+ * per-person lists, which are kept in single days only (a block of them would grow with people × days).
+ */
+const JOURNEY_SECTIONS = {
+  ads: ['ads'],
+  email: ['email'],
+  paths: ['convertingPaths', 'otherPaths', 'nonConvertingPaths', 'otherNonConverting', 'conversionJourneys'],
+  survey: ['surveyAnswers', 'otherSurveyAnswers'],
+  journey: ['cart', 'visits', 'visitors', 'stageWaits'],
+  people: ['nps', 'cohortConversions'],
+} as const satisfies Record<string, ReadonlyArray<keyof JourneyDay>>;
+type JourneySection = keyof typeof JOURNEY_SECTIONS;
+
+/** A day result as stored: sections read apart (results-store.ts), so a route reads what it needs. */
+export type StoredDay = { metrics: DayPartial; attribution: AttributionDay } & {
+  [S in JourneySection]: Pick<JourneyDay, (typeof JOURNEY_SECTIONS)[S][number]>;
+};
+export type StoredSection = keyof StoredDay;
+
+function pickFields<S extends JourneySection>(day: JourneyDay, section: S): StoredDay[S] {
+  return Object.fromEntries(JOURNEY_SECTIONS[section].map((field) => [field, day[field]])) as StoredDay[S];
+}
+
+function journeySection<S extends JourneySection>(section: S): ResultSection<StoredDay[S]> {
+  return {
+    // The other fields read as their empty defaults, then are left out again.
+    schema: journeyDaySchema.transform((day) => pickFields(day, section)),
+    ...(section === 'people'
+      ? {}
+      : {
+          mergeDays: (parts: ReadonlyMap<string, StoredDay[S]>) =>
+            pickFields(
+              mergeJourneyDays([...parts.values()].map((part) => ({ ...emptyJourneyDay(), ...part }))),
+              section,
+            ),
+        }),
+  };
+}
+
+/** How each section is validated read back and merged into blocks of days. */
+export const STORED_SECTIONS: ResultSections<StoredDay> = {
+  metrics: { schema: dayPartialSchema, mergeDays: mergeDayRun },
+  attribution: {
+    schema: attributionDaySchema,
+    mergeDays: (parts) => mergeAttributionDays([...parts.values()].map(settleSpend)),
+  },
+  ads: journeySection('ads'),
+  email: journeySection('email'),
+  paths: journeySection('paths'),
+  survey: journeySection('survey'),
+  journey: journeySection('journey'),
+  people: journeySection('people'),
+};
+
+/** A day result in its stored sections. */
+export function toStoredDay(day: DayResult): StoredDay {
+  const journey = Object.fromEntries(
+    (Object.keys(JOURNEY_SECTIONS) as JourneySection[]).map((section) => [
+      section,
+      pickFields(day.journey, section),
+    ]),
+  ) as { [S in JourneySection]: StoredDay[S] };
+  return { metrics: day.metrics, attribution: day.attribution, ...journey };
+}
 
 /** The output of a map step, and of merging them: the partials, keyed by day. */
 export interface ComputePartial {
@@ -54,28 +116,22 @@ export function emptyDayResult(): DayResult {
 }
 
 /**
- * Consecutive days' results (keyed by their first day) as one (a stored block of days, see day-blocks.ts): every finaliser
- * answers the same from the merged result as from the days, because every figure is a sum or a
- * mergeable sketch and spend is settled against its own day's touches first.
+ * Stored sections read back (days, or blocks of days keyed by their first day) as the partials a
+ * query finalises; sections not read are empty. A journey day is put together from the journey
+ * sections read: each section covers the range on its own (its blocks may differ from another's
+ * when a write died between them), and every journey finaliser sums each field over the range.
  */
-export function mergeDayResults(parts: ReadonlyMap<string, DayResult>): DayResult {
-  const list = [...parts.values()];
-  return {
-    metrics: mergeDayRun(new Map([...parts].map(([date, part]) => [date, part.metrics]))),
-    attribution: mergeAttributionDays(list.map((part) => settleSpend(part.attribution))),
-    journey: mergeJourneyRun(list.map((part) => part.journey)),
-  };
-}
-
-/** Splits stored day results (or blocks of days, keyed by their first day) back into the partials a query finalises. */
-export function toComputePartial(days: ReadonlyMap<string, DayResult>): ComputePartial {
-  const metrics: MetricsPartial = { days: {} };
-  const attribution: AttributionPartial = { days: {} };
-  const journey: JourneyPartial = { days: {} };
-  for (const [date, day] of days) {
-    metrics.days[date] = day.metrics;
-    attribution.days[date] = day.attribution;
-    journey.days[date] = day.journey;
+export function toComputePartial(read: Partial<SectionParts<StoredDay, StoredSection>>): ComputePartial {
+  const metrics: MetricsPartial = { days: Object.fromEntries(read.metrics ?? []) };
+  const attribution: AttributionPartial = { days: Object.fromEntries(read.attribution ?? []) };
+  const days = new Map<string, JourneyDay>();
+  for (const section of Object.keys(JOURNEY_SECTIONS) as JourneySection[]) {
+    for (const [date, part] of read[section] ?? []) {
+      days.set(date, Object.assign(days.get(date) ?? emptyJourneyDay(), part));
+    }
   }
+  const journey: JourneyPartial = {
+    days: Object.fromEntries([...days].sort(([a], [b]) => (a < b ? -1 : 1))),
+  };
   return { metrics, attribution, journey };
 }

@@ -3,10 +3,10 @@ import type { AlertStore } from '#adapters/alert-store.ts';
 import type { DayPartialStore } from '#adapters/results-store.ts';
 import { type Alert, baselineDates, checkKpis } from '#domain/alerts.ts';
 import type { AttributionConfig } from '#domain/config.ts';
-import { type DayResult, toComputePartial } from '#domain/day-result.ts';
+import { type StoredDay, toComputePartial } from '#domain/day-result.ts';
 
 export interface AlertCheckDeps {
-  readonly results: DayPartialStore<DayResult>;
+  readonly results: DayPartialStore<StoredDay>;
   readonly alerts: AlertStore;
   readonly publisher: AlertPublisher;
   readonly config: AttributionConfig;
@@ -20,7 +20,7 @@ export interface AlertCheckDeps {
 export async function checkAlerts(date: string, deps: AlertCheckDeps): Promise<Alert[]> {
   const dates = baselineDates(date, deps.config.alerts);
   const first = dates[dates.length - 1] as string;
-  const data = toComputePartial(await deps.results.readRange(first, date, 1));
+  const data = toComputePartial(await deps.results.readRange(first, date, { largest: 1 }));
   const alerts = checkKpis(data, date, deps.config.alerts, deps.config.currency);
   await deps.alerts.putDay(date, alerts);
   await deps.publisher.publish(date, alerts);

@@ -7,7 +7,7 @@ import { addAttributionSpend, CREDIT_UNIT, mergeAttribution } from '#domain/attr
 import { type ComputeRows, foldComputeRows } from '#domain/compute-rows.ts';
 import type { AttributionConfig } from '#domain/config.ts';
 import { addDays, DAY_MS, datesBetween, startOfDay } from '#domain/dates.ts';
-import { type ComputePartial, type DayResult, emptyDayResult } from '#domain/day-result.ts';
+import { type ComputePartial, emptyDayResult, type StoredDay, toStoredDay } from '#domain/day-result.ts';
 import { addAdSpend } from '#domain/journey/ads.ts';
 import { mergeJourneyPartials } from '#domain/journey/journey-day.ts';
 import { addSpend, mergeAll } from '#domain/metrics/index.ts';
@@ -30,7 +30,7 @@ export interface ComputeRange {
 export interface ComputeDeps {
   readonly lakeStore: LakeStore;
   readonly spendStore: SpendStore;
-  readonly dayStore: DayPartialStore<DayResult>;
+  readonly dayStore: DayPartialStore<StoredDay>;
   readonly config: AttributionConfig;
   /** Opens the engine for one task; the task closes it. */
   readonly openEngine: () => Promise<DuckDbSession>;
@@ -210,14 +210,17 @@ export async function reduceBuckets(
   const metrics = addSpend(mergeAll(partials.map((p) => p.metrics)), spend, range);
   const attribution = addAttributionSpend(mergeAttribution(partials.map((p) => p.attribution)), spend, range);
   const journey = addAdSpend(mergeJourneyPartials(partials.map((p) => p.journey)), spend, range);
-  const days = new Map<string, DayResult>();
+  const days = new Map<string, StoredDay>();
   for (const date of datesBetween(range.from, range.to)) {
     const empty = emptyDayResult();
-    days.set(date, {
-      metrics: metrics.days[date] ?? empty.metrics,
-      attribution: attribution.days[date] ?? empty.attribution,
-      journey: journey.days[date] ?? empty.journey,
-    });
+    days.set(
+      date,
+      toStoredDay({
+        metrics: metrics.days[date] ?? empty.metrics,
+        attribution: attribution.days[date] ?? empty.attribution,
+        journey: journey.days[date] ?? empty.journey,
+      }),
+    );
   }
   await deps.dayStore.writeDays(days, version);
   return days.size;

@@ -118,7 +118,7 @@ export interface JourneyDay {
   ads: Record<AdGrouping, Record<string, AdCell>>;
   /**
    * The day's NPS answers, one per person, ordered by hash: kept per person because a range counts
-   * each person's latest answer. Only in single days, never in blocks (journey/nps.ts reads days).
+   * each person's latest answer. Stored in single days only (day-result.ts: the `people` section).
    */
   nps: NpsAnswer[];
   cart: CartCell;
@@ -164,15 +164,17 @@ const adCellSchema = z.object({
   conversions: count,
 });
 
-/** Validates a journey day read back; days stored before it existed read as empty. */
+/** Validates a journey day read back; a field left out (another stored section's, or one written before it existed) reads as empty. */
 export const journeyDaySchema: z.ZodType<JourneyDay, unknown> = z
   .object({
-    email: dataRecord(z.partialRecord(z.enum(EMAIL_ACTIONS), userSketchSchema)),
-    ads: z.object({
-      platform: dataRecord(adCellSchema),
-      campaign: dataRecord(adCellSchema),
-      creative: dataRecord(adCellSchema),
-    }),
+    email: dataRecord(z.partialRecord(z.enum(EMAIL_ACTIONS), userSketchSchema)).default({}),
+    ads: z
+      .object({
+        platform: dataRecord(adCellSchema),
+        campaign: dataRecord(adCellSchema),
+        creative: dataRecord(adCellSchema),
+      })
+      .default({ platform: {}, campaign: {}, creative: {} }),
     nps: z.array(npsAnswerSchema).default([]),
     cart: z
       .object({
@@ -233,15 +235,6 @@ export function emptyJourneyDay(): JourneyDay {
 
 export function emptyAdCell(): AdCell {
   return { impressions: 0, clicks: 0, costMicros: 0, spendMicros: 0, conversions: 0 };
-}
-
-/**
- * Merges the journey days of consecutive days into a stored block: everything but the NPS
- * answers and the cohorts' conversions, which stay in the days (a block of them would grow with
- * people × days).
- */
-export function mergeJourneyRun(parts: readonly JourneyDay[]): JourneyDay {
-  return { ...mergeJourneyDays(parts), nps: [], cohortConversions: [] };
 }
 
 /** Merges journey days (of one date from several buckets, or of consecutive days) into a new one. */

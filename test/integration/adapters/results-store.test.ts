@@ -9,7 +9,8 @@ import { injectFault } from '../../support/faults.ts';
 import { startTestStack, type TestStack } from '../../support/stack.ts';
 
 let stack: TestStack;
-const blobSchema = z.object({ blob: z.string() });
+// One section, `blob`: the sections are stored alike (another test reads them apart).
+const blobSections = { blob: { schema: z.string() } };
 
 describe('the results table', () => {
   beforeAll(async () => {
@@ -18,7 +19,7 @@ describe('the results table', () => {
   afterAll(() => stack.close());
 
   const store = (client = stack.servers.dynamo) =>
-    new DynamoResultsStore({ client, table: LOCAL_NAMES.RESULTS_TABLE, daySchema: blobSchema });
+    new DynamoResultsStore({ client, table: LOCAL_NAMES.RESULTS_TABLE, sections: blobSections });
 
   it('splits a day partial larger than an item into chunks and reads it back whole', async () => {
     // Base64 of random bytes carries 6 bits per character, so gzip gets it to about 3/4 of its size:
@@ -29,11 +30,11 @@ describe('the results table', () => {
       new QueryCommand({
         TableName: LOCAL_NAMES.RESULTS_TABLE,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :v)',
-        ExpressionAttributeValues: { ':pk': 'day#2026-01-01', ':v': 'v#big#' },
+        ExpressionAttributeValues: { ':pk': 'day#2026-01-01#blob', ':v': 'v#big#' },
       }),
     );
     expect(chunks.Items).toHaveLength(3);
-    expect((await store().readRange('2026-01-01', '2026-01-01')).get('2026-01-01')).toEqual({ blob });
+    expect((await store().readRange('2026-01-01', '2026-01-01')).blob.get('2026-01-01')).toEqual(blob);
   });
 
   it('keeps the previous version readable when a write dies before switching heads, and drops old chunks after', async () => {
@@ -51,16 +52,14 @@ describe('the results table', () => {
     await expect(store(dying).writeDays(new Map([['2026-01-02', { blob: 'new' }]]), 'v2')).rejects.toThrow(
       'killed',
     );
-    expect((await store().readRange('2026-01-02', '2026-01-02')).get('2026-01-02')).toEqual({ blob: 'old' });
+    expect((await store().readRange('2026-01-02', '2026-01-02')).blob.get('2026-01-02')).toEqual('old');
     await store().writeDays(new Map([['2026-01-02', { blob: 'newer' }]]), 'v3');
-    expect((await store().readRange('2026-01-02', '2026-01-02')).get('2026-01-02')).toEqual({
-      blob: 'newer',
-    });
+    expect((await store().readRange('2026-01-02', '2026-01-02')).blob.get('2026-01-02')).toEqual('newer');
     const left = await stack.servers.dynamo.send(
       new QueryCommand({
         TableName: LOCAL_NAMES.RESULTS_TABLE,
         KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': 'day#2026-01-02' },
+        ExpressionAttributeValues: { ':pk': 'day#2026-01-02#blob' },
       }),
     );
     // v1's chunk is deleted when v3 replaces it; v2's orphan chunk stays (nothing points at it).
@@ -72,7 +71,7 @@ describe('the results table', () => {
     const strict = new DynamoResultsStore({
       client: stack.servers.dynamo,
       table: LOCAL_NAMES.RESULTS_TABLE,
-      daySchema: z.object({ other: z.number() }),
+      sections: { blob: { schema: z.number() } },
     });
     await expect(strict.readRange('2026-01-03', '2026-01-03')).rejects.toThrow();
   });
@@ -83,32 +82,30 @@ describe('the results table', () => {
     const flaky = localDocumentClient(stack.servers.dynamoEndpoint);
     injectFault(flaky, { commands: ['BatchGetCommand', 'BatchGetItemCommand'], times: 1 });
     await expect(store(flaky).readRange('2026-01-04', '2026-01-04')).rejects.toThrow(/injected/);
-    expect((await store(flaky).readRange('2026-01-04', '2026-01-04')).get('2026-01-04')).toEqual({
-      blob: 'y',
-    });
+    expect((await store(flaky).readRange('2026-01-04', '2026-01-04')).blob.get('2026-01-04')).toEqual('y');
   });
 
   describe('blocks of days', () => {
     const countSchema = z.object({ n: z.number() });
+    const sumCounts = (parts: ReadonlyMap<string, { n: number }>) => ({
+      n: [...parts.values()].reduce((sum, p) => sum + p.n, 0),
+    });
     const merging = () =>
       new DynamoResultsStore({
         client: stack.servers.dynamo,
         table: LOCAL_NAMES.RESULTS_TABLE,
-        daySchema: countSchema,
-        mergeDays: (parts: ReadonlyMap<string, { n: number }>) => ({
-          n: [...parts.values()].reduce((sum, p) => sum + p.n, 0),
-        }),
+        sections: { count: { schema: countSchema, mergeDays: sumCounts } },
       });
     const plain = () =>
       new DynamoResultsStore({
         client: stack.servers.dynamo,
         table: LOCAL_NAMES.RESULTS_TABLE,
-        daySchema: countSchema,
+        sections: { count: { schema: countSchema } },
       });
     // 2030-01-03 is day 21,917 from 1970-01-01 (60 × 365 + 15 leap days + 2) = 4 × 5,479 + 1, so
     // blocks of 4 start on 2030-01-02, 01-06, 01-10, …; 21,920 (01-06) = 16 × 1,370: a block of 16.
     const days = (first: string, values: number[]) =>
-      new Map(values.map((n, i) => [addDays(first, i), { n }]));
+      new Map(values.map((n, i) => [addDays(first, i), { count: { n } }]));
 
     it('writes a whole 256-day block, every versions update within the 4 KB DynamoDB allows an expression', async () => {
       // 2030-04-12 is day 21,917 + 99 = 22,016 = 256 × 86: it starts a block of 256 days.
@@ -124,11 +121,11 @@ describe('the results table', () => {
       } finally {
         sent.mockRestore();
       }
-      expect(Object.fromEntries(await merging().readRange('2030-04-12', addDays('2030-04-12', 255)))).toEqual(
-        {
-          '2030-04-12': { n: 256 },
-        },
-      );
+      expect(
+        Object.fromEntries((await merging().readRange('2030-04-12', addDays('2030-04-12', 255))).count),
+      ).toEqual({
+        '2030-04-12': { n: 256 },
+      });
     });
 
     it('reads a range as the fewest blocks, each the sum of its days', async () => {
@@ -142,19 +139,19 @@ describe('the results table', () => {
       );
       // 01-02…01-05 is a block of 4 (1+2+3+4 = 10); 01-06…01-21 a block of 16 (5+…+20 = 200);
       // 01-22…01-25 a block of 4 (21+22+23+24 = 90).
-      expect(Object.fromEntries(await merging().readRange('2030-01-02', '2030-01-25'))).toEqual({
+      expect(Object.fromEntries((await merging().readRange('2030-01-02', '2030-01-25')).count)).toEqual({
         '2030-01-02': { n: 10 },
         '2030-01-06': { n: 200 },
         '2030-01-22': { n: 90 },
       });
       // From 01-03: three days alone (2, 3, 4), then the same blocks.
-      expect(Object.fromEntries(await merging().readRange('2030-01-03', '2030-01-21'))).toEqual({
+      expect(Object.fromEntries((await merging().readRange('2030-01-03', '2030-01-21')).count)).toEqual({
         '2030-01-03': { n: 2 },
         '2030-01-04': { n: 3 },
         '2030-01-05': { n: 4 },
         '2030-01-06': { n: 200 },
       });
-      expect((await merging().readRange('2030-01-02', '2030-01-25', 1)).size).toBe(24);
+      expect((await merging().readRange('2030-01-02', '2030-01-25', { largest: 1 })).count.size).toBe(24);
     });
 
     it('never reads a block whose days changed since it was merged', async () => {
@@ -167,7 +164,7 @@ describe('the results table', () => {
         ),
         'v1',
       );
-      expect(Object.fromEntries(await merging().readRange('2030-02-07', '2030-02-22'))).toEqual({
+      expect(Object.fromEntries((await merging().readRange('2030-02-07', '2030-02-22')).count)).toEqual({
         '2030-02-07': { n: 16 },
       });
       // A write that stored a day but died before its blocks (or a store without blocks).
@@ -175,7 +172,7 @@ describe('the results table', () => {
       const read = await merging().readRange('2030-02-07', '2030-02-22');
       // The block of 16 is stale: its four blocks of 4, of which 02-07…02-10 is stale too, so its
       // days: 1 + 1 + 1 + 101, then 4, 4, 4.
-      expect(Object.fromEntries(read)).toEqual({
+      expect(Object.fromEntries(read.count)).toEqual({
         '2030-02-07': { n: 1 },
         '2030-02-08': { n: 1 },
         '2030-02-09': { n: 1 },
@@ -186,7 +183,7 @@ describe('the results table', () => {
       });
       // The next write of any of its days merges the blocks again.
       await merging().writeDays(days('2030-02-22', [1]), 'v3');
-      expect(Object.fromEntries(await merging().readRange('2030-02-07', '2030-02-22'))).toEqual({
+      expect(Object.fromEntries((await merging().readRange('2030-02-07', '2030-02-22')).count)).toEqual({
         '2030-02-07': { n: 116 },
       });
     });
@@ -210,10 +207,7 @@ describe('the results table', () => {
       return new DynamoResultsStore({
         client,
         table: LOCAL_NAMES.RESULTS_TABLE,
-        daySchema: countSchema,
-        mergeDays: (parts: ReadonlyMap<string, { n: number }>) => ({
-          n: [...parts.values()].reduce((sum, p) => sum + p.n, 0),
-        }),
+        sections: { count: { schema: countSchema, mergeDays: sumCounts } },
       });
     };
     const puts = (items: Array<{ PutRequest?: { Item: Record<string, unknown> } }>, pk: RegExp, sk: RegExp) =>
@@ -234,7 +228,7 @@ describe('the results table', () => {
       const dying = dyingOn((items) => puts(items, /^days/, /^v#/));
       await expect(dying.writeDays(days('2030-03-15', [50]), 'v2')).rejects.toThrow('killed');
       // The day is stored and its blocks are not: both blocks holding it are passed over.
-      expect(Object.fromEntries(await merging().readRange('2030-03-11', '2030-03-26'))).toEqual({
+      expect(Object.fromEntries((await merging().readRange('2030-03-11', '2030-03-26')).count)).toEqual({
         '2030-03-11': { n: 4 },
         '2030-03-15': { n: 50 },
         '2030-03-16': { n: 1 },
@@ -245,7 +239,7 @@ describe('the results table', () => {
       });
       // A later write of another day of the block of 16 merges it from 03-15's days.
       await merging().writeDays(days('2030-03-26', [1]), 'v3');
-      expect(Object.fromEntries(await merging().readRange('2030-03-11', '2030-03-26'))).toEqual({
+      expect(Object.fromEntries((await merging().readRange('2030-03-11', '2030-03-26')).count)).toEqual({
         '2030-03-11': { n: 4 + 53 + 4 + 4 },
       });
     });
@@ -262,7 +256,7 @@ describe('the results table', () => {
       // The new version is recorded, its chunks are written, its head is not.
       const dying = dyingOn((items) => puts(items, /^day#/, /^head$/));
       await expect(dying.writeDays(days('2030-03-31', [50]), 'v2')).rejects.toThrow('killed');
-      expect(Object.fromEntries(await merging().readRange('2030-03-27', '2030-04-11'))).toEqual({
+      expect(Object.fromEntries((await merging().readRange('2030-03-27', '2030-04-11')).count)).toEqual({
         '2030-03-27': { n: 4 },
         '2030-03-31': { n: 1 },
         '2030-04-01': { n: 1 },
@@ -272,7 +266,7 @@ describe('the results table', () => {
         '2030-04-08': { n: 4 },
       });
       await merging().writeDays(days('2030-03-31', [50]), 'v3');
-      expect(Object.fromEntries(await merging().readRange('2030-03-27', '2030-04-11'))).toEqual({
+      expect(Object.fromEntries((await merging().readRange('2030-03-27', '2030-04-11')).count)).toEqual({
         '2030-03-27': { n: 65 },
       });
     });
@@ -301,17 +295,66 @@ describe('the results table', () => {
       const store = new DynamoResultsStore({
         client,
         table: LOCAL_NAMES.RESULTS_TABLE,
-        daySchema: countSchema,
-        mergeDays: () => ({ n: 0 }),
+        sections: { count: { schema: countSchema, mergeDays: () => ({ n: 0 }) } },
       });
-      expect(Object.fromEntries(await store.readRange('2030-04-12', '2030-04-27'))).toEqual({
+      expect(Object.fromEntries((await store.readRange('2030-04-12', '2030-04-27')).count)).toEqual({
         '2030-04-12': { n: 32 },
       });
       expect(asked).toEqual([
-        { pk: 'days16#2030-04-12', sk: 'head' },
+        { pk: 'days16#2030-04-12#count', sk: 'head' },
         { pk: expect.stringMatching(/^versions#/), sk: 'versions' },
-        { pk: 'days16#2030-04-12', sk: 'v#v1#0000' },
+        { pk: 'days16#2030-04-12#count', sk: 'v#v1#0000' },
       ]);
+    });
+
+    it('stores each section apart: one read only the sections it asks for, a section without a merge in days only', async () => {
+      // 2030-05-02 … 05-05: one block of 4 (day 22,036 = 4 × 5,509). `count` has blocks, `note` days only.
+      const sections = {
+        count: { schema: countSchema, mergeDays: sumCounts },
+        note: { schema: z.string() },
+      };
+      const client = localDocumentClient(stack.servers.dynamoEndpoint);
+      const asked: string[] = [];
+      client.middlewareStack.add(
+        (next) => async (args) => {
+          const input = args.input as { RequestItems?: Record<string, { Keys?: Array<{ pk: string }> }> };
+          for (const { Keys } of Object.values(input.RequestItems ?? {}))
+            asked.push(...(Keys ?? []).map((k) => k.pk));
+          return next(args);
+        },
+        { step: 'initialize', name: 'count-keys' },
+      );
+      const two = new DynamoResultsStore({ client, table: LOCAL_NAMES.RESULTS_TABLE, sections });
+      await two.writeDays(
+        new Map([1, 2, 3, 4].map((n) => [addDays('2030-05-02', n - 1), { count: { n }, note: `day ${n}` }])),
+        'sections-v1',
+      );
+      asked.length = 0;
+      const both = await two.readRange('2030-05-02', '2030-05-05');
+      // count: the block of 4 (1 + 2 + 3 + 4 = 10); note: its four days.
+      expect(Object.fromEntries(both.count)).toEqual({ '2030-05-02': { n: 10 } });
+      expect([...both.note.values()]).toEqual(['day 1', 'day 2', 'day 3', 'day 4']);
+      asked.length = 0;
+      const notes = await two.readRange('2030-05-02', '2030-05-05', { sections: ['note'] });
+      expect(Object.keys(notes)).toEqual(['note']);
+      expect(asked.every((pk) => pk.endsWith('#note'))).toBe(true);
+      expect(asked.some((pk) => pk.includes('#count'))).toBe(false);
+    });
+
+    it('reads several ranges at once, each answered by the blocks inside it', async () => {
+      // 2030-05-06 … 05-13 hold 1 … 8: 05-06…05-09 is a block of 4 (day 22,040 = 4 × 5,510), 05-10…05-13 another.
+      await merging().writeDays(days('2030-05-06', [1, 2, 3, 4, 5, 6, 7, 8]), 'ranges-v1');
+      const [first, second] = await merging().readRanges([
+        { from: '2030-05-06', to: '2030-05-09' },
+        { from: '2030-05-10', to: '2030-05-12' },
+      ]);
+      expect(Object.fromEntries(first?.count ?? [])).toEqual({ '2030-05-06': { n: 10 } });
+      // Three days of the second block: days alone (5, 6, 7), never the block of 4 that goes past the range.
+      expect(Object.fromEntries(second?.count ?? [])).toEqual({
+        '2030-05-10': { n: 5 },
+        '2030-05-11': { n: 6 },
+        '2030-05-12': { n: 7 },
+      });
     });
   });
 });

@@ -72,9 +72,9 @@ describe('the job state machine tasks (compute function)', () => {
         skipped: 0,
       },
     });
-    const stepped = await stack.pipeline.results.readRange(RANGE.from, RANGE.to, 1);
+    const stepped = await stack.pipeline.results.readRange(RANGE.from, RANGE.to, { largest: 1 });
     await computeRange(RANGE, 'whole', 1, jobDepsOf(stack.pipeline));
-    expect(await stack.pipeline.results.readRange(RANGE.from, RANGE.to, 1)).toEqual(stepped);
+    expect(await stack.pipeline.results.readRange(RANGE.from, RANGE.to, { largest: 1 })).toEqual(stepped);
   });
 
   it('records a failed run with the state machine error, and counts it with the step duration', async () => {

@@ -8,7 +8,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSnsAlertPublisher } from '#adapters/alert-publisher.ts';
 import { addDays } from '#domain/dates.ts';
-import { type DayResult, emptyDayResult } from '#domain/day-result.ts';
+import { type DayResult, emptyDayResult, toStoredDay } from '#domain/day-result.ts';
 import { createQueryHandler } from '#functions/query/handler.ts';
 import { checkAlerts } from '#services/alerts.ts';
 import {
@@ -60,7 +60,10 @@ describe('the daily KPI check (services/alerts.ts)', () => {
       ...[28, 21, 14, 7].map((n): [string, DayResult] => [addDays(DAY, -n), withConversions(20)]),
       [DAY, withConversions(5)],
     ]);
-    await stack.pipeline.results.writeDays(days, 'compute-20260630T000000-00000001');
+    await stack.pipeline.results.writeDays(
+      new Map([...days].map(([d, r]) => [d, toStoredDay(r)])),
+      'compute-20260630T000000-00000001',
+    );
   });
   afterAll(async () => {
     await stack.close();

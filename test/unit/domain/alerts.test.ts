@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { alertsConfigSchema, baselineDates, checkKpis } from '#domain/alerts.ts';
 import { addDays } from '#domain/dates.ts';
 import { type DayResult, emptyDayResult, toComputePartial } from '#domain/day-result.ts';
+import { storedParts } from '../../support/stored-days.ts';
 
 const DAY = '2026-03-30'; // a Monday; its baseline: the four Mondays before
 const config = alertsConfigSchema.parse({ kpis: ['conversions', 'spend', 'visits'] });
@@ -37,7 +38,7 @@ describe('the daily KPI check', () => {
       [addDays(DAY, -7), day(10, 100e6, 40)],
       [DAY, day(16, 60e6, 10)],
     ]);
-    expect(checkKpis(toComputePartial(stored), DAY, config, 'USD')).toEqual([
+    expect(checkKpis(toComputePartial(storedParts(stored)), DAY, config, 'USD')).toEqual([
       { date: DAY, kpi: 'conversions', value: 16, baseline: 10, change: 0.6, direction: 'up' },
       { date: DAY, kpi: 'visits', value: 10, baseline: 40, change: -0.75, direction: 'down' },
     ]);
@@ -48,6 +49,6 @@ describe('the daily KPI check', () => {
       [addDays(DAY, -7), day(10, 0, 0)],
       [DAY, day(50, 0, 5)],
     ]);
-    expect(checkKpis(toComputePartial(early), DAY, config, 'USD')).toEqual([]);
+    expect(checkKpis(toComputePartial(storedParts(early)), DAY, config, 'USD')).toEqual([]);
   });
 });

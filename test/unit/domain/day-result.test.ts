@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { attribute, compareModels } from '#domain/attribution/index.ts';
 import { creditKey } from '#domain/attribution/partial.ts';
-import { type DayResult, emptyDayResult, mergeDayResults, toComputePartial } from '#domain/day-result.ts';
+import { type DayResult, emptyDayResult, type StoredDay, toComputePartial } from '#domain/day-result.ts';
 import { channelShare, cpaByStage, referralTraffic } from '#domain/metrics/index.ts';
+import { mergeStored, storedParts } from '../../support/stored-days.ts';
 
 const day = (touches: Record<string, number>, spend: Record<string, number>): DayResult => {
   const result = emptyDayResult();
@@ -29,16 +30,18 @@ const spendOf = (rows: ReadonlyArray<{ key: string; spend: number }>) =>
 describe('merged day results', () => {
   it('attribute spend only to touches of its own day, merged or not', () => {
     const days = toComputePartial(
-      new Map([
-        ['2026-01-01', first],
-        ['2026-01-02', second],
-      ]),
+      storedParts(
+        new Map([
+          ['2026-01-01', first],
+          ['2026-01-02', second],
+        ]),
+      ),
     );
     const both = new Map([
       ['2026-01-01', first],
       ['2026-01-02', second],
     ]);
-    const block = toComputePartial(new Map([['2026-01-01', mergeDayResults(both)]]));
+    const block = toComputePartial(storedParts(new Map([['2026-01-01', mergeStored(both) as StoredDay]])));
     for (const data of [days, block]) {
       // By campaign: brand's 10 matches its touch; generic's 5 and the banner's 3 on the first day
       // had no touch that day (the next day's touches do not take them): unattributed 8; generic's
@@ -63,17 +66,17 @@ describe('merged day results', () => {
   });
 
   it('settles spend once: merging merged results changes nothing', () => {
-    const once = mergeDayResults(
+    const once = mergeStored(
       new Map([
         ['2026-01-01', first],
         ['2026-01-02', second],
       ]),
     );
-    expect(mergeDayResults(new Map([['2026-01-01', once]]))).toEqual(once);
+    expect(mergeStored(new Map([['2026-01-01', once as StoredDay]]))).toEqual(once);
     const halves = new Map([
-      ['2026-01-01', mergeDayResults(new Map([['2026-01-01', first]]))],
-      ['2026-01-02', mergeDayResults(new Map([['2026-01-02', second]]))],
+      ['2026-01-01', mergeStored(new Map([['2026-01-01', first]])) as StoredDay],
+      ['2026-01-02', mergeStored(new Map([['2026-01-02', second]])) as StoredDay],
     ]);
-    expect(mergeDayResults(halves)).toEqual(once);
+    expect(mergeStored(halves)).toEqual(once);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dayResultSchema, emptyDayResult, mergeDayResults } from '#domain/day-result.ts';
+import { emptyDayResult, STORED_SECTIONS } from '#domain/day-result.ts';
 import {
   emptyAdCell,
   emptyJourneyDay,
@@ -7,13 +7,22 @@ import {
   mergeJourneyDays,
 } from '#domain/journey/journey-day.ts';
 import { estimateUsers, hashUserKey, sketchOfHashes } from '#domain/metrics/user-sketch.ts';
+import { mergeStored } from '../../../support/stored-days.ts';
 
 const users = (...keys: string[]) => sketchOfHashes(keys.map(hashUserKey));
 
 describe('journey days', () => {
-  it('reads a stored day written before journey analytics existed as an empty journey', () => {
-    const { journey: _, ...old } = emptyDayResult();
-    expect(dayResultSchema.parse(old).journey).toEqual(emptyJourneyDay());
+  it('reads each stored journey section with only its own fields, the missing ones as empty', () => {
+    expect(STORED_SECTIONS.journey.schema.parse({})).toEqual({
+      cart: {},
+      visits: { visits: 0, pageViews: 0, bounces: 0, visitMs: 0 },
+      visitors: {},
+      stageWaits: {},
+    });
+    expect(STORED_SECTIONS.people.schema.parse({ nps: [['00000000000000aa', 1, 9, 'direct']] })).toEqual({
+      nps: [['00000000000000aa', 1, 9, 'direct']],
+      cohortConversions: [],
+    });
     expect(emptyJourneyDay()).toMatchObject({
       email: {},
       nps: [],
@@ -66,15 +75,16 @@ describe('journey days', () => {
       ...emptyDayResult(),
       journey: { ...emptyDayResult().journey, nps, cart: { adds } },
     });
-    const block = mergeDayResults(
+    const block = mergeStored(
       new Map([
         ['2026-03-01', day([['00000000000000aa', 1, 9, 'direct']], users('u:a'))],
         ['2026-03-02', day([['00000000000000bb', 2, 3, 'direct']], users('u:a', 'u:b'))],
       ]),
     );
-    expect(block.journey.nps).toEqual([]);
+    // The people section (NPS answers, cohort conversions) is stored in days only.
+    expect(block.people).toBeUndefined();
     // adds {a} ∪ {a, b} = 2 users.
-    expect(estimateUsers(block.journey.cart.adds ?? 'E')).toBe(2);
+    expect(estimateUsers(block.journey?.cart.adds ?? 'E')).toBe(2);
   });
 
   it('keeps the 1,000 converting paths with the most conversions and the 1,000 others with the most journeys', () => {
