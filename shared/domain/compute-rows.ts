@@ -13,7 +13,6 @@ import {
   emptyJourneyDay,
   type JourneyDay,
   type JourneyPartial,
-  MAX_PATH_STEPS,
   mergeJourneyPartials,
   type PathCell,
   type VisitorCell,
@@ -215,8 +214,8 @@ function foldJourney(rows: ComputeRows): JourneyPartial {
   }
   for (const row of rows.journeyPaths) {
     const day = dayOf(row.day);
-    // A very long path keeps its last steps, so an item stays bounded (journey-day.ts).
-    const path = row.path.split('>').slice(-MAX_PATH_STEPS).join('>');
+    // journey-paths.sql keeps a very long path's last MAX_PATH_STEPS steps (journey-day.ts).
+    const path = row.path;
     const journeys = Number(row.journeys);
     if (row.converting) {
       const cell = Object.hasOwn(day.convertingPaths, path)

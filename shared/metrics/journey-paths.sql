@@ -1,28 +1,51 @@
 -- Paths: the journeys the Markov model sees (markov-transitions.sql), each as its collapsed list
--- of channels joined by '>' (consecutive same-channel touches are one step): a converting journey
--- per conversion, on its day, with its conversions and value; a non-converting one per person's
--- tail (null_journey), on the day of its final touch. Conversions without a touch have no path.
--- Only the steps where the channel changes reach the (ordered, memory-bound) aggregation.
+-- of channels joined by '>' (consecutive same-channel touches are one step), its last 20 steps
+-- kept (journey-day.ts MAX_PATH_STEPS): a converting journey per conversion, on its day, with its
+-- conversions and value; a non-converting one per person's tail (null_journey), on the day of its
+-- final touch. Conversions without a touch have no path.
+-- An ordered string aggregation per journey held every journey's steps in memory at once (past
+-- DuckDB's limit at 10M events): instead each step is a channel code (1…19, 5 bits) shifted by its
+-- place from the end, so a path is the bit_or of its steps, a HUGEINT (20 × 5 bits); journeys are
+-- counted per code with plain aggregates, and only the distinct codes are spelled out.
 WITH steps AS (
-  SELECT day, conversion_id, pos, channel
+  SELECT day, conversion_id, pos, list_position({{channel_ids}}, channel) AS code
   FROM (SELECT day, conversion_id, pos, channel,
                lag(channel) OVER (PARTITION BY conversion_id ORDER BY pos) AS previous_channel
         FROM journey)
   WHERE previous_channel IS NULL OR previous_channel <> channel
 ),
 converting AS (
-  SELECT s.day, s.conversion_id, string_agg(s.channel, '>' ORDER BY s.pos) AS path
-  FROM steps s GROUP BY s.day, s.conversion_id
+  SELECT day, conversion_id, bit_or(code::HUGEINT << (5 * from_end)) AS path_code
+  FROM (SELECT *, row_number() OVER (PARTITION BY conversion_id ORDER BY pos DESC) - 1 AS from_end FROM steps)
+  WHERE from_end < 20
+  GROUP BY day, conversion_id
+),
+tail_steps AS (
+  SELECT final_day, person_id, list_position({{channel_ids}}, channel) AS code,
+         row_number() OVER (PARTITION BY person_id ORDER BY ts DESC, event_id DESC) - 1 AS from_end
+  FROM null_journey WHERE previous_channel IS NULL OR previous_channel <> channel
 ),
 tails AS (
-  SELECT final_day, person_id, string_agg(channel, '>' ORDER BY ts, event_id) AS path
-  FROM null_journey WHERE previous_channel IS NULL OR previous_channel <> channel
+  SELECT final_day, person_id, bit_or(code::HUGEINT << (5 * from_end)) AS path_code
+  FROM tail_steps WHERE from_end < 20
   GROUP BY final_day, person_id
+),
+counted AS (
+  SELECT c.day, true AS converting, c.path_code, count(*) AS journeys, sum(j.conversions) AS conversions,
+         sum(j.value_micros) AS value_micros
+  FROM converting c
+  JOIN (SELECT conversion_id, conversions, value_micros FROM journey WHERE pos = 1) j USING (conversion_id)
+  GROUP BY c.day, c.path_code
+  UNION ALL
+  SELECT final_day, false, path_code, count(*), 0, 0 FROM tails GROUP BY final_day, path_code
+),
+spelled AS (
+  -- Each distinct code once: its 5-bit groups from the first step (the highest) to the last.
+  SELECT path_code,
+         string_agg({{channel_ids}}[((path_code >> (5 * k)) & 31)::INTEGER], '>' ORDER BY k DESC) AS path
+  FROM (SELECT DISTINCT path_code FROM counted) d, range(20) r(k)
+  WHERE path_code >> (5 * k) > 0
+  GROUP BY path_code
 )
-SELECT c.day, true AS converting, c.path, count(*) AS journeys, sum(j.conversions) AS conversions,
-       sum(j.value_micros) AS value_micros
-FROM converting c
-JOIN (SELECT conversion_id, conversions, value_micros FROM journey WHERE pos = 1) j USING (conversion_id)
-GROUP BY c.day, c.path
-UNION ALL
-SELECT final_day, false, path, count(*), 0, 0 FROM tails GROUP BY final_day, path;
+SELECT c.day, c.converting, s.path, c.journeys, c.conversions, c.value_micros
+FROM counted c JOIN spelled s USING (path_code);

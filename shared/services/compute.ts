@@ -4,6 +4,7 @@ import type { LakeStore } from '#adapters/lake-store.ts';
 import type { DayPartialStore } from '#adapters/results-store.ts';
 import type { SpendStore } from '#adapters/spend-store.ts';
 import { addAttributionSpend, CREDIT_UNIT, mergeAttribution } from '#domain/attribution/index.ts';
+import { CHANNEL_IDS } from '#domain/channel-ids.ts';
 import { type ComputeRows, foldComputeRows } from '#domain/compute-rows.ts';
 import type { AttributionConfig } from '#domain/config.ts';
 import { addDays, DAY_MS, datesBetween, startOfDay } from '#domain/dates.ts';
@@ -151,6 +152,8 @@ export async function openComputeSession(
       from_day: `'${range.from}'`,
       to_day: `'${range.to}'`,
       lookback_ms: String(lookbackDays * DAY_MS),
+      // Channel codes of journey-paths.sql: a channel's place in this list, from 1.
+      channel_ids: literalList(CHANNEL_IDS),
       latest_copy_first: LATEST_COPY_FIRST,
       // A touch's attribution key (attribution/partial.ts creditKey): channel, US, campaign.
       credit_key: "channel || chr(31) || replace(campaign, chr(31), ' ')",

@@ -611,6 +611,52 @@ describe('the journey SQL over lake rows: review cases', () => {
     expect(rowsOf('all')).toEqual([['paid_search', 3, 1]]);
   });
 
+  it('keeps the last 20 steps of a long path, every channel spelled back as it was touched', async () => {
+    // ann: 25 touches an hour apart over the 19 channels in order, then 6 more from the start
+    // (direct, cross_network, …), each channel change a step: 25 steps; she converts after them.
+    // Kept: steps 6…25 (the last 20). bo: the same 25 touches, but each one twice in a row, and no
+    // conversion: the repeats collapse, so his tail is the same 20 steps, non-converting.
+    const channels = [
+      'direct',
+      'cross_network',
+      'paid_shopping',
+      'paid_search',
+      'paid_social',
+      'paid_video',
+      'display',
+      'paid_other',
+      'organic_shopping',
+      'organic_social',
+      'organic_video',
+      'organic_search',
+      'referral',
+      'email',
+      'affiliates',
+      'audio',
+      'sms',
+      'mobile_push',
+      'unassigned',
+    ] as const;
+    const sequence = Array.from({ length: 25 }, (_, n) => channels[n % 19] as (typeof channels)[number]);
+    const at = (hour: number) =>
+      new Date(Date.parse('2026-03-02T00:00:00Z') + hour * 3_600_000).toISOString();
+    const rows = [
+      ...sequence.map((channel, n) => touch(`a${n}`, 'u:ann', at(n), channel)),
+      conversion('a-buy', 'u:ann', at(26)),
+      ...sequence.flatMap((channel, n) => [
+        touch(`b${n}x`, 'u:bo', at(2 * n), channel),
+        touch(`b${n}y`, 'u:bo', at(2 * n + 1), channel),
+      ]),
+    ];
+    const { journey } = await computeLakeRows(rows, UTC);
+    const kept = sequence.slice(5);
+    expect(kept).toHaveLength(20);
+    expect(kept[0]).toBe('paid_video');
+    expect(journeyPaths(journey, { ...UTC, converting: 'all', limit: 5 }).paths).toEqual([
+      expect.objectContaining({ path: kept, journeys: 2, conversions: 1 }),
+    ]);
+  });
+
   it('counts a share in advocacy (cpa by stage and the funnel) without making it a touch', async () => {
     const share = event('s1', '2026-03-05T10:00:00Z', {
       type: 'share',
