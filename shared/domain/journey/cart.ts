@@ -1,5 +1,11 @@
 import { datesBetween } from '../dates.ts';
-import { EMPTY_SKETCH, estimateOverlap, estimateUsers, mergeSketches } from '../metrics/user-sketch.ts';
+import {
+  EMPTY_SKETCH,
+  estimateOverlap,
+  estimateUnion,
+  estimateUsers,
+  mergeSketches,
+} from '../metrics/user-sketch.ts';
 import { rate } from '../rates.ts';
 import type { JourneyPartial } from './journey-day.ts';
 
@@ -45,7 +51,7 @@ export function cartAbandonment(
     from: props.from,
     to: props.to,
     carts,
-    checkouts: estimateUsers(mergeSketches(checkouts)),
+    checkouts: estimateUnion(checkouts),
     purchases: bought,
     abandonmentRate: abandonment,
   };

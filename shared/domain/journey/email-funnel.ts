@@ -1,7 +1,7 @@
 import { datesBetween } from '../dates.ts';
 import type { EmailAction } from '../event-schema.ts';
 import { byCodeUnit, pushTo } from '../metrics/partial.ts';
-import { EMPTY_SKETCH, estimateUsers, mergeSketches } from '../metrics/user-sketch.ts';
+import { estimateUnion } from '../metrics/user-sketch.ts';
 import { rate } from '../rates.ts';
 import type { EmailCell, JourneyPartial } from './journey-day.ts';
 
@@ -64,7 +64,7 @@ export function emailFunnel(
   props: { readonly from: string; readonly to: string; readonly groupBy: 'campaign' | 'day' },
 ): EmailFunnelResult {
   const byCampaign = new Map<string, EmailCell[]>();
-  const rows: Array<{ key: string } & EmailFigures> = [];
+  const dayRows: Array<{ key: string } & EmailFigures> = [];
   for (const date of datesBetween(props.from, props.to)) {
     const day = Object.hasOwn(partial.days, date) ? partial.days[date] : undefined;
     if (!day) continue;
@@ -72,27 +72,51 @@ export function emailFunnel(
       pushTo(byCampaign, campaign, cell);
     }
     if (props.groupBy === 'day' && Object.keys(day.email).length > 0) {
-      rows.push({ key: date, ...figuresOf(Object.values(day.email).map((cell) => [cell])) });
+      dayRows.push({
+        key: date,
+        ...figuresOf(sumCounts(Object.values(day.email).map((cell) => countsOf([cell])))),
+      });
     }
   }
-  if (props.groupBy === 'campaign') {
-    for (const campaign of [...byCampaign.keys()].sort(byCodeUnit)) {
-      rows.push({ key: campaign, ...figuresOf([byCampaign.get(campaign) ?? []]) });
-    }
-    rows.sort((a, b) => b.sent - a.sent || b.delivered - a.delivered || byCodeUnit(a.key, b.key));
-  }
+  // Each campaign's recipients over the range, merged once: its row, and its share of the totals.
+  const campaigns = [...byCampaign.keys()]
+    .sort(byCodeUnit)
+    .map((campaign) => ({ key: campaign, counts: countsOf(byCampaign.get(campaign) ?? []) }));
+  const rows =
+    props.groupBy === 'day'
+      ? dayRows
+      : campaigns
+          .map(({ key, counts }) => ({ key, ...figuresOf(counts) }))
+          .sort((a, b) => b.sent - a.sent || b.delivered - a.delivered || byCodeUnit(a.key, b.key));
   return {
     from: props.from,
     to: props.to,
     groupBy: props.groupBy,
-    totals: figuresOf([...byCampaign.values()]),
+    totals: figuresOf(sumCounts(campaigns.map(({ counts }) => counts))),
     rows,
   };
 }
 
-/** Figures of a set of campaigns, each given as the cells to merge into its recipients. */
-function figuresOf(campaigns: ReadonlyArray<readonly EmailCell[]>): EmailFigures {
-  const counts: EmailCounts = {
+/** One campaign's counts: the distinct recipients of its cells merged, per action. */
+function countsOf(cells: readonly EmailCell[]): EmailCounts {
+  const counts = emptyCounts();
+  for (const [action, field] of Object.entries(COUNT_OF) as Array<[EmailAction, keyof EmailCounts]>) {
+    const sketches = cells.map((cell) => cell[action]).filter((sketch) => sketch !== undefined);
+    if (sketches.length > 0) counts[field] = estimateUnion(sketches);
+  }
+  return counts;
+}
+
+function sumCounts(list: readonly EmailCounts[]): EmailCounts {
+  const sum = emptyCounts();
+  for (const counts of list) {
+    for (const field of Object.keys(sum) as Array<keyof EmailCounts>) sum[field] += counts[field];
+  }
+  return sum;
+}
+
+function emptyCounts(): EmailCounts {
+  return {
     sent: 0,
     delivered: 0,
     bounced: 0,
@@ -102,12 +126,10 @@ function figuresOf(campaigns: ReadonlyArray<readonly EmailCell[]>): EmailFigures
     complained: 0,
     subscribed: 0,
   };
-  for (const cells of campaigns) {
-    for (const [action, field] of Object.entries(COUNT_OF) as Array<[EmailAction, keyof EmailCounts]>) {
-      const sketches = cells.map((cell) => cell[action] ?? EMPTY_SKETCH);
-      counts[field] += estimateUsers(mergeSketches(sketches));
-    }
-  }
+}
+
+/** Counts with their rates. */
+function figuresOf(counts: EmailCounts): EmailFigures {
   return {
     ...counts,
     deliveryRate: rate(counts.delivered, counts.sent),

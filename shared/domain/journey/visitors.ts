@@ -1,5 +1,5 @@
 import { datesBetween } from '../dates.ts';
-import { EMPTY_SKETCH, estimateUsers, mergeSketches } from '../metrics/user-sketch.ts';
+import { EMPTY_SKETCH, estimateUnion } from '../metrics/user-sketch.ts';
 import { rate } from '../rates.ts';
 import type { JourneyPartial } from './journey-day.ts';
 
@@ -47,9 +47,9 @@ export function visitorsSummary(
     bounces += day.visits.bounces;
     visitMs += day.visits.visitMs;
   }
-  const visitors = estimateUsers(mergeSketches(all));
+  const visitors = estimateUnion(all);
   // Both are estimates above 256 people a day: new never exceeds all.
-  const newVisitors = Math.min(visitors, estimateUsers(mergeSketches(fresh)));
+  const newVisitors = Math.min(visitors, estimateUnion(fresh));
   return {
     from: props.from,
     to: props.to,

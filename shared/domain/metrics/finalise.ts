@@ -5,7 +5,7 @@ import { STAGES } from '../event-schema.ts';
 import { money, rate } from '../rates.ts';
 import type { DayPartial, MetricsPartial, ReferralCategory } from './partial.ts';
 import { byCodeUnit, CHANNEL_RANK, pickCategory, referralVisitsOf } from './partial.ts';
-import { estimateUsers, mergeSketches } from './user-sketch.ts';
+import { estimateUnion } from './user-sketch.ts';
 
 /**
  * The reduce-side finalisers: turn the merged day partials of a date range into the four metric
@@ -264,7 +264,7 @@ export function cpaByStage(partial: MetricsPartial, props: CpaByStageProps): Cpa
       }
     }
     // Exact up to a few hundred users, then HyperLogLog (≈1.6% standard error): see user-sketch.ts.
-    const users = estimateUsers(mergeSketches(sketches));
+    const users = estimateUnion(sketches);
     return {
       stage,
       events,

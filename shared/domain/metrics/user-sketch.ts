@@ -34,7 +34,7 @@ const MAX_RANK = WORD_BITS + 1;
 const HASH_HEX = 16;
 const MAX_HASH = (1n << 64n) - 1n;
 const RANK_ZERO = 48; // '0'
-const EXACT_PATTERN = /^E(?:[0-9a-f]{16})*$/;
+const EXACT_PATTERN = /^E[0-9a-f]*$/;
 const DENSE_PATTERN = new RegExp(`^D[0-${String.fromCharCode(RANK_ZERO + MAX_RANK)}]{${REGISTERS}}$`);
 /** 2^−rank for every rank, exact in doubles; the estimate sums these in register order. */
 const INVERSE_POWERS = Array.from({ length: MAX_RANK + 1 }, (_, rank) => 2 ** -rank);
@@ -54,16 +54,25 @@ function sketchProblem(sketch: string): string | undefined {
       ? undefined
       : `a dense sketch is 'D' and ${REGISTERS} register characters '0'..'e'`;
   }
-  if (!EXACT_PATTERN.test(sketch)) {
+  if ((sketch.length - 1) % HASH_HEX !== 0 || !EXACT_PATTERN.test(sketch)) {
     return "a sketch is 'E' and 16-character lower-case hex hashes, or 'D' and registers";
   }
   const count = (sketch.length - 1) / HASH_HEX;
   if (count > EXACT_LIMIT) return `an exact sketch holds at most ${EXACT_LIMIT} hashes`;
   for (let i = 1; i < count; i++) {
-    if (hexAt(sketch, i - 1) >= hexAt(sketch, i))
-      return 'the hashes of an exact sketch must be sorted and unique';
+    if (!hexBefore(sketch, i - 1, i)) return 'the hashes of an exact sketch must be sorted and unique';
   }
   return undefined;
+}
+
+/** Whether hash `a` of an exact sketch is below hash `b` (same-width hex compares as its number). */
+function hexBefore(sketch: string, a: number, b: number): boolean {
+  for (let k = 1; k <= HASH_HEX; k++) {
+    const x = sketch.charCodeAt(a * HASH_HEX + k);
+    const y = sketch.charCodeAt(b * HASH_HEX + k);
+    if (x !== y) return x < y;
+  }
+  return false;
 }
 
 /** Validates a sketch read back from storage: either form, strictly canonical. */
@@ -133,13 +142,34 @@ export function denseSketchOfRegisters(registers: string): string {
  * @throws RangeError when an input is not a sketch.
  */
 export function mergeSketches(sketches: Iterable<string>): string {
+  const list = [...sketches];
+  if (list.length === 1) {
+    checkSketch(list[0] as string);
+    return list[0] as string;
+  }
+  return unionOf(list).toSketch();
+}
+
+/**
+ * Distinct users behind the union of the sketches: `estimateUsers(mergeSketches(sketches))`,
+ * without spelling the union out as a sketch and reading it back.
+ *
+ * @throws RangeError when an input is not a sketch.
+ */
+export function estimateUnion(sketches: Iterable<string>): number {
+  const list = [...sketches];
+  if (list.length === 1) return estimateUsers(list[0] as string);
+  return unionOf(list).estimate();
+}
+
+function unionOf(sketches: readonly string[]): SketchUnion {
   const union = new SketchUnion();
   for (const sketch of sketches) {
     checkSketch(sketch);
     if (sketch.startsWith('D')) union.addRegisters(sketch);
     else for (let i = 0; i < (sketch.length - 1) / HASH_HEX; i++) union.addHex(hexAt(sketch, i));
   }
-  return union.toSketch();
+  return union;
 }
 
 /**
@@ -161,6 +191,11 @@ export function estimateUsers(sketch: string): number {
     sum += INVERSE_POWERS[rank] as number;
     if (rank === 0) zeros++;
   }
+  return estimateFrom(sum, zeros);
+}
+
+/** The estimate from the registers' Σ2^−rank (in register order) and how many are zero. */
+function estimateFrom(sum: number, zeros: number): number {
   const alpha = 0.7213 / (1 + 1.079 / REGISTERS);
   const raw = (alpha * REGISTERS * REGISTERS) / sum;
   const estimate = raw <= 2.5 * REGISTERS && zeros > 0 ? REGISTERS * Math.log(REGISTERS / zeros) : raw;
@@ -175,7 +210,7 @@ export function estimateUsers(sketch: string): number {
 export function estimateOverlap(a: string, b: string): number {
   const left = estimateUsers(a);
   const right = estimateUsers(b);
-  const both = left + right - estimateUsers(mergeSketches([a, b]));
+  const both = left + right - estimateUnion([a, b]);
   return Math.max(0, Math.min(both, left, right));
 }
 
@@ -227,7 +262,7 @@ class SketchUnion {
       this.#hashes.add(hex);
       if (this.#hashes.size > EXACT_LIMIT) this.#goDense();
     } else {
-      this.#raise(BigInt(`0x${hex}`));
+      this.#raiseHex(hex);
     }
   }
 
@@ -240,6 +275,18 @@ class SketchUnion {
     }
   }
 
+  /** Distinct users of the union, as {@link estimateUsers} of {@link toSketch}. */
+  estimate(): number {
+    if (!this.#registers) return this.#hashes?.size ?? 0;
+    let sum = 0;
+    let zeros = 0;
+    for (const rank of this.#registers) {
+      sum += INVERSE_POWERS[rank] as number;
+      if (rank === 0) zeros++;
+    }
+    return estimateFrom(sum, zeros);
+  }
+
   toSketch(): string {
     if (this.#registers) return `D${String.fromCharCode(...this.#registers.map((rank) => rank + RANK_ZERO))}`;
     return `E${[...(this.#hashes ?? [])].sort().join('')}`;
@@ -248,15 +295,23 @@ class SketchUnion {
   #goDense(): Uint8Array {
     if (!this.#registers) {
       this.#registers = new Uint8Array(REGISTERS);
-      for (const hex of this.#hashes ?? []) this.#raise(BigInt(`0x${hex}`));
+      for (const hex of this.#hashes ?? []) this.#raiseHex(hex);
       this.#hashes = undefined;
     }
     return this.#registers;
   }
 
-  #raise(hash: bigint): void {
+  /**
+   * Raises the register of a hash given as 16 hex characters, as {@link computeRegister} does,
+   * without a BigInt: the first 3 characters are the index, the next 5 bits 32..51, the last 8 bits 0..31.
+   */
+  #raiseHex(hex: string): void {
     const registers = this.#registers as Uint8Array;
-    const { index, rank } = computeRegister(hash);
+    const index = Number.parseInt(hex.slice(0, 3), 16);
+    const high = Number.parseInt(hex.slice(3, 8), 16);
+    const low = Number.parseInt(hex.slice(8), 16);
+    const bitLength = high !== 0 ? 64 - Math.clz32(high) : 32 - Math.clz32(low);
+    const rank = MAX_RANK - bitLength;
     if (rank > (registers[index] as number)) registers[index] = rank;
   }
 }

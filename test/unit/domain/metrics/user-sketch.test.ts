@@ -6,6 +6,7 @@ import {
   denseSketchOfRegisters,
   EMPTY_SKETCH,
   EXACT_LIMIT,
+  estimateUnion,
   estimateUsers,
   hashUserKey,
   mergeSketches,
@@ -191,6 +192,16 @@ describe('mergeSketches', () => {
         expect(mergeSketches(parts.map((p) => p.sketch))).toBe(
           sketchOfHashes(parts.flatMap((p) => p.hashes)),
         );
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('estimates a union as the estimate of the merged sketch (estimateUnion), exactly', () => {
+    fc.assert(
+      fc.property(fc.array(arbitrarySketch, { maxLength: 4 }), (parts) => {
+        const sketches = parts.map((p) => p.sketch);
+        expect(estimateUnion(sketches)).toBe(estimateUsers(mergeSketches(sketches)));
       }),
       { numRuns: 200 },
     );
