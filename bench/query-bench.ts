@@ -60,8 +60,7 @@ try {
     from: first,
     to: last,
     warmRuns: 0,
-    // 10M events in one window need two buckets' memory since journey analytics.
-    buckets: 4,
+    buckets: 1,
   } satisfies ComputeTaskInput);
   process.stderr.write('query: querying...\n');
   const query = await runChild<ChildReport<QueryTaskResult>>('query-task.ts', {

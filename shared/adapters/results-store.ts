@@ -78,7 +78,11 @@ export interface DynamoResultsStoreProps<T> {
 const headSchema = z.object({
   pk: z.string().startsWith('day'),
   version: z.string(),
-  chunks: z.int().min(1),
+  /**
+   * The chunks of each section the item holds. A number: a head written before sections, whose
+   * item reads as absent (it is recomputed) and whose chunks are deleted when it is replaced.
+   */
+  chunks: z.union([z.record(z.string(), z.int().min(1)), z.int().min(1)]),
   /** A block's: the versions of the days it was merged from. */
   fingerprint: z.string().optional(),
 });
@@ -94,36 +98,48 @@ const DATES_PER_UPDATE = 100;
 const VERSIONS_SPAN: BlockSize = 256;
 const chunkSchema = z.object({ pk: z.string(), sk: z.string(), data: z.instanceof(Uint8Array) });
 
-/** A stored item: a section of a day or of a block of days. */
+/** An item to read: a day or block, the sections wanted from it, and the range it answers. */
 interface Slot {
-  readonly section: string;
   readonly block: DayBlock;
+  readonly sections: readonly string[];
+  readonly range: number;
+}
+/** An item to store: its sections' bodies, and a block's fingerprint. */
+interface Item {
+  readonly sections: Readonly<Record<string, unknown>>;
+  readonly fingerprint?: string;
 }
 /** What a read may use instead of the table: items this write has just stored, by key. */
-type Written = Map<string, { readonly version: string; readonly body: unknown }>;
+type Written = Map<string, { readonly version: string; readonly item: Item }>;
 type Range = { readonly from: string; readonly to: string };
+/** Per section read, its parts of each range. */
+type Read = Map<string, Array<Map<string, unknown>>>;
 
 /**
- * The results table. Each section of a day's result is gzip JSON split into chunks under
- * `pk = day#<date>#<section>`, `sk = v#<version>#<n>`, and a `head` item that names the current
- * version. Chunks are written first and the head last, so a reader never sees half a version and
- * a compute killed midway leaves the previous version in place. A section with `mergeDays` is
- * also stored as merged blocks of 4…256 days holding the days written
- * (`pk = days<size>#<start>#<section>`, day-blocks.ts), each head holding the fingerprint of the
- * day versions it was merged from; a reader uses a block only while those are still the days'
- * current versions, else its four children, so a query reads a few items whatever its range and
- * never a stale sum. The current versions are kept together, per 256 days
- * (`pk = versions#<start>`), so a reader checks its blocks with one item instead of every day's
- * head: a write records its days' new versions there before it stores them (a write that dies
- * after that leaves the blocks failing the check, never passing it). Jobs live under `job#<id>`.
+ * The results table. A day's result is one item of sections, each gzip JSON split into chunks
+ * under `pk = day#<date>`, `sk = v#<version>#<section>#<n>`, and a `head` that names the current
+ * version and each section's chunk count. Chunks are written first and the head last, one head
+ * per day, so a reader never sees half a version nor sections of two versions, and a compute
+ * killed midway leaves the previous version in place. A reader fetches only the chunks of the
+ * sections it asks for. The sections with `mergeDays` are also stored as merged blocks of
+ * 4…256 days holding the days written (`pk = days<size>#<start>`, day-blocks.ts), each head
+ * holding the fingerprint of the day versions it was merged from; a reader uses a block only
+ * while those are still the days' current versions, else its four children, so a query reads a
+ * few items whatever its range and never a stale sum (sections without `mergeDays` are read from
+ * the days). The current versions are kept together, per 256 days (`pk = versions#<start>`), so a
+ * reader checks its blocks with one item instead of every day's head: a write records its days'
+ * new versions there before it stores them (a write that dies after that leaves the blocks
+ * failing the check, never passing it). Jobs live under `job#<id>`.
  */
 export class DynamoResultsStore<T extends object> implements DayPartialStore<T>, JobStore {
   readonly #props: DynamoResultsStoreProps<T>;
   readonly #names: ReadonlyArray<keyof T & string>;
+  readonly #merged: readonly string[];
 
   constructor(props: DynamoResultsStoreProps<T>) {
     this.#props = props;
     this.#names = Object.keys(props.sections) as Array<keyof T & string>;
+    this.#merged = this.#names.filter((name) => this.#section(name).mergeDays);
   }
 
   #section(name: string): ResultSection<unknown> {
@@ -131,40 +147,33 @@ export class DynamoResultsStore<T extends object> implements DayPartialStore<T>,
   }
 
   async writeDays(days: ReadonlyMap<string, T>, version: string): Promise<void> {
-    const items = new Map<string, { body: unknown; fingerprint?: string }>();
+    const items = new Map<string, Item>();
     for (const [date, day] of days) {
-      for (const section of this.#names) {
-        items.set(pkOf({ section, block: { size: 1, start: date } }), { body: day[section] });
-      }
+      const sections = Object.fromEntries(this.#names.map((section) => [section, day[section]]));
+      items.set(pkOf({ size: 1, start: date }), { sections });
     }
     await this.#recordVersions([...days.keys()], version);
     await this.#writeItems(items, version);
-    const merged = this.#names.filter((name) => this.#section(name).mergeDays);
-    if (merged.length === 0) return;
-    const written: Written = new Map([...items].map(([pk, { body }]) => [pk, { version, body }]));
+    if (this.#merged.length === 0) return;
+    const written: Written = new Map([...items].map(([pk, item]) => [pk, { version, item }]));
     // Smaller blocks first: each is merged from its children, which this write has just stored.
     for (const size of BLOCK_SIZES.slice(1)) {
-      const blocks = new Map<string, { body: unknown; fingerprint: string }>();
+      const blocks = new Map<string, Item>();
       for (const block of blocksHolding(days.keys()).filter((b) => b.size === size)) {
         const range = [{ from: block.start, to: blockEnd(block) }];
-        const read = await this.#tryRead(range, merged, (size / 4) as BlockSize, written);
+        const read = await this.#tryRead(range, this.#merged, (size / 4) as BlockSize, written);
         if (!read) throw new ServiceUnavailableError('results changed while merging a block; retry');
-        for (const section of merged) {
-          const { parts, fingerprint } = read.get(section) as {
-            parts: Map<string, unknown>[];
-            fingerprint: string;
-          };
+        const sections: Record<string, unknown> = {};
+        for (const section of this.#merged) {
           const mergeDays = this.#section(section).mergeDays as (
             parts: ReadonlyMap<string, unknown>,
           ) => unknown;
-          blocks.set(pkOf({ section, block }), {
-            body: mergeDays(parts[0] as Map<string, unknown>),
-            fingerprint,
-          });
+          sections[section] = mergeDays(read.parts.get(section)?.[0] as Map<string, unknown>);
         }
+        blocks.set(pkOf(block), { sections, fingerprint: read.fingerprint });
       }
       await this.#writeItems(blocks, version);
-      for (const [pk, { body }] of blocks) written.set(pk, { version, body });
+      for (const [pk, item] of blocks) written.set(pk, { version, item });
     }
   }
 
@@ -180,7 +189,15 @@ export class DynamoResultsStore<T extends object> implements DayPartialStore<T>,
     ranges: readonly Range[],
     options: ReadRangeOptions<K> = {},
   ): Promise<Array<SectionParts<T, K>>> {
-    const sections = (options.sections ?? this.#names) as ReadonlyArray<K & string>;
+    const sorted = [...ranges].sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : 0));
+    sorted.forEach((range, n) => {
+      const next = sorted[n + 1];
+      if (range.from > range.to || (next && next.from <= range.to))
+        throw new RangeError('ranges read together must be ordered within and apart from each other');
+    });
+    const sections = [...new Set<string>((options.sections ?? this.#names) as readonly string[])] as Array<
+      K & string
+    >;
     // A compute that switches a day's version between our head read and chunk read deletes the
     // chunks we were about to read: read the heads again, once; then ask the caller to retry.
     const read =
@@ -189,10 +206,9 @@ export class DynamoResultsStore<T extends object> implements DayPartialStore<T>,
     if (!read) throw new ServiceUnavailableError('results are being recomputed; retry in a moment');
     return ranges.map(
       (_, n) =>
-        Object.fromEntries(sections.map((section) => [section, read.get(section)?.parts[n]])) as SectionParts<
-          T,
-          K
-        >,
+        Object.fromEntries(
+          sections.map((section) => [section, read.parts.get(section)?.[n]]),
+        ) as SectionParts<T, K>,
     );
   }
 
@@ -223,31 +239,25 @@ export class DynamoResultsStore<T extends object> implements DayPartialStore<T>,
   }
 
   /** Writes each item's chunks, then its head, then deletes the chunks of the versions replaced. */
-  async #writeItems(
-    items: ReadonlyMap<string, { body: unknown; fingerprint?: string }>,
-    version: string,
-  ): Promise<void> {
+  async #writeItems(items: ReadonlyMap<string, Item>, version: string): Promise<void> {
     const { heads: oldHeads } = await this.#readHeads([...items.keys()], true);
     const chunkWrites: Record<string, unknown>[] = [];
     const heads: Record<string, unknown>[] = [];
-    for (const [pk, { body, fingerprint }] of items) {
-      const zipped = await gzipAsync(JSON.stringify(body));
-      const count = Math.max(1, Math.ceil(zipped.length / CHUNK_BYTES));
-      for (let n = 0; n < count; n++) {
-        chunkWrites.push({
-          pk,
-          sk: chunkKey(version, n),
-          data: zipped.subarray(n * CHUNK_BYTES, (n + 1) * CHUNK_BYTES),
-        });
+    for (const [pk, { sections, fingerprint }] of items) {
+      const chunks: Record<string, number> = {};
+      for (const [section, body] of Object.entries(sections)) {
+        const zipped = await gzipAsync(JSON.stringify(body));
+        const count = Math.max(1, Math.ceil(zipped.length / CHUNK_BYTES));
+        for (let n = 0; n < count; n++) {
+          chunkWrites.push({
+            pk,
+            sk: chunkKey(version, section, n),
+            data: zipped.subarray(n * CHUNK_BYTES, (n + 1) * CHUNK_BYTES),
+          });
+        }
+        chunks[section] = count;
       }
-      heads.push({
-        pk,
-        sk: 'head',
-        version,
-        chunks: count,
-        computedAt: new Date().toISOString(),
-        fingerprint,
-      });
+      heads.push({ pk, sk: 'head', version, chunks, computedAt: new Date().toISOString(), fingerprint });
     }
     const { client, table } = this.#props;
     await batchWriteAll(
@@ -264,120 +274,118 @@ export class DynamoResultsStore<T extends object> implements DayPartialStore<T>,
     await batchWriteAll(
       client,
       table,
-      stale.flatMap(([pk, head]) =>
-        Array.from({ length: head.chunks }, (_, n) => ({
-          DeleteRequest: { Key: { pk, sk: chunkKey(head.version, n) } },
-        })),
-      ),
+      stale.flatMap(([pk, head]) => chunkKeysOf(pk, head).map((Key) => ({ DeleteRequest: { Key } }))),
     );
   }
 
   /**
-   * Per section, the parts covering each range with blocks of at most `largest` days, and the
-   * fingerprint of the day versions they hold; undefined when a version changed under the read.
-   * `written` are items this process has just stored, read from the table only when their version
-   * moved on. Every section's heads are read in one batch, then every chunk in another.
+   * Per section, the parts covering each range (blocks of at most `largest` days for a section
+   * with `mergeDays`, days for the others), and the fingerprint of the day versions they hold;
+   * undefined when a version changed under the read. `written` are items this process has just
+   * stored, read from the table only when their version moved on. The heads are read in one
+   * batch per level of blocks, then the chunks of the chosen sections in one batch.
    */
   async #tryRead(
     ranges: readonly Range[],
     sections: readonly string[],
     largest: BlockSize,
     written?: Written,
-  ): Promise<Map<string, { parts: Array<Map<string, unknown>>; fingerprint: string }> | undefined> {
+  ): Promise<{ parts: Read; fingerprint: string } | undefined> {
     // A write merges blocks from what it just wrote: it must see every newer write too.
     const consistent = written !== undefined;
-    const limit = (section: string) => (this.#section(section).mergeDays ? largest : 1);
-    let pending: Slot[] = sections.flatMap((section) =>
-      ranges.flatMap((range) =>
-        coverOf(range.from, range.to, limit(section)).map((block) => ({ section, block })),
-      ),
-    );
+    const merged = sections.filter((section) => this.#section(section).mergeDays);
+    const daysOnly = sections.filter((section) => !this.#section(section).mergeDays);
+    let pending: Slot[] = ranges.flatMap((range, n) => [
+      ...(merged.length > 0
+        ? coverOf(range.from, range.to, largest).map((block) => ({ block, sections: merged, range: n }))
+        : []),
+      ...(daysOnly.length > 0
+        ? coverOf(range.from, range.to, 1).map((block) => ({ block, sections: daysOnly, range: n }))
+        : []),
+    ]);
     const versionKeys = pending.some((slot) => slot.block.size > 1)
       ? [...new Set(ranges.flatMap((range) => versionsKeys(range.from, range.to)))]
       : [];
-    const asked = new Set(pending.map(pkOf));
+    const asked = new Set(pending.map((slot) => pkOf(slot.block)));
     const { heads, versions } = await this.#readHeads([...asked], consistent, versionKeys);
-    /** Per section, the version of each day that the chosen parts hold. */
-    const held = new Map<string, Map<string, string>>(sections.map((section) => [section, new Map()]));
+    /** The version of each day that the chosen items hold. */
+    const held = new Map<string, string>();
     const chosen: Array<[Slot, Head]> = [];
     while (pending.length > 0) {
       const children: Slot[] = [];
       for (const slot of pending) {
-        const { section, block } = slot;
-        const head = heads.get(pkOf(slot));
-        const versionsHeld = held.get(section) as Map<string, string>;
-        if (head && block.size === 1) {
+        const { block } = slot;
+        const head = heads.get(pkOf(block));
+        const holds = head !== undefined && slot.sections.every((section) => chunksOf(head, section) > 0);
+        if (holds && block.size === 1) {
           chosen.push([slot, head]);
-          versionsHeld.set(block.start, head.version);
+          held.set(block.start, head.version);
           continue;
         }
         const dates = datesBetween(block.start, blockEnd(block));
-        if (head && head.fingerprint === fingerprint(dates, (date) => versions.get(date))) {
+        if (holds && head.fingerprint === fingerprint(dates, (date) => versions.get(date))) {
           chosen.push([slot, head]);
           for (const date of dates) {
             const version = versions.get(date);
-            if (version !== undefined) versionsHeld.set(date, version);
+            if (version !== undefined) held.set(date, version);
           }
         } else if (block.size > 1)
-          children.push(...childrenOf(block).map((child) => ({ section, block: child })));
+          children.push(...childrenOf(block).map((child) => ({ ...slot, block: child })));
       }
-      const unasked = children.map(pkOf).filter((pk) => !asked.has(pk));
+      const unasked = [...new Set(children.map((slot) => pkOf(slot.block)))].filter((pk) => !asked.has(pk));
       for (const pk of unasked) asked.add(pk);
       for (const [pk, head] of (await this.#readHeads(unasked, consistent)).heads) heads.set(pk, head);
       pending = children;
     }
     chosen.sort(([a], [b]) => (a.block.start < b.block.start ? -1 : a.block.start > b.block.start ? 1 : 0));
-    const bodies = await this.#readBodies(
-      chosen
-        .filter(([slot, head]) => written?.get(pkOf(slot))?.version !== head.version)
-        .map(([slot, head]) => [pkOf(slot), head, slot.section]),
+    const wanted = chosen.flatMap(([slot, head]) =>
+      written?.get(pkOf(slot.block))?.version === head.version
+        ? []
+        : slot.sections.map((section) => ({ pk: pkOf(slot.block), head, section })),
     );
+    const bodies = await this.#readBodies(wanted);
     if (!bodies) return undefined;
-    const read = new Map<string, { parts: Array<Map<string, unknown>>; fingerprint: string }>();
-    const allDates = ranges.flatMap((range) => datesBetween(range.from, range.to));
-    for (const section of sections) {
-      const versionsHeld = held.get(section) as Map<string, string>;
-      read.set(section, {
-        parts: ranges.map(() => new Map()),
-        fingerprint: fingerprint(allDates, (date) => versionsHeld.get(date)),
-      });
-    }
+    const parts: Read = new Map(sections.map((section) => [section, ranges.map(() => new Map())]));
     for (const [slot, head] of chosen) {
-      const pk = pkOf(slot);
+      const pk = pkOf(slot.block);
       const mine = written?.get(pk);
-      const n = ranges.findIndex((range) => range.from <= slot.block.start && slot.block.start <= range.to);
-      const parts = read.get(slot.section)?.parts[n] as Map<string, unknown>;
-      parts.set(slot.block.start, mine?.version === head.version ? mine.body : bodies.get(pk));
+      for (const section of slot.sections) {
+        const body =
+          mine?.version === head.version ? mine.item.sections[section] : bodies.get(`${pk}|${section}`);
+        parts.get(section)?.[slot.range]?.set(slot.block.start, body);
+      }
     }
-    return read;
+    const allDates = ranges.flatMap((range) => datesBetween(range.from, range.to));
+    return { parts, fingerprint: fingerprint(allDates, (date) => held.get(date)) };
   }
 
-  /** Each head's chunks, joined, gunzipped and validated by its section; undefined when a chunk is gone. */
+  /** Each section's chunks, joined, gunzipped and validated by its schema; undefined when a chunk is gone. */
   async #readBodies(
-    heads: ReadonlyArray<readonly [string, Head, string]>,
+    wanted: ReadonlyArray<{ readonly pk: string; readonly head: Head; readonly section: string }>,
   ): Promise<Map<string, unknown> | undefined> {
-    const keys = heads.flatMap(([pk, head]) =>
-      Array.from({ length: head.chunks }, (_, n) => ({ pk, sk: chunkKey(head.version, n) })),
+    const keyLists = wanted.map(({ pk, head, section }) =>
+      Array.from({ length: chunksOf(head, section) }, (_, n) => ({
+        pk,
+        sk: chunkKey(head.version, section, n),
+      })),
     );
     const chunks = new Map<string, Uint8Array>();
-    for (const item of await batchGetAll(this.#props.client, this.#props.table, keys)) {
+    for (const item of await batchGetAll(this.#props.client, this.#props.table, keyLists.flat())) {
       const chunk = chunkSchema.parse(item);
       chunks.set(`${chunk.pk}|${chunk.sk}`, chunk.data);
     }
     const zipped: Buffer[] = [];
-    for (const [pk, head] of heads) {
-      const parts = Array.from({ length: head.chunks }, (_, n) =>
-        chunks.get(`${pk}|${chunkKey(head.version, n)}`),
-      );
+    for (const keys of keyLists) {
+      const parts = keys.map(({ pk, sk }) => chunks.get(`${pk}|${sk}`));
       if (parts.some((part) => part === undefined)) return undefined;
       zipped.push(Buffer.concat(parts as Uint8Array[]));
     }
     // All at once: zlib unzips on its thread pool, several bodies side by side.
     const unzipped = await Promise.all(zipped.map((body) => gunzipAsync(body)));
     const bodies = new Map<string, unknown>();
-    heads.forEach(([pk, , section], n) => {
+    wanted.forEach(({ pk, section }, n) => {
       const text = (unzipped[n] as Buffer).toString('utf8');
-      bodies.set(pk, this.#section(section).schema.parse(JSON.parse(text)));
+      bodies.set(`${pk}|${section}`, this.#section(section).schema.parse(JSON.parse(text)));
     });
     return bodies;
   }
@@ -465,8 +473,27 @@ export class DynamoResultsStore<T extends object> implements DayPartialStore<T>,
   }
 }
 
-function pkOf({ section, block }: Slot): string {
-  return `${block.size === 1 ? 'day' : `days${block.size}`}#${block.start}#${section}`;
+function pkOf(block: DayBlock): string {
+  return block.size === 1 ? `day#${block.start}` : `days${block.size}#${block.start}`;
+}
+
+/** A section's chunk count in a head; 0 when the item does not hold it (a head from before sections holds none). */
+function chunksOf(head: Head, section: string): number {
+  return typeof head.chunks === 'number' ? 0 : (head.chunks[section] ?? 0);
+}
+
+/** The keys of every chunk a head names, to delete when it is replaced. */
+function chunkKeysOf(pk: string, head: Head): Array<{ pk: string; sk: string }> {
+  if (typeof head.chunks === 'number') {
+    // Written before sections: `v#<version>#<n>`.
+    return Array.from({ length: head.chunks }, (_, n) => ({
+      pk,
+      sk: `v#${head.version}#${String(n).padStart(4, '0')}`,
+    }));
+  }
+  return Object.entries(head.chunks).flatMap(([section, count]) =>
+    Array.from({ length: count }, (_, n) => ({ pk, sk: chunkKey(head.version, section, n) })),
+  );
 }
 
 /** Which version of each day a merge saw (absent days included, as absent). */
@@ -489,6 +516,6 @@ function versionsKeys(from: string, to: string): string[] {
   return keys;
 }
 
-function chunkKey(version: string, n: number): string {
-  return `v#${version}#${String(n).padStart(4, '0')}`;
+function chunkKey(version: string, section: string, n: number): string {
+  return `v#${version}#${section}#${String(n).padStart(4, '0')}`;
 }

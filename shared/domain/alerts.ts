@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { addDays } from './dates.ts';
-import type { ComputePartial } from './day-result.ts';
+import type { ComputePartial, StoredSection } from './day-result.ts';
 import { adsRates } from './journey/ads.ts';
 import { cartAbandonment } from './journey/cart.ts';
 import { emailFunnel } from './journey/email-funnel.ts';
@@ -56,6 +56,14 @@ export const alertSchema: z.ZodType<Alert> = z.object({
   change: z.number(),
   direction: z.enum(['up', 'down']),
 });
+
+/** The stored sections the KPIs are worked out from (day-result.ts). */
+export const KPI_SECTIONS = [
+  'metrics',
+  'journey',
+  'email',
+  'ads',
+] as const satisfies readonly StoredSection[];
 
 /** A KPI of one day from its stored results (days only); `null` where it has no denominator. */
 export function kpiOf(kpi: KpiName, data: ComputePartial, date: string, currency: string): number | null {

@@ -1,12 +1,13 @@
 -- Paths: the journeys the Markov model sees (markov-transitions.sql), each as its collapsed list
--- of channels joined by '>' (consecutive same-channel touches are one step), its last 20 steps
--- kept (journey-day.ts MAX_PATH_STEPS): a converting journey per conversion, on its day, with its
--- conversions and value; a non-converting one per person's tail (null_journey), on the day of its
--- final touch. Conversions without a touch have no path.
+-- of channels joined by '>' (consecutive same-channel touches are one step), its last
+-- MAX_PATH_STEPS steps kept (journey-day.ts): a converting journey per conversion, on its day,
+-- with its conversions and value; a non-converting one per person's tail (null_journey), on the
+-- day of its final touch. Conversions without a touch have no path.
 -- An ordered string aggregation per journey held every journey's steps in memory at once (past
--- DuckDB's limit at 10M events): instead each step is a channel code (1…19, 5 bits) shifted by its
--- place from the end, so a path is the bit_or of its steps, a HUGEINT (20 × 5 bits); journeys are
--- counted per code with plain aggregates, and only the distinct codes are spelled out.
+-- DuckDB's limit at 10M events): instead each step is a channel code (its place in CHANNEL_IDS,
+-- 1…19: 5 bits) shifted by its place from the end, so a path is the bit_or of its steps, a
+-- HUGEINT of 20 × 5 bits (a unit test holds the constants to what fits: ≤ 31 channels, ≤ 25
+-- steps); journeys are counted per code with plain aggregates, and only distinct codes are spelled.
 WITH steps AS (
   SELECT day, conversion_id, pos, list_position({{channel_ids}}, channel) AS code
   FROM (SELECT day, conversion_id, pos, channel,
@@ -17,7 +18,7 @@ WITH steps AS (
 converting AS (
   SELECT day, conversion_id, bit_or(code::HUGEINT << (5 * from_end)) AS path_code
   FROM (SELECT *, row_number() OVER (PARTITION BY conversion_id ORDER BY pos DESC) - 1 AS from_end FROM steps)
-  WHERE from_end < 20
+  WHERE from_end < {{max_path_steps}}
   GROUP BY day, conversion_id
 ),
 tail_steps AS (
@@ -27,7 +28,7 @@ tail_steps AS (
 ),
 tails AS (
   SELECT final_day, person_id, bit_or(code::HUGEINT << (5 * from_end)) AS path_code
-  FROM tail_steps WHERE from_end < 20
+  FROM tail_steps WHERE from_end < {{max_path_steps}}
   GROUP BY final_day, person_id
 ),
 counted AS (
@@ -43,7 +44,7 @@ spelled AS (
   -- Each distinct code once: its 5-bit groups from the first step (the highest) to the last.
   SELECT path_code,
          string_agg({{channel_ids}}[((path_code >> (5 * k)) & 31)::INTEGER], '>' ORDER BY k DESC) AS path
-  FROM (SELECT DISTINCT path_code FROM counted) d, range(20) r(k)
+  FROM (SELECT DISTINCT path_code FROM counted) d, range({{max_path_steps}}) r(k)
   WHERE path_code >> (5 * k) > 0
   GROUP BY path_code
 )

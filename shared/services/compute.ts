@@ -10,7 +10,7 @@ import type { AttributionConfig } from '#domain/config.ts';
 import { addDays, DAY_MS, datesBetween, startOfDay } from '#domain/dates.ts';
 import { type ComputePartial, emptyDayResult, type StoredDay, toStoredDay } from '#domain/day-result.ts';
 import { addAdSpend } from '#domain/journey/ads.ts';
-import { mergeJourneyPartials } from '#domain/journey/journey-day.ts';
+import { MAX_PATH_STEPS, mergeJourneyPartials } from '#domain/journey/journey-day.ts';
 import { addSpend, mergeAll } from '#domain/metrics/index.ts';
 import { EXACT_LIMIT, sqlRegisterIndex, sqlRegisterRank, sqlUserHash } from '#domain/metrics/user-sketch.ts';
 import {
@@ -154,6 +154,7 @@ export async function openComputeSession(
       lookback_ms: String(lookbackDays * DAY_MS),
       // Channel codes of journey-paths.sql: a channel's place in this list, from 1.
       channel_ids: literalList(CHANNEL_IDS),
+      max_path_steps: String(MAX_PATH_STEPS),
       latest_copy_first: LATEST_COPY_FIRST,
       // A touch's attribution key (attribution/partial.ts creditKey): channel, US, campaign.
       credit_key: "channel || chr(31) || replace(campaign, chr(31), ' ')",

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { DynamoResultsStore } from '#adapters/results-store.ts';
@@ -30,7 +30,7 @@ describe('the results table', () => {
       new QueryCommand({
         TableName: LOCAL_NAMES.RESULTS_TABLE,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :v)',
-        ExpressionAttributeValues: { ':pk': 'day#2026-01-01#blob', ':v': 'v#big#' },
+        ExpressionAttributeValues: { ':pk': 'day#2026-01-01', ':v': 'v#big#blob#' },
       }),
     );
     expect(chunks.Items).toHaveLength(3);
@@ -59,11 +59,15 @@ describe('the results table', () => {
       new QueryCommand({
         TableName: LOCAL_NAMES.RESULTS_TABLE,
         KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': 'day#2026-01-02#blob' },
+        ExpressionAttributeValues: { ':pk': 'day#2026-01-02' },
       }),
     );
     // v1's chunk is deleted when v3 replaces it; v2's orphan chunk stays (nothing points at it).
-    expect((left.Items ?? []).map((item) => item.sk).sort()).toEqual(['head', 'v#v2#0000', 'v#v3#0000']);
+    expect((left.Items ?? []).map((item) => item.sk).sort()).toEqual([
+      'head',
+      'v#v2#blob#0000',
+      'v#v3#blob#0000',
+    ]);
   });
 
   it('refuses an item that does not match the schema when read back', async () => {
@@ -301,9 +305,9 @@ describe('the results table', () => {
         '2030-04-12': { n: 32 },
       });
       expect(asked).toEqual([
-        { pk: 'days16#2030-04-12#count', sk: 'head' },
+        { pk: 'days16#2030-04-12', sk: 'head' },
         { pk: expect.stringMatching(/^versions#/), sk: 'versions' },
-        { pk: 'days16#2030-04-12#count', sk: 'v#v1#0000' },
+        { pk: 'days16#2030-04-12', sk: 'v#v1#count#0000' },
       ]);
     });
 
@@ -314,12 +318,13 @@ describe('the results table', () => {
         note: { schema: z.string() },
       };
       const client = localDocumentClient(stack.servers.dynamoEndpoint);
-      const asked: string[] = [];
+      const asked: Array<{ pk: string; sk: string }> = [];
       client.middlewareStack.add(
         (next) => async (args) => {
-          const input = args.input as { RequestItems?: Record<string, { Keys?: Array<{ pk: string }> }> };
-          for (const { Keys } of Object.values(input.RequestItems ?? {}))
-            asked.push(...(Keys ?? []).map((k) => k.pk));
+          const input = args.input as {
+            RequestItems?: Record<string, { Keys?: Array<{ pk: string; sk: string }> }>;
+          };
+          for (const { Keys } of Object.values(input.RequestItems ?? {})) asked.push(...(Keys ?? []));
           return next(args);
         },
         { step: 'initialize', name: 'count-keys' },
@@ -337,8 +342,16 @@ describe('the results table', () => {
       asked.length = 0;
       const notes = await two.readRange('2030-05-02', '2030-05-05', { sections: ['note'] });
       expect(Object.keys(notes)).toEqual(['note']);
-      expect(asked.every((pk) => pk.endsWith('#note'))).toBe(true);
-      expect(asked.some((pk) => pk.includes('#count'))).toBe(false);
+      // The four days' heads, then their `note` chunks only: no block, no `count` chunk.
+      expect(asked.filter((key) => key.sk === 'head').map((key) => key.pk)).toEqual([
+        'day#2030-05-02',
+        'day#2030-05-03',
+        'day#2030-05-04',
+        'day#2030-05-05',
+      ]);
+      expect(asked.filter((key) => key.sk.startsWith('v#')).map((key) => key.sk)).toEqual(
+        Array(4).fill('v#sections-v1#note#0000'),
+      );
     });
 
     it('reads several ranges at once, each answered by the blocks inside it', async () => {
@@ -355,6 +368,95 @@ describe('the results table', () => {
         '2030-05-11': { n: 6 },
         '2030-05-12': { n: 7 },
       });
+    });
+
+    it('switches all the sections of a day at once: a write dying at the heads leaves the day whole in its old version', async () => {
+      const sections = {
+        count: { schema: countSchema, mergeDays: sumCounts },
+        note: { schema: z.string() },
+      };
+      const both = (client = stack.servers.dynamo) =>
+        new DynamoResultsStore({ client, table: LOCAL_NAMES.RESULTS_TABLE, sections });
+      // 30 days from 2030-06-01: more heads than one batch write of 25 takes. The write dies on the
+      // batch holding 06-13's head; the batches before and after it land.
+      const thirty = (n: number, note: string) =>
+        new Map(Array.from({ length: 30 }, (_, k) => [addDays('2030-06-01', k), { count: { n }, note }]));
+      await both().writeDays(thirty(1, 'old'), 'whole-v1');
+      let died = false;
+      const dying = localDocumentClient(stack.servers.dynamoEndpoint);
+      dying.middlewareStack.add(
+        (next, context) => async (args) => {
+          const input = args.input as {
+            RequestItems?: Record<string, Array<{ PutRequest?: { Item: Record<string, unknown> } }>>;
+          };
+          const items = Object.values(input.RequestItems ?? {}).flat();
+          const item = (i: (typeof items)[number]) => i.PutRequest?.Item;
+          if (
+            !died &&
+            String(context.commandName).startsWith('BatchWrite') &&
+            items.some((i) => item(i)?.sk === 'head' && String(item(i)?.pk).startsWith('day#2030-06-13'))
+          ) {
+            died = true;
+            throw new Error('killed');
+          }
+          return next(args);
+        },
+        { step: 'initialize', name: 'die-on-heads' },
+      );
+      await expect(both(dying).writeDays(thirty(2, 'new'), 'whole-v2')).rejects.toThrow('killed');
+      // Let the batches sent beside the one that died land.
+      await new Promise((done) => setTimeout(done, 500));
+      const read = await both().readRange('2030-06-01', '2030-06-30', { largest: 1 });
+      // Each day is old in both sections or new in both: never the count of one and the note of the other.
+      const pairs = [...read.count].map(([date, { n }]) => [n, read.note.get(date)]);
+      expect(pairs).toHaveLength(30);
+      for (const pair of pairs)
+        expect([
+          [1, 'old'],
+          [2, 'new'],
+        ]).toContainEqual(pair);
+      expect(pairs).toContainEqual([1, 'old']);
+    });
+
+    it('refuses ranges that overlap when read together', async () => {
+      await expect(
+        merging().readRanges([
+          { from: '2030-05-06', to: '2030-05-13' },
+          { from: '2030-05-08', to: '2030-05-09' },
+        ]),
+      ).rejects.toThrow(RangeError);
+    });
+
+    it('reads a day stored before sections as not computed, and deletes its chunks when the day is written again', async () => {
+      // The layout before sections: one body per day, its head counting plain chunks.
+      await stack.servers.dynamo.send(
+        new PutCommand({
+          TableName: LOCAL_NAMES.RESULTS_TABLE,
+          Item: { pk: 'day#2030-07-01', sk: 'v#old#0000', data: new Uint8Array([1]) },
+        }),
+      );
+      await stack.servers.dynamo.send(
+        new PutCommand({
+          TableName: LOCAL_NAMES.RESULTS_TABLE,
+          Item: { pk: 'day#2030-07-01', sk: 'head', version: 'old', chunks: 1 },
+        }),
+      );
+      expect((await merging().readRange('2030-07-01', '2030-07-01')).count.size).toBe(0);
+      await merging().writeDays(days('2030-07-01', [7]), 'after-sections');
+      expect(Object.fromEntries((await merging().readRange('2030-07-01', '2030-07-01')).count)).toEqual({
+        '2030-07-01': { n: 7 },
+      });
+      const left = await stack.servers.dynamo.send(
+        new QueryCommand({
+          TableName: LOCAL_NAMES.RESULTS_TABLE,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': 'day#2030-07-01' },
+        }),
+      );
+      expect((left.Items ?? []).map((item) => item.sk).sort()).toEqual([
+        'head',
+        'v#after-sections#count#0000',
+      ]);
     });
   });
 });

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { CHANNEL_IDS } from '#domain/channel-ids.ts';
 import { emptyDayResult, STORED_SECTIONS } from '#domain/day-result.ts';
 import {
   emptyAdCell,
   emptyJourneyDay,
   journeyDaySchema,
+  MAX_PATH_STEPS,
   mergeJourneyDays,
 } from '#domain/journey/journey-day.ts';
 import { estimateUsers, hashUserKey, sketchOfHashes } from '#domain/metrics/user-sketch.ts';
@@ -101,5 +103,12 @@ describe('journey days', () => {
     expect(merged.nonConvertingPaths.p0002).toBe(3);
     expect(merged.otherNonConverting).toBe(3);
     expect(merged.convertingPaths).toEqual(convertingPaths);
+  });
+
+  it('keeps the path constants within what journey-paths.sql encodes: 5-bit channel codes, a HUGEINT of steps', () => {
+    // A code is a channel's place in CHANNEL_IDS from 1; 0 ends a path, so at most 31 channels.
+    expect(CHANNEL_IDS.length).toBeLessThanOrEqual(31);
+    // The first step is shifted by 5 × (steps − 1) bits; DuckDB's HUGEINT overflows past 125.
+    expect(5 * (MAX_PATH_STEPS - 1)).toBeLessThan(125);
   });
 });
