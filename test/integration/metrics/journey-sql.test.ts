@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { attribute } from '#domain/attribution/index.ts';
+import { CHANNEL_IDS, type ChannelId } from '#domain/channel-ids.ts';
 import { addAdSpend, adsRates } from '#domain/journey/ads.ts';
 import { cartAbandonment } from '#domain/journey/cart.ts';
 import { cohorts } from '#domain/journey/cohorts.ts';
@@ -616,28 +617,7 @@ describe('the journey SQL over lake rows: review cases', () => {
     // (direct, cross_network, …), each channel change a step: 25 steps; she converts after them.
     // Kept: steps 6…25 (the last 20). bo: the same 25 touches, but each one twice in a row, and no
     // conversion: the repeats collapse, so his tail is the same 20 steps, non-converting.
-    const channels = [
-      'direct',
-      'cross_network',
-      'paid_shopping',
-      'paid_search',
-      'paid_social',
-      'paid_video',
-      'display',
-      'paid_other',
-      'organic_shopping',
-      'organic_social',
-      'organic_video',
-      'organic_search',
-      'referral',
-      'email',
-      'affiliates',
-      'audio',
-      'sms',
-      'mobile_push',
-      'unassigned',
-    ] as const;
-    const sequence = Array.from({ length: 25 }, (_, n) => channels[n % 19] as (typeof channels)[number]);
+    const sequence = Array.from({ length: 25 }, (_, n) => CHANNEL_IDS[n % 19] as ChannelId);
     const at = (hour: number) =>
       new Date(Date.parse('2026-03-02T00:00:00Z') + hour * 3_600_000).toISOString();
     const rows = [
