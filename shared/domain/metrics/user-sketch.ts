@@ -303,7 +303,7 @@ class SketchUnion {
 
   /**
    * Raises the register of a hash given as 16 hex characters, as {@link computeRegister} does,
-   * without a BigInt: the first 3 characters are the index, the next 5 bits 32..51, the last 8 bits 0..31.
+   * without a BigInt: its first 3 hex characters are the index, the next 5 hold bits 32..51, the last 8 bits 0..31.
    */
   #raiseHex(hex: string): void {
     const registers = this.#registers as Uint8Array;
