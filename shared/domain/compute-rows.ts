@@ -215,7 +215,7 @@ function foldJourney(rows: ComputeRows): JourneyPartial {
   for (const row of rows.journeyPaths) {
     const day = dayOf(row.day);
     // journey-paths.sql keeps a very long path's last MAX_PATH_STEPS steps (journey-day.ts).
-    const path = row.path;
+    const { path } = row;
     const journeys = Number(row.journeys);
     if (row.converting) {
       const cell = Object.hasOwn(day.convertingPaths, path)

@@ -118,8 +118,8 @@ export function emptyDayResult(): DayResult {
 /**
  * Stored sections read back (days, or blocks of days keyed by their first day) as the partials a
  * query finalises; sections not read are empty. A journey day is put together from the journey
- * sections read: each section covers the range on its own (its blocks may differ from another's
- * when a write died between them), and every journey finaliser sums each field over the range.
+ * sections read: the per-person section comes in single days while the others may come in blocks,
+ * so a key can hold some fields only; every journey finaliser sums each field over the range.
  */
 export function toComputePartial(read: Partial<SectionParts<StoredDay, StoredSection>>): ComputePartial {
   const metrics: MetricsPartial = { days: Object.fromEntries(read.metrics ?? []) };

@@ -15,7 +15,8 @@ export function storedParts(
 ): SectionParts<StoredDay, StoredSection> {
   const stored = [...days].map(([date, day]): [string, StoredDay] => [
     date,
-    'journey' in day && 'nps' in day.journey ? toStoredDay(day as DayResult) : (day as StoredDay),
+    // A stored day has its journey in sections (`ads`, …); a day result has it whole.
+    'ads' in day ? day : toStoredDay(day),
   ]);
   return Object.fromEntries(
     SECTIONS.map((section) => [section, new Map(stored.map(([date, day]) => [date, day[section]]))]),
