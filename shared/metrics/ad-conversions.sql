@@ -11,7 +11,7 @@ FROM (
   JOIN (
     SELECT j.event_id, c.day, c.count AS conversions
     FROM (SELECT conversion_id, event_id FROM journey WHERE pos = n) j
-    JOIN conv c ON c.event_id = j.conversion_id
+    JOIN conv c ON c.conversion_id = j.conversion_id
   ) l ON l.event_id = a.event_id
 )
 GROUP BY GROUPING SETS ((day, platform), (day, campaign), (day, creative));

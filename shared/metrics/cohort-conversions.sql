@@ -3,12 +3,12 @@
 -- before it) and its journey's first touch's channel (direct without a touch). Kept per
 -- conversion, not summed: a cohort follows its people from period to period (journey/cohorts.ts).
 WITH ranked AS (
-  SELECT event_id, user_hash, day, ts, value_micros,
+  SELECT conversion_id, user_hash, day, ts, value_micros,
          lag(ts) OVER (PARTITION BY person_id ORDER BY ts, event_id) AS previous
   FROM conversions WHERE person_id IS NOT NULL
 )
 SELECT r.day, r.user_hash, r.ts, (r.previous IS NULL OR r.ts - r.previous > $lookback_ms) AS first,
        r.value_micros, coalesce(f.channel, 'direct') AS channel
 FROM ranked r
-LEFT JOIN (SELECT conversion_id, channel FROM journey WHERE pos = 1) f ON f.conversion_id = r.event_id
+LEFT JOIN (SELECT conversion_id, channel FROM journey WHERE pos = 1) f ON f.conversion_id = r.conversion_id
 WHERE r.day BETWEEN $from AND $to;

@@ -5,5 +5,5 @@ SELECT c.day, coalesce(l.channel, 'direct') AS channel, c.stage, l.referral_doma
        l.referral_category, sum(c.count) AS conversions, sum(c.value_micros) AS value_micros
 FROM conv c
 LEFT JOIN (SELECT conversion_id, channel, referral_domain, referral_category FROM journey WHERE pos = n) l
-  ON l.conversion_id = c.event_id
+  ON l.conversion_id = c.conversion_id
 GROUP BY ALL;

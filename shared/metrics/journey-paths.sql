@@ -23,7 +23,7 @@ converting AS (
 ),
 tail_steps AS (
   SELECT final_day, person_id, list_position({{channel_ids}}, channel) AS code,
-         row_number() OVER (PARTITION BY person_id ORDER BY ts DESC, event_id DESC) - 1 AS from_end
+         row_number() OVER (PARTITION BY person_id ORDER BY pos DESC) - 1 AS from_end
   FROM null_journey WHERE previous_channel IS NULL OR previous_channel <> channel
 ),
 tails AS (

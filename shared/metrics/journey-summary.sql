@@ -7,7 +7,7 @@ WITH shapes AS (SELECT conversion_id, max(n) AS touches, min(ts) AS first_ts FRO
 per_conversion AS (
   SELECT c.day, c.event_id, c.count AS conversions, coalesce(s.touches, 0) AS touches,
          floor((c.ts - s.first_ts) / 86400000)::INTEGER AS days
-  FROM conv c LEFT JOIN shapes s ON s.conversion_id = c.event_id
+  FROM conv c LEFT JOIN shapes s ON s.conversion_id = c.conversion_id
 )
 SELECT day, 'touches' AS kind, touches::VARCHAR AS key, sum(conversions) AS conversions
 FROM per_conversion GROUP BY ALL

@@ -4,8 +4,10 @@
 -- Every conversion of the window is kept once (Markov paths end after a person's last one),
 -- so the window's events are read once for them.
 -- A conversion's value is net of its refunds (never below 0); a refund is no conversion itself.
+-- Each conversion is known by a number in the task (conversion_id): the journey's windows and
+-- joins run on it several times faster than on the text event id.
 CREATE OR REPLACE TEMP TABLE conversions AS
-SELECT e.event_id, e.person_id, e.user_hash, e.ts, e.day, e.stage, e.count,
+SELECT row_number() OVER ()::INTEGER AS conversion_id, e.event_id, e.person_id, e.user_hash, e.ts, e.day, e.stage, e.count,
        CASE WHEN r.whole THEN 0 ELSE greatest(0, e.value_micros - coalesce(r.micros, 0)) END AS value_micros
 FROM ev e LEFT JOIN refunded r ON r.refund_of = e.event_id
 WHERE e.type = 'conversion' AND e.refund_of IS NULL;
@@ -21,7 +23,7 @@ SELECT event_id, person_id, user_hash, ts, day, stage, channel, campaign, referr
 FROM ev WHERE touch AND type <> 'conversion';
 
 CREATE OR REPLACE TEMP TABLE journey AS
-SELECT c.event_id AS conversion_id, c.day, c.ts AS conversion_ts, c.count AS conversions,
+SELECT c.conversion_id, c.day, c.ts AS conversion_ts, c.count AS conversions,
        c.value_micros, t.ts, t.event_id, t.channel, {{credit_key}} AS credit_key, t.referral_domain,
        t.referral_category,
        row_number() OVER (PARTITION BY c.event_id ORDER BY t.ts, t.event_id) AS pos,
@@ -30,11 +32,10 @@ FROM tch t JOIN conv c -- the hash table on the conversions (joins build on thei
   ON t.person_id = c.person_id AND t.ts <= c.ts AND t.ts >= c.ts - $lookback_ms;
 
 -- The non-converting journeys: a person's touches after their last conversion of the window, at
--- most lookback before the final one, for final touches on the days computed, in order; each on
--- the local day of its final touch. Markov's paths to (null) and the paths report read them. A
--- view (so the range comes as literals): a table of them would hold most of the window's touches
--- in memory for the whole task.
-CREATE OR REPLACE TEMP VIEW null_journey AS
+-- most lookback before the final one, for final touches on the days computed, in order (pos, from
+-- 1); each on the local day of its final touch. Markov's paths to (null) and the paths report read
+-- them. A narrow table made once for both: the ordering by (ts, event_id) is done here, once.
+CREATE OR REPLACE TEMP TABLE null_journey AS
 WITH null_after AS (
   SELECT t.person_id, t.ts, t.event_id, t.day, t.channel
   FROM tch t
@@ -46,8 +47,8 @@ final_touch AS (
   -- A person's final touch: every touch at its instant is on the same local day.
   SELECT person_id, max(ts) AS final_ts, arg_max(day, ts) AS final_day FROM null_after GROUP BY person_id
 )
-SELECT n.person_id, f.final_day, n.ts, n.event_id, n.channel, lag(n.channel) OVER w AS previous_channel,
+SELECT n.person_id, f.final_day, n.channel, row_number() OVER w AS pos, lag(n.channel) OVER w AS previous_channel,
        lead(n.ts) OVER w IS NULL AS last
 FROM null_after n JOIN final_touch f USING (person_id)
-WHERE f.final_day BETWEEN {{from_day}} AND {{to_day}} AND n.ts >= f.final_ts - {{lookback_ms}}
+WHERE f.final_day BETWEEN $from AND $to AND n.ts >= f.final_ts - $lookback_ms
 WINDOW w AS (PARTITION BY n.person_id ORDER BY n.ts, n.event_id);

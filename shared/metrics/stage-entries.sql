@@ -10,7 +10,7 @@ WITH staged AS (
   UNION ALL
   SELECT c.person_id, c.ts, c.event_id, c.stage, coalesce(l.channel, 'direct'), c.day
   FROM conversions c
-  LEFT JOIN (SELECT conversion_id, channel FROM journey WHERE pos = n) l ON l.conversion_id = c.event_id
+  LEFT JOIN (SELECT conversion_id, channel FROM journey WHERE pos = n) l ON l.conversion_id = c.conversion_id
   WHERE c.stage IS NOT NULL AND c.person_id IS NOT NULL
   UNION ALL
   SELECT person_id, ts, event_id, stage, channel, day FROM ev

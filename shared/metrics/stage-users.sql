@@ -6,7 +6,7 @@ WITH rows AS (
   UNION ALL
   SELECT c.day, c.stage, coalesce(l.channel, 'direct'), c.user_hash, c.count
   FROM conv c
-  LEFT JOIN (SELECT conversion_id, channel FROM journey WHERE pos = n) l ON l.conversion_id = c.event_id
+  LEFT JOIN (SELECT conversion_id, channel FROM journey WHERE pos = n) l ON l.conversion_id = c.conversion_id
   WHERE c.stage IS NOT NULL
   UNION ALL
   -- Shares are advocacy but no touch (never a last touch), so they are not in tch.

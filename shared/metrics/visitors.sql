@@ -1,11 +1,11 @@
 -- Visitors: per local day, user sketches (user-sketches.sql) of the people with a page view
 -- (internal navigation included) and of the new ones among them (k1: all, new): people whose
 -- first page view of the day has no page view of theirs in the lookback before it. A range's new
--- visitors are the union of its days' (journey/visitors.ts). Page views are first folded into one
--- row per person and day, so the window runs over person-days, not page views.
+-- visitors are the union of its days' (journey/visitors.ts). Page views (page-visits.sql) are folded
+-- into one row per person and day, so the window runs over person-days, not page views.
 WITH person_days AS (
-  SELECT person_id, any_value(user_hash) AS user_hash, day, min(ts) AS first_ts, max(ts) AS last_ts
-  FROM ev WHERE type = 'page_view' AND person_id IS NOT NULL
+  SELECT person_id, any_value(user_hash) AS user_hash, day, min(first_ts) AS first_ts, max(last_ts) AS last_ts
+  FROM page_visits WHERE person_id IS NOT NULL
   GROUP BY person_id, day
 ),
 pv AS (

@@ -44,7 +44,7 @@ export interface BucketResult {
 }
 
 /** Statements that prepare the window's tables, then the queries whose rows are folded into days. */
-export const COMPUTE_PREPARE = ['people', 'window-events', 'journeys'] as const;
+export const COMPUTE_PREPARE = ['people', 'window-events', 'page-visits', 'journeys'] as const;
 export const COMPUTE_QUERIES = {
   touches: 'touches-by-channel',
   conversions: 'conversions-by-last-touch',

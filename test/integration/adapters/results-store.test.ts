@@ -160,8 +160,8 @@ describe('the results table', () => {
     });
 
     it('never reads a block whose days changed since it was merged', async () => {
-      // 2030-02-03 … 02-22 hold 1 each; 02-07 is day 21,952 = 16 × 1,372 (but not a multiple of 64),
-      // so 02-07…02-22 is one block of 16.
+      // 2030-02-03 … 02-22 hold 1 each; 02-07 is day 21,952 = 16 × 1,372, so the range 02-07…02-22
+      // is exactly one block of 16.
       await merging().writeDays(
         days(
           '2030-02-03',

@@ -73,5 +73,5 @@ describe('the local runtime computing after a load', () => {
     await failing.close();
     runtime = undefined;
     expect(existsSync(join(dataDir ?? '', 'compute-owed.json'))).toBe(true);
-  }, 30_000);
+  }, 60_000);
 });
