@@ -5,13 +5,13 @@
 -- (journey/cart.ts).
 WITH rows AS (
   SELECT day, CASE cart_action WHEN 'add' THEN 'adds' ELSE 'checkouts' END AS k1, '' AS k2, user_hash, count
-  FROM ev WHERE type = 'cart' AND cart_action IN ('add', 'checkout') AND day BETWEEN $from AND $to
+  FROM other_events WHERE type = 'cart' AND cart_action IN ('add', 'checkout') AND day BETWEEN $from AND $to
   UNION ALL
   SELECT p.day, 'purchases', '', p.user_hash, p.count
-  FROM ev p
-  WHERE p.type = 'conversion' AND p.conversion = 'purchase' AND p.refund_of IS NULL AND p.day BETWEEN $from AND $to
+  FROM conv p
+  WHERE p.conversion = 'purchase'
     AND EXISTS (
-      SELECT 1 FROM ev a
+      SELECT 1 FROM other_events a
       WHERE a.type = 'cart' AND a.cart_action = 'add' AND a.person_id = p.person_id
         AND a.ts <= p.ts AND a.ts >= p.ts - $lookback_ms
     )

@@ -3,7 +3,7 @@
 -- sketches (user-sketches.sql): three opens by one recipient are one opened. Rates are worked
 -- out when a range is asked for (journey/email-funnel.ts).
 WITH rows AS (
-  SELECT day, campaign AS k1, email_action AS k2, user_hash, count FROM ev
+  SELECT day, campaign AS k1, email_action AS k2, user_hash, count FROM other_events
   WHERE type = 'email' AND email_action IS NOT NULL AND day BETWEEN $from AND $to
 ),
 {{user_sketches}}

@@ -8,6 +8,7 @@
 -- joins run on it several times faster than on the text event id.
 CREATE OR REPLACE TEMP TABLE conversions AS
 SELECT row_number() OVER ()::INTEGER AS conversion_id, e.event_id, e.person_id, e.user_hash, e.ts, e.day, e.stage, e.count,
+       e.conversion,
        CASE WHEN r.whole THEN 0 ELSE greatest(0, e.value_micros - coalesce(r.micros, 0)) END AS value_micros
 FROM ev e LEFT JOIN refunded r ON r.refund_of = e.event_id
 WHERE e.type = 'conversion' AND e.refund_of IS NULL;
@@ -26,8 +27,8 @@ CREATE OR REPLACE TEMP TABLE journey AS
 SELECT c.conversion_id, c.day, c.ts AS conversion_ts, c.count AS conversions,
        c.value_micros, t.ts, t.event_id, t.channel, {{credit_key}} AS credit_key, t.referral_domain,
        t.referral_category,
-       row_number() OVER (PARTITION BY c.event_id ORDER BY t.ts, t.event_id) AS pos,
-       count(*) OVER (PARTITION BY c.event_id) AS n
+       row_number() OVER (PARTITION BY c.conversion_id ORDER BY t.ts, t.event_id) AS pos,
+       count(*) OVER (PARTITION BY c.conversion_id) AS n
 FROM tch t JOIN conv c -- the hash table on the conversions (joins build on their right side)
   ON t.person_id = c.person_id AND t.ts <= c.ts AND t.ts >= c.ts - $lookback_ms;
 

@@ -3,7 +3,7 @@
 -- each person's latest answer over the whole range (journey/nps.ts), so the answers are kept per
 -- person, not summed. The answers (few) are the build side of the join with the touches.
 WITH answers AS (
-  SELECT person_id, user_hash, ts, day, score FROM ev
+  SELECT person_id, user_hash, ts, day, score FROM other_events
   WHERE type = 'survey' AND survey = 'nps' AND person_id IS NOT NULL AND day BETWEEN $from AND $to
   QUALIFY row_number() OVER (PARTITION BY person_id, day ORDER BY ts DESC, event_id DESC) = 1
 ),

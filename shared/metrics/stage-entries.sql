@@ -13,7 +13,7 @@ WITH staged AS (
   LEFT JOIN (SELECT conversion_id, channel FROM journey WHERE pos = n) l ON l.conversion_id = c.conversion_id
   WHERE c.stage IS NOT NULL AND c.person_id IS NOT NULL
   UNION ALL
-  SELECT person_id, ts, event_id, stage, channel, day FROM ev
+  SELECT person_id, ts, event_id, stage, channel, day FROM other_events
   WHERE type = 'share' AND stage IS NOT NULL AND person_id IS NOT NULL
 ),
 person_days AS (

@@ -10,7 +10,7 @@ WITH rows AS (
   WHERE c.stage IS NOT NULL
   UNION ALL
   -- Shares are advocacy but no touch (never a last touch), so they are not in tch.
-  SELECT day, stage, channel, user_hash, count FROM ev
+  SELECT day, stage, channel, user_hash, count FROM other_events
   WHERE type = 'share' AND stage IS NOT NULL AND day BETWEEN $from AND $to
 ),
 {{user_sketches}}

@@ -149,9 +149,6 @@ export async function openComputeSession(
       lo: String(lo),
       hi: String(hi),
       bucket: String(bucket),
-      from_day: `'${range.from}'`,
-      to_day: `'${range.to}'`,
-      lookback_ms: String(lookbackDays * DAY_MS),
       // Channel codes of journey-paths.sql: a channel's place in this list, from 1.
       channel_ids: literalList(CHANNEL_IDS),
       max_path_steps: String(MAX_PATH_STEPS),
