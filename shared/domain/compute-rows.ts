@@ -18,6 +18,7 @@ import {
   type VisitorCell,
 } from './journey/journey-day.ts';
 import {
+  boundReferrals,
   boundVoices,
   CHANNEL_RANK,
   type DayPartial,
@@ -29,7 +30,6 @@ import {
   type ReferralCategory,
   type ReferralCell,
   recordOf,
-  referralRecord,
   type StageCell,
 } from './metrics/partial.ts';
 import { denseSketchOfRegisters, sketchOfHashes } from './metrics/user-sketch.ts';
@@ -319,7 +319,7 @@ function foldMetrics(rows: ComputeRows, voicesKept: readonly string[]): MetricsP
     partial.conversions = recordOf(day.conversions, CHANNEL_RANK) as DayPartial['conversions'];
     partial.valueMicros = recordOf(day.valueMicros, CHANNEL_RANK) as DayPartial['valueMicros'];
     Object.assign(partial, boundVoices({ ads: recordOf(day.ads), search: recordOf(day.search) }, voicesKept));
-    partial.referrals = referralRecord(day.referrals);
+    Object.assign(partial, boundReferrals(day.referrals));
     const stages: Array<[Stage, Partial<Record<ChannelId, StageCell>>]> = [];
     for (const stage of STAGES) {
       const cells = day.stages.get(stage);

@@ -181,6 +181,8 @@ export function referralTraffic(partial: MetricsPartial, props: ReferralTrafficP
   for (const date of rangeDates(props)) {
     const day = dayOf(partial, date);
     if (!day) continue;
+    // Domains a day did not keep (beyond its 1,000 largest) still count in the total.
+    total += day.otherReferrals?.visits ?? 0;
     for (const [domain, cell] of Object.entries(day.referrals)) {
       total += cell.visits;
       const sum = domains.get(domain);

@@ -57,8 +57,13 @@ export interface DayPartial {
   voices: { ads: Record<string, number>; search: Record<string, number> };
   /** What the names beyond those counted: still part of each source's total. */
   otherVoices?: { ads: number; search: number };
-  /** Per referring domain. */
+  /**
+   * Per referring domain: per computed day the {@link MAX_REFERRAL_DOMAINS} largest (any sender
+   * may send any referrer).
+   */
   referrals: Record<string, ReferralCell>;
+  /** What the domains beyond those counted: still part of the day's referral visits. */
+  otherReferrals?: { visits: number; conversions: number };
   /** Per stage, per channel (a conversion's last-touch channel, a touch's own channel). */
   stages: Partial<Record<Stage, Partial<Record<ChannelId, StageCell>>>>;
   /**
@@ -103,6 +108,7 @@ export const dayPartialSchema: z.ZodType<DayPartial> = z.object({
   referrals: dataRecord(
     z.object({ category: z.enum(REFERRAL_CATEGORIES), visits: count, conversions: count }),
   ),
+  otherReferrals: z.object({ visits: count, conversions: count }).optional(),
   stages: z.partialRecord(
     stageSchema,
     z.partialRecord(
@@ -185,7 +191,7 @@ export function mergeDayRun(parts: ReadonlyMap<string, DayPartial>): DayPartial 
 /** Referral visits per day of a day's (or a block's, keyed by its first day) partial. */
 export function referralVisitsOf(date: string, part: DayPartial): Record<string, number> {
   if (part.referralVisitsByDay) return part.referralVisitsByDay;
-  let visits = 0;
+  let visits = part.otherReferrals?.visits ?? 0;
   for (const cell of Object.values(part.referrals)) visits += cell.visits;
   return { [date]: visits };
 }
@@ -201,6 +207,7 @@ export function isEmptyDay(day: DayPartial): boolean {
     isEmptyRecord(day.voices.search) &&
     !day.otherVoices &&
     isEmptyRecord(day.referrals) &&
+    !day.otherReferrals &&
     isEmptyRecord(day.stages)
   );
 }
@@ -269,7 +276,38 @@ function mergeDays(parts: readonly DayPartial[]): DayPartial {
     },
     ...sumOtherVoices(parts),
     referrals: referralRecord(referrals),
+    ...sumOtherReferrals(parts),
     stages: Object.fromEntries(stages),
+  };
+}
+
+function sumOtherReferrals(parts: readonly DayPartial[]): Pick<DayPartial, 'otherReferrals'> {
+  const visits = parts.reduce((sum, p) => sum + (p.otherReferrals?.visits ?? 0), 0);
+  const conversions = parts.reduce((sum, p) => sum + (p.otherReferrals?.conversions ?? 0), 0);
+  return visits > 0 || conversions > 0 ? { otherReferrals: { visits, conversions } } : {};
+}
+
+/** Referring domains kept in a day's partial (the API lists at most 1,000). */
+export const MAX_REFERRAL_DOMAINS = 1000;
+
+/**
+ * A day's referral cells as compute stores them: the {@link MAX_REFERRAL_DOMAINS} with the most
+ * visits (then conversions, then by code unit); what the rest counted goes to `otherReferrals`,
+ * present only when it holds something. As with voices, merges sum without cutting again.
+ */
+export function boundReferrals(
+  cells: ReadonlyMap<string, ReferralCell>,
+): Pick<DayPartial, 'referrals' | 'otherReferrals'> {
+  if (cells.size <= MAX_REFERRAL_DOMAINS) return { referrals: referralRecord(cells) };
+  const ranked = [...cells].sort(
+    ([a, x], [b, y]) => y.visits - x.visits || y.conversions - x.conversions || byCodeUnit(a, b),
+  );
+  const cut = ranked.slice(MAX_REFERRAL_DOMAINS);
+  const visits = cut.reduce((sum, [, cell]) => sum + cell.visits, 0);
+  const conversions = cut.reduce((sum, [, cell]) => sum + cell.conversions, 0);
+  return {
+    referrals: referralRecord(new Map(ranked.slice(0, MAX_REFERRAL_DOMAINS))),
+    ...(visits > 0 || conversions > 0 ? { otherReferrals: { visits, conversions } } : {}),
   };
 }
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { CHANNEL_IDS } from '#domain/channel-ids.ts';
 import { STAGES } from '#domain/event-schema.ts';
 import type { MetricsPartial } from '#domain/metrics/index.ts';
-import { channelShare, hashUserKey, sketchOfHashes } from '#domain/metrics/index.ts';
+import { channelShare, hashUserKey, referralTraffic, sketchOfHashes } from '#domain/metrics/index.ts';
 import type { NormalisedEvent } from '#domain/normalised-event.ts';
 import { EVENT_COLUMNS } from '#lake/lake-tables.ts';
 import { computeLakeRows, type EngineProps } from '../../support/engine.ts';
@@ -195,6 +195,29 @@ describe('the metric SQL over lake rows', () => {
     expect(partial.days['2026-03-03']?.referrals).toEqual({
       'blog.example': { category: 'referral', visits: 0, conversions: 1 },
     });
+  });
+
+  it('keeps the 1,000 referring domains with the most visits of a day and counts the rest', async () => {
+    // 1,002 domains on Mar 2: r0000.example once, every other one twice (r0001 … r1001); one
+    // conversion on Mar 2 whose last touch came from r0000. The cut is r0000 and, of the 1,001
+    // domains with 2 visits, the last by code unit (r1001): 1 + 2 = 3 visits and 1 conversion.
+    const events = Array.from({ length: 1002 }, (_, i) =>
+      Array.from({ length: i === 0 ? 1 : 2 }, (_, copy) =>
+        touch(`r${i}-${copy}`, `u:r${i}-${copy}`, '2026-03-02T10:00:00Z', 'referral', {
+          referralDomain: `r${String(i).padStart(4, '0')}.example`,
+          referralCategory: 'referral',
+        }),
+      ),
+    ).flat();
+    const partial = await metricsOf([...events, conversion('c1', 'u:r0-0', '2026-03-02T11:00:00Z')], UTC);
+    const day = partial.days['2026-03-02'];
+    expect(Object.keys(day?.referrals ?? {})).toHaveLength(1000);
+    expect(day?.referrals['r0000.example']).toBeUndefined();
+    expect(day?.referrals['r1001.example']).toBeUndefined();
+    expect(day?.referrals['r1000.example']).toEqual({ category: 'referral', visits: 2, conversions: 0 });
+    expect(day?.otherReferrals).toEqual({ visits: 3, conversions: 1 });
+    // The answer's total still counts every visit: 1 + 1,001 × 2 = 2,003.
+    expect(referralTraffic(partial, { from: '2026-03-02', to: '2026-03-02', limit: 1 }).total).toBe(2003);
   });
 
   it('counts copies of the same event once', async () => {

@@ -12,10 +12,18 @@ import {
   mergeAll,
   mergePartials,
   metricsPartialSchema,
+  referralTraffic,
   shareOfVoice,
   sketchOfHashes,
 } from '#domain/metrics/index.ts';
-import { boundVoices, emptyDay, MAX_VOICE_NAMES } from '#domain/metrics/partial.ts';
+import {
+  boundReferrals,
+  boundVoices,
+  emptyDay,
+  MAX_REFERRAL_DOMAINS,
+  MAX_VOICE_NAMES,
+  type ReferralCell,
+} from '#domain/metrics/partial.ts';
 import { EMPTY_SKETCH, EXACT_LIMIT } from '#domain/metrics/user-sketch.ts';
 
 const count = fc.integer({ min: 1, max: 1_000_000 });
@@ -248,6 +256,59 @@ describe('share-of-voice names are bounded per computed day', () => {
       ['n1003', 2008],
       ['n1002', 2006],
       ['Acme', 2],
+    ]);
+  });
+});
+
+describe('referral domains are bounded per computed day', () => {
+  // 1,003 domains: d0000.example has 1 visit, d0001.example 2, …, d1002.example 1,003; every
+  // domain whose number is a multiple of 100 also has 1 conversion (d0000, d0100, …, d1000: 11).
+  const cells = new Map<string, ReferralCell>(
+    Array.from({ length: 1003 }, (_, i) => [
+      `d${String(i).padStart(4, '0')}.example`,
+      { category: 'referral', visits: i + 1, conversions: i % 100 === 0 ? 1 : 0 },
+    ]),
+  );
+  const day = (): DayPartial => ({ ...emptyDay(), ...boundReferrals(cells) });
+
+  it('keeps the 1,000 domains with the most visits and counts the rest', () => {
+    const bounded = day();
+    expect(Object.keys(bounded.referrals)).toHaveLength(MAX_REFERRAL_DOMAINS);
+    expect(bounded.referrals['d0002.example']).toBeUndefined();
+    expect(bounded.referrals['d0003.example']).toEqual({ category: 'referral', visits: 4, conversions: 0 });
+    // The three cut: d0000 … d0002, 1 + 2 + 3 = 6 visits, and d0000's 1 conversion.
+    expect(bounded.otherReferrals).toEqual({ visits: 6, conversions: 1 });
+    // Such a day is valid when read back, with what was cut.
+    const stored = { days: { '2026-03-01': bounded } };
+    expect(metricsPartialSchema.parse(JSON.parse(JSON.stringify(stored)))).toEqual(stored);
+    // A day within the bound is unchanged and carries no otherReferrals.
+    const few = new Map<string, ReferralCell>([
+      ['a.example', { category: 'search', visits: 2, conversions: 0 }],
+    ]);
+    expect(boundReferrals(few)).toEqual({
+      referrals: { 'a.example': { category: 'search', visits: 2, conversions: 0 } },
+    });
+  });
+
+  it('merges days exactly and answers the whole total, the cut visits included', () => {
+    const merged = mergePartials({ days: { '2026-03-01': day() } }, { days: { '2026-03-01': day() } }).days[
+      '2026-03-01'
+    ] as DayPartial;
+    expect(merged.otherReferrals).toEqual({ visits: 12, conversions: 2 });
+    const answer = referralTraffic(
+      mergePartials({ days: { '2026-03-01': day() } }, { days: { '2026-03-02': day() } }),
+      { from: '2026-03-01', to: '2026-03-02', limit: 2 },
+    );
+    // Every domain's visits over both days: 2 × (1 + … + 1,003) = 2 × 503,506.
+    expect(answer.total).toBe(1_007_012);
+    expect(answer.domains.map((d) => [d.domain, d.visits])).toEqual([
+      ['d1002.example', 2006],
+      ['d1001.example', 2004],
+    ]);
+    // The daily series counts each day whole: 503,506 a day.
+    expect(answer.daily).toEqual([
+      { date: '2026-03-01', visits: 503_506 },
+      { date: '2026-03-02', visits: 503_506 },
     ]);
   });
 });
