@@ -1,7 +1,8 @@
 /**
  * The dashboard (browser code, bundled by `npm run build:dashboard` with Chart.js; nothing is
- * loaded from a CDN). It asks for a query key, keeps it for the browser session only, and draws
- * the metrics of a date range from the same HTTP API, one request per chart or table.
+ * loaded from a CDN). It asks for a query key, keeps it (and the channel filter) for the browser
+ * session only, and draws the metrics of a date range from the same HTTP API, one request per chart
+ * or table; each card downloads its request as CSV.
  */
 import {
   BarController,
@@ -66,6 +67,7 @@ const COLOURS = [
   '#17becf',
 ];
 const KEY_STORAGE = 'attribution.queryKey';
+const CHANNEL_STORAGE = 'attribution.channel';
 const charts: Record<string, Chart> = {};
 /** For tests and the curious: the charts with their data, and how many loads have been shown. */
 const dashboard = { charts, shown: 0 };
@@ -92,16 +94,21 @@ class ApiError extends Error {
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
-async function api<T>(path: string): Promise<T> {
+/** A GET with the session's key in the header (never in a URL, where logs and history keep it). */
+async function request(path: string): Promise<Response> {
   const response = await fetch(path, {
     headers: { authorization: `Bearer ${sessionStorage.getItem(KEY_STORAGE) ?? ''}` },
   });
-  if (response.ok) return (await response.json()) as T;
+  if (response.ok) return response;
   const body = (await response.json().catch(() => ({}))) as {
     error?: { message?: string };
     message?: string;
   };
   throw new ApiError(response.status, body.error?.message ?? body.message ?? response.statusText);
+}
+
+async function api<T>(path: string): Promise<T> {
+  return (await (await request(path)).json()) as T;
 }
 
 function draw<T extends ChartType>(id: string, config: ChartConfiguration<T>): void {
@@ -438,33 +445,107 @@ function explain(error: unknown): string {
 /** Each load counts up, so the answers of an earlier click that arrive late are dropped. */
 let loads = 0;
 
+/** A load's or a download's error, in the notice. */
+function fail(error: unknown): void {
+  $('status').textContent = '';
+  show('error', explain(error));
+}
+
+/** The cards, as their CSV buttons name them (`data-card` in the page). */
+type Card =
+  | 'journey'
+  | 'channel-share'
+  | 'share-of-voice'
+  | 'visitors'
+  | 'email-rates'
+  | 'paths'
+  | 'models'
+  | 'ads'
+  | 'email'
+  | 'referrals'
+  | 'cpa';
+
+/**
+ * Each card's request: the card draws its answer and its CSV button downloads the same request. A
+ * channel filters only the two routes that take one (the journey map's people and steps, and the
+ * stage events).
+ */
+function cardPaths(from: string, to: string, channel: string): Record<Card, string> {
+  const range = `from=${from}&to=${to}`;
+  const stages = channel === '' ? range : `${range}&channel=${channel}`;
+  const series = (metric: string) =>
+    `/v1/metrics/series?metric=${metric}&interval=${intervalFor(from, to)}&${range}`;
+  return {
+    journey: `/v1/metrics/funnel?${stages}`,
+    'channel-share': series('channel-share'),
+    'share-of-voice': series('share-of-voice'),
+    visitors: series('visitors'),
+    'email-rates': series('email'),
+    paths: `/v1/journeys/paths?limit=10&${range}`,
+    models: `/v1/attribution/compare?${range}`,
+    ads: `/v1/metrics/ads?groupBy=platform&${range}`,
+    email: `/v1/metrics/email?${range}`,
+    referrals: `/v1/metrics/referral-traffic?limit=10&${range}`,
+    cpa: `/v1/metrics/cpa-by-stage?${stages}`,
+  };
+}
+
+/** The requests of the load on screen: a card's CSV is the range and channel it shows, not the form's. */
+let shownPaths: Record<Card, string> | undefined;
+
+/**
+ * Saves a card's request as CSV through a temporary `<a download>`, named by the route's last
+ * segment, the series' metric (four cards read the series route), the channel (a filtered file is
+ * not all channels) and the range: `funnel-2026-07-01-2026-07-30.csv`.
+ */
+async function downloadCsv(cardPath: string): Promise<void> {
+  const mine = loads;
+  try {
+    const path = `${cardPath}&format=csv`;
+    const blob = await (await request(path)).blob();
+    const url = new URL(path, location.origin);
+    const parts = ['metric', 'channel', 'from', 'to'].map((param) => url.searchParams.get(param));
+    const name = [url.pathname.split('/').pop(), ...parts].filter(Boolean).join('-');
+    const href = URL.createObjectURL(blob);
+    const link = el('a', { href, download: `${name}.csv` });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    // Not at once: some browsers read the blob after click() returns (FileSaver.js waits 40 s too).
+    setTimeout(() => URL.revokeObjectURL(href), 40_000);
+  } catch (error) {
+    // A load started since then owns the notice.
+    if (mine === loads) fail(error);
+  }
+}
+
 async function load(): Promise<void> {
   const mine = ++loads;
   const from = $<HTMLInputElement>('from').value;
   const to = $<HTMLInputElement>('to').value;
+  const channel = $<HTMLSelectElement>('channel').value;
   const range = `from=${from}&to=${to}`;
-  const series = <T>(metric: string) =>
-    api<Series<T>>(`/v1/metrics/series?metric=${metric}&interval=${intervalFor(from, to)}&${range}`);
+  const cards = cardPaths(from, to, channel);
   $('status').textContent = 'loading…';
   show('loading');
   try {
     // One request first: a refused key or range then fails once (one line in the browser's
     // console), not once per chart.
-    const cpa = await api<z.infer<typeof cpaByStageResponseSchema>>(`/v1/metrics/cpa-by-stage?${range}`);
+    const cpa = await api<z.infer<typeof cpaByStageResponseSchema>>(cards.cpa);
     const answers = await Promise.all([
-      series<ChannelShare>('channel-share'),
-      series<Voice>('share-of-voice'),
-      series<Visitors>('visitors'),
-      series<EmailFigures>('email'),
-      api<z.infer<typeof referralTrafficResponseSchema>>(`/v1/metrics/referral-traffic?limit=10&${range}`),
-      api<z.infer<typeof attributionCompareResponseSchema>>(`/v1/attribution/compare?${range}`),
-      api<z.infer<typeof emailResponseSchema>>(`/v1/metrics/email?${range}`),
-      api<z.infer<typeof funnelResponseSchema>>(`/v1/metrics/funnel?${range}`),
-      api<z.infer<typeof adsResponseSchema>>(`/v1/metrics/ads?groupBy=platform&${range}`),
+      api<Series<ChannelShare>>(cards['channel-share']),
+      api<Series<Voice>>(cards['share-of-voice']),
+      api<Series<Visitors>>(cards.visitors),
+      api<Series<EmailFigures>>(cards['email-rates']),
+      api<z.infer<typeof referralTrafficResponseSchema>>(cards.referrals),
+      api<z.infer<typeof attributionCompareResponseSchema>>(cards.models),
+      api<z.infer<typeof emailResponseSchema>>(cards.email),
+      api<z.infer<typeof funnelResponseSchema>>(cards.journey),
+      api<z.infer<typeof adsResponseSchema>>(cards.ads),
       api<Visitors>(`/v1/metrics/visitors?${range}`),
       api<z.infer<typeof cartResponseSchema>>(`/v1/metrics/cart?${range}`),
       api<z.infer<typeof npsResponseSchema>>(`/v1/metrics/nps?${range}`),
-      api<z.infer<typeof pathsResponseSchema>>(`/v1/journeys/paths?limit=10&${range}`),
+      api<z.infer<typeof pathsResponseSchema>>(cards.paths),
     ]);
     if (mine !== loads) return;
     const [
@@ -484,11 +565,13 @@ async function load(): Promise<void> {
     ] = answers;
     $('status').textContent = `${from} .. ${to}`;
     if (empty(cpa, emailTotals, nps, cart)) {
-      show('empty', `No data in this range (${from} .. ${to}).`);
+      show('empty', `No data in this range (${from} .. ${to})${channel === '' ? '' : ` for ${channel}`}.`);
       return;
     }
     // Shown before drawing: Chart.js sizes a chart from its container, which a hidden one lacks.
     show('ready');
+    shownPaths = cards;
+    showChannel(channel);
     const format = formatter(navigator.language, cpa.currency);
     drawJourney(
       journeyStages({
@@ -522,10 +605,22 @@ async function load(): Promise<void> {
     drawModels(compare, format);
     drawPaths(paths.paths);
   } catch (error) {
-    if (mine !== loads) return;
-    $('status').textContent = '';
-    show('error', explain(error));
+    if (mine === loads) fail(error);
   }
+}
+
+/**
+ * Says which channel the filtered cards show; the journey map mixes filtered and unfiltered
+ * figures, so its note says which are which.
+ */
+function showChannel(channel: string): void {
+  document.querySelectorAll('[data-channel]').forEach((scope) => {
+    scope.textContent = channel === '' ? 'all channels' : `channel: ${channel}`;
+  });
+  $('journey-note').hidden = channel === '';
+  $('journey-note').textContent =
+    `Only ${channel}: people, steps, conversions, CPA, repeat conversions and advocacy events. ` +
+    'The other figures are all channels.';
 }
 
 function init(): void {
@@ -533,9 +628,17 @@ function init(): void {
   $<HTMLInputElement>('to').value ||= today;
   $<HTMLInputElement>('from').value ||= new Date(Date.now() - 29 * 86_400_000).toISOString().slice(0, 10);
   $<HTMLInputElement>('key').value = sessionStorage.getItem(KEY_STORAGE) ?? '';
+  $<HTMLSelectElement>('channel').value = sessionStorage.getItem(CHANNEL_STORAGE) ?? '';
   $('load').addEventListener('click', () => {
     sessionStorage.setItem(KEY_STORAGE, $<HTMLInputElement>('key').value.trim());
+    sessionStorage.setItem(CHANNEL_STORAGE, $<HTMLSelectElement>('channel').value);
     void load();
+  });
+  // One listener for every card's button.
+  $('charts').addEventListener('click', (event) => {
+    const card = (event.target as Element).closest<HTMLElement>('button[data-card]')?.dataset.card;
+    const path = shownPaths?.[card as Card];
+    if (path) void downloadCsv(path);
   });
 }
 

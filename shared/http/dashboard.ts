@@ -1,3 +1,4 @@
+import { CHANNEL_IDS } from '#domain/channel-ids.ts';
 import { DASHBOARD_JS } from './dashboard-assets.generated.ts';
 import type { HttpResult } from './types.ts';
 
@@ -6,7 +7,19 @@ const ICON = `data:image/svg+xml,${encodeURIComponent(
   '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#1f77b4"/><path d="M3 12h2V8H3zm4 0h2V4H7zm4 0h2V6h-2z" fill="#fff"/></svg>',
 )}`;
 
-/** The dashboard page; its script is the bundle `npm run build:dashboard` generates. */
+/**
+ * A card's header: its title, which channels it shows (`data-channel` where the channel filter
+ * applies, which the script then fills in) and its CSV button (`data-card`, the script's card name).
+ */
+const head = (card: string, title: string, filtered = false) =>
+  `<div class="head"><h2>${title} <span class="scope"${filtered ? ' data-channel' : ''}>all channels</span></h2>` +
+  `<button class="csv" data-card="${card}" title="Download this card's data as CSV">CSV</button></div>`;
+
+/**
+ * The dashboard page; its script is the bundle `npm run build:dashboard` generates. The channel
+ * options are written here rather than in the script, which would otherwise bundle zod with
+ * CHANNEL_IDS.
+ */
 const PAGE = `<!doctype html>
 <html lang="en">
 <head>
@@ -19,12 +32,15 @@ const PAGE = `<!doctype html>
   header { display: flex; gap: .75rem; align-items: end; flex-wrap: wrap; margin-bottom: 1rem; }
   label { display: flex; flex-direction: column; font-size: .8rem; gap: .2rem; }
   [hidden] { display: none !important; }
-  input { max-width: 100%; box-sizing: border-box; }
+  input, select { max-width: 100%; box-sizing: border-box; }
   #notice { padding: .75rem 1rem; border-radius: 6px; background: #fff4e5; border: 1px solid #f0b35b; margin-bottom: 1rem; }
   body[data-state="error"] #notice { background: #fdecea; border-color: #e57373; }
   #charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 520px), 1fr)); gap: 1rem; }
   section { border: 1px solid #ddd; border-radius: 6px; padding: .75rem; min-width: 0; }
-  h2 { font-size: 1rem; margin: 0 0 .5rem; }
+  .head { display: flex; gap: .5rem; align-items: start; margin: 0 0 .5rem; }
+  h2 { font-size: 1rem; margin: 0; flex: 1; }
+  .scope { font-size: .7rem; font-weight: normal; color: #555; background: #eef1f6; border-radius: 3px; padding: 0 .3rem; white-space: nowrap; }
+  .csv { font-size: .7rem; padding: .1rem .4rem; }
   .wide { grid-column: 1 / -1; }
   .journey { display: grid; grid-template-columns: repeat(4, minmax(0, 1fr) 4.5rem) minmax(0, 1fr); }
   .stage { border: 1px solid #ddd; border-top: 4px solid var(--colour); border-radius: 6px; padding: .5rem .6rem; background: #fafbfd; }
@@ -46,6 +62,7 @@ const PAGE = `<!doctype html>
   .scroll { overflow-x: auto; }
   .sankey { position: relative; height: 360px; }
   .note { font-size: .8rem; color: #555; margin: .5rem 0 0; }
+  #journey-note { margin: 0 0 .5rem; }
   th.group { text-align: center; text-transform: capitalize; border-bottom: 1px solid #ccc; }
   table { border-collapse: collapse; font-size: .8rem; font-variant-numeric: tabular-nums; }
   th, td { padding: .25rem .5rem; text-align: right; white-space: nowrap; }
@@ -60,22 +77,23 @@ const PAGE = `<!doctype html>
   <label>Query key <input id="key" type="password" size="30" autocomplete="off"></label>
   <label>From <input id="from" type="date"></label>
   <label>To <input id="to" type="date"></label>
+  <label>Channel <select id="channel"><option value="">All channels</option>${CHANNEL_IDS.map((id) => `<option>${id}</option>`).join('')}</select></label>
   <button id="load">Show</button>
   <span id="status" aria-live="polite"></span>
 </header>
 <div id="notice" role="alert" hidden></div>
 <main id="charts" hidden>
-  <section class="wide"><h2>Journey map: people per stage, step conversion and median days between</h2><div id="journey" class="journey"></div></section>
-  <section><h2>Channel share of touches by <span class="per">day</span> (%)</h2><canvas id="channel-share"></canvas></section>
-  <section><h2>Share of voice by <span class="per">day</span> (%)</h2><canvas id="share-of-voice"></canvas></section>
-  <section><h2>Visitors and visits by <span class="per">day</span></h2><canvas id="visitors"></canvas></section>
-  <section><h2>E-mail open and click rates by <span class="per">day</span> (%)</h2><canvas id="email-rates"></canvas></section>
-  <section class="wide"><h2>Top channel paths: journeys step by step, and whether they converted</h2><div class="sankey"><canvas id="paths"></canvas></div></section>
-  <section class="wide"><h2>Attribution models per channel: conversions, CPA and ROAS, beside what people said</h2><div class="scroll"><table id="models"></table></div><p id="models-note" class="note"></p></section>
-  <section class="wide"><h2>Ads by platform</h2><div class="scroll"><table id="ads"></table></div></section>
-  <section class="wide"><h2>E-mail by campaign: delivery, bounce, open, click and unsubscribe rates</h2><div class="scroll"><table id="email"></table></div></section>
-  <section><h2>Top referral domains</h2><canvas id="referrals"></canvas></section>
-  <section><h2>Funnel: events (log scale) and cost per event by stage</h2><canvas id="cpa"></canvas></section>
+  <section class="wide">${head('journey', 'Journey map: people per stage, step conversion and median days between', true)}<p id="journey-note" class="note" hidden></p><div id="journey" class="journey"></div></section>
+  <section>${head('channel-share', 'Channel share of touches by <span class="per">day</span> (%)')}<canvas id="channel-share"></canvas></section>
+  <section>${head('share-of-voice', 'Share of voice by <span class="per">day</span> (%)')}<canvas id="share-of-voice"></canvas></section>
+  <section>${head('visitors', 'Visitors and visits by <span class="per">day</span>')}<canvas id="visitors"></canvas></section>
+  <section>${head('email-rates', 'E-mail open and click rates by <span class="per">day</span> (%)')}<canvas id="email-rates"></canvas></section>
+  <section class="wide">${head('paths', 'Top channel paths: journeys step by step, and whether they converted')}<div class="sankey"><canvas id="paths"></canvas></div></section>
+  <section class="wide">${head('models', 'Attribution models per channel: conversions, CPA and ROAS, beside what people said')}<div class="scroll"><table id="models"></table></div><p id="models-note" class="note"></p></section>
+  <section class="wide">${head('ads', 'Ads by platform')}<div class="scroll"><table id="ads"></table></div></section>
+  <section class="wide">${head('email', 'E-mail by campaign: delivery, bounce, open, click and unsubscribe rates')}<div class="scroll"><table id="email"></table></div></section>
+  <section>${head('referrals', 'Top referral domains')}<canvas id="referrals"></canvas></section>
+  <section>${head('cpa', 'Funnel: events (log scale) and cost per event by stage', true)}<canvas id="cpa"></canvas></section>
 </main>
 <script src="/dashboard.js"></script>
 </body>

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -152,6 +153,31 @@ const stageBoxes = (page: Page) =>
 
 const notice = (page: Page) => page.locator('#notice').textContent();
 
+/** The API's own CSV for a request, fetched over HTTP as any client would. */
+async function csvOf(path: string): Promise<string> {
+  const response = await fetch(`${runtime.url}${path}&format=csv`, {
+    headers: { authorization: `Bearer ${KEY}` },
+  });
+  expect(response.status).toBe(200);
+  return response.text();
+}
+
+/** Clicks a card's CSV button: the file the browser saved, and the request the page sent for it. */
+async function downloadFrom(page: Page, card: string) {
+  const [download, request] = await Promise.all([
+    page.waitForEvent('download'),
+    page.waitForRequest((r) => r.url().includes('format=csv')),
+    page.click(`button[data-card="${card}"]`),
+  ]);
+  const url = new URL(request.url());
+  return {
+    name: download.suggestedFilename(),
+    body: await readFile(await download.path(), 'utf8'),
+    path: `${url.pathname}${url.search}`,
+    authorization: (await request.allHeaders()).authorization,
+  };
+}
+
 describe('the dashboard in a real browser', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'attribution-dashboard-'));
@@ -254,12 +280,10 @@ describe('the dashboard in a real browser', () => {
 
     await page.screenshot({ path: join(SCREENSHOTS ?? dir, 'dashboard.png'), fullPage: true });
     await page.locator('#journey').screenshot({ path: join(SCREENSHOTS ?? dir, 'dashboard-journey.png') });
-    // The key lives in sessionStorage, not localStorage or a cookie.
-    expect(await page.evaluate(() => [sessionStorage.length, localStorage.length, document.cookie])).toEqual([
-      1,
-      0,
-      '',
-    ]);
+    // The key (and the channel filter) live in sessionStorage, not localStorage or a cookie.
+    expect(
+      await page.evaluate(() => [Object.keys(sessionStorage).sort(), localStorage.length, document.cookie]),
+    ).toEqual([['attribution.channel', 'attribution.queryKey'], 0, '']);
     await page.close();
   });
 
@@ -484,6 +508,143 @@ describe('the dashboard in a real browser', () => {
     expect(
       await page.locator('#models thead th.group').evaluateAll((ths) => ths.map((th) => th.textContent)),
     ).toEqual(compare.models.map((m) => m.replace('_', ' ')));
+    expect(consoleErrors).toEqual([]);
+    await page.close();
+  });
+
+  it("downloads a card's request as the API's own CSV, named by route and range, and says when that fails", async () => {
+    const { page, consoleErrors } = await openDashboard(1280);
+    await show(page, month, 'ready');
+    const range = `from=${month.from}&to=${month.to}`;
+    // One CSV button in every card's header.
+    expect(await page.locator('#charts > section > .head > button.csv').count()).toBe(
+      await page.locator('#charts > section').count(),
+    );
+    const funnel = await downloadFrom(page, 'journey');
+    expect(funnel.name).toBe(`funnel-${month.from}-${month.to}.csv`);
+    expect(funnel.path).toBe(`/v1/metrics/funnel?${range}&format=csv`);
+    expect(funnel.authorization).toBe(`Bearer ${KEY}`);
+    expect(funnel.body).toBe(await csvOf(`/v1/metrics/funnel?${range}`));
+    expect(funnel.body.split('\r\n')[0]).toBe('stage,users,from_previous,median_days_from_previous');
+    // Four cards read the series route: the metric in the name keeps their files apart.
+    const share = await downloadFrom(page, 'channel-share');
+    expect(share.name).toBe(`series-channel-share-${month.from}-${month.to}.csv`);
+    expect(share.body).toBe(await csvOf(`/v1/metrics/series?metric=channel-share&interval=day&${range}`));
+
+    // A key revoked since the load: the notice says so, nothing is thrown.
+    await page.evaluate(() => sessionStorage.setItem('attribution.queryKey', 'not-a-key'));
+    const before = await page.evaluate(
+      () => (window as unknown as { dashboard: { shown: number } }).dashboard.shown,
+    );
+    await page.click('button[data-card="cpa"]');
+    await page.waitForFunction(
+      (count) => (window as unknown as { dashboard: { shown: number } }).dashboard.shown > count,
+      before,
+    );
+    expect(await page.evaluate(() => document.body.dataset.state)).toBe('error');
+    expect(await notice(page)).toBe('The API refused this key (401): paste a query key.');
+    expect(consoleErrors).toEqual([
+      'Failed to load resource: the server responded with a status of 401 (Unauthorized)',
+    ]);
+    await page.close();
+  });
+
+  it('filters the journey map and the CPA chart by channel, says so on every card, and keeps it for the session', async () => {
+    // paid_search has data, and not all of it: the demo's heaviest touch (26 of 102 by weight) is a
+    // Google Ads click with a gclid, which classifies as paid_search, while organic search, social,
+    // referral, e-mail and direct touches take the rest; a conversion counts on its last touch's
+    // channel, and the Google Ads search spend and impressions give it a cost per stage.
+    const channel = 'paid_search';
+    const { page, consoleErrors, requests } = await openDashboard(1280);
+    await page.selectOption('#channel', channel);
+    await show(page, month, 'ready');
+    const range = `from=${month.from}&to=${month.to}`;
+    type Funnel = {
+      stages: Array<{
+        stage: string;
+        users: number;
+        fromPrevious: number | null;
+        medianDaysFromPrevious: number | null;
+      }>;
+    };
+    type Cpa = {
+      currency: string;
+      stages: Array<{ stage: string; events: number; costPerEvent: number | null }>;
+    };
+    const [funnel, cpa, allFunnel, allCpa] = await Promise.all([
+      api.request<Funnel>('GET', `/v1/metrics/funnel?${range}&channel=${channel}`),
+      api.request<Cpa>('GET', `/v1/metrics/cpa-by-stage?${range}&channel=${channel}`),
+      api.request<Funnel>('GET', `/v1/metrics/funnel?${range}`),
+      api.request<Cpa>('GET', `/v1/metrics/cpa-by-stage?${range}`),
+    ]);
+    // Only the two routes that take a channel are asked with one.
+    expect(requests.filter((r) => r.includes('channel=')).sort()).toEqual([
+      `/v1/metrics/cpa-by-stage?${range}&channel=${channel}`,
+      `/v1/metrics/funnel?${range}&channel=${channel}`,
+    ]);
+    // The channel's numbers are its own: some, and fewer than all channels'.
+    const users = (f: Funnel) => f.stages.map((s) => s.users);
+    const events = (c: Cpa) => c.stages.map((s) => s.events);
+    expect(funnel.stages.find((s) => s.stage === 'decision')?.users).toBeGreaterThan(0);
+    expect(users(funnel)).not.toEqual(users(allFunnel));
+    expect(events(cpa)).not.toEqual(events(allCpa));
+
+    const format = formatter('en-US', cpa.currency);
+    const figures = await figuresOf(page, '#journey');
+    const stage = (name: string) => cpa.stages.find((s) => s.stage === name);
+    const expected: Array<[string, Kind, number | null]> = [
+      ['decision.conversions', 'count', stage('decision')?.events ?? -1],
+      ['decision.cpa', 'money', stage('decision')?.costPerEvent ?? -1],
+      ['retention.repeatConversions', 'count', stage('retention')?.events ?? -1],
+      ['advocacy.advocacyEvents', 'count', stage('advocacy')?.events ?? -1],
+      ...funnel.stages.flatMap(
+        (s, i): Array<[string, Kind, number | null]> => [
+          [`${s.stage}.people`, 'count', s.users],
+          ...(i === 0
+            ? []
+            : ([
+                [`${s.stage}.step.fromPrevious`, 'percent', s.fromPrevious],
+                [`${s.stage}.step.medianDaysFromPrevious`, 'days', s.medianDaysFromPrevious],
+              ] as Array<[string, Kind, number | null]>)),
+        ],
+      ),
+    ];
+    for (const [key, kind, value] of expected)
+      expect({ key, ...figures[key] }).toEqual({ key, ...shown(format, kind, value) });
+    const chart = (await chartsOf(page)).cpa;
+    expect(chart?.datasets[0]?.data).toEqual(events(cpa));
+    expect(chart?.datasets[1]?.data).toEqual(cpa.stages.map((s) => s.costPerEvent ?? 0));
+
+    // Every card says what it shows: the two filtered ones the channel, the others all channels.
+    const scopes = await page
+      .locator('#charts > section')
+      .evaluateAll((sections) =>
+        Object.fromEntries(
+          sections.map((s) => [
+            s.querySelector<HTMLElement>('[data-card]')?.dataset.card,
+            s.querySelector('.scope')?.textContent,
+          ]),
+        ),
+      );
+    expect(Object.keys(scopes).length).toBe(11);
+    for (const [card, scope] of Object.entries(scopes))
+      expect([card, scope]).toEqual([
+        card,
+        card === 'journey' || card === 'cpa' ? `channel: ${channel}` : 'all channels',
+      ]);
+    expect(await page.locator('#journey-note').textContent()).toMatch(new RegExp(`^Only ${channel}: people`));
+    expect(await page.locator('#journey-note').isVisible()).toBe(true);
+
+    // The CSV is the card's own request, channel and all, and its name says the channel.
+    const csv = await downloadFrom(page, 'cpa');
+    expect(csv.name).toBe(`cpa-by-stage-${channel}-${month.from}-${month.to}.csv`);
+    expect(csv.body).toBe(await csvOf(`/v1/metrics/cpa-by-stage?${range}&channel=${channel}`));
+
+    // A new visit in the same tab (not a reload, whose form restore would keep the select by itself)
+    // still has the channel, from sessionStorage like the key.
+    await page.goto(`${runtime.url}/`);
+    expect(await page.inputValue('#channel')).toBe(channel);
+    expect(await page.inputValue('#key')).toBe(KEY);
     expect(consoleErrors).toEqual([]);
     await page.close();
   });
