@@ -48,7 +48,7 @@ export function readNdjson(text: string): EventFile {
 
 /**
  * A header row naming event fields, then one event per row: `utm_*` columns go into `utm`,
- * `value` and `cost` are amounts in `currency` (default USD), `count` and `position` numbers.
+ * `value` and `cost` are amounts in `currency` (default USD), `count`, `position` and `score` numbers.
  * A row's line is the one it ends on (a quoted cell may span lines).
  */
 export function readEventsCsv(text: string): EventFile {
@@ -67,7 +67,8 @@ export function readEventsCsv(text: string): EventFile {
     for (const [column, value] of Object.entries(record)) {
       if (value === '') continue;
       if (column.startsWith('utm_')) utm[column.slice(4)] = value;
-      else if (column === 'count' || column === 'position') event[column] = Number(value);
+      else if (column === 'count' || column === 'position' || column === 'score')
+        event[column] = Number(value);
       else if (column === 'value' || column === 'cost')
         event[column] = { amount: Number(value), currency: record.currency || 'USD' };
       else if (column !== 'currency') event[column] = value;
