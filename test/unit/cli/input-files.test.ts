@@ -52,6 +52,23 @@ describe('reading CSV events', () => {
       skipped: [],
     });
   });
+
+  it('reads a survey score as a number, as the intake requires of an NPS answer', () => {
+    const text = [
+      'eventId,type,occurredAt,userId,survey,score',
+      'n1,survey,2026-03-01T00:00:00Z,u1,nps,9',
+    ].join('\n');
+    expect(readEventsCsv(text).events.map((e) => e.event)).toEqual([
+      {
+        eventId: 'n1',
+        type: 'survey',
+        occurredAt: '2026-03-01T00:00:00Z',
+        userId: 'u1',
+        survey: 'nps',
+        score: 9,
+      },
+    ]);
+  });
 });
 
 describe('CSV columns', () => {
