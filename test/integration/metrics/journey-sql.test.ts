@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { attribute } from '#domain/attribution/index.ts';
+import { MODELS } from '#domain/attribution/models.ts';
 import { CHANNEL_IDS, type ChannelId } from '#domain/channel-ids.ts';
 import { addAdSpend, adsRates } from '#domain/journey/ads.ts';
 import { cartAbandonment } from '#domain/journey/cart.ts';
@@ -526,13 +527,34 @@ describe('the journey SQL over lake rows: refunds', () => {
       refund('r4', 'c3', '2026-03-06T10:00:00Z', 15_000_000),
     ];
     // Only Mar 1–5 is computed: the refunds of Mar 20–21 are read all the same (they are kept apart).
-    const { metrics, attribution } = await computeLakeRows(rows, { ...UTC, to: '2026-03-05' });
+    const { metrics, attribution, journey } = await computeLakeRows(rows, { ...UTC, to: '2026-03-05' });
     const range = { from: '2026-03-01', to: '2026-03-05' };
     // Three conversions (the refunds are none): 100 − 30 − 20 = 50, 50 − 50 = 0, max(0, 10 − 15) = 0.
     expect(channelShare(metrics, { ...range, basis: 'conversions' }).total).toBe(3);
     expect(metrics.days['2026-03-02']?.valueMicros).toEqual({ paid_search: 50_000_000 });
     const lastTouch = attribute(attribution, { ...range, model: 'last_touch', groupBy: 'channel' });
     expect([lastTouch.conversions, lastTouch.value]).toEqual([3, 50]);
+    // Every journey is paid_search alone, so every model gives it the whole net value: 50 + 0 + 0.
+    for (const model of MODELS) {
+      const credited = attribute(attribution, { ...range, model, groupBy: 'channel' });
+      expect([model, credited.value]).toEqual([model, 50]);
+    }
+    // The paths report the same net value: one path, three conversions worth 50 in all.
+    expect(journeyPaths(journey, { ...range, converting: 'true', limit: 10 }).paths).toEqual([
+      { path: ['paid_search'], journeys: 3, conversions: 3, value: 50 },
+    ]);
+    // ann's cohort (March, paid search: her first conversion is Mar 2) has the net revenue, and she
+    // converted again in March (Mar 3 and 5): retention [1].
+    expect(cohorts(journey, { ...range, period: 'month' }).cohorts).toEqual([
+      {
+        cohort: '2026-03',
+        channel: 'paid_search',
+        users: 1,
+        revenue: 50,
+        revenuePerUser: 50,
+        retention: [1],
+      },
+    ]);
   });
 });
 
