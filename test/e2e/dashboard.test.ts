@@ -142,6 +142,39 @@ function shown(format: (kind: Kind, value: number | null) => string, kind: Kind,
   return { text: format(kind, value), value: value === null ? '' : String(value) };
 }
 
+type Funnel = {
+  stages: Array<{
+    stage: string;
+    users: number;
+    fromPrevious: number | null;
+    medianDaysFromPrevious: number | null;
+  }>;
+};
+type Figure = [key: string, kind: Kind, value: number | null];
+
+/** The journey map's people and step figures of a funnel answer (awareness has no step). */
+function funnelFigures(funnel: Funnel): Figure[] {
+  return funnel.stages.flatMap((s, i): Figure[] => [
+    [`${s.stage}.people`, 'count', s.users],
+    ...(i === 0
+      ? []
+      : ([
+          [`${s.stage}.step.fromPrevious`, 'percent', s.fromPrevious],
+          [`${s.stage}.step.medianDaysFromPrevious`, 'days', s.medianDaysFromPrevious],
+        ] as Figure[])),
+  ]);
+}
+
+/** Every expected figure is on the page, formatted as the dashboard formats it. */
+function expectFigures(
+  figures: Record<string, { text: string; value: string }>,
+  format: (kind: Kind, value: number | null) => string,
+  expected: readonly Figure[],
+): void {
+  for (const [key, kind, value] of expected)
+    expect({ key, ...figures[key] }).toEqual({ key, ...shown(format, kind, value) });
+}
+
 /** The boxes of the journey map's stages, in order. */
 const stageBoxes = (page: Page) =>
   page.evaluate(() =>
@@ -291,14 +324,6 @@ describe('the dashboard in a real browser', () => {
     const { page, consoleErrors } = await openDashboard(1280);
     await show(page, month, 'ready');
     const range = `from=${month.from}&to=${month.to}`;
-    type Funnel = {
-      stages: Array<{
-        stage: string;
-        users: number;
-        fromPrevious: number | null;
-        medianDaysFromPrevious: number | null;
-      }>;
-    };
     type Ads = {
       currency: string;
       rows: Array<
@@ -336,7 +361,7 @@ describe('the dashboard in a real browser', () => {
     const figures = await figuresOf(page, '#journey');
     const events = (stage: string) => cpa.stages.find((s) => s.stage === stage);
     const sum = (key: 'impressions' | 'clicks' | 'spend') => ads.rows.reduce((n, r) => n + r[key], 0);
-    const expected: Array<[string, Kind, number | null]> = [
+    const expected: Figure[] = [
       ['awareness.impressions', 'count', sum('impressions')],
       ['awareness.cpm', 'money', (1000 * sum('spend')) / sum('impressions')],
       ['consideration.visitors', 'count', visitors.visitors],
@@ -353,20 +378,9 @@ describe('the dashboard in a real browser', () => {
       ['advocacy.nps', 'decimal', nps.score],
       ['advocacy.npsResponses', 'count', nps.responses],
       ['advocacy.advocacyEvents', 'count', events('advocacy')?.events ?? -1],
-      ...funnel.stages.flatMap(
-        (s, i): Array<[string, Kind, number | null]> => [
-          [`${s.stage}.people`, 'count', s.users],
-          ...(i === 0
-            ? []
-            : ([
-                [`${s.stage}.step.fromPrevious`, 'percent', s.fromPrevious],
-                [`${s.stage}.step.medianDaysFromPrevious`, 'days', s.medianDaysFromPrevious],
-              ] as Array<[string, Kind, number | null]>)),
-        ],
-      ),
+      ...funnelFigures(funnel),
     ];
-    for (const [key, kind, value] of expected)
-      expect({ key, ...figures[key] }).toEqual({ key, ...shown(format, kind, value) });
+    expectFigures(figures, format, expected);
     // Share of voice over the range, from the series' counts: the API's own share, up to rounding.
     const brandShare = voice.entries.find((e) => e.isBrand)?.share ?? -1;
     expect(Number(figures['awareness.shareOfVoice']?.value)).toBeCloseTo(brandShare, 9);
@@ -559,14 +573,6 @@ describe('the dashboard in a real browser', () => {
     await page.selectOption('#channel', channel);
     await show(page, month, 'ready');
     const range = `from=${month.from}&to=${month.to}`;
-    type Funnel = {
-      stages: Array<{
-        stage: string;
-        users: number;
-        fromPrevious: number | null;
-        medianDaysFromPrevious: number | null;
-      }>;
-    };
     type Cpa = {
       currency: string;
       stages: Array<{ stage: string; events: number; costPerEvent: number | null }>;
@@ -592,25 +598,14 @@ describe('the dashboard in a real browser', () => {
     const format = formatter('en-US', cpa.currency);
     const figures = await figuresOf(page, '#journey');
     const stage = (name: string) => cpa.stages.find((s) => s.stage === name);
-    const expected: Array<[string, Kind, number | null]> = [
+    const expected: Figure[] = [
       ['decision.conversions', 'count', stage('decision')?.events ?? -1],
       ['decision.cpa', 'money', stage('decision')?.costPerEvent ?? -1],
       ['retention.repeatConversions', 'count', stage('retention')?.events ?? -1],
       ['advocacy.advocacyEvents', 'count', stage('advocacy')?.events ?? -1],
-      ...funnel.stages.flatMap(
-        (s, i): Array<[string, Kind, number | null]> => [
-          [`${s.stage}.people`, 'count', s.users],
-          ...(i === 0
-            ? []
-            : ([
-                [`${s.stage}.step.fromPrevious`, 'percent', s.fromPrevious],
-                [`${s.stage}.step.medianDaysFromPrevious`, 'days', s.medianDaysFromPrevious],
-              ] as Array<[string, Kind, number | null]>)),
-        ],
-      ),
+      ...funnelFigures(funnel),
     ];
-    for (const [key, kind, value] of expected)
-      expect({ key, ...figures[key] }).toEqual({ key, ...shown(format, kind, value) });
+    expectFigures(figures, format, expected);
     const chart = (await chartsOf(page)).cpa;
     expect(chart?.datasets[0]?.data).toEqual(events(cpa));
     expect(chart?.datasets[1]?.data).toEqual(cpa.stages.map((s) => s.costPerEvent ?? 0));
