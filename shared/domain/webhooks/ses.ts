@@ -55,6 +55,8 @@ export function createSesWebhook(props: {
  * `notificationType` from identity notifications) becomes; `null`: acknowledged, nothing stored.
  * `Subscription` becomes `unsubscribe` when the new preferences opt out, `subscribe` when they
  * only opt in (see {@link preferenceChange}), else nothing. Types not listed yield nothing either.
+ * `Reject` (SES accepted the send but refused to deliver it, e.g. a virus) counts as a bounce of
+ * every recipient, like SendGrid's `dropped` and Mailgun's `rejected`: the mail did not arrive.
  */
 export const SES_EVENT_ACTIONS: Readonly<Record<string, EmailAction | null>> = {
   Send: 'sent',
@@ -64,7 +66,7 @@ export const SES_EVENT_ACTIONS: Readonly<Record<string, EmailAction | null>> = {
   Bounce: 'bounce',
   Complaint: 'complaint',
   Subscription: 'unsubscribe',
-  Reject: null,
+  Reject: 'bounce',
   DeliveryDelay: null,
   RenderingFailure: null,
   'Rendering Failure': null,
@@ -126,6 +128,7 @@ function recipientsOf(kind: string, event: Json, destination: string[]): (string
       : [];
   switch (kind) {
     case 'Send':
+    case 'Reject':
       return destination.map(address);
     case 'Delivery': {
       const recipients = isRecord(event.delivery) ? strings(event.delivery.recipients) : [];

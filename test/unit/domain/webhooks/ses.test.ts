@@ -460,7 +460,11 @@ describe('SES through SNS: mapping', () => {
       events: [{ action: 'bounce', email: 'full@customer.example', occurredAt: '2026-03-01T09:56:30.000Z' }],
       campaign: 'ses',
     },
-    { fixture: 'reject', events: [], campaign: undefined },
+    {
+      fixture: 'reject',
+      events: [{ action: 'bounce', email: 'ana@customer.example', occurredAt: '2026-03-01T09:55:00.120Z' }],
+      campaign: 'marketing',
+    },
     { fixture: 'delivery-delay', events: [], campaign: undefined },
     { fixture: 'rendering-failure', events: [], campaign: undefined },
   ];
