@@ -428,12 +428,20 @@ const ROUTES: Readonly<Record<string, MetricRoute>> = {
         json: { ...result, currency: pipeline.config.currency },
         csv: [
           'attribution-compare',
-          ['channel', 'spend', ...MODELS, 'self_reported'],
+          // Each model's conversions first (as before), then its value, CPA and ROAS.
+          [
+            'channel',
+            'spend',
+            ...MODELS,
+            'self_reported',
+            ...MODELS.flatMap((model) => [`${model}_value`, `${model}_cpa`, `${model}_roas`]),
+          ],
           result.rows.map((r) => [
             r.channel,
             r.spend,
             ...MODELS.map((model) => r.conversions[model]),
             r.selfReported,
+            ...MODELS.flatMap((model) => [r.value[model], r.cpa[model], r.roas[model]]),
           ]),
         ],
       };

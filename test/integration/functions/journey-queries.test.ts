@@ -319,6 +319,22 @@ describe('the e-mail and ads endpoints, over HTTP handlers and a real compute', 
       paid?.cpa.last_touch,
       paid?.roas.last_touch,
     ]).toEqual([1, 40, 8, 5]);
+    // The CSV carries the same figures: each model's conversions, then its value, CPA and ROAS.
+    const [header, ...lines] = String((await get('/v1/attribution/compare', { format: 'csv' })).body)
+      .trim()
+      .split(/\r?\n/);
+    const columns = header?.split(',') ?? [];
+    const row = lines.map((line) => line.split(',')).find((cells) => cells[0] === 'paid_search') ?? [];
+    const cell = (name: string) => row[columns.indexOf(name)];
+    expect(columns.slice(0, 2)).toEqual(['channel', 'spend']);
+    expect([
+      cell('spend'),
+      cell('self_reported'),
+      cell('last_touch'),
+      cell('last_touch_value'),
+      cell('last_touch_cpa'),
+      cell('last_touch_roas'),
+    ]).toEqual(['8', '1', '1', '40', '8', '5']);
   });
 
   it('answers a metric per day, week or month in one request', async () => {
