@@ -10,7 +10,9 @@ import {
   cohortsResponseSchema,
   emailResponseSchema,
   funnelResponseSchema,
+  journeySummaryResponseSchema,
   npsResponseSchema,
+  pathsResponseSchema,
   seriesResponseSchema,
   visitorsResponseSchema,
 } from '#http/api-schemas.ts';
@@ -335,6 +337,22 @@ describe('the e-mail and ads endpoints, over HTTP handlers and a real compute', 
       cell('last_touch_cpa'),
       cell('last_touch_roas'),
     ]).toEqual(['8', '1', '1', '40', '8', '5']);
+  });
+
+  it('answers the converting paths and the journey summary, as JSON and CSV', async () => {
+    // The one conversion is dee's 40 USD purchase (May 5 10:30); her only touch before it is the
+    // paid-search ad click at 10:05 (carts and surveys are no touches): one path, 1 touch, 0 days.
+    const paths = pathsResponseSchema.parse(bodyOf(await get('/v1/journeys/paths', { converting: 'true' })));
+    expect(paths.paths).toEqual([{ path: ['paid_search'], journeys: 1, conversions: 1, value: 40 }]);
+    const csv = String((await get('/v1/journeys/paths', { converting: 'true', format: 'csv' })).body);
+    expect(csv.trim().split(/\r?\n/)).toEqual(['path,journeys,conversions,value', 'paid_search,1,1,40']);
+    const summary = journeySummaryResponseSchema.parse(bodyOf(await get('/v1/journeys/summary', {})));
+    expect(summary).toMatchObject({
+      conversions: 1,
+      touchesToConvert: [{ touches: 1, conversions: 1 }],
+      daysToConvert: [{ days: 0, conversions: 1 }],
+      assisted: [{ channel: 'paid_search', assisted: 0, lastTouch: 1 }],
+    });
   });
 
   it('answers a metric per day, week or month in one request', async () => {
