@@ -1,8 +1,9 @@
 /**
  * Scales a lake up without going through the builder again: every partition is rewritten with
- * its rows repeated `copies` times under new ids (`~k` appended to the event id, user key, user id
- * and anonymous id; the timestamp moved by k milliseconds), and the identity links repeated the
- * same way. Copies are other people with the same kinds of journeys (and, for the aggregated rows
+ * its rows repeated `copies` times under new ids (`~k` appended to the event id, user key, user id,
+ * anonymous id, visit id and the refunded event id of a refund; the timestamp moved by k
+ * milliseconds), and the identity links and the refunds table repeated the same way, so copy k's
+ * refund names copy k's conversion. Copies are other people with the same kinds of journeys (and, for the aggregated rows
  * without a user, more impressions and searches of the same campaigns and queries); the files
  * keep the builder's sort order. Used for the 10M-event lakes: the
  * builder itself runs at tens of thousands of events a second (see the lake build section), so
@@ -25,12 +26,14 @@ export async function replicateLake(
     for (const date of dates) {
       const [events] = await pipeline.lakeStore.fetchPartitions('events', [date]);
       const [identities] = await pipeline.lakeStore.fetchPartitions('identities', [date]);
+      const [refunds] = await pipeline.lakeStore.fetchPartitions('refunds', [date]);
       if (events) {
         const out = engine.scratchFile('parquet');
         await engine.run(
           `COPY (
              SELECT * EXCLUDE (k) REPLACE (${renamed('event_id')} AS event_id, ${renamed('user_key')} AS user_key,
                                ${renamed('user_id')} AS user_id, ${renamed('anonymous_id')} AS anonymous_id,
+                               ${renamed('visit_id')} AS visit_id, ${renamed('refund_of')} AS refund_of,
                                ts + k AS ts, occurred_at + to_milliseconds(k) AS occurred_at)
              FROM (SELECT * FROM read_parquet(${literal(events)})), range(${copies}) c(k)
              ORDER BY user_key NULLS LAST, ts, event_id
@@ -50,6 +53,19 @@ export async function replicateLake(
            ) TO ${literal(out)} (FORMAT parquet, COMPRESSION zstd)`,
         );
         await pipeline.lakeStore.putPartition('identities', date, out);
+        await rm(out, { force: true });
+      }
+      if (refunds) {
+        const out = engine.scratchFile('parquet');
+        await engine.run(
+          `COPY (
+             SELECT * EXCLUDE (k) REPLACE (${renamed('event_id')} AS event_id, ${renamed('refund_of')} AS refund_of,
+                               ts + k AS ts)
+             FROM (SELECT * FROM read_parquet(${literal(refunds)})), range(${copies}) c(k)
+             ORDER BY refund_of, ts, event_id
+           ) TO ${literal(out)} (FORMAT parquet, COMPRESSION zstd)`,
+        );
+        await pipeline.lakeStore.putPartition('refunds', date, out);
         await rm(out, { force: true });
       }
     }

@@ -8,9 +8,34 @@
  * carries both ids), ~3% converting (some twice), touches from every channel of docs/channels.md —
  * direct, organic search / social / video / shopping referrers, referral sites, UTM-tagged paid
  * campaigns, ad clicks, e-mail opens and clicks — with internal navigation page views, e-mail
- * sends and deliveries that are no touches, a few redelivered copies of events, and per day
- * aggregated rows: ad impressions with counts and costs per active campaign (and competitors'
- * auction-insight rows) and search-volume rows.
+ * sends and deliveries (and bounces) that are no touches, carts, survey answers, shares, refunds,
+ * a few redelivered copies of events, and per day aggregated rows: ad impressions with counts and
+ * costs per active campaign (and competitors' auction-insight rows) and search-volume rows.
+ *
+ * Rates of the journey events that are no touches (per {@link SyntheticDataset}'s journeys; the
+ * figures are the usual public benchmarks, rounded):
+ * - E-mail: every newsletter open or click follows the `sent` and `delivered` of that e-mail (two
+ *   hours before); besides, a recipient gets on average one more newsletter they never open
+ *   (`sent`, then `delivered`, or in 4% of them a `bounce`; sent since the previous touch), so about half of the delivered
+ *   e-mails are opened (ESPs report 35–50% with Apple's privacy protection inflating opens) and
+ *   about 2% of the sends bounce (ESP guidance: keep hard + soft bounces below 2%).
+ * - Carts: 80% of purchases (and repeat purchases) follow one or two `add`s, and 85% of those a
+ *   `checkout`, in the hour before; 4% of the users who do not convert add to a cart and leave it
+ *   (a quarter of them after starting the checkout), so about 70% of carts are abandoned (Baymard
+ *   Institute's average of studies: ~70%).
+ * - Surveys: 30% of converters answer the one-question "how did you hear about us" (`source`)
+ *   on the thank-you page (post-purchase surveys get 20–40%): mostly the channel of their first
+ *   touch, else another popular channel, and 12% "friend or family" (word of mouth, no channel);
+ *   the answers are channel ids, which the config needs no `surveyAnswers` for. 15% of converters
+ *   answer an `nps` survey (0–10) sent 2–7 days after, scored as a typical retailer's (NPS ≈ +40:
+ *   ~55% promoters, ~17% detractors).
+ * - Shares: 0.4% of touches are followed by a `share` of the page (product-page share rates are
+ *   well below 1%), and 3% of purchases by a share of what was bought.
+ * - Refunds: 4% of purchases, repeat purchases and renewals are refunded 1–14 days later (online
+ *   retail refunds a few % of orders for other reasons than returns), by a conversion whose
+ *   `refundOf` names the purchase's event id; 40% of refunds are partial (half the value).
+ * Internal navigation follows 27% of touches (was 35%): that makes room for these events, so a given
+ * `events` yields about as many users as before.
  *
  * A user's journey is a pure function of (seed, user); a day's events are the events of the users
  * active that day, regenerated from their seeds, plus that day's aggregated rows.
@@ -155,9 +180,45 @@ const SEARCH_QUERIES = [
   'marathon shoes review',
 ];
 const CONVERSIONS = ['purchase', 'purchase', 'purchase', 'signup', 'lead'] as const;
+/** The conversion slot `roll` names; `second`: a converter's second conversion. */
+function conversionName(second: boolean, roll: number): string {
+  return second
+    ? roll < 0.7
+      ? 'repeat_purchase'
+      : 'renewal'
+    : (CONVERSIONS[Math.floor(roll * CONVERSIONS.length)] as string);
+}
+/** The value of a valued conversion from its slot's roll. */
+const conversionAmount = (roll: number) => Math.round(2000 + roll * 38_000) / 100;
+const SHARE_NETWORKS = ['facebook', 'whatsapp', 'pinterest', 'x', 'email', 'linkedin'] as const;
+/** Channels customers often name when asked, whatever their touches were. */
+const POPULAR_ANSWERS = [
+  'organic_social',
+  'paid_social',
+  'organic_search',
+  'organic_video',
+  'referral',
+] as const;
+/** How often each NPS score (0–10) is given: ~17% detractors (0–6), ~28% passives, ~55% promoters. */
+const NPS_WEIGHTS = [2, 1, 1, 1, 2, 3, 5, 10, 15, 25, 25];
+const NPS_TOTAL = NPS_WEIGHTS.reduce((sum, w) => sum + w, 0);
 
 /** What one slot of a user's journey is. */
-const KIND = { touch: 0, internal: 1, sent: 2, delivered: 3, bounce: 4, conversion: 5, identify: 6 };
+const KIND = {
+  touch: 0,
+  internal: 1,
+  sent: 2,
+  delivered: 3,
+  bounce: 4,
+  conversion: 5,
+  identify: 6,
+  cartAdd: 7,
+  checkout: 8,
+  nps: 9,
+  answer: 10,
+  share: 11,
+  refund: 12,
+};
 /** Who an event names: the anonymous id only, both ids (an identification), or the user id. */
 const ID = { anonymous: 0, both: 1, user: 2 };
 const MAX_SLOTS = 4096;
@@ -178,6 +239,7 @@ export class SyntheticDataset {
   readonly lines: number;
   readonly #dayUsers: Int32Array[];
   readonly #adCampaigns: number[];
+  readonly #newsletters: number[];
   // One journey's slots, reused.
   readonly #ts = new Float64Array(MAX_SLOTS);
   readonly #kind = new Uint8Array(MAX_SLOTS);
@@ -209,6 +271,7 @@ export class SyntheticDataset {
       return { name: `${kind.slug}-${String(c).padStart(5, '0')}`, kind };
     });
     this.#adCampaigns = this.campaigns.flatMap((c, i) => (c.kind.platform ? [i] : []));
+    this.#newsletters = this.campaigns.flatMap((c, i) => (c.kind.slug === 'newsletter' ? [i] : []));
 
     // Pass 1: users until the target is reached, and the span of days each one is active.
     let aggregated = 0;
@@ -299,17 +362,22 @@ export class SyntheticDataset {
     const favouriteCampaign = [this.#pickCampaign(random), this.#pickCampaign(random)];
     let identified = !anonymousFirst;
     let n = 0;
-    const push = (ts: number, kind: number, who: number, source = 0, campaign = -1) => {
-      if (n >= MAX_SLOTS) return;
+    /** Pushes a slot; its index, or -1 when the journey is full. */
+    const push = (ts: number, kind: number, who: number, source = 0, campaign = -1): number => {
+      if (n >= MAX_SLOTS) return -1;
       this.#ts[n] = Math.floor(ts);
       this.#kind[n] = kind;
       this.#who[n] = who;
       this.#source[n] = source;
       this.#campaign[n] = campaign;
       this.#roll[n] = random();
-      n++;
+      return n++;
     };
+    const newsletters = this.#newsletters;
+    let firstSource = 0;
+    let firstCampaign = -1;
     for (let i = 0; i < touches; i++) {
+      const previous = t;
       if (i > 0) t += -Math.log(1 - random()) * gapMean;
       const source =
         random() < 0.6 ? (favourite[random() < 0.5 ? 0 : 1] as number) : this.#pickSource(random);
@@ -319,31 +387,74 @@ export class SyntheticDataset {
             ? (favouriteCampaign[random() < 0.5 ? 0 : 1] as number)
             : this.#pickCampaign(random)
           : -1;
+      if (i === 0) {
+        firstSource = source;
+        firstCampaign = campaign;
+      }
       const who = identified ? ID.user : ID.anonymous;
       const isEmail = campaign >= 0 && this.campaigns[campaign]?.kind.slug === 'newsletter' && identified;
       if (isEmail) {
+        // The e-mail opened or clicked was sent and delivered first; others before it were not opened.
         push(t - 2 * HOUR_MS, KIND.sent, who, source, campaign);
-        push(t - 2 * HOUR_MS + 4_000, random() < 0.02 ? KIND.bounce : KIND.delivered, who, source, campaign);
+        push(t - 2 * HOUR_MS + 4_000, KIND.delivered, who, source, campaign);
+        const unopened = (random() < 0.6 ? 1 : 0) + (random() < 0.4 ? 1 : 0);
+        for (let e = 0; e < unopened; e++) {
+          const other = newsletters[Math.floor(random() ** 2 * newsletters.length)] as number;
+          // Since the previous touch (or hours before the first): the journey's days stay its own.
+          const sentAt = i > 0 ? previous + random() * (t - previous) : t - (3 + random() * 9) * HOUR_MS;
+          push(sentAt, KIND.sent, who, source, other);
+          push(sentAt + 4_000, random() < 0.04 ? KIND.bounce : KIND.delivered, who, source, other);
+        }
       }
       push(t, KIND.touch, who, source, campaign);
       if (i === identifyAt) {
         push(t + 1_000, KIND.identify, ID.both);
         identified = true;
       }
-      if (!isEmail && random() < 0.35) {
+      if (!isEmail && random() < 0.27) {
         const pages = 1 + Math.floor(random() * 2);
         for (let p = 1; p <= pages; p++)
           push(t + p * (30_000 + random() * 240_000), KIND.internal, identified ? ID.user : ID.anonymous);
       }
+      if (random() < 0.004)
+        push(t + 20_000 + random() * 300_000, KIND.share, identified ? ID.user : ID.anonymous);
     }
+    /** Carts before a purchase at `at` (slot `of`), its refund and share after it. */
+    const aroundPurchase = (at: number, of: number, cartWho: number) => {
+      if (random() < 0.8) {
+        const adds = random() < 0.7 ? 1 : 2;
+        for (let a = 0; a < adds; a++) push(at - (10 + random() * 40) * 60_000, KIND.cartAdd, cartWho, 0, of);
+        if (random() < 0.85) push(at - (2 + random() * 6) * 60_000, KIND.checkout, cartWho, 0, of);
+      }
+      if (random() < 0.04) push(at + (1 + random() * 13) * DAY_MS, KIND.refund, ID.user, 0, of);
+      if (random() < 0.03) push(at + (5 + random() * 60) * 60_000, KIND.share, ID.user);
+    };
     if (converts) {
       t += 600_000 + random() * 0.25 * gapMean;
-      push(t, KIND.conversion, anonymousFirst && !identified ? ID.both : ID.user, 0);
+      const cartWho = identified ? ID.user : ID.anonymous;
+      const first = push(t, KIND.conversion, anonymousFirst && !identified ? ID.both : ID.user, 0);
       identified = true;
+      if (first >= 0) {
+        const name = conversionName(false, this.#roll[first] as number);
+        if (name === 'purchase') aroundPurchase(t, first, cartWho);
+        if (random() < 0.3) push(t + 30_000, KIND.answer, ID.user, firstSource, firstCampaign);
+        if (random() < 0.15) push(t + (2 + random() * 5) * DAY_MS, KIND.nps, ID.user);
+      }
       if (converter2) {
         t += (3 + random() * 17) * DAY_MS;
-        push(t, KIND.conversion, ID.user, 1);
+        const second = push(t, KIND.conversion, ID.user, 1);
+        if (second >= 0) {
+          const name = conversionName(true, this.#roll[second] as number);
+          if (name === 'repeat_purchase') aroundPurchase(t, second, ID.user);
+          else if (random() < 0.04) push(t + (1 + random() * 13) * DAY_MS, KIND.refund, ID.user, 0, second);
+        }
       }
+    } else if (random() < 0.04) {
+      // An abandoned cart after the last touch, a quarter of them after starting the checkout.
+      const cartWho = identified ? ID.user : ID.anonymous;
+      const at = t + (2 + random() * 13) * 60_000;
+      push(at, KIND.cartAdd, cartWho);
+      if (random() < 0.25) push(at + (1 + random() * 5) * 60_000, KIND.checkout, cartWho);
     }
     return n;
   }
@@ -389,21 +500,63 @@ export class SyntheticDataset {
         event = { ...common, type: 'identify', userId: ids.userId ?? '', anonymousId: ids.anonymousId ?? '' };
         break;
       case KIND.conversion: {
-        const second = this.#source[i] === 1;
-        const name = second
-          ? roll < 0.7
-            ? 'repeat_purchase'
-            : 'renewal'
-          : (CONVERSIONS[Math.floor(roll * CONVERSIONS.length)] as string);
+        const name = conversionName(this.#source[i] === 1, roll);
         const valued = name === 'purchase' || name === 'repeat_purchase' || name === 'renewal';
         event = {
           ...common,
           type: 'conversion',
           name,
-          ...(valued ? { value: { amount: Math.round(2000 + roll * 38_000) / 100, currency: 'USD' } } : {}),
+          ...(valued ? { value: { amount: conversionAmount(roll), currency: 'USD' } } : {}),
         };
         break;
       }
+      case KIND.refund: {
+        // Slot `of` is the refunded conversion: its id, and half its value when partial.
+        const of = this.#campaign[i] as number;
+        const amount = conversionAmount(this.#roll[of] as number);
+        event = {
+          ...common,
+          type: 'conversion',
+          name: 'refund',
+          refundOf: `e${seed}-${u.toString(36)}-${of}`,
+          ...(roll < 0.4 ? { value: { amount: Math.round(amount * 50) / 100, currency: 'USD' } } : {}),
+        };
+        break;
+      }
+      case KIND.cartAdd:
+      case KIND.checkout: {
+        // Before a purchase (slot `of`): what it bought; abandoned: a cart of its own.
+        const of = this.#campaign[i] as number;
+        const amount = conversionAmount(of >= 0 ? (this.#roll[of] as number) : roll);
+        event = {
+          ...common,
+          type: 'cart',
+          action: kind === KIND.cartAdd ? 'add' : 'checkout',
+          value: {
+            amount: kind === KIND.cartAdd && of >= 0 ? Math.round(amount * (50 + roll * 50)) / 100 : amount,
+            currency: 'USD',
+          },
+        };
+        break;
+      }
+      case KIND.nps: {
+        let pick = roll * NPS_TOTAL;
+        let score = 0;
+        while (score < 10 && pick >= (NPS_WEIGHTS[score] as number)) pick -= NPS_WEIGHTS[score++] as number;
+        event = { ...common, type: 'survey', survey: 'nps', score };
+        break;
+      }
+      case KIND.answer:
+        event = { ...common, type: 'survey', survey: 'source', answer: this.#answer(i, roll) };
+        break;
+      case KIND.share:
+        event = {
+          ...common,
+          type: 'share',
+          url: page,
+          network: SHARE_NETWORKS[Math.floor(roll * SHARE_NETWORKS.length)] as string,
+        };
+        break;
       case KIND.sent:
       case KIND.delivered:
       case KIND.bounce: {
@@ -424,6 +577,22 @@ export class SyntheticDataset {
       source: 'events',
       event,
     };
+  }
+
+  /**
+   * A "how did you hear about us" answer (slot `i` holds the journey's first touch): that touch's
+   * channel (58%), a popular channel (30%), or word of mouth (12%), as channel ids.
+   */
+  #answer(i: number, roll: number): string {
+    if (roll < 0.12) return 'friend or family';
+    if (roll < 0.42)
+      return POPULAR_ANSWERS[Math.floor(((roll - 0.12) / 0.3) * POPULAR_ANSWERS.length)] as string;
+    const source = SOURCES[this.#source[i] as number];
+    if (source === 'campaign') {
+      const campaign = this.campaigns[this.#campaign[i] as number];
+      return campaign?.kind.expect ?? 'direct';
+    }
+    return source === 'unassigned' || source === undefined ? 'direct' : source;
   }
 
   #touch(common: Common, i: number, u: number, page: string): Event {
