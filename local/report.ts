@@ -5,11 +5,14 @@ import type { Stage } from '#domain/event-schema.ts';
 import {
   adsResponseSchema,
   attributionCompareResponseSchema,
+  cartResponseSchema,
   channelShareResponseSchema,
   cpaByStageResponseSchema,
   emailResponseSchema,
+  npsResponseSchema,
   referralTrafficResponseSchema,
   shareOfVoiceResponseSchema,
+  visitorsResponseSchema,
 } from '#http/api-schemas.ts';
 import type { ApiClient } from './api-client.ts';
 
@@ -58,6 +61,10 @@ export interface ReportData {
   readonly referral: z.output<typeof referralTrafficResponseSchema>;
   readonly email: z.output<typeof emailResponseSchema>;
   readonly models: z.output<typeof attributionCompareResponseSchema>;
+  /** Visits (sessions of page views), visitors, bounce rate and pages per visit. */
+  readonly visitors: z.output<typeof visitorsResponseSchema>;
+  readonly nps: z.output<typeof npsResponseSchema>;
+  readonly cart: z.output<typeof cartResponseSchema>;
 }
 
 /** Asks the API for everything a report of the range shows, the requests side by side. */
@@ -68,17 +75,21 @@ export async function fetchReport(
   const query = new URLSearchParams(range).toString();
   const get = <S extends z.ZodType>(path: string, schema: S) =>
     api.get(`${path}${path.includes('?') ? '&' : '?'}${query}`, schema);
-  const [touches, conversions, cpa, ads, adVoice, searchVoice, referral, email, models] = await Promise.all([
-    get('/v1/metrics/channel-share?basis=touches', channelShareResponseSchema),
-    get('/v1/metrics/channel-share?basis=conversions', channelShareResponseSchema),
-    get('/v1/metrics/cpa-by-stage', cpaByStageResponseSchema),
-    get('/v1/metrics/ads?groupBy=platform', adsResponseSchema),
-    get('/v1/metrics/share-of-voice?source=ads', shareOfVoiceResponseSchema),
-    get('/v1/metrics/share-of-voice?source=search', shareOfVoiceResponseSchema),
-    get('/v1/metrics/referral-traffic', referralTrafficResponseSchema),
-    get('/v1/metrics/email?groupBy=campaign', emailResponseSchema),
-    get('/v1/attribution/compare', attributionCompareResponseSchema),
-  ]);
+  const [touches, conversions, cpa, ads, adVoice, searchVoice, referral, email, models, visitors, nps, cart] =
+    await Promise.all([
+      get('/v1/metrics/channel-share?basis=touches', channelShareResponseSchema),
+      get('/v1/metrics/channel-share?basis=conversions', channelShareResponseSchema),
+      get('/v1/metrics/cpa-by-stage', cpaByStageResponseSchema),
+      get('/v1/metrics/ads?groupBy=platform', adsResponseSchema),
+      get('/v1/metrics/share-of-voice?source=ads', shareOfVoiceResponseSchema),
+      get('/v1/metrics/share-of-voice?source=search', shareOfVoiceResponseSchema),
+      get('/v1/metrics/referral-traffic', referralTrafficResponseSchema),
+      get('/v1/metrics/email?groupBy=campaign', emailResponseSchema),
+      get('/v1/attribution/compare', attributionCompareResponseSchema),
+      get('/v1/metrics/visitors', visitorsResponseSchema),
+      get('/v1/metrics/nps', npsResponseSchema),
+      get('/v1/metrics/cart', cartResponseSchema),
+    ]);
   const channels = [...new Set([...touches.channels, ...conversions.channels].map((c) => c.channel))];
   const stagesByChannel = new Map(
     await Promise.all(
@@ -102,23 +113,34 @@ export async function fetchReport(
     referral,
     email,
     models,
+    visitors,
+    nps,
+    cart,
   };
 }
 
 const eventsIn = (stages: Stages, stage: Stage) => stages.stages.find((s) => s.stage === stage);
 
+/** A duration in whole seconds as `4m 05s` (or `35s`). */
+const duration = (seconds: number | null) => {
+  if (seconds === null) return '-';
+  const whole = Math.round(seconds);
+  return whole < 60 ? `${whole}s` : `${Math.floor(whole / 60)}m ${String(whole % 60).padStart(2, '0')}s`;
+};
+
 /**
- * The report as text. Traffic is counted in visits (consideration-stage touches: page views, ad
- * clicks, e-mail opens and clicks), with impressions and searches in a column of their own: as
- * "touches" they outnumber visits a hundred to one and would rank display first. Every title
- * says what its numbers count.
+ * The report as text. Visits and visitors are those of `GET /v1/metrics/visitors` (sessions of
+ * page views). Traffic by channel counts consideration-stage touches (page views, ad clicks,
+ * e-mail opens and clicks), with impressions and searches in a column of their own: as "touches"
+ * they outnumber the others a hundred to one and would rank display first. Every title says what
+ * its numbers count.
  */
 export function formatReport(data: ReportData): string {
-  const { touches, conversions, cpa, ads, models } = data;
+  const { touches, conversions, cpa, ads, models, visitors, nps, cart } = data;
   const currency = cpa.currency;
   const consideration = eventsIn(cpa, 'consideration');
   const awareness = eventsIn(cpa, 'awareness');
-  const visits = consideration?.events ?? 0;
+  const considerationTouches = consideration?.events ?? 0;
   const conversionsOf = new Map(conversions.channels.map((c) => [c.channel, c.count]));
   const traffic = [...data.stagesByChannel].map(([channel, stages]) => ({
     channel,
@@ -127,7 +149,7 @@ export function formatReport(data: ReportData): string {
     reach: eventsIn(stages, 'awareness')?.events ?? 0,
     conversions: conversionsOf.get(channel) ?? 0,
   }));
-  // Most visits first; ties keep the API's order (channel-id order).
+  // Most touches first; ties keep the API's order (channel-id order).
   traffic.sort((a, b) => b.visits - a.visits);
   const share = (n: number, total: number) => (total > 0 ? n / total : null);
 
@@ -147,23 +169,26 @@ export function formatReport(data: ReportData): string {
       answer.entries.map((e) => [e.isBrand ? `${e.name} (yours)` : e.name, count(e.count), pct(e.share)]),
     );
   const e = data.email.totals;
+  const reported = models.selfReported;
 
   return [
     `report ${touches.from} .. ${touches.to}`,
+    `visits (sessions of page views): ${count(visitors.visits)} visits by ${count(visitors.visitors)} visitors (${count(visitors.newVisitors)} new, ${count(visitors.returningVisitors)} returning), ${visitors.pagesPerVisit === null ? '-' : decimals.format(visitors.pagesPerVisit)} pages per visit, bounce rate ${pct(visitors.bounceRate)}, ${duration(visitors.avgVisitSeconds)} average visit`,
     formatTable(
-      `traffic by channel: ${count(visits)} visits by ${count(consideration?.users ?? 0)} visitors, ${count(conversions.total)} conversions, ${count(awareness?.events ?? 0)} impressions+searches`,
-      ['channel', 'visits', 'share', 'visitors', 'conversions', 'share', 'impressions+searches'],
+      `traffic by channel: ${count(considerationTouches)} touches by ${count(consideration?.users ?? 0)} people, ${count(conversions.total)} conversions, ${count(awareness?.events ?? 0)} impressions+searches`,
+      ['channel', 'touches', 'share', 'people', 'conversions', 'share', 'impressions+searches'],
       traffic.map((t) => [
         t.channel,
         count(t.visits),
-        pct(share(t.visits, visits)),
+        pct(share(t.visits, considerationTouches)),
         count(t.visitors),
         count(t.conversions),
         pct(share(t.conversions, conversions.total)),
         count(t.reach),
       ]),
     ),
-    '  visits are page views, ad clicks and e-mail opens and clicks; a conversion counts for its last touch',
+    '  touches are page views (not internal navigation), ad clicks and e-mail opens and clicks; a conversion counts for its last touch',
+    `carts: ${count(cart.carts)} people added to a cart, ${count(cart.checkouts)} checked out, ${count(cart.purchases)} bought; cart abandonment ${pct(cart.abandonmentRate)}`,
     formatTable(
       `ads by platform: ${count(adTotals.impressions)} impressions, ${count(adTotals.clicks)} clicks, ${money(adTotals.spend)} ${currency} spend, ${count(adTotals.conversions)} conversions with an ad as last touch`,
       ['platform', 'impressions', 'clicks', 'CTR', 'spend', 'CPC', 'CPM', 'conversions', 'CPA'],
@@ -201,6 +226,7 @@ export function formatReport(data: ReportData): string {
         pct(r.clickRate),
       ]),
     ),
+    `NPS: ${nps.score === null ? '-' : nps.score.toFixed(1)} from ${count(nps.responses)} responses (${count(nps.promoters)} promoters, ${count(nps.passives)} passives, ${count(nps.detractors)} detractors)`,
     formatTable(
       `cost per funnel stage: ${money(cpa.spend)} ${currency} spend over the range`,
       ['stage', 'events', 'users', 'per event', 'per user'],
@@ -214,13 +240,15 @@ export function formatReport(data: ReportData): string {
     ),
     formatTable(
       `conversions credited to each channel, by model: ${count(models.conversions)} conversions, ${money(models.spend)} ${currency} spend`,
-      ['channel', ...models.models, 'spend'],
+      ['channel', ...models.models, 'spend', 'self-reported'],
       models.rows.map((r) => [
         r.channel,
         ...models.models.map((m) => money(r.conversions[m] ?? 0)),
         money(r.spend),
+        count(r.selfReported),
       ]),
     ),
+    `self-reported ("how did you hear about us"): ${count(reported.responses)} responses${reported.answers.length > 0 ? ': ' : ''}${reported.answers.map((a) => `${a.answer} ${count(a.responses)} (${pct(a.share)}, ${a.channel ?? 'no channel'})`).join(', ')}`,
   ].join('\n');
 }
 

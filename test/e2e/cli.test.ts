@@ -137,11 +137,21 @@ describe('the attribution CLI against the local runtime', () => {
         /compute job \S+ succeeded: .*"days":7/,
       );
       const { stdout } = await cliAt(own, 'report', '--from', RANGE.from, '--to', RANGE.to);
-      // Visits are the consideration touches e1 (paid_search), e2 (organic_search), e4 (referral) and
-      // e7 (email): 4, a quarter each, by u1 u1 u2 u3 = 3 visitors; impressions and searches apart:
+      // Touches are the consideration touches e1 (paid_search), e2 (organic_search), e4 (referral) and
+      // e7 (email): 4, a quarter each, by u1 u1 u2 u3 = 3 people; impressions and searches apart:
       // paid_search 1000 + 500 = 1,500, organic_search 200 + 50 = 250 (see test/fixtures/scenario.ts).
       expect(stdout).toContain(
-        'traffic by channel: 4 visits by 3 visitors, 4 conversions, 1,750 impressions+searches',
+        'traffic by channel: 4 touches by 3 people, 4 conversions, 1,750 impressions+searches',
+      );
+      // Visits and visitors are those of the visitors metric (sessions of page views), not touches.
+      const visitors = (await (
+        await fetch(`${own.url}/v1/metrics/visitors?from=${RANGE.from}&to=${RANGE.to}`, {
+          headers: { authorization: `Bearer ${KEY}` },
+        })
+      ).json()) as { visits: number; visitors: number };
+      expect(visitors.visits).toBeGreaterThan(0);
+      expect(stdout).toContain(
+        `visits (sessions of page views): ${visitors.visits} visits by ${visitors.visitors} visitors`,
       );
       expect(stdout).toMatch(/paid_search\s*│\s*1\s*│\s*25\.0%\s*│\s*1\s*│\s*0\s*│\s*0\.0%\s*│\s*1,500 │/);
       expect(stdout).toMatch(/organic_search\s*│\s*1\s*│\s*25\.0%\s*│\s*1\s*│\s*1\s*│\s*25\.0%\s*│\s*250 │/);

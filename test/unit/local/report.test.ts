@@ -140,11 +140,39 @@ const DATA: ReportData = {
         value: perModel(0),
         cpa: perModel(null),
         roas: perModel(null),
-        selfReported: 0,
+        selfReported: 1,
       },
     ],
-    selfReported: { responses: 0, answers: [] },
+    selfReported: {
+      responses: 4,
+      answers: [
+        { answer: 'podcast', channel: 'audio', responses: 3, share: 0.75 },
+        { answer: 'a banner', channel: 'display', responses: 1, share: 0.25 },
+      ],
+    },
   },
+  // 30 page views in 20 visits by 16 visitors, 12 of the visits a single page.
+  visitors: {
+    ...range,
+    visitors: 16,
+    newVisitors: 11,
+    returningVisitors: 5,
+    visits: 20,
+    pagesPerVisit: 1.5,
+    bounceRate: 0.6,
+    avgVisitSeconds: 125.4,
+  },
+  nps: {
+    ...range,
+    groupBy: 'channel',
+    responses: 10,
+    promoters: 5,
+    passives: 3,
+    detractors: 2,
+    score: 30,
+    rows: [],
+  },
+  cart: { ...range, carts: 8, checkouts: 5, purchases: 2, abandonmentRate: 0.75 },
 };
 
 describe('the report', () => {
@@ -152,9 +180,16 @@ describe('the report', () => {
   const lines = text.split('\n');
   const row = (first: string) => lines.findIndex((line) => line.startsWith(`│ ${first} `));
 
-  it('ranks channels by visits, with impressions and searches in a column of their own', () => {
+  it('takes visits and visitors from the visitors metric, not from the touches', () => {
+    expect(lines[1]).toBe(
+      'visits (sessions of page views): 20 visits by 16 visitors (11 new, 5 returning), 1.50 pages per visit, bounce rate 60.0%, 2m 05s average visit',
+    );
+    expect(text).not.toMatch(/40 visits/);
+  });
+
+  it('ranks channels by touches, with impressions and searches in a column of their own', () => {
     expect(text).toContain(
-      'traffic by channel: 40 visits by 28 visitors, 5 conversions, 990 impressions+searches',
+      'traffic by channel: 40 touches by 28 people, 5 conversions, 990 impressions+searches',
     );
     expect(lines[row('organic_search')]).toMatch(/│\s+30 │\s+75\.0% │\s+20 │\s+3 │\s+60\.0% │\s+0 │$/);
     expect(lines[row('display')]).toMatch(/│\s+10 │\s+25\.0% │\s+9 │\s+1 │\s+20\.0% │\s+990 │$/);
@@ -186,8 +221,38 @@ describe('the report', () => {
     expect(text).toMatch(/│ news\s+│\s+10 │\s+8 │\s+4 │\s+2 │\s+0 │\s+50\.0% │\s+25\.0% │/);
     expect(text).toContain('cost per funnel stage: 50.00 USD spend over the range');
     expect(text).toContain('conversions credited to each channel, by model: 5 conversions, 50.00 USD spend');
-    // Only the models asked for are columns.
-    expect(text).toMatch(/│ display\s+│\s+1\.00 │\s+1\.50 │\s+50\.00 │/);
+    // Only the models asked for are columns, then the spend and the self-reported answers.
+    expect(text).toMatch(/│ display\s+│\s+1\.00 │\s+1\.50 │\s+50\.00 │\s+1 │$/m);
+  });
+
+  it('prints cart abandonment, the NPS and the self-reported answers on labelled lines', () => {
+    expect(text).toContain(
+      'carts: 8 people added to a cart, 5 checked out, 2 bought; cart abandonment 75.0%',
+    );
+    expect(text).toContain('NPS: 30.0 from 10 responses (5 promoters, 3 passives, 2 detractors)');
+    expect(text).toContain(
+      'self-reported ("how did you hear about us"): 4 responses: podcast 3 (75.0%, audio), a banner 1 (25.0%, display)',
+    );
+    // The self-reported line follows the model table.
+    const models = lines.findIndex((line) => line.startsWith('conversions credited to each channel'));
+    const reported = lines.findIndex((line) => line.startsWith('self-reported'));
+    expect(reported).toBeGreaterThan(models);
+  });
+
+  it('shows a dash for what has no answers yet', () => {
+    const empty = formatReport({
+      ...DATA,
+      visitors: { ...DATA.visitors, visits: 0, pagesPerVisit: null, bounceRate: null, avgVisitSeconds: null },
+      nps: { ...DATA.nps, responses: 0, promoters: 0, passives: 0, detractors: 0, score: null },
+      cart: { ...DATA.cart, carts: 0, checkouts: 0, purchases: 0, abandonmentRate: null },
+      models: { ...DATA.models, selfReported: { responses: 0, answers: [] } },
+    });
+    expect(empty).toContain(
+      '0 visits by 16 visitors (11 new, 5 returning), - pages per visit, bounce rate -, - average visit',
+    );
+    expect(empty).toContain('NPS: - from 0 responses');
+    expect(empty).toContain('cart abandonment -');
+    expect(empty.split('\n').at(-1)).toBe('self-reported ("how did you hear about us"): 0 responses');
   });
 
   it('puts one line per row, with no rule between rows', () => {
