@@ -144,13 +144,13 @@ export function formatReport(data: ReportData): string {
   const conversionsOf = new Map(conversions.channels.map((c) => [c.channel, c.count]));
   const traffic = [...data.stagesByChannel].map(([channel, stages]) => ({
     channel,
-    visits: eventsIn(stages, 'consideration')?.events ?? 0,
-    visitors: eventsIn(stages, 'consideration')?.users ?? 0,
+    touches: eventsIn(stages, 'consideration')?.events ?? 0,
+    people: eventsIn(stages, 'consideration')?.users ?? 0,
     reach: eventsIn(stages, 'awareness')?.events ?? 0,
     conversions: conversionsOf.get(channel) ?? 0,
   }));
   // Most touches first; ties keep the API's order (channel-id order).
-  traffic.sort((a, b) => b.visits - a.visits);
+  traffic.sort((a, b) => b.touches - a.touches);
   const share = (n: number, total: number) => (total > 0 ? n / total : null);
 
   const adTotals = ads.rows.reduce(
@@ -179,9 +179,9 @@ export function formatReport(data: ReportData): string {
       ['channel', 'touches', 'share', 'people', 'conversions', 'share', 'impressions+searches'],
       traffic.map((t) => [
         t.channel,
-        count(t.visits),
-        pct(share(t.visits, considerationTouches)),
-        count(t.visitors),
+        count(t.touches),
+        pct(share(t.touches, considerationTouches)),
+        count(t.people),
         count(t.conversions),
         pct(share(t.conversions, conversions.total)),
         count(t.reach),

@@ -5,7 +5,7 @@
 -- Each journey is summed once (one row per conversion) before the conversions meet it.
 WITH shapes AS (SELECT conversion_id, max(n) AS touches, min(ts) AS first_ts FROM journey GROUP BY conversion_id),
 per_conversion AS (
-  SELECT c.day, c.event_id, c.count AS conversions, coalesce(s.touches, 0) AS touches,
+  SELECT c.day, c.count AS conversions, coalesce(s.touches, 0) AS touches,
          floor((c.ts - s.first_ts) / 86400000)::INTEGER AS days
   FROM conv c LEFT JOIN shapes s ON s.conversion_id = c.conversion_id
 )

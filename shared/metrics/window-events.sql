@@ -40,9 +40,9 @@ LEFT JOIN user_keys k ON k.user_key = e.user_key
 JOIN local_days l ON l.bucket = floor(e.ts / 900000)::BIGINT
 WHERE e.ts BETWEEN {{lo}} AND {{hi}} AND NOT coalesce(e.bot, false) AND coalesce(k.bucket, 0) = {{bucket}};
 
--- The window's carts, e-mails, surveys and shares: far fewer than its page views, impressions and
--- clicks, and read by several queries each. Kept once in a narrow table, so those queries do not
--- each scan the window again.
+-- The window's carts, e-mails, surveys and shares: fewer than its page views and ad events (about
+-- a seventh of the bench's window, e-mails most of it), and read by six queries. Kept once in a
+-- narrow table, so those queries do not each scan the window again.
 CREATE OR REPLACE TEMP TABLE other_events AS
 SELECT event_id, type, person_id, user_hash, ts, day, count, stage, channel, campaign, email_action, cart_action,
        survey, score, answer
