@@ -233,22 +233,18 @@ const ROUTES: Readonly<Record<string, MetricRoute>> = {
     };
   }),
 
-  'GET /v1/metrics/email': readRoute(
-    'GET /v1/metrics/email',
-    { sections: ['email'], daysOnly: (q) => q.groupBy === 'day' },
-    (data, q) => {
-      const result = emailFunnel(data.journey, q);
-      const fields = Object.keys(result.totals) as Array<keyof typeof result.totals>;
-      return {
-        json: result,
-        csv: [
-          `email-by-${q.groupBy}`,
-          [q.groupBy, ...fields.map(snakeCase)],
-          [...result.rows.map((r) => [r.key, ...fields.map((f) => r[f])])],
-        ],
-      };
-    },
-  ),
+  'GET /v1/metrics/email': readRoute('GET /v1/metrics/email', { sections: ['email'] }, (data, q) => {
+    const result = emailFunnel(data.journey, q);
+    const fields = Object.keys(result.totals) as Array<keyof typeof result.totals>;
+    return {
+      json: result,
+      csv: [
+        `email-by-${q.groupBy}`,
+        [q.groupBy, ...fields.map(snakeCase)],
+        [...result.rows.map((r) => [r.key, ...fields.map((f) => r[f])])],
+      ],
+    };
+  }),
 
   'GET /v1/metrics/nps': readRoute(
     'GET /v1/metrics/nps',

@@ -7,6 +7,7 @@ import {
 } from './attribution/index.ts';
 import { mergeAttributionDays, settleSpend } from './attribution/partial.ts';
 import type { ResultSection, ResultSections, SectionParts } from './day-blocks.ts';
+import { withEmailDay } from './journey/email-funnel.ts';
 import {
   emptyJourneyDay,
   type JourneyDay,
@@ -36,7 +37,7 @@ export interface DayResult {
  */
 const JOURNEY_SECTIONS = {
   ads: ['ads'],
-  email: ['email'],
+  email: ['email', 'emailDays'],
   paths: ['convertingPaths', 'otherPaths', 'nonConvertingPaths', 'otherNonConverting', 'conversionJourneys'],
   survey: ['surveyAnswers', 'otherSurveyAnswers'],
   journey: ['cart', 'visits', 'visitors', 'stageWaits'],
@@ -85,12 +86,13 @@ export const STORED_SECTIONS: ResultSections<StoredDay> = {
   people: journeySection('people'),
 };
 
-/** A day result in its stored sections. */
-export function toStoredDay(day: DayResult): StoredDay {
+/** The result of day `date` in its stored sections, with what is derived from the day as a whole. */
+export function toStoredDay(day: DayResult, date: string): StoredDay {
+  const dated = withEmailDay(day.journey, date);
   const journey = Object.fromEntries(
     (Object.keys(JOURNEY_SECTIONS) as JourneySection[]).map((section) => [
       section,
-      pickFields(day.journey, section),
+      pickFields(dated, section),
     ]),
   ) as { [S in JourneySection]: StoredDay[S] };
   return { metrics: day.metrics, attribution: day.attribution, ...journey };

@@ -216,11 +216,14 @@ export async function reduceBuckets(
     const empty = emptyDayResult();
     days.set(
       date,
-      toStoredDay({
-        metrics: metrics.days[date] ?? empty.metrics,
-        attribution: attribution.days[date] ?? empty.attribution,
-        journey: journey.days[date] ?? empty.journey,
-      }),
+      toStoredDay(
+        {
+          metrics: metrics.days[date] ?? empty.metrics,
+          attribution: attribution.days[date] ?? empty.attribution,
+          journey: journey.days[date] ?? empty.journey,
+        },
+        date,
+      ),
     );
   }
   await deps.dayStore.writeDays(days, version);

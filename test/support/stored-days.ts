@@ -16,7 +16,7 @@ export function storedParts(
   const stored = [...days].map(([date, day]): [string, StoredDay] => [
     date,
     // A stored day has its journey in sections (`ads`, …); a day result has it whole.
-    'ads' in day ? day : toStoredDay(day),
+    'ads' in day ? day : toStoredDay(day, date),
   ]);
   return Object.fromEntries(
     SECTIONS.map((section) => [section, new Map(stored.map(([date, day]) => [date, day[section]]))]),

@@ -3,19 +3,7 @@ import type { EmailAction } from '../event-schema.ts';
 import { byCodeUnit, pushTo } from '../metrics/partial.ts';
 import { estimateUnion } from '../metrics/user-sketch.ts';
 import { rate } from '../rates.ts';
-import type { EmailCell, JourneyPartial } from './journey-day.ts';
-
-/** The counts of the e-mail funnel, each a number of distinct recipients per campaign, summed. */
-export interface EmailCounts {
-  sent: number;
-  delivered: number;
-  bounced: number;
-  opened: number;
-  clicked: number;
-  unsubscribed: number;
-  complained: number;
-  subscribed: number;
-}
+import type { EmailCell, EmailCounts, JourneyDay, JourneyPartial } from './journey-day.ts';
 
 /** The counts and their rates (`null` when the denominator is 0). */
 export interface EmailFigures extends EmailCounts {
@@ -57,7 +45,8 @@ const COUNT_OF: Readonly<Record<EmailAction, keyof EmailCounts>> = {
  * its totals, when a recipient acts on two days. Exact up to 256 recipients per campaign, action
  * and stored day or block, then HyperLogLog (≈1.6% standard error).
  *
- * For `groupBy: 'day'` the partial must hold single days (a block's days cannot be told apart).
+ * Day rows come from each stored day's own counts (`emailDays`, set by {@link withEmailDay}), so
+ * blocks of days answer them too.
  */
 export function emailFunnel(
   partial: JourneyPartial,
@@ -71,13 +60,11 @@ export function emailFunnel(
     for (const [campaign, cell] of Object.entries(day.email)) {
       pushTo(byCampaign, campaign, cell);
     }
-    if (props.groupBy === 'day' && Object.keys(day.email).length > 0) {
-      dayRows.push({
-        key: date,
-        ...figuresOf(sumCounts(Object.values(day.email).map((cell) => countsOf([cell])))),
-      });
+    for (const [held, counts] of Object.entries(day.emailDays)) {
+      if (held >= props.from && held <= props.to) dayRows.push({ key: held, ...figuresOf(counts) });
     }
   }
+  dayRows.sort((a, b) => byCodeUnit(a.key, b.key));
   // Each campaign's recipients over the range, merged once: its row, and its share of the totals.
   const campaigns = [...byCampaign.keys()]
     .sort(byCodeUnit)
@@ -95,6 +82,16 @@ export function emailFunnel(
     totals: figuresOf(sumCounts(campaigns.map(({ counts }) => counts))),
     rows,
   };
+}
+
+/**
+ * A day as stored: with its e-mail counts under its date (each campaign's recipients of the day,
+ * summed), when it has e-mail cells.
+ */
+export function withEmailDay(day: JourneyDay, date: string): JourneyDay {
+  const cells = Object.values(day.email);
+  if (cells.length === 0) return { ...day, emailDays: {} };
+  return { ...day, emailDays: { [date]: sumCounts(cells.map((cell) => countsOf([cell]))) } };
 }
 
 /** One campaign's counts: the distinct recipients of its cells merged, per action. */

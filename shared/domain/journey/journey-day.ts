@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type ChannelId, channelIdSchema } from '../channel-ids.ts';
+import { calendarDateSchema } from '../dates.ts';
 import { EMAIL_ACTIONS, type EmailAction, STAGES, type Stage, stageSchema } from '../event-schema.ts';
 import { byCodeUnit, CHANNEL_RANK, dataRecord, orderedKeys, pushTo } from '../metrics/partial.ts';
 import { EMPTY_SKETCH, mergeSketches, userSketchSchema } from '../metrics/user-sketch.ts';
@@ -16,6 +17,18 @@ import { EMPTY_SKETCH, mergeSketches, userSketchSchema } from '../metrics/user-s
 
 /** Distinct recipients of one e-mail campaign per action, as user sketches (user-sketch.ts). */
 export type EmailCell = Partial<Record<EmailAction, string>>;
+
+/** The counts of the e-mail funnel, each a number of distinct recipients per campaign, summed. */
+export interface EmailCounts {
+  sent: number;
+  delivered: number;
+  bounced: number;
+  opened: number;
+  clicked: number;
+  unsubscribed: number;
+  complained: number;
+  subscribed: number;
+}
 
 /** How ad figures are grouped (`GET /v1/metrics/ads?groupBy=`). */
 export const AD_GROUPINGS = ['platform', 'campaign', 'creative'] as const;
@@ -114,6 +127,11 @@ export type CohortConversion = [
 export interface JourneyDay {
   /** Per e-mail campaign. */
   email: Record<string, EmailCell>;
+  /**
+   * The e-mail funnel of each single day held, by date: set when a day is stored (from its
+   * campaigns' cells, email-funnel.ts), so a block of days still answers a row per day.
+   */
+  emailDays: Record<string, EmailCounts>;
   /** Per platform, campaign and creative. */
   ads: Record<AdGrouping, Record<string, AdCell>>;
   /**
@@ -168,6 +186,21 @@ const adCellSchema = z.object({
 export const journeyDaySchema: z.ZodType<JourneyDay, unknown> = z
   .object({
     email: dataRecord(z.partialRecord(z.enum(EMAIL_ACTIONS), userSketchSchema)).default({}),
+    emailDays: z
+      .record(
+        calendarDateSchema,
+        z.object({
+          sent: count,
+          delivered: count,
+          bounced: count,
+          opened: count,
+          clicked: count,
+          unsubscribed: count,
+          complained: count,
+          subscribed: count,
+        }),
+      )
+      .default({}),
     ads: z
       .object({
         platform: dataRecord(adCellSchema),
@@ -216,6 +249,7 @@ export const journeyDaySchema: z.ZodType<JourneyDay, unknown> = z
 export function emptyJourneyDay(): JourneyDay {
   return {
     email: {},
+    emailDays: {},
     ads: { platform: {}, campaign: {}, creative: {} },
     nps: [],
     cart: {},
@@ -310,6 +344,7 @@ export function mergeJourneyDays(parts: readonly JourneyDay[]): JourneyDay {
   }
   return {
     email: Object.fromEntries(emailEntries),
+    emailDays: unionEmailDays(parts),
     ads,
     nps,
     cart,
@@ -335,6 +370,22 @@ export function mergeJourneyDays(parts: readonly JourneyDay[]): JourneyDay {
           byCodeUnit(a[4], b[4]),
       ),
   };
+}
+
+/**
+ * The dated e-mail counts of merged parts, in date order. Consecutive days hold different dates;
+ * parts of one date (a compute's buckets) hold none, since a day's counts are set when it is stored.
+ */
+function unionEmailDays(parts: readonly JourneyDay[]): Record<string, EmailCounts> {
+  const dates = new Map<string, EmailCounts>();
+  for (const part of parts) {
+    for (const [date, counts] of Object.entries(part.emailDays)) {
+      const held = dates.get(date);
+      if (held) throw new RangeError(`e-mail counts of ${date} in two merged parts`);
+      dates.set(date, counts);
+    }
+  }
+  return Object.fromEntries([...dates].sort(([a], [b]) => byCodeUnit(a, b)));
 }
 
 /** The survey answers of merged parts, the {@link MAX_PATHS} most given kept, the others summed. */

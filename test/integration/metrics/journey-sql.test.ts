@@ -5,7 +5,7 @@ import { CHANNEL_IDS, type ChannelId } from '#domain/channel-ids.ts';
 import { addAdSpend, adsRates } from '#domain/journey/ads.ts';
 import { cartAbandonment } from '#domain/journey/cart.ts';
 import { cohorts } from '#domain/journey/cohorts.ts';
-import { emailFunnel } from '#domain/journey/email-funnel.ts';
+import { emailFunnel, withEmailDay } from '#domain/journey/email-funnel.ts';
 import { funnel } from '#domain/journey/funnel.ts';
 import { netPromoterScore } from '#domain/journey/nps.ts';
 import { journeyPaths, journeySummary } from '#domain/journey/paths.ts';
@@ -107,7 +107,11 @@ describe('the journey SQL over lake rows: e-mail funnel', () => {
     });
     // By day: a opened on Mar 2 and again on Mar 3 with b, so the days hold 1 and 2 openers
     // (3 in all) while the range holds 2 distinct openers.
-    const byDay = emailFunnel(journey, { from: UTC.from, to: UTC.to, groupBy: 'day' });
+    // Day rows are the counts each day is stored with.
+    const stored = {
+      days: Object.fromEntries(Object.entries(journey.days).map(([d, day]) => [d, withEmailDay(day, d)])),
+    };
+    const byDay = emailFunnel(stored, { from: UTC.from, to: UTC.to, groupBy: 'day' });
     expect(byDay.rows.map((r) => [r.key, r.sent, r.opened, r.clicked])).toEqual([
       ['2026-03-02', 4, 1, 0],
       ['2026-03-03', 0, 2, 1],

@@ -61,7 +61,7 @@ describe('the daily KPI check (services/alerts.ts)', () => {
       [DAY, withConversions(5)],
     ]);
     await stack.pipeline.results.writeDays(
-      new Map([...days].map(([d, r]) => [d, toStoredDay(r)])),
+      new Map([...days].map(([d, r]) => [d, toStoredDay(r, d)])),
       'compute-20260630T000000-00000001',
     );
   });
