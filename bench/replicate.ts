@@ -2,7 +2,7 @@
  * Scales a lake up without going through the builder again: every partition is rewritten with
  * its rows repeated `copies` times under new ids (`~k` appended to the event id, user key, user id,
  * anonymous id, visit id and the refunded event id of a refund; the timestamp moved by k
- * milliseconds), and the identity links and the refunds table repeated the same way, so copy k's
+ * milliseconds), and the identity links, the refunds and the conversion index repeated the same way, so copy k's
  * refund names copy k's conversion. Copies are other people with the same kinds of journeys (and, for the aggregated rows
  * without a user, more impressions and searches of the same campaigns and queries); the files
  * keep the builder's sort order. Used for the 10M-event lakes: the
@@ -27,6 +27,7 @@ export async function replicateLake(
       const [events] = await pipeline.lakeStore.fetchPartitions('events', [date]);
       const [identities] = await pipeline.lakeStore.fetchPartitions('identities', [date]);
       const [refunds] = await pipeline.lakeStore.fetchPartitions('refunds', [date]);
+      const [conversions] = await pipeline.lakeStore.fetchPartitions('conversions', [date]);
       if (events) {
         const out = engine.scratchFile('parquet');
         await engine.run(
@@ -66,6 +67,19 @@ export async function replicateLake(
            ) TO ${literal(out)} (FORMAT parquet, COMPRESSION zstd)`,
         );
         await pipeline.lakeStore.putPartition('refunds', date, out);
+        await rm(out, { force: true });
+      }
+      if (conversions) {
+        const out = engine.scratchFile('parquet');
+        await engine.run(
+          `COPY (
+             SELECT * EXCLUDE (k) REPLACE (${renamed('event_id')} AS event_id, ${renamed('user_key')} AS user_key,
+                               ts + k AS ts)
+             FROM (SELECT * FROM read_parquet(${literal(conversions)})), range(${copies}) c(k)
+             ORDER BY event_id, ts
+           ) TO ${literal(out)} (FORMAT parquet, COMPRESSION zstd)`,
+        );
+        await pipeline.lakeStore.putPartition('conversions', date, out);
         await rm(out, { force: true });
       }
     }

@@ -59,6 +59,8 @@ export interface DayPartialStore<T> {
     ranges: ReadonlyArray<{ readonly from: string; readonly to: string }>,
     options?: ReadRangeOptions<K>,
   ): Promise<Array<SectionParts<T, K>>>;
+  /** The version each of `dates` is stored at (absent: never computed), from the versions items. */
+  readVersions(dates: readonly string[]): Promise<Map<string, string>>;
 }
 
 /** Job records (compute, replay). */
@@ -209,6 +211,14 @@ export class DynamoResultsStore<T extends object> implements DayPartialStore<T>,
         Object.fromEntries(
           sections.map((section) => [section, read.parts.get(section)?.[n]]),
         ) as SectionParts<T, K>,
+    );
+  }
+
+  async readVersions(dates: readonly string[]): Promise<Map<string, string>> {
+    const keys = [...new Set(dates.map(versionsKey))];
+    const { versions } = await this.#readHeads([], true, keys);
+    return new Map(
+      dates.flatMap((date) => (versions.has(date) ? [[date, versions.get(date) as string]] : [])),
     );
   }
 

@@ -10,6 +10,8 @@ export const jobSchema = z.object({
   status: z.enum(JOB_STATUSES),
   from: z.string(),
   to: z.string(),
+  /** The first day computed, when refunds of earlier conversions widened the range (services/late-refunds.ts). */
+  computedFrom: z.string().optional(),
   createdAt: z.string(),
   startedAt: z.string().optional(),
   finishedAt: z.string().optional(),
@@ -33,4 +35,20 @@ export function jobIdForExecution(executionName: string): string {
     .replace(/[^A-Za-z0-9-]/g, '')
     .slice(0, 100)
     .padEnd(8, '0')}`;
+}
+
+/**
+ * The version a job stores its days at: when it started, then its id. The start tells a later
+ * plan what the job may not have seen (a refund built after it: services/late-refunds.ts).
+ */
+export function dayVersion(jobId: string, startedAt: string): string {
+  return `${startedAt.replace(/[-:.]/g, '')}~${jobId}`;
+}
+
+/** When the job that stored `version` started (epoch ms); undefined for versions without it. */
+export function versionStartedAt(version: string): number | undefined {
+  const match = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})Z~/.exec(version);
+  if (!match) return undefined;
+  const [, y, mo, d, h, mi, sec, ms] = match.map(Number) as number[];
+  return Date.UTC(y as number, (mo as number) - 1, d, h, mi, sec, ms);
 }

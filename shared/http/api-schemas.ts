@@ -424,6 +424,11 @@ export const jobResponseSchema = z.object({
   status: z.enum(JOB_STATUSES),
   from: calendarDateSchema,
   to: calendarDateSchema,
+  computedFrom: calendarDateSchema
+    .optional()
+    .describe(
+      "the first day computed, when refunds that arrived after their conversion's day was stored widened the range",
+    ),
   createdAt: z.string(),
   startedAt: z.string().optional(),
   finishedAt: z.string().optional(),

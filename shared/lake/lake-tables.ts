@@ -18,7 +18,7 @@ export const LAKE_PREFIX = 'lake/v1/';
  * one received last, then the later event time. An SQL `ORDER BY` over lake columns.
  */
 export const LATEST_COPY_FIRST = 'received_at DESC, ts DESC';
-export type LakeTable = 'events' | 'identities' | 'refunds';
+export type LakeTable = 'events' | 'identities' | 'refunds' | 'conversions';
 
 const text = <T>(name: string, value: (row: T) => string | undefined): LakeColumn<T> => ({
   name,
@@ -123,6 +123,11 @@ export interface RefundLink {
   readonly valueMicros: number | undefined;
   readonly ts: number;
   readonly receivedAt: string;
+  /**
+   * When the build that wrote it started (ISO): a compute planned before then may not have seen
+   * it, so the day of its conversion is computed again (services/late-refunds.ts).
+   */
+  readonly builtAt: string;
 }
 
 /** The refunds table: the refunds received for a UTC day (by the refund's time). */
@@ -132,6 +137,26 @@ export const REFUND_COLUMNS: ReadonlyArray<LakeColumn<RefundLink>> = [
   bigint('value_micros', (r) => r.valueMicros),
   bigint('ts', (r) => r.ts),
   text('received_at', (r) => r.receivedAt),
+  text('built_at', (r) => r.builtAt),
+];
+
+/** A conversion (not a refund, not a robot's), indexed so a late refund finds its day. */
+export interface ConversionEntry {
+  readonly eventId: string;
+  readonly userKey: string | undefined;
+  readonly ts: number;
+  readonly receivedAt: string;
+}
+
+/**
+ * The conversions table: the conversions of a UTC day, narrow. A refund names only the event id it
+ * refunds, and this says on which day that conversion counts without reading the whole lake.
+ */
+export const CONVERSION_COLUMNS: ReadonlyArray<LakeColumn<ConversionEntry>> = [
+  text('event_id', (c) => c.eventId),
+  text('user_key', (c) => c.userKey),
+  bigint('ts', (c) => c.ts),
+  text('received_at', (c) => c.receivedAt),
 ];
 
 /**

@@ -9,6 +9,8 @@ import { ServiceUnavailableError } from '#domain/errors.ts';
 import type { StoredEvent } from '#domain/event-schema.ts';
 import type { NormalisedEvent } from '#domain/normalised-event.ts';
 import {
+  CONVERSION_COLUMNS,
+  type ConversionEntry,
   EVENT_COLUMNS,
   IDENTITY_COLUMNS,
   type IdentityLink,
@@ -19,11 +21,14 @@ import {
   type RefundLink,
 } from '#lake/lake-tables.ts';
 
-const LAKE_TABLES: readonly LakeTable[] = ['events', 'identities', 'refunds'];
-/** Journeys read contiguously. */
-const EVENT_ORDER = 'user_key NULLS LAST, ts, event_id';
-const IDENTITY_ORDER = 'from_key, ts, event_id';
-const REFUND_ORDER = 'refund_of, ts, event_id';
+const LAKE_TABLES: readonly LakeTable[] = ['events', 'identities', 'refunds', 'conversions'];
+/** How each table's files are sorted: journeys read contiguously; the others by what they are looked up by. */
+const ORDER: Readonly<Record<LakeTable, string>> = {
+  events: 'user_key NULLS LAST, ts, event_id',
+  identities: 'from_key, ts, event_id',
+  refunds: 'refund_of, ts, event_id',
+  conversions: 'event_id, ts',
+};
 
 export interface LakeBuildDeps {
   readonly rawStore: RawStore;
@@ -137,8 +142,8 @@ async function mergeParts(
       table !== 'identities'
         ? `COPY (SELECT * FROM ${source}
              QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY ${LATEST_COPY_FIRST}) = 1
-             ORDER BY ${table === 'events' ? EVENT_ORDER : REFUND_ORDER}) TO ${literal(out)} (FORMAT parquet, COMPRESSION zstd)`
-        : `COPY (SELECT DISTINCT * FROM ${source} ORDER BY ${IDENTITY_ORDER})
+             ORDER BY ${ORDER[table]}) TO ${literal(out)} (FORMAT parquet, COMPRESSION zstd)`
+        : `COPY (SELECT DISTINCT * FROM ${source} ORDER BY ${ORDER.identities})
              TO ${literal(out)} (FORMAT parquet, COMPRESSION zstd)`,
     );
     await deps.lakeStore.putPartition(table, date, out, newPartName());
@@ -208,6 +213,7 @@ async function buildFrom(
   deps: LakeBuildDeps,
   part: string,
 ): Promise<DayBuild> {
+  const builtAt = new Date().toISOString();
   const winners = new Map<string, StoredEvent>();
   const skipped: SkippedRaw[] = [];
   let copies = 0;
@@ -232,12 +238,16 @@ async function buildFrom(
   const rows: NormalisedEvent[] = [];
   const links: IdentityLink[] = [];
   const refunds: RefundLink[] = [];
+  const conversions: ConversionEntry[] = [];
   for (const stored of winners.values()) {
     const row = deps.eventClassifier.classify(stored);
     rows.push(row);
     if (row.refundOf) {
       const { eventId, refundOf, valueMicros, ts, receivedAt } = row;
-      refunds.push({ eventId, refundOf, valueMicros, ts, receivedAt });
+      refunds.push({ eventId, refundOf, valueMicros, ts, receivedAt, builtAt });
+    } else if (row.type === 'conversion' && !row.bot) {
+      const { eventId, userKey, ts, receivedAt } = row;
+      conversions.push({ eventId, userKey, ts, receivedAt });
     }
     const { userId, anonymousId } = stored.event;
     if (userId && anonymousId) {
@@ -254,9 +264,10 @@ async function buildFrom(
   }
   // An appended part continues the visits the day's earlier parts hold.
   deps.eventClassifier.assignVisits(rows, part === '0' ? undefined : await lastVisits(date, rows, deps));
-  await writeTable(deps, 'events', date, part, rows, EVENT_COLUMNS, EVENT_ORDER);
-  await writeTable(deps, 'identities', date, part, links, IDENTITY_COLUMNS, IDENTITY_ORDER);
-  await writeTable(deps, 'refunds', date, part, refunds, REFUND_COLUMNS, REFUND_ORDER);
+  await writeTable(deps, 'events', date, part, rows, EVENT_COLUMNS);
+  await writeTable(deps, 'identities', date, part, links, IDENTITY_COLUMNS);
+  await writeTable(deps, 'refunds', date, part, refunds, REFUND_COLUMNS);
+  await writeTable(deps, 'conversions', date, part, conversions, CONVERSION_COLUMNS);
   return {
     date,
     objects: keys.length,
@@ -274,7 +285,6 @@ async function writeTable<T>(
   part: string,
   rows: readonly T[],
   columns: ReadonlyArray<LakeColumn<T>>,
-  orderBy: string,
 ): Promise<void> {
   if (rows.length === 0) {
     // A whole-day build without rows leaves no partition; an empty append writes nothing.
@@ -283,7 +293,7 @@ async function writeTable<T>(
   }
   const file = deps.engine.scratchFile('parquet');
   try {
-    await deps.engine.writeParquet(rows, columns, file, orderBy);
+    await deps.engine.writeParquet(rows, columns, file, ORDER[table]);
     await deps.lakeStore.putPartition(table, date, file, part);
   } finally {
     await rm(file, { force: true });

@@ -237,7 +237,7 @@ export async function reduceBuckets(
  * (`file_index`, `file_row_number`), so one copy of a repeated event_id can be told from another.
  * Without partitions, an empty table.
  */
-async function registerTable<T>(
+export async function registerTable<T>(
   engine: DuckDbSession,
   name: string,
   columns: ReadonlyArray<LakeColumn<T>>,

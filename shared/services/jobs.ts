@@ -4,10 +4,11 @@ import type { PartialStore } from '#adapters/partial-store.ts';
 import type { JobStore } from '#adapters/results-store.ts';
 import { addDays, datesBetween, localDate } from '#domain/dates.ts';
 import type { ComputePartial } from '#domain/day-result.ts';
-import type { Job } from '#domain/jobs.ts';
+import { dayVersion, type Job } from '#domain/jobs.ts';
 import { checkRange } from '#http/query-params.ts';
 import { buildLakeDay, type LakeBuildDeps, settledDays } from './build-lake.ts';
 import { type ComputeDeps, computeBucket, reduceBuckets } from './compute.ts';
+import { refundedFrom } from './late-refunds.ts';
 
 export function newJob(kind: Job['kind'], from: string, to: string, now = new Date(), jobId?: string): Job {
   return {
@@ -38,6 +39,7 @@ export function defaultWindow(
 export interface JobPlan {
   readonly jobId: string;
   readonly kind: Job['kind'];
+  /** The first day computed: the job's, or earlier when refunds of earlier conversions need it. */
   readonly from: string;
   readonly to: string;
   /** UTC days whose lake partitions are built whole: all of a replay's; a compute's settled days. */
@@ -66,19 +68,25 @@ export interface JobDeps extends ComputeDeps, Omit<LakeBuildDeps, 'engine'> {
  */
 export const jobSteps = {
   /** Marks the job running and says what it will do. */
-  async plan(job: Job, deps: Pick<JobDeps, 'jobStore' | 'buckets' | 'lakeStore'>): Promise<JobPlan> {
+  async plan(
+    job: Job,
+    deps: Pick<JobDeps, 'jobStore' | 'buckets' | 'lakeStore' | 'dayStore' | 'config' | 'openEngine'>,
+  ): Promise<JobPlan> {
     // Raw partitions are UTC days: a local day can reach into the UTC day on either side.
     const utcDays = datesBetween(addDays(job.from, -1), addDays(job.to, 1));
     // A compute also compacts the days of its range that stopped receiving appended parts.
     const days = job.kind === 'replay' ? utcDays : await settledDays(utcDays, deps);
     const buckets = Array.from({ length: deps.buckets }, (_, bucket) => ({ bucket, buckets: deps.buckets }));
+    const startedAt = job.startedAt ?? new Date().toISOString();
+    const from = await refundedFrom(job, deps);
     await deps.jobStore.put({
       ...job,
       status: 'running',
-      startedAt: job.startedAt ?? new Date().toISOString(),
+      startedAt,
+      ...(from < job.from ? { computedFrom: from } : {}),
       progress: { done: 0, total: days.length + buckets.length + 1 },
     });
-    return { jobId: job.jobId, kind: job.kind, from: job.from, to: job.to, days, buckets };
+    return { jobId: job.jobId, kind: job.kind, from, to: job.to, days, buckets };
   },
 
   /** Rebuilds one lake day; bad raw data is logged (key, line, reason) and counted, never fatal. */
@@ -114,8 +122,13 @@ export const jobSteps = {
     deps: JobDeps,
   ): Promise<Job> {
     const partials = await Promise.all(outputs.map((output) => deps.partials.get(output.key)));
-    const days = await reduceBuckets(partials, plan, plan.jobId, deps);
     const job = (await deps.jobStore.get(plan.jobId)) ?? newJob(plan.kind, plan.from, plan.to);
+    const days = await reduceBuckets(
+      partials,
+      plan,
+      dayVersion(plan.jobId, job.startedAt ?? job.createdAt),
+      deps,
+    );
     const done: Job = {
       ...job,
       jobId: plan.jobId,

@@ -48,6 +48,7 @@ export async function computeLakeRows(
               valueMicros: e.valueMicros,
               ts: e.ts,
               receivedAt: e.receivedAt,
+              builtAt: e.receivedAt,
             },
           ]
         : [],

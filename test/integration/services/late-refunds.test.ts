@@ -1,0 +1,153 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createIngestHandler } from '#functions/ingest/handler.ts';
+import { createInProcessRunner, createJobsHandler, jobDepsOf } from '#functions/jobs/handler.ts';
+import { createQueryHandler } from '#functions/query/handler.ts';
+import { attributionResponseSchema } from '#http/api-schemas.ts';
+import { jobSteps, newJob } from '#services/jobs.ts';
+import { refundedFrom } from '#services/late-refunds.ts';
+import {
+  apiEvent,
+  bodyOf,
+  QUERY_KEY,
+  startTestStack,
+  type TestStack,
+  testContext,
+} from '../../support/stack.ts';
+
+let stack: TestStack;
+const PURCHASE_DAY = '2026-05-04';
+const REFUND_DAY = '2026-05-25';
+/** The schedule's window when the refund has come: three weeks after the purchase. */
+const WINDOW = { from: '2026-05-20', to: '2026-05-26' };
+
+const ingest = async (events: unknown[]) => {
+  const answer = await createIngestHandler(stack.pipeline)(
+    apiEvent({ path: '/v1/events', body: { events } }),
+    testContext(),
+  );
+  expect(bodyOf(answer)).toMatchObject({ accepted: events.length, rejected: [] });
+};
+
+/** Runs a job to its end and gives its record; `startedAt` stands for a run later than now. */
+const run = async (kind: 'compute' | 'replay', range: { from: string; to: string }, startedAt?: string) => {
+  const runner = createInProcessRunner(stack.pipeline);
+  const job = { ...newJob(kind, range.from, range.to), ...(startedAt ? { startedAt } : {}) };
+  await runner.start(job);
+  await runner.idle();
+  const done = await stack.pipeline.results.get(job.jobId);
+  expect(done?.status).toBe('succeeded');
+  return done;
+};
+
+const purchaseValue = async () => {
+  const query = createQueryHandler(stack.pipeline);
+  const answer = await query(
+    apiEvent({
+      path: '/v1/attribution',
+      query: { from: PURCHASE_DAY, to: PURCHASE_DAY, model: 'last_touch' },
+      key: QUERY_KEY,
+    }),
+    testContext('query'),
+  );
+  return attributionResponseSchema.parse(bodyOf(answer)).value;
+};
+
+describe('a refund that comes after its conversion has left the schedule window', () => {
+  beforeAll(async () => {
+    stack = await startTestStack();
+    // ann buys for 100 and bo for 50 on May 4, each after a visit; the day is computed.
+    await ingest([
+      {
+        eventId: 'late-visit-1',
+        type: 'page_view',
+        userId: 'ann',
+        url: 'https://shop.example/?utm_source=google&utm_medium=cpc',
+        occurredAt: `${PURCHASE_DAY}T09:00:00Z`,
+      },
+      {
+        eventId: 'late-order-1',
+        type: 'conversion',
+        name: 'purchase',
+        userId: 'ann',
+        value: { amount: 100, currency: 'USD' },
+        occurredAt: `${PURCHASE_DAY}T09:30:00Z`,
+      },
+      {
+        eventId: 'late-visit-2',
+        type: 'page_view',
+        userId: 'bo',
+        url: 'https://shop.example/',
+        occurredAt: `${PURCHASE_DAY}T10:00:00Z`,
+      },
+      {
+        eventId: 'late-order-2',
+        type: 'conversion',
+        name: 'purchase',
+        userId: 'bo',
+        value: { amount: 50, currency: 'USD' },
+        occurredAt: `${PURCHASE_DAY}T10:30:00Z`,
+      },
+    ]);
+    await run('replay', { from: PURCHASE_DAY, to: PURCHASE_DAY });
+  });
+  afterAll(() => stack.close());
+
+  it('widens the next compute to the conversion day once, then no more', async () => {
+    expect(await purchaseValue()).toBe(150); // 100 + 50
+    // ann returns 40 of her order three weeks later; the refund's day gets into the lake.
+    await ingest([
+      {
+        eventId: 'late-refund-1',
+        type: 'conversion',
+        name: 'refund',
+        userId: 'ann',
+        refundOf: 'late-order-1',
+        value: { amount: 40, currency: 'USD' },
+        occurredAt: `${REFUND_DAY}T12:00:00Z`,
+      },
+    ]);
+    await run('replay', { from: REFUND_DAY, to: REFUND_DAY });
+    // The replay planned before it built the refund's day, so May 4 still holds the whole value.
+    expect(await purchaseValue()).toBe(150);
+    // The next scheduled window (an hour later) computes from May 4: 150 − 40 = 110.
+    expect(await refundedFrom(WINDOW, jobDepsOf(stack.pipeline))).toBe(PURCHASE_DAY);
+    const widened = await run('compute', WINDOW, new Date(Date.now() + 3_600_000).toISOString());
+    expect(widened).toMatchObject({ from: WINDOW.from, computedFrom: PURCHASE_DAY, stats: { days: 23 } }); // May 4…26
+    expect(await purchaseValue()).toBe(110);
+    // May 4 is now stored by a job that started well after the refund was built: later windows
+    // stay as they are.
+    const next = await run('compute', WINDOW, new Date(Date.now() + 7_200_000).toISOString());
+    expect(next?.computedFrom).toBeUndefined();
+    expect(next?.stats?.days).toBe(7);
+    expect(await purchaseValue()).toBe(110);
+  });
+
+  it('never widens to a day never computed, nor past the longest range a job takes', async () => {
+    // cy bought on April 20 and returned it on May 27: both days are in the lake, April 20 was
+    // never computed (nothing stored there to correct), so a window of May 21…27 stays as it is.
+    await ingest([
+      {
+        eventId: 'late-order-3',
+        type: 'conversion',
+        name: 'purchase',
+        userId: 'cy',
+        value: { amount: 30, currency: 'USD' },
+        occurredAt: '2026-04-20T09:00:00Z',
+      },
+      {
+        eventId: 'late-refund-3',
+        type: 'conversion',
+        name: 'refund',
+        userId: 'cy',
+        refundOf: 'late-order-3',
+        occurredAt: '2026-05-27T09:00:00Z',
+      },
+    ]);
+    const deps = jobDepsOf(stack.pipeline);
+    for (const date of ['2026-04-20', '2026-05-27'])
+      await jobSteps.build('compute-late-refunds-build', date, deps);
+    expect(await refundedFrom({ from: '2026-05-21', to: '2026-05-27' }, deps)).toBe('2026-05-21');
+    // A range already 400 days long is never made longer.
+    expect(await refundedFrom({ from: '2025-04-23', to: '2026-05-27' }, deps)).toBe('2025-04-23');
+  });
+});
