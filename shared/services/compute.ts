@@ -14,6 +14,7 @@ import { MAX_PATH_STEPS, mergeJourneyPartials } from '#domain/journey/journey-da
 import { addSpend, mergeAll } from '#domain/metrics/index.ts';
 import { EXACT_LIMIT, sqlRegisterIndex, sqlRegisterRank, sqlUserHash } from '#domain/metrics/user-sketch.ts';
 import {
+  CONVERSION_COLUMNS,
   EVENT_COLUMNS,
   IDENTITY_COLUMNS,
   LATEST_COPY_FIRST,
@@ -81,7 +82,7 @@ export interface ComputeSession {
 
 /**
  * Fetches the lake partitions of the range widened by the lookback, opens the engine on them
- * (`lake_events`, `lake_identities`, `local_days`) and gives the parameters of one task. The caller
+ * (`lake_events`, `lake_identities`, `lake_refunds`, `lake_conversions`, `local_days`) and gives the parameters of one task. The caller
  * closes the engine. Shared by computeBucket and the compute profile (bench/compute-profile.ts).
  */
 export async function openComputeSession(
@@ -102,11 +103,13 @@ export async function openComputeSession(
     new Date(lo).toISOString().slice(0, 10),
     new Date(hi).toISOString().slice(0, 10),
   );
-  // Identity links and refunds of every day: either can change events long before them.
-  const [eventFiles, identityFiles, refundFiles] = await Promise.all([
+  // Identity links and refunds of every day: either can change events long before them; and
+  // every conversion, so a person's first conversion is their first ever (cohorts).
+  const [eventFiles, identityFiles, refundFiles, conversionFiles] = await Promise.all([
     deps.lakeStore.fetchPartitions('events', utcDates),
     deps.lakeStore.fetchPartitions('identities'),
     deps.lakeStore.fetchPartitions('refunds'),
+    deps.lakeStore.fetchPartitions('conversions'),
   ]);
   const engine = await deps.openEngine();
   try {
@@ -119,6 +122,7 @@ export async function openComputeSession(
     await registerTable(engine, 'lake_events', EVENT_COLUMNS, eventFiles);
     await registerTable(engine, 'lake_identities', IDENTITY_COLUMNS, identityFiles);
     await registerTable(engine, 'lake_refunds', REFUND_COLUMNS, refundFiles);
+    await registerTable(engine, 'lake_conversions', CONVERSION_COLUMNS, conversionFiles);
     await engine.run(
       `CREATE OR REPLACE TEMP TABLE local_days AS
        SELECT b AS bucket, strftime(timezone($tz, to_timestamp(b * 900)), '%Y-%m-%d') AS day

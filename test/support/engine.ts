@@ -3,7 +3,13 @@ import type { LakeStore } from '#adapters/lake-store.ts';
 import type { AttributionConfig } from '#domain/config.ts';
 import type { ComputePartial } from '#domain/day-result.ts';
 import type { NormalisedEvent } from '#domain/normalised-event.ts';
-import { EVENT_COLUMNS, IDENTITY_COLUMNS, type IdentityLink, REFUND_COLUMNS } from '#lake/lake-tables.ts';
+import {
+  CONVERSION_COLUMNS,
+  EVENT_COLUMNS,
+  IDENTITY_COLUMNS,
+  type IdentityLink,
+  REFUND_COLUMNS,
+} from '#lake/lake-tables.ts';
 import { type ComputeDeps, type ComputeRange, computeBucket, reduceBuckets } from '#services/compute.ts';
 
 export interface EngineProps {
@@ -54,6 +60,15 @@ export async function computeLakeRows(
         : [],
     );
     if (refunds.length > 0) await writer.writeParquet(refunds, REFUND_COLUMNS, refundsFile, 'refund_of');
+    // The conversion index, likewise.
+    const conversionsFile = writer.scratchFile('parquet');
+    const conversions = events.flatMap((e) =>
+      e.type === 'conversion' && !e.refundOf && !e.bot
+        ? [{ eventId: e.eventId, userKey: e.userKey, ts: e.ts, receivedAt: e.receivedAt }]
+        : [],
+    );
+    if (conversions.length > 0)
+      await writer.writeParquet(conversions, CONVERSION_COLUMNS, conversionsFile, 'event_id');
     const lakeStore: LakeStore = {
       putPartition: async () => undefined,
       listParts: async () => [],
@@ -61,6 +76,7 @@ export async function computeLakeRows(
       fetchPartitions: async (table) => {
         if (table === 'events') return events.length > 0 ? [eventsFile] : [];
         if (table === 'refunds') return refunds.length > 0 ? [refundsFile] : [];
+        if (table === 'conversions') return conversions.length > 0 ? [conversionsFile] : [];
         return links.length > 0 ? [linksFile] : [];
       },
     };

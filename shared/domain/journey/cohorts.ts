@@ -45,8 +45,8 @@ function periodsBetween(a: string, b: string, period: CohortPeriod): number {
 
 /**
  * Cohorts by acquisition period and channel over a range, from the conversions kept in its single
- * days: a person's cohort is the period of their first conversion in the range, when it is their
- * first in the lookback too (people who converted just before the range are in no cohort), its
+ * days: a person's cohort is the period of their first conversion, when it is their first ever
+ * (compute marks it against the lake's conversion index) and in the range, its
  * channel that conversion's journey's first touch. Revenue is every conversion of the cohort's
  * people in the range; retention[k] the share of them converting again k periods on.
  */

@@ -114,7 +114,7 @@ export interface ConversionJourneys {
 
 /**
  * One conversion of a day for cohorts: its person's user hash (16 hex), when (epoch ms), whether
- * it is the person's first in the lookback, its value in micros, its journey's first channel.
+ * it is the person's first ever, its value in micros, its journey's first channel.
  */
 export type CohortConversion = [
   userHash: string,

@@ -578,9 +578,18 @@ describe('the journey SQL over lake rows: cohorts', () => {
       // dee: paid search, buys 40 on Apr 2 → April / paid_search.
       touch('d1', 'u:dee', '2026-04-01T10:00:00Z', 'paid_search'),
       conversion('d2', 'u:dee', '2026-04-02T10:00:00Z', { valueMicros: 40_000_000 }),
+      // eve bought in December, long before the lookback of Mar 10; fay bought in December on a
+      // device later linked to her: neither March purchase is a first conversion, so no cohort.
+      conversion('e1', 'u:eve', '2025-12-01T10:00:00Z'),
+      conversion('e2', 'u:eve', '2026-03-10T10:00:00Z', { valueMicros: 7_000_000 }),
+      conversion('f1', 'a:fay-phone', '2025-12-02T10:00:00Z'),
+      conversion('f2', 'u:fay', '2026-03-12T10:00:00Z', { valueMicros: 9_000_000 }),
     ];
     const range = { from: '2026-03-01', to: '2026-05-31' };
-    const { journey } = await computeLakeRows(rows, { ...UTC, ...range });
+    const links = [
+      { fromKey: 'a:fay-phone', toKey: 'u:fay', ts: Date.parse('2026-03-12T09:00:00Z'), eventId: 'f0' },
+    ];
+    const { journey } = await computeLakeRows(rows, { ...UTC, ...range, links });
     // March runs to May: 3 periods; April to May: 2.
     expect(cohorts(journey, { ...range, period: 'month' }).cohorts).toEqual([
       {
