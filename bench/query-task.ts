@@ -30,6 +30,8 @@ export interface QueryTiming {
   readonly maxMs: number;
   readonly responseBytes: number;
   readonly rows: number;
+  /** What a route answering one set of figures (visitors, cart) said, so its timing is of real data. */
+  readonly figures?: Record<string, number>;
 }
 
 export interface QueryRead {
@@ -57,11 +59,11 @@ export const QUERY_ROUTES: ReadonlyArray<readonly [string, string, Record<string
   ['attribution last_touch by campaign', '/v1/attribution', { model: 'last_touch', groupBy: 'campaign' }],
   ['attribution markov by campaign', '/v1/attribution', { model: 'markov', groupBy: 'campaign' }],
   ['attribution compare (all seven models)', '/v1/attribution/compare', {}],
-  // Journey analytics: from blocks of days like the above, or from single days (e-mail by day,
-  // NPS, cohorts, series).
+  // Journey analytics: from blocks of days like the above, or from single days (NPS and cohorts
+  // keep people, which blocks do not).
   ['ads by campaign', '/v1/metrics/ads', { groupBy: 'campaign' }],
   ['e-mail funnel by campaign', '/v1/metrics/email', { groupBy: 'campaign' }],
-  ['e-mail funnel by day (single days)', '/v1/metrics/email', { groupBy: 'day' }],
+  ['e-mail funnel by day', '/v1/metrics/email', { groupBy: 'day' }],
   ['funnel', '/v1/metrics/funnel', {}],
   ['visitors', '/v1/metrics/visitors', {}],
   ['cart', '/v1/metrics/cart', {}],
@@ -70,7 +72,7 @@ export const QUERY_ROUTES: ReadonlyArray<readonly [string, string, Record<string
   ['nps (single days)', '/v1/metrics/nps', {}],
   ['cohorts by week (single days)', '/v1/metrics/cohorts', { period: 'week' }],
   [
-    'series: channel share by week (single days)',
+    'series: channel share by week (each week its own range)',
     '/v1/metrics/series',
     { metric: 'channel-share', interval: 'week' },
   ],
@@ -83,22 +85,31 @@ const handler = createQueryHandler(pipeline);
 async function call(
   path: string,
   query: Record<string, string>,
-): Promise<{ ms: number; bytes: number; rows: number }> {
+): Promise<{ ms: number; bytes: number; rows: number; figures?: Record<string, number> }> {
   const started = performance.now();
   const response = await handler(httpEvent({ method: 'GET', path, query }), benchContext('query'));
   const ms = performance.now() - started;
   if (response.statusCode !== 200)
     throw new Error(`${path} answered ${response.statusCode}: ${response.body}`);
-  const body = JSON.parse(response.body ?? '{}') as {
-    rows?: unknown[];
-    channels?: unknown[];
-    stages?: unknown[];
-  };
+  const body = JSON.parse(response.body ?? '{}') as Record<string, unknown>;
+  // The answer's list (rows, channels, stages, paths, cohorts, points; the journey summary's
+  // assists); an answer that is one set of figures (visitors, cart) is one row.
+  const list = ['rows', 'channels', 'stages', 'paths', 'cohorts', 'points', 'assisted']
+    .map((key) => body[key])
+    .find(Array.isArray);
   return {
     ms,
     bytes: Buffer.byteLength(response.body ?? ''),
-    rows: (body.rows ?? body.channels ?? body.stages ?? []).length,
+    rows: list ? list.length : 1,
+    ...(list ? {} : { figures: numbersOf(body) }),
   };
+}
+
+/** The numeric fields of an answer that is one set of figures. */
+function numbersOf(body: Record<string, unknown>): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(body).filter((entry): entry is [string, number] => typeof entry[1] === 'number'),
+  );
 }
 
 const first = await call('/v1/metrics/channel-share', { from: addDays(input.last, -6), to: input.last });
@@ -110,11 +121,13 @@ for (const days of input.ranges) {
     const samples: number[] = [];
     let bytes = 0;
     let rows = 0;
+    let figures: Record<string, number> | undefined;
     for (let r = 0; r < input.repeats; r++) {
       const answer = await call(path, { ...range, ...query });
       samples.push(answer.ms);
       bytes = answer.bytes;
       rows = answer.rows;
+      figures = answer.figures;
     }
     timings.push({
       route,
@@ -124,6 +137,7 @@ for (const days of input.ranges) {
       maxMs: Math.max(...samples),
       responseBytes: bytes,
       rows,
+      ...(figures ? { figures } : {}),
     });
   }
 }

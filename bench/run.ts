@@ -490,6 +490,20 @@ if (query) {
     );
   }
   say();
+  const answered = query.query.timings.filter((t) => t.days === 90 && t.figures);
+  if (answered.length > 0) {
+    say(
+      `What the routes answering one set of figures said over 90 days: ${answered
+        .map(
+          (t) =>
+            `${t.route}: ${Object.entries(t.figures ?? {})
+              .map(([k, v]) => `${k} ${Number.isInteger(v) ? fmt(v) : v.toFixed(3)}`)
+              .join(', ')}`,
+        )
+        .join('; ')}.`,
+    );
+    say();
+  }
   say(
     `Targets: p95 ≤ 300 ms (7 and 30 days), ≤ 1 s (90 days). Peak RSS of the query process: ${mbf(query.query.maxRssMb)} (target ≤ 512 MB).`,
   );
