@@ -12,6 +12,14 @@
 import { rm } from 'node:fs/promises';
 import { literal } from '#adapters/duckdb.ts';
 import type { Pipeline } from '#adapters/pipeline.ts';
+import type { LakeTable } from '#lake/lake-tables.ts';
+
+/** The tables besides events: each with its id columns and its builder's sort order. */
+const SMALL_TABLES: ReadonlyArray<readonly [LakeTable, readonly string[], string]> = [
+  ['identities', ['from_key', 'to_key', 'event_id'], 'from_key, ts, event_id'],
+  ['refunds', ['event_id', 'refund_of'], 'refund_of, ts, event_id'],
+  ['conversions', ['event_id', 'user_key'], 'event_id, ts'],
+];
 
 const renamed = (column: string) => `CASE WHEN k = 0 THEN ${column} ELSE ${column} || '~' || k END`;
 
@@ -25,9 +33,6 @@ export async function replicateLake(
   try {
     for (const date of dates) {
       const [events] = await pipeline.lakeStore.fetchPartitions('events', [date]);
-      const [identities] = await pipeline.lakeStore.fetchPartitions('identities', [date]);
-      const [refunds] = await pipeline.lakeStore.fetchPartitions('refunds', [date]);
-      const [conversions] = await pipeline.lakeStore.fetchPartitions('conversions', [date]);
       if (events) {
         const out = engine.scratchFile('parquet');
         await engine.run(
@@ -43,43 +48,19 @@ export async function replicateLake(
         await pipeline.lakeStore.putPartition('events', date, out);
         await rm(out, { force: true });
       }
-      if (identities) {
+      // The small tables: the ids renamed as in the events, times moved the same way.
+      for (const [table, ids, order] of SMALL_TABLES) {
+        const [file] = await pipeline.lakeStore.fetchPartitions(table, [date]);
+        if (!file) continue;
         const out = engine.scratchFile('parquet');
         await engine.run(
           `COPY (
-             SELECT * EXCLUDE (k) REPLACE (${renamed('from_key')} AS from_key, ${renamed('to_key')} AS to_key,
-                               ${renamed('event_id')} AS event_id, ts + k AS ts)
-             FROM (SELECT * FROM read_parquet(${literal(identities)})), range(${copies}) c(k)
-             ORDER BY from_key, ts, event_id
+             SELECT * EXCLUDE (k) REPLACE (${ids.map((id) => `${renamed(id)} AS ${id}`).join(', ')}, ts + k AS ts)
+             FROM (SELECT * FROM read_parquet(${literal(file)})), range(${copies}) c(k)
+             ORDER BY ${order}
            ) TO ${literal(out)} (FORMAT parquet, COMPRESSION zstd)`,
         );
-        await pipeline.lakeStore.putPartition('identities', date, out);
-        await rm(out, { force: true });
-      }
-      if (refunds) {
-        const out = engine.scratchFile('parquet');
-        await engine.run(
-          `COPY (
-             SELECT * EXCLUDE (k) REPLACE (${renamed('event_id')} AS event_id, ${renamed('refund_of')} AS refund_of,
-                               ts + k AS ts)
-             FROM (SELECT * FROM read_parquet(${literal(refunds)})), range(${copies}) c(k)
-             ORDER BY refund_of, ts, event_id
-           ) TO ${literal(out)} (FORMAT parquet, COMPRESSION zstd)`,
-        );
-        await pipeline.lakeStore.putPartition('refunds', date, out);
-        await rm(out, { force: true });
-      }
-      if (conversions) {
-        const out = engine.scratchFile('parquet');
-        await engine.run(
-          `COPY (
-             SELECT * EXCLUDE (k) REPLACE (${renamed('event_id')} AS event_id, ${renamed('user_key')} AS user_key,
-                               ts + k AS ts)
-             FROM (SELECT * FROM read_parquet(${literal(conversions)})), range(${copies}) c(k)
-             ORDER BY event_id, ts
-           ) TO ${literal(out)} (FORMAT parquet, COMPRESSION zstd)`,
-        );
-        await pipeline.lakeStore.putPartition('conversions', date, out);
+        await pipeline.lakeStore.putPartition(table, date, out);
         await rm(out, { force: true });
       }
     }

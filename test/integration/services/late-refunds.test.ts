@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIngestHandler } from '#functions/ingest/handler.ts';
-import { createInProcessRunner, createJobsHandler, jobDepsOf } from '#functions/jobs/handler.ts';
+import { createInProcessRunner, jobDepsOf } from '#functions/jobs/handler.ts';
 import { createQueryHandler } from '#functions/query/handler.ts';
 import { attributionResponseSchema } from '#http/api-schemas.ts';
 import { jobSteps, newJob } from '#services/jobs.ts';
@@ -19,6 +19,38 @@ const PURCHASE_DAY = '2026-05-04';
 const REFUND_DAY = '2026-05-25';
 /** The schedule's window when the refund has come: three weeks after the purchase. */
 const WINDOW = { from: '2026-05-20', to: '2026-05-26' };
+
+const visit = (eventId: string, userId: string, query: string, occurredAt: string) => ({
+  eventId,
+  type: 'page_view',
+  userId,
+  url: `https://shop.example/${query}`,
+  occurredAt,
+});
+const purchase = (eventId: string, userId: string, amount: number, occurredAt: string) => ({
+  eventId,
+  type: 'conversion',
+  name: 'purchase',
+  userId,
+  value: { amount, currency: 'USD' },
+  occurredAt,
+});
+/** A refund of `refundOf`: `amount` of it, or all of it. */
+const refund = (
+  eventId: string,
+  userId: string,
+  refundOf: string,
+  amount: number | undefined,
+  occurredAt: string,
+) => ({
+  eventId,
+  type: 'conversion',
+  name: 'refund',
+  userId,
+  refundOf,
+  ...(amount === undefined ? {} : { value: { amount, currency: 'USD' } }),
+  occurredAt,
+});
 
 const ingest = async (events: unknown[]) => {
   const answer = await createIngestHandler(stack.pipeline)(
@@ -57,36 +89,10 @@ describe('a refund that comes after its conversion has left the schedule window'
     stack = await startTestStack();
     // ann buys for 100 and bo for 50 on May 4, each after a visit; the day is computed.
     await ingest([
-      {
-        eventId: 'late-visit-1',
-        type: 'page_view',
-        userId: 'ann',
-        url: 'https://shop.example/?utm_source=google&utm_medium=cpc',
-        occurredAt: `${PURCHASE_DAY}T09:00:00Z`,
-      },
-      {
-        eventId: 'late-order-1',
-        type: 'conversion',
-        name: 'purchase',
-        userId: 'ann',
-        value: { amount: 100, currency: 'USD' },
-        occurredAt: `${PURCHASE_DAY}T09:30:00Z`,
-      },
-      {
-        eventId: 'late-visit-2',
-        type: 'page_view',
-        userId: 'bo',
-        url: 'https://shop.example/',
-        occurredAt: `${PURCHASE_DAY}T10:00:00Z`,
-      },
-      {
-        eventId: 'late-order-2',
-        type: 'conversion',
-        name: 'purchase',
-        userId: 'bo',
-        value: { amount: 50, currency: 'USD' },
-        occurredAt: `${PURCHASE_DAY}T10:30:00Z`,
-      },
+      visit('late-visit-1', 'ann', '?utm_source=google&utm_medium=cpc', `${PURCHASE_DAY}T09:00:00Z`),
+      purchase('late-order-1', 'ann', 100, `${PURCHASE_DAY}T09:30:00Z`),
+      visit('late-visit-2', 'bo', '', `${PURCHASE_DAY}T10:00:00Z`),
+      purchase('late-order-2', 'bo', 50, `${PURCHASE_DAY}T10:30:00Z`),
     ]);
     await run('replay', { from: PURCHASE_DAY, to: PURCHASE_DAY });
   });
@@ -95,17 +101,7 @@ describe('a refund that comes after its conversion has left the schedule window'
   it('widens the next compute to the conversion day once, then no more', async () => {
     expect(await purchaseValue()).toBe(150); // 100 + 50
     // ann returns 40 of her order three weeks later; the refund's day gets into the lake.
-    await ingest([
-      {
-        eventId: 'late-refund-1',
-        type: 'conversion',
-        name: 'refund',
-        userId: 'ann',
-        refundOf: 'late-order-1',
-        value: { amount: 40, currency: 'USD' },
-        occurredAt: `${REFUND_DAY}T12:00:00Z`,
-      },
-    ]);
+    await ingest([refund('late-refund-1', 'ann', 'late-order-1', 40, `${REFUND_DAY}T12:00:00Z`)]);
     await run('replay', { from: REFUND_DAY, to: REFUND_DAY });
     // The replay planned before it built the refund's day, so May 4 still holds the whole value.
     expect(await purchaseValue()).toBe(150);
@@ -126,22 +122,8 @@ describe('a refund that comes after its conversion has left the schedule window'
     // cy bought on April 20 and returned it on May 27: both days are in the lake, April 20 was
     // never computed (nothing stored there to correct), so a window of May 21…27 stays as it is.
     await ingest([
-      {
-        eventId: 'late-order-3',
-        type: 'conversion',
-        name: 'purchase',
-        userId: 'cy',
-        value: { amount: 30, currency: 'USD' },
-        occurredAt: '2026-04-20T09:00:00Z',
-      },
-      {
-        eventId: 'late-refund-3',
-        type: 'conversion',
-        name: 'refund',
-        userId: 'cy',
-        refundOf: 'late-order-3',
-        occurredAt: '2026-05-27T09:00:00Z',
-      },
+      purchase('late-order-3', 'cy', 30, '2026-04-20T09:00:00Z'),
+      refund('late-refund-3', 'cy', 'late-order-3', undefined, '2026-05-27T09:00:00Z'),
     ]);
     const deps = jobDepsOf(stack.pipeline);
     for (const date of ['2026-04-20', '2026-05-27'])
