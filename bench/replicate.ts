@@ -2,7 +2,7 @@
  * Scales a lake up without going through the builder again: every partition is rewritten with
  * its rows repeated `copies` times under new ids (`~k` appended to the event id, user key, user id,
  * anonymous id, visit id and the refunded event id of a refund; the timestamp moved by k
- * milliseconds), and the identity links, the refunds and the conversion index repeated the same way, so copy k's
+ * milliseconds), and the identity links, the refunds and the conversion and visitor indexes repeated the same way, so copy k's
  * refund names copy k's conversion. Copies are other people with the same kinds of journeys (and, for the aggregated rows
  * without a user, more impressions and searches of the same campaigns and queries); the files
  * keep the builder's sort order. Used for the 10M-event lakes: the
@@ -14,11 +14,12 @@ import { literal } from '#adapters/duckdb.ts';
 import type { Pipeline } from '#adapters/pipeline.ts';
 import type { LakeTable } from '#lake/lake-tables.ts';
 
-/** The tables besides events: each with its id columns and its builder's sort order. */
-const SMALL_TABLES: ReadonlyArray<readonly [LakeTable, readonly string[], string]> = [
-  ['identities', ['from_key', 'to_key', 'event_id'], 'from_key, ts, event_id'],
-  ['refunds', ['event_id', 'refund_of'], 'refund_of, ts, event_id'],
-  ['conversions', ['event_id', 'user_key'], 'event_id, ts'],
+/** The tables besides events: each with its id columns, its time column and its builder's sort order. */
+const SMALL_TABLES: ReadonlyArray<readonly [LakeTable, readonly string[], string, string]> = [
+  ['identities', ['from_key', 'to_key', 'event_id'], 'ts', 'from_key, ts, event_id'],
+  ['refunds', ['event_id', 'refund_of'], 'ts', 'refund_of, ts, event_id'],
+  ['conversions', ['event_id', 'user_key'], 'ts', 'event_id, ts'],
+  ['visitors', ['user_key'], 'first_ts', 'user_key'],
 ];
 
 const renamed = (column: string) => `CASE WHEN k = 0 THEN ${column} ELSE ${column} || '~' || k END`;
@@ -49,13 +50,13 @@ export async function replicateLake(
         await rm(out, { force: true });
       }
       // The small tables: the ids renamed as in the events, times moved the same way.
-      for (const [table, ids, order] of SMALL_TABLES) {
+      for (const [table, ids, time, order] of SMALL_TABLES) {
         const [file] = await pipeline.lakeStore.fetchPartitions(table, [date]);
         if (!file) continue;
         const out = engine.scratchFile('parquet');
         await engine.run(
           `COPY (
-             SELECT * EXCLUDE (k) REPLACE (${ids.map((id) => `${renamed(id)} AS ${id}`).join(', ')}, ts + k AS ts)
+             SELECT * EXCLUDE (k) REPLACE (${ids.map((id) => `${renamed(id)} AS ${id}`).join(', ')}, ${time} + k AS ${time})
              FROM (SELECT * FROM read_parquet(${literal(file)})), range(${copies}) c(k)
              ORDER BY ${order}
            ) TO ${literal(out)} (FORMAT parquet, COMPRESSION zstd)`,

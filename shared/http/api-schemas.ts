@@ -267,7 +267,7 @@ export const visitorsResponseSchema = z.object({
   newVisitors: z
     .int()
     .min(0)
-    .describe('of those, people without a page view in the lookback before their first of the range'),
+    .describe('of those, people whose first page view ever falls in the range (under any of their linked ids)'),
   returningVisitors: z.int().min(0),
   visits: z
     .int()

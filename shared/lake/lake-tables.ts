@@ -18,7 +18,7 @@ export const LAKE_PREFIX = 'lake/v1/';
  * one received last, then the later event time. An SQL `ORDER BY` over lake columns.
  */
 export const LATEST_COPY_FIRST = 'received_at DESC, ts DESC';
-export type LakeTable = 'events' | 'identities' | 'refunds' | 'conversions';
+export type LakeTable = 'events' | 'identities' | 'refunds' | 'conversions' | 'visitors';
 
 const text = <T>(name: string, value: (row: T) => string | undefined): LakeColumn<T> => ({
   name,
@@ -157,6 +157,22 @@ export const CONVERSION_COLUMNS: ReadonlyArray<LakeColumn<ConversionEntry>> = [
   text('user_key', (c) => c.userKey),
   bigint('ts', (c) => c.ts),
   text('received_at', (c) => c.receivedAt),
+];
+
+/** A user key's first page view of a UTC day. */
+export interface VisitorEntry {
+  readonly userKey: string;
+  readonly firstTs: number;
+}
+
+/**
+ * The visitors table: each user key with a page view on a UTC day, and the first one's time, so a
+ * compute tells a visitor's first page view ever from a return after a long gap without reading
+ * the events of every day.
+ */
+export const VISITOR_COLUMNS: ReadonlyArray<LakeColumn<VisitorEntry>> = [
+  text('user_key', (v) => v.userKey),
+  bigint('first_ts', (v) => v.firstTs),
 ];
 
 /**

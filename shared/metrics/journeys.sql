@@ -16,19 +16,25 @@ WHERE e.type = 'conversion' AND e.refund_of IS NULL;
 CREATE OR REPLACE TEMP TABLE conv AS
 SELECT * FROM conversions WHERE day BETWEEN $from AND $to;
 
--- The persons converting on the days computed who also converted before the window (the lake's
--- conversion index, every day of it: each copy's latest, as in the window), so a first
--- conversion is a person's first ever. Persons are matched through the same links as the window's.
-CREATE OR REPLACE TEMP TABLE converted_before AS
-SELECT DISTINCT k.person_id
+-- The window's persons who converted or viewed a page before the window (the lake's conversion
+-- and visitor indexes, every day of them; a conversion where its latest copy puts it), so a first
+-- conversion (cohorts) and a new visitor are firsts ever. Keys are matched to persons through the
+-- same links as the window's.
+CREATE OR REPLACE TEMP TABLE seen_before AS
+SELECT k.person_id, bool_or(e.converted) AS converted, bool_or(e.visited) AS visited
 FROM user_keys k
 LEFT JOIN people p ON p.from_key = k.user_key
-JOIN (SELECT DISTINCT coalesce(p.person, c.user_key) AS person
-      FROM (SELECT user_key, ts FROM lake_conversions
-            QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY {{latest_copy_first}}) = 1) c
-      LEFT JOIN people p ON p.from_key = c.user_key
-      WHERE c.ts < $lo AND c.user_key IS NOT NULL) e ON e.person = coalesce(p.person, k.user_key)
-WHERE k.person_id IN (SELECT person_id FROM conv);
+JOIN (SELECT coalesce(p.person, f.user_key) AS person, bool_or(f.converted) AS converted,
+             bool_or(NOT f.converted) AS visited
+      FROM (SELECT user_key, true AS converted FROM (
+              SELECT user_key, ts FROM lake_conversions
+              QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY {{latest_copy_first}}) = 1)
+            WHERE ts < $lo AND user_key IS NOT NULL
+            UNION ALL
+            SELECT user_key, false FROM lake_visitors WHERE first_ts < $lo) f
+      LEFT JOIN people p ON p.from_key = f.user_key
+      GROUP BY ALL) e ON e.person = coalesce(p.person, k.user_key)
+GROUP BY k.person_id;
 
 -- The widest table of a task (a row per touch of the window): its columns are only those the
 -- queries read; the credit key is made from channel and campaign where it is needed.

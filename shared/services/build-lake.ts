@@ -19,15 +19,17 @@ import {
   type LakeTable,
   REFUND_COLUMNS,
   type RefundLink,
+  VISITOR_COLUMNS,
 } from '#lake/lake-tables.ts';
 
-const LAKE_TABLES: readonly LakeTable[] = ['events', 'identities', 'refunds', 'conversions'];
+const LAKE_TABLES: readonly LakeTable[] = ['events', 'identities', 'refunds', 'conversions', 'visitors'];
 /** How each table's files are sorted: journeys read contiguously; the others by what they are looked up by. */
 const ORDER: Readonly<Record<LakeTable, string>> = {
   events: 'user_key NULLS LAST, ts, event_id',
   identities: 'from_key, ts, event_id',
   refunds: 'refund_of, ts, event_id',
   conversions: 'event_id, ts',
+  visitors: 'user_key',
 };
 
 export interface LakeBuildDeps {
@@ -139,12 +141,7 @@ async function mergeParts(
   const source = `read_parquet(${literalList(files)}, union_by_name = true)`;
   try {
     await deps.engine.run(
-      table !== 'identities'
-        ? `COPY (SELECT * FROM ${source}
-             QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY ${LATEST_COPY_FIRST}) = 1
-             ORDER BY ${ORDER[table]}) TO ${literal(out)} (FORMAT parquet, COMPRESSION zstd)`
-        : `COPY (SELECT DISTINCT * FROM ${source} ORDER BY ${ORDER.identities})
-             TO ${literal(out)} (FORMAT parquet, COMPRESSION zstd)`,
+      `COPY (${mergedRows(table, source)} ORDER BY ${ORDER[table]}) TO ${literal(out)} (FORMAT parquet, COMPRESSION zstd)`,
     );
     await deps.lakeStore.putPartition(table, date, out, newPartName());
   } finally {
@@ -155,6 +152,14 @@ async function mergeParts(
     date,
     parts.map((p) => p.part),
   );
+}
+
+/** The rows of a table's parts merged: one per event id (the same rule as compute's), per link, per visitor. */
+function mergedRows(table: LakeTable, source: string): string {
+  if (table === 'identities') return `SELECT DISTINCT * FROM ${source}`;
+  if (table === 'visitors')
+    return `SELECT user_key, min(first_ts) AS first_ts FROM ${source} GROUP BY user_key`;
+  return `SELECT * FROM ${source} QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY ${LATEST_COPY_FIRST}) = 1`;
 }
 
 /** A closed day is built whole once no part has been appended to it for this long. */
@@ -239,6 +244,7 @@ async function buildFrom(
   const links: IdentityLink[] = [];
   const refunds: RefundLink[] = [];
   const conversions: ConversionEntry[] = [];
+  const firstViews = new Map<string, number>();
   for (const stored of winners.values()) {
     const row = deps.eventClassifier.classify(stored);
     rows.push(row);
@@ -248,6 +254,8 @@ async function buildFrom(
     } else if (row.type === 'conversion' && !row.bot) {
       const { eventId, userKey, ts, receivedAt } = row;
       conversions.push({ eventId, userKey, ts, receivedAt });
+    } else if (row.type === 'page_view' && !row.bot && row.userKey) {
+      firstViews.set(row.userKey, Math.min(firstViews.get(row.userKey) ?? row.ts, row.ts));
     }
     const { userId, anonymousId } = stored.event;
     if (userId && anonymousId) {
@@ -268,6 +276,8 @@ async function buildFrom(
   await writeTable(deps, 'identities', date, part, links, IDENTITY_COLUMNS);
   await writeTable(deps, 'refunds', date, part, refunds, REFUND_COLUMNS);
   await writeTable(deps, 'conversions', date, part, conversions, CONVERSION_COLUMNS);
+  const visitors = [...firstViews].map(([userKey, firstTs]) => ({ userKey, firstTs }));
+  await writeTable(deps, 'visitors', date, part, visitors, VISITOR_COLUMNS);
   return {
     date,
     objects: keys.length,

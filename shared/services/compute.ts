@@ -20,6 +20,7 @@ import {
   LATEST_COPY_FIRST,
   type LakeColumn,
   REFUND_COLUMNS,
+  VISITOR_COLUMNS,
 } from '#lake/lake-tables.ts';
 import { readSql, statementsOf } from '#metrics/sql.ts';
 
@@ -82,7 +83,7 @@ export interface ComputeSession {
 
 /**
  * Fetches the lake partitions of the range widened by the lookback, opens the engine on them
- * (`lake_events`, `lake_identities`, `lake_refunds`, `lake_conversions`, `local_days`) and gives the parameters of one task. The caller
+ * (`lake_events`, `lake_identities`, `lake_refunds`, `lake_conversions`, `lake_visitors`, `local_days`) and gives the parameters of one task. The caller
  * closes the engine. Shared by computeBucket and the compute profile (bench/compute-profile.ts).
  */
 export async function openComputeSession(
@@ -104,12 +105,13 @@ export async function openComputeSession(
     new Date(hi).toISOString().slice(0, 10),
   );
   // Identity links and refunds of every day: either can change events long before them; and
-  // every conversion, so a person's first conversion is their first ever (cohorts).
-  const [eventFiles, identityFiles, refundFiles, conversionFiles] = await Promise.all([
+  // every day's conversions and visitors, so a first conversion or page view is a first ever.
+  const [eventFiles, identityFiles, refundFiles, conversionFiles, visitorFiles] = await Promise.all([
     deps.lakeStore.fetchPartitions('events', utcDates),
     deps.lakeStore.fetchPartitions('identities'),
     deps.lakeStore.fetchPartitions('refunds'),
     deps.lakeStore.fetchPartitions('conversions'),
+    deps.lakeStore.fetchPartitions('visitors'),
   ]);
   const engine = await deps.openEngine();
   try {
@@ -123,6 +125,7 @@ export async function openComputeSession(
     await registerTable(engine, 'lake_identities', IDENTITY_COLUMNS, identityFiles);
     await registerTable(engine, 'lake_refunds', REFUND_COLUMNS, refundFiles);
     await registerTable(engine, 'lake_conversions', CONVERSION_COLUMNS, conversionFiles);
+    await registerTable(engine, 'lake_visitors', VISITOR_COLUMNS, visitorFiles);
     await engine.run(
       `CREATE OR REPLACE TEMP TABLE local_days AS
        SELECT b AS bucket, strftime(timezone($tz, to_timestamp(b * 900)), '%Y-%m-%d') AS day

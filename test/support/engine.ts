@@ -9,6 +9,7 @@ import {
   IDENTITY_COLUMNS,
   type IdentityLink,
   REFUND_COLUMNS,
+  VISITOR_COLUMNS,
 } from '#lake/lake-tables.ts';
 import { type ComputeDeps, type ComputeRange, computeBucket, reduceBuckets } from '#services/compute.ts';
 
@@ -69,6 +70,15 @@ export async function computeLakeRows(
     );
     if (conversions.length > 0)
       await writer.writeParquet(conversions, CONVERSION_COLUMNS, conversionsFile, 'event_id');
+    // The visitors index: each key's first page view (the builder keeps one per key and day).
+    const visitorsFile = writer.scratchFile('parquet');
+    const firstViews = new Map<string, number>();
+    for (const e of events) {
+      if (e.type === 'page_view' && !e.bot && e.userKey)
+        firstViews.set(e.userKey, Math.min(firstViews.get(e.userKey) ?? e.ts, e.ts));
+    }
+    const visitors = [...firstViews].map(([userKey, firstTs]) => ({ userKey, firstTs }));
+    if (visitors.length > 0) await writer.writeParquet(visitors, VISITOR_COLUMNS, visitorsFile, 'user_key');
     const lakeStore: LakeStore = {
       putPartition: async () => undefined,
       listParts: async () => [],
@@ -77,6 +87,7 @@ export async function computeLakeRows(
         if (table === 'events') return events.length > 0 ? [eventsFile] : [];
         if (table === 'refunds') return refunds.length > 0 ? [refundsFile] : [];
         if (table === 'conversions') return conversions.length > 0 ? [conversionsFile] : [];
+        if (table === 'visitors') return visitors.length > 0 ? [visitorsFile] : [];
         return links.length > 0 ? [linksFile] : [];
       },
     };

@@ -376,20 +376,29 @@ describe('the journey SQL over lake rows: visitors', () => {
       view('b2', 'u:bo', '2026-03-03T12:01:00Z', 'v3'),
       // cy: one page on Mar 4.
       view('c1', 'u:cy', '2026-03-04T08:00:00Z', 'v4'),
+      // dee came in November, long before the lookback, and again on Mar 5; eve came in December
+      // on a phone later linked to her, and on Mar 6: both return, though not within the lookback.
+      view('d0', 'u:dee', '2025-11-10T08:00:00Z', 'v-1'),
+      view('d1', 'u:dee', '2026-03-05T08:00:00Z', 'v5'),
+      view('e0', 'a:eve-phone', '2025-12-01T08:00:00Z', 'v-2'),
+      view('e1', 'u:eve', '2026-03-06T08:00:00Z', 'v6'),
     ];
-    const { journey } = await computeLakeRows(rows, UTC);
-    // Mar 1–31: visitors ann, bo, cy = 3; new ann and cy (bo's Feb 20 page is in the lookback);
-    // visits v1–v4 = 4, pages 3 + 1 + 2 + 1 = 7 → 1.75 a visit; bounces v2, v4 → 0.5;
-    // (300 + 0 + 60 + 0) s / 4 = 90 s.
+    const links = [
+      { fromKey: 'a:eve-phone', toKey: 'u:eve', ts: Date.parse('2026-03-06T07:00:00Z'), eventId: 'e-1' },
+    ];
+    const { journey } = await computeLakeRows(rows, { ...UTC, links });
+    // Mar 1–31: visitors ann, bo, cy, dee, eve = 5; new ann and cy (bo, dee and eve came before);
+    // visits v1–v6 = 6, pages 3 + 1 + 2 + 1 + 1 + 1 = 9 → 1.5 a visit; bounces v2, v4, v5, v6 →
+    // 4 / 6; (300 + 0 + 60 + 0 + 0 + 0) s / 6 = 60 s.
     expect(visitorsSummary(journey, UTC)).toEqual({
       ...UTC_RANGE,
-      visitors: 3,
+      visitors: 5,
       newVisitors: 2,
-      returningVisitors: 1,
-      visits: 4,
-      pagesPerVisit: 1.75,
-      bounceRate: 0.5,
-      avgVisitSeconds: 90,
+      returningVisitors: 3,
+      visits: 6,
+      pagesPerVisit: 1.5,
+      bounceRate: 0.666666666667,
+      avgVisitSeconds: 60,
     });
     // Mar 3 alone: ann (seen Mar 2) and bo (seen Feb 20) both return; visits v2, v3 with 3 pages,
     // one bounce, 60 s / 2 = 30 s.
