@@ -104,6 +104,14 @@ const LOAD_BATCH_SIZE = 1000;
 const MAX_ROUNDS = 5;
 /** The load function's timeout (cdk/lib/pipeline-stack.ts), s. */
 const LOAD_TIMEOUT_S = 300;
+/** Tables of the lake: events, identities, refunds, conversions, visitors. */
+const LAKE_TABLES = 5;
+/** Files a build writes: events, identities, conversions and visitors (refunds rarely). */
+const LAKE_PUTS = 4;
+/** Lake tables besides events, read whole by every compute task. */
+const SMALL_TABLES = 4;
+/** Days of each small table that changed since the previous run: today's, and a day compacted. */
+const CHANGED_DAYS = 2;
 /** The compute function's timeout, s. */
 const COMPUTE_TIMEOUT_S = 900;
 /** Lambda's SQS pollers: assumed 5 long polls of 20 s at all times. */
@@ -253,9 +261,9 @@ export function simulateLoadDay(inputs: CostInputs, eventsPerDay: number, increm
         break;
       }
       day.gets += reads;
-      // Incremental: the day's parts are listed (events, identities); whole: the raw zone, twice.
-      day.lists += 2 * Math.max(1, incremental ? 1 : Math.ceil(listed / 1000));
-      day.puts += 2;
+      // Each table's parts of the day are listed; a whole build also lists the raw zone, twice.
+      day.lists += LAKE_TABLES + (incremental ? 0 : 2 * Math.ceil(listed / 1000));
+      day.puts += LAKE_PUTS;
       t += s;
       if (incremental) {
         parts++;
@@ -264,7 +272,7 @@ export function simulateLoadDay(inputs: CostInputs, eventsPerDay: number, increm
           const merge = (batchEnd * inputs.batchEvents * MERGE_CPU_MS_PER_EVENT) / 1000;
           t += merge;
           day.gets += 2 * parts;
-          day.puts += 2;
+          day.puts += LAKE_PUTS;
           parts = 1;
         }
         ok = true;
@@ -294,8 +302,8 @@ export function simulateLoadDay(inputs: CostInputs, eventsPerDay: number, increm
     day.rounds++;
     day.seconds += s;
     day.gets += objects;
-    day.lists += 2 * Math.ceil(objects / 1000);
-    day.puts += 2;
+    day.lists += LAKE_TABLES + 2 * Math.ceil(objects / 1000);
+    day.puts += LAKE_PUTS;
   }
   return day;
 }
@@ -402,12 +410,16 @@ export function costModel(inputs: CostInputs, scenario: Scenario): CostResult {
     invocations * PRICES.lambdaRequest.usd + computeGbS * PRICES.lambdaX86GbSecond.usd,
   );
   const windowDays = inputs.scheduleWindowDays + inputs.lookbackDays;
-  const computeGets = runs * buckets * (windowDays + scenario.lakeDays + 1);
-  const computePuts = runs * (buckets * (Math.ceil(scenario.lakeDays / 1000) + 1));
+  // The small tables (identities, refunds, conversions, visitors) of every lake day are listed on
+  // each run, and only those that changed since (today's, and a day compacted) are fetched: the
+  // listed ETag of the others is the cached one. The plan does the same for refunds and conversions.
+  const smallLists = Math.ceil(scenario.lakeDays / 1000);
+  const computeGets = runs * (buckets * (windowDays + SMALL_TABLES * CHANGED_DAYS + 1) + 2 * CHANGED_DAYS);
+  const computePuts = runs * (buckets * (windowDays + SMALL_TABLES * smallLists + 1) + 2 * smallLists);
   line(
     'S3',
-    'compute: GET lake partitions (+ every identities partition), partials',
-    `per bucket: ${windowDays} event days + ${scenario.lakeDays} identity days + LIST + partial PUT/GET`,
+    'compute: LIST + GET lake partitions (the small tables of every day listed, changed ones fetched), partials',
+    `per bucket: ${windowDays} event days (LIST + GET) + ${SMALL_TABLES} tables × (${smallLists} LIST of ${scenario.lakeDays} days + ${CHANGED_DAYS} changed GET) + partial PUT/GET; plan: 2 tables`,
     `${fmt(computeGets)} GET, ${fmt(computePuts)} LIST/PUT`,
     computeGets * PRICES.s3Get.usd + computePuts * PRICES.s3Put.usd,
   );
@@ -524,7 +536,7 @@ export function costModelMarkdown(inputs: CostInputs): CostSection {
     out.push(`| ${price.quoted} | ${price.unit} | ${price.source} |`);
   out.push('');
   out.push(
-    `Assumptions: events arrive evenly over the month in ${inputs.batchEvents}-event batches, one raw object each, each on the UTC day it happened; ${base.computeRunsPerDay} scheduled compute runs a day over the ${inputs.scheduleWindowDays}-day schedule window with the ${inputs.lookbackDays}-day lookback (the deploy default is hourly: see the sensitivity table); one compute bucket per ${fmt(Math.max(...inputs.computeMap.map((p) => p.events)))} events of the window (the largest size measured here) — the deployment's \`computeBuckets\` must be set to that, its default is 1; a year of lake partitions (the compute reads every identities partition on each run); ${fmt(base.queriesPerMonth)} queries a month. Durations are this machine's (x86_64), billed as they are. The load function is simulated day by day from the measured builder cost: ${fmt(inputs.loadFixedMs)} ms per build + ${fmt(inputs.loadCpuMsPerEvent * 1000, 1)} µs of CPU per event built (one vCPU at 1,769 MB) + ${inputs.s3GetLatencyMs} ms per raw object read (assumed S3 first-byte latency), an invocation 30 s after the first waiting message, one at a time; each invocation appends the objects of its batch as a part, more than ${MERGE_PARTS_AFTER} parts are merged (${MERGE_CPU_MS_PER_EVENT * 1000} µs per row of the day so far, an assumption: see cost-model.ts), and each day is built whole once, after it ends. Left out: CloudWatch Logs and metrics, data transfer, KMS, Secrets Manager, the free tiers.`,
+    `Assumptions: events arrive evenly over the month in ${inputs.batchEvents}-event batches, one raw object each, each on the UTC day it happened; ${base.computeRunsPerDay} scheduled compute runs a day over the ${inputs.scheduleWindowDays}-day schedule window with the ${inputs.lookbackDays}-day lookback (the deploy default is hourly: see the sensitivity table); one compute bucket per ${fmt(Math.max(...inputs.computeMap.map((p) => p.events)))} events of the window (the largest size measured here) — the deployment's \`computeBuckets\` must be set to that, its default is 1; a year of lake partitions (each compute task lists the identities, refunds, conversions and visitors of every day and fetches the ones that changed since the last run); ${fmt(base.queriesPerMonth)} queries a month. Durations are this machine's (x86_64), billed as they are. The load function is simulated day by day from the measured builder cost: ${fmt(inputs.loadFixedMs)} ms per build + ${fmt(inputs.loadCpuMsPerEvent * 1000, 1)} µs of CPU per event built (one vCPU at 1,769 MB) + ${inputs.s3GetLatencyMs} ms per raw object read (assumed S3 first-byte latency), an invocation 30 s after the first waiting message, one at a time; each invocation appends the objects of its batch as a part, more than ${MERGE_PARTS_AFTER} parts are merged (${fmt(MERGE_CPU_MS_PER_EVENT * 1000, 1)} µs per row of the day so far, an assumption: see cost-model.ts), and each day is built whole once, after it ends. Left out: CloudWatch Logs and metrics, data transfer, KMS, Secrets Manager, the free tiers.`,
   );
   out.push('');
   for (const { scenario, result } of scenarios) {

@@ -41,11 +41,18 @@ export interface S3LakeStoreProps {
 
 const FETCH_CONCURRENCY = 16;
 
+interface ListedObject {
+  readonly key: string;
+  readonly lastModified: Date;
+  readonly etag: string | undefined;
+}
+
 /**
  * The lake in S3 (`lake/v1/<table>/dt=YYYY-MM-DD/part-<part>.parquet`, the same bucket as the raw
  * zone). DuckDB reads local files (the httpfs extension cannot be fetched at run time), so
- * partitions are fetched into a cache folder; a conditional GET keeps a warm container from
- * fetching an unchanged partition again.
+ * partitions are fetched into a cache folder. A partition whose listed ETag is the one cached is
+ * not asked for at all (a compute reads the small tables of every day of the lake on each run, and
+ * a conditional GET is billed like any GET); one that changed is fetched, with a conditional GET.
  */
 export class S3LakeStore implements LakeStore {
   readonly #client: S3Client;
@@ -93,23 +100,23 @@ export class S3LakeStore implements LakeStore {
     // answers 403, not 404, for a key that does not exist. Each day asked for is listed by its own
     // prefix: an append to one day must not list the whole lake.
     const prefixes = dates ? dates.map((date) => lakeDayPrefix(table, date)) : [`${LAKE_PREFIX}${table}/`];
-    const listed = await Promise.all(prefixes.map((prefix) => this.#list(prefix)));
-    const keys = listed.flat().map((object) => object.key);
-    const paths: Array<string | undefined> = new Array(keys.length);
+    const listed = (await Promise.all(prefixes.map((prefix) => this.#list(prefix)))).flat();
+    const paths: Array<string | undefined> = new Array(listed.length);
     let next = 0;
     const worker = async () => {
-      while (next < keys.length) {
+      while (next < listed.length) {
         const index = next++;
-        paths[index] = await this.#fetch(keys[index] as string);
+        const object = listed[index] as ListedObject;
+        paths[index] = await this.#fetch(object.key, object.etag);
       }
     };
-    await Promise.all(Array.from({ length: Math.min(FETCH_CONCURRENCY, keys.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(FETCH_CONCURRENCY, listed.length) }, worker));
     return paths.filter((path): path is string => path !== undefined);
   }
 
   /** The Parquet files under a prefix, in key order. */
-  async #list(prefix: string): Promise<Array<{ key: string; lastModified: Date }>> {
-    const objects: Array<{ key: string; lastModified: Date }> = [];
+  async #list(prefix: string): Promise<ListedObject[]> {
+    const objects: ListedObject[] = [];
     let token: string | undefined;
     do {
       const page = await this.#client
@@ -117,7 +124,11 @@ export class S3LakeStore implements LakeStore {
         .catch(rethrowUnavailable);
       for (const object of page.Contents ?? []) {
         if (object.Key?.endsWith('.parquet')) {
-          objects.push({ key: object.Key, lastModified: object.LastModified ?? new Date(0) });
+          objects.push({
+            key: object.Key,
+            lastModified: object.LastModified ?? new Date(0),
+            etag: object.ETag,
+          });
         }
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
@@ -125,12 +136,13 @@ export class S3LakeStore implements LakeStore {
     return objects.sort((a, b) => (a.key < b.key ? -1 : 1));
   }
 
-  /** The local copy of one object, or undefined when it does not exist. */
-  async #fetch(key: string): Promise<string | undefined> {
+  /** The local copy of one object (`listedTag`: its ETag as just listed), or undefined when it does not exist. */
+  async #fetch(key: string, listedTag?: string): Promise<string | undefined> {
     const path = join(this.#cache, key);
     const tagFile = `${path}.etag`;
     const cachedTag = await readFile(tagFile, 'utf8').catch(() => undefined);
     const cached = cachedTag !== undefined && (await stat(path).catch(() => undefined)) !== undefined;
+    if (cached && listedTag !== undefined && listedTag === cachedTag) return path;
     try {
       const response = await this.#client.send(
         new GetObjectCommand({ Bucket: this.#bucket, Key: key, IfNoneMatch: cached ? cachedTag : undefined }),

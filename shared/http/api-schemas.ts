@@ -267,7 +267,9 @@ export const visitorsResponseSchema = z.object({
   newVisitors: z
     .int()
     .min(0)
-    .describe('of those, people whose first page view ever falls in the range (under any of their linked ids)'),
+    .describe(
+      'of those, people whose first page view ever falls in the range (under any of their linked ids)',
+    ),
   returningVisitors: z.int().min(0),
   visits: z
     .int()
