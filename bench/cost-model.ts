@@ -106,8 +106,12 @@ const MAX_ROUNDS = 5;
 const LOAD_TIMEOUT_S = 300;
 /** Tables of the lake: events, identities, refunds, conversions, visitors. */
 const LAKE_TABLES = 5;
-/** Files a build writes: events, identities, conversions and visitors (refunds rarely). */
+/** Files a whole-day build writes: events, identities, conversions and visitors (refunds rarely). */
 const LAKE_PUTS = 4;
+/** Tables an appended part writes and lists: events, identities, refunds (not the indexes). */
+const APPENDED_TABLES = 3;
+/** Files an appended part writes: events and identities (refunds rarely). */
+const APPENDED_PUTS = 2;
 /** Lake tables besides events, read whole by every compute task. */
 const SMALL_TABLES = 4;
 /** Days of each small table that changed since the previous run: today's, and a day compacted. */
@@ -262,8 +266,8 @@ export function simulateLoadDay(inputs: CostInputs, eventsPerDay: number, increm
       }
       day.gets += reads;
       // Each table's parts of the day are listed; a whole build also lists the raw zone, twice.
-      day.lists += LAKE_TABLES + (incremental ? 0 : 2 * Math.ceil(listed / 1000));
-      day.puts += LAKE_PUTS;
+      day.lists += incremental ? APPENDED_TABLES : LAKE_TABLES + 2 * Math.ceil(listed / 1000);
+      day.puts += incremental ? APPENDED_PUTS : LAKE_PUTS;
       t += s;
       if (incremental) {
         parts++;
@@ -272,7 +276,7 @@ export function simulateLoadDay(inputs: CostInputs, eventsPerDay: number, increm
           const merge = (batchEnd * inputs.batchEvents * MERGE_CPU_MS_PER_EVENT) / 1000;
           t += merge;
           day.gets += 2 * parts;
-          day.puts += LAKE_PUTS;
+          day.puts += APPENDED_PUTS;
           parts = 1;
         }
         ok = true;

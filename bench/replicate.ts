@@ -13,13 +13,14 @@ import { rm } from 'node:fs/promises';
 import { literal } from '#adapters/duckdb.ts';
 import type { Pipeline } from '#adapters/pipeline.ts';
 import type { LakeTable } from '#lake/lake-tables.ts';
+import { LAKE_ORDER } from '#services/build-lake.ts';
 
-/** The tables besides events: each with its id columns, its time column and its builder's sort order. */
-const SMALL_TABLES: ReadonlyArray<readonly [LakeTable, readonly string[], string, string]> = [
-  ['identities', ['from_key', 'to_key', 'event_id'], 'ts', 'from_key, ts, event_id'],
-  ['refunds', ['event_id', 'refund_of'], 'ts', 'refund_of, ts, event_id'],
-  ['conversions', ['event_id', 'user_key'], 'ts', 'event_id, ts'],
-  ['visitors', ['user_key'], 'first_ts', 'user_key'],
+/** The tables besides events: each with its id columns and its time column. */
+const SMALL_TABLES: ReadonlyArray<readonly [LakeTable, readonly string[], string]> = [
+  ['identities', ['from_key', 'to_key', 'event_id'], 'ts'],
+  ['refunds', ['event_id', 'refund_of'], 'ts'],
+  ['conversions', ['event_id', 'user_key'], 'ts'],
+  ['visitors', ['user_key'], 'first_ts'],
 ];
 
 const renamed = (column: string) => `CASE WHEN k = 0 THEN ${column} ELSE ${column} || '~' || k END`;
@@ -43,14 +44,14 @@ export async function replicateLake(
                                ${renamed('visit_id')} AS visit_id, ${renamed('refund_of')} AS refund_of,
                                ts + k AS ts, occurred_at + to_milliseconds(k) AS occurred_at)
              FROM (SELECT * FROM read_parquet(${literal(events)})), range(${copies}) c(k)
-             ORDER BY user_key NULLS LAST, ts, event_id
+             ORDER BY ${LAKE_ORDER.events}
            ) TO ${literal(out)} (FORMAT parquet, COMPRESSION zstd)`,
         );
         await pipeline.lakeStore.putPartition('events', date, out);
         await rm(out, { force: true });
       }
       // The small tables: the ids renamed as in the events, times moved the same way.
-      for (const [table, ids, time, order] of SMALL_TABLES) {
+      for (const [table, ids, time] of SMALL_TABLES) {
         const [file] = await pipeline.lakeStore.fetchPartitions(table, [date]);
         if (!file) continue;
         const out = engine.scratchFile('parquet');
@@ -58,7 +59,7 @@ export async function replicateLake(
           `COPY (
              SELECT * EXCLUDE (k) REPLACE (${ids.map((id) => `${renamed(id)} AS ${id}`).join(', ')}, ${time} + k AS ${time})
              FROM (SELECT * FROM read_parquet(${literal(file)})), range(${copies}) c(k)
-             ORDER BY ${order}
+             ORDER BY ${LAKE_ORDER[table]}
            ) TO ${literal(out)} (FORMAT parquet, COMPRESSION zstd)`,
         );
         await pipeline.lakeStore.putPartition(table, date, out);

@@ -112,7 +112,8 @@ export const FUNCTION_ACCESS = {
       // functions/compute/handler.ts plan and services/jobs.ts reduce, fail → results-store.ts get
       // (GetItem) and put (PutItem); build, map → advance (UpdateItem); compute.ts reduceBuckets →
       // writeDays → #recordVersions (UpdateItem), #readHeads / #tryRead (BatchGetItem) and
-      // #writeItems (BatchWriteItem: chunks and heads put, replaced chunks deleted).
+      // #writeItems (BatchWriteItem: chunks and heads put, replaced chunks deleted); plan →
+      // late-refunds.ts refundedFrom → readVersions (BatchGetItem).
       results: ['GetItem', 'PutItem', 'UpdateItem', 'BatchGetItem', 'BatchWriteItem'],
       // compute.ts reduceBuckets → spend-store.ts list (QueryCommand).
       spend: ['Query'],
@@ -120,8 +121,8 @@ export const FUNCTION_ACCESS = {
     objects: {
       // build: build-lake.ts buildLakeDay → raw-store.ts listKeys (ListObjectsV2) and readObject.
       raw: ['GetObject'],
-      // build: putPartition, deleteParts; plan: settledDays → listParts; map: compute.ts
-      // openComputeSession → fetchPartitions.
+      // build: putPartition, deleteParts; plan: settledDays → listParts, late-refunds.ts
+      // refundedFrom → fetchPartitions; map: compute.ts openComputeSession → fetchPartitions.
       lake: ['GetObject', 'PutObject', 'DeleteObject'],
       // map: partial-store.ts put; reduce: get.
       compute: ['GetObject', 'PutObject'],

@@ -10,7 +10,14 @@ import { parseOrThrow } from '#domain/zod-issues.ts';
 import { jobDepsOf } from '#functions/jobs/handler.ts';
 import { toAppError } from '#http/middleware.ts';
 import { checkAlerts } from '#services/alerts.ts';
-import { type BuildSummary, defaultWindow, type JobPlan, jobSteps, newJob } from '#services/jobs.ts';
+import {
+  type BuildSummary,
+  defaultWindow,
+  type JobPlan,
+  jobSteps,
+  type MapOutput,
+  newJob,
+} from '#services/jobs.ts';
 
 const rangeShape = { from: calendarDateSchema, to: calendarDateSchema };
 const summarySchema = z.object({ date: calendarDateSchema, events: z.int().min(0), skipped: z.int().min(0) });
@@ -44,7 +51,11 @@ const taskSchema = z.discriminatedUnion('action', [
     jobId: jobIdSchema,
     kind: z.enum(JOB_KINDS),
     ...rangeShape,
-    outputs: z.array(z.object({ key: z.string().min(1), events: z.int().min(0) })).min(1),
+    outputs: z
+      .array(
+        z.object({ key: z.string().min(1), events: z.int().min(0), readAt: z.iso.datetime().optional() }),
+      )
+      .min(1),
     built: z.array(summarySchema).default([]),
   }),
   z.object({
@@ -66,13 +77,7 @@ const taskSchema = z.discriminatedUnion('action', [
   }),
 ]);
 
-type TaskResult =
-  | JobPlan
-  | BuildSummary
-  | { key: string; events: number }
-  | Job
-  | { date: string; alerts: Alert[] }
-  | undefined;
+type TaskResult = JobPlan | BuildSummary | MapOutput | Job | { date: string; alerts: Alert[] } | undefined;
 
 /**
  * The job state machine's tasks, one action each: `plan` (job running, days and buckets),

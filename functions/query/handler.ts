@@ -93,28 +93,23 @@ interface Answer {
   readonly csv: readonly [name: string, header: string[], rows: unknown[][]];
 }
 
-interface ReadProps<K extends keyof Shapes> {
+interface ReadProps {
   /** The stored sections the answer is finalised from (the others are not read). */
   readonly sections: readonly StoredSection[];
-  /** Whether the answer needs single days (a daily breakdown that blocks of days cannot give). */
-  readonly daysOnly?: (q: Query<K>) => boolean;
 }
 
 /**
  * A read route: parse its query, read the stored sections it needs for the range once (days, and
- * blocks of days inside it unless `daysOnly`), answer as JSON or CSV.
+ * blocks of days inside it for the sections stored in blocks), answer as JSON or CSV.
  */
 function readRoute<K extends keyof Shapes>(
   key: K,
-  props: ReadProps<K>,
+  props: ReadProps,
   answer: (data: ComputePartial, q: Query<K>, pipeline: Pipeline) => Answer,
 ): MetricRoute {
   return async (event, pipeline) => {
     const q = parseQuery(event, QUERY_SHAPES[key], pipeline.config.timeZone) as Query<K>;
-    const read = await pipeline.results.readRange(q.from, q.to, {
-      sections: props.sections,
-      largest: props.daysOnly?.(q) ? 1 : 256,
-    });
+    const read = await pipeline.results.readRange(q.from, q.to, { sections: props.sections });
     return respond(q, answer(toComputePartial(read), q, pipeline));
   };
 }

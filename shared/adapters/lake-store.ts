@@ -28,8 +28,14 @@ export interface LakeStore {
   /** The files of a day's partition. */
   listParts(table: LakeTable, date: string): Promise<LakePart[]>;
   deleteParts(table: LakeTable, date: string, parts: readonly string[]): Promise<void>;
-  /** Local paths of every file of the partitions of `dates` (all of the table's when `dates` is absent). */
-  fetchPartitions(table: LakeTable, dates?: readonly string[]): Promise<string[]>;
+  /**
+   * Local paths of every file of the partitions of `dates`: the days listed, those up to and
+   * including `through`, or all of the table's when absent.
+   */
+  fetchPartitions(
+    table: LakeTable,
+    dates?: readonly string[] | { readonly through: string },
+  ): Promise<string[]>;
 }
 
 export interface S3LakeStoreProps {
@@ -95,12 +101,23 @@ export class S3LakeStore implements LakeStore {
     }
   }
 
-  async fetchPartitions(table: LakeTable, dates?: readonly string[]): Promise<string[]> {
+  async fetchPartitions(
+    table: LakeTable,
+    dates?: readonly string[] | { readonly through: string },
+  ): Promise<string[]> {
     // Listed first: days without data have no partition, and without s3:ListBucket on a key S3
     // answers 403, not 404, for a key that does not exist. Each day asked for is listed by its own
     // prefix: an append to one day must not list the whole lake.
-    const prefixes = dates ? dates.map((date) => lakeDayPrefix(table, date)) : [`${LAKE_PREFIX}${table}/`];
-    const listed = (await Promise.all(prefixes.map((prefix) => this.#list(prefix)))).flat();
+    const days = Array.isArray(dates) ? (dates as readonly string[]) : undefined;
+    const prefixes = days ? days.map((date) => lakeDayPrefix(table, date)) : [`${LAKE_PREFIX}${table}/`];
+    const through = days ? undefined : (dates as { readonly through: string } | undefined)?.through;
+    const listed = (await Promise.all(prefixes.map((prefix) => this.#list(prefix))))
+      .flat()
+      // Keys are `…/dt=YYYY-MM-DD/part-…`: the day sorts as text.
+      .filter(
+        (object) =>
+          through === undefined || (/\/dt=(\d{4}-\d{2}-\d{2})\//.exec(object.key)?.[1] ?? '') <= through,
+      );
     const paths: Array<string | undefined> = new Array(listed.length);
     let next = 0;
     const worker = async () => {

@@ -94,6 +94,11 @@ export const attributionConfigSchema = z
     surveyAnswers: z.record(z.string().trim().toLowerCase().min(1), channelIdSchema).default({}),
     /** How many past days each scheduled compute recomputes (late events older than that need a job). */
     scheduleWindowDays: z.int().min(1).max(366).default(7),
+    /**
+     * How many days before its range a job reaches back to net a late refund (services/late-refunds.ts);
+     * 0: never. A refund of an older conversion needs a compute over that day.
+     */
+    lateRefundDays: z.int().min(0).max(366).default(90),
     /** Version 1's events-table retention: accepted so older files load, and ignored (the lake keeps every day). */
     eventRetentionDays: z.int().min(1).optional(),
     webhooks: z.looseObject({}).default({}),

@@ -38,6 +38,9 @@ export function isValidTimeZone(timeZone: string): boolean {
   }
 }
 
+/** The longest range one query or job may span, in days. */
+export const MAX_RANGE_DAYS = 400;
+
 /** A real calendar date written `YYYY-MM-DD`, for every boundary that takes one. */
 export const calendarDateSchema = z
   .string()

@@ -38,15 +38,15 @@ export function jobIdForExecution(executionName: string): string {
 }
 
 /**
- * The version a job stores its days at: when it started, then its id. The start tells a later
+ * The version a job stores its days at: when it read the lake, then its id. The time tells a later
  * plan what the job may not have seen (a refund built after it: services/late-refunds.ts).
  */
-export function dayVersion(jobId: string, startedAt: string): string {
-  return `${startedAt.replace(/[-:.]/g, '')}~${jobId}`;
+export function dayVersion(jobId: string, readAt: string): string {
+  return `${readAt.replace(/[-:.]/g, '')}~${jobId}`;
 }
 
-/** When the job that stored `version` started (epoch ms); undefined for versions without it. */
-export function versionStartedAt(version: string): number | undefined {
+/** When the job that stored `version` read the lake (epoch ms); undefined for versions without it. */
+export function versionReadAt(version: string): number | undefined {
   const match = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})Z~/.exec(version);
   if (!match) return undefined;
   const [, y, mo, d, h, mi, sec, ms] = match.map(Number) as number[];

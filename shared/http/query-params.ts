@@ -1,12 +1,9 @@
 import { z } from 'zod';
-import { addDays, calendarDateSchema, daysBetween, localDate } from '#domain/dates.ts';
+import { addDays, calendarDateSchema, daysBetween, localDate, MAX_RANGE_DAYS } from '#domain/dates.ts';
 import { ValidationError } from '#domain/errors.ts';
 import { parseOrThrow } from '#domain/zod-issues.ts';
 import { header } from './request.ts';
 import type { HttpEvent } from './types.ts';
-
-/** The longest range one query may ask for. */
-export const MAX_RANGE_DAYS = 400;
 
 /** Parameters every metric endpoint takes. */
 export const rangeParams = {

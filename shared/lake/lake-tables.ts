@@ -151,6 +151,7 @@ export interface ConversionEntry {
 /**
  * The conversions table: the conversions of a UTC day, narrow. A refund names only the event id it
  * refunds, and this says on which day that conversion counts without reading the whole lake.
+ * Written when a day is built whole (like the visitors table), not by its appended parts.
  */
 export const CONVERSION_COLUMNS: ReadonlyArray<LakeColumn<ConversionEntry>> = [
   text('event_id', (c) => c.eventId),
@@ -168,7 +169,7 @@ export interface VisitorEntry {
 /**
  * The visitors table: each user key with a page view on a UTC day, and the first one's time, so a
  * compute tells a visitor's first page view ever from a return after a long gap without reading
- * the events of every day.
+ * the events of every day. Written when a day is built whole.
  */
 export const VISITOR_COLUMNS: ReadonlyArray<LakeColumn<VisitorEntry>> = [
   text('user_key', (v) => v.userKey),

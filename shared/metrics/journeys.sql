@@ -16,25 +16,30 @@ WHERE e.type = 'conversion' AND e.refund_of IS NULL;
 CREATE OR REPLACE TEMP TABLE conv AS
 SELECT * FROM conversions WHERE day BETWEEN $from AND $to;
 
--- The window's persons who converted or viewed a page before the window (the lake's conversion
--- and visitor indexes, every day of them; a conversion where its latest copy puts it), so a first
--- conversion (cohorts) and a new visitor are firsts ever. Keys are matched to persons through the
--- same links as the window's.
+-- This task's persons who viewed a page or converted before the window (the lake's visitor and
+-- conversion indexes, every day before it; a conversion where its latest copy puts it), so a new
+-- visitor and a first conversion (cohorts) are firsts ever. The indexes' keys are resolved
+-- through the same links as the window's and looked up among the task's persons (the join's
+-- built side), so an index that grows with history is scanned once and never grouped whole.
 CREATE OR REPLACE TEMP TABLE seen_before AS
-SELECT k.person_id, bool_or(e.converted) AS converted, bool_or(e.visited) AS visited
-FROM user_keys k
-LEFT JOIN people p ON p.from_key = k.user_key
-JOIN (SELECT coalesce(p.person, f.user_key) AS person, bool_or(f.converted) AS converted,
-             bool_or(NOT f.converted) AS visited
-      FROM (SELECT user_key, true AS converted FROM (
-              SELECT user_key, ts FROM lake_conversions
-              QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY {{latest_copy_first}}) = 1)
-            WHERE ts < $lo AND user_key IS NOT NULL
-            UNION ALL
-            SELECT user_key, false FROM lake_visitors WHERE first_ts < $lo) f
-      LEFT JOIN people p ON p.from_key = f.user_key
-      GROUP BY ALL) e ON e.person = coalesce(p.person, k.user_key)
-GROUP BY k.person_id;
+WITH persons AS (
+  SELECT k.person_id, coalesce(p.person, k.user_key) AS person
+  FROM user_keys k LEFT JOIN people p ON p.from_key = k.user_key
+  WHERE k.bucket = {{bucket}}
+),
+earlier AS (
+  SELECT user_key, false AS converted FROM lake_visitors WHERE first_ts < $lo
+  UNION ALL
+  SELECT user_key, true FROM (
+    SELECT user_key, ts FROM lake_conversions
+    QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY {{latest_copy_first}}) = 1)
+  WHERE ts < $lo AND user_key IS NOT NULL
+)
+SELECT s.person_id, bool_or(e.converted) AS converted, bool_or(NOT e.converted) AS visited
+FROM earlier e
+LEFT JOIN people p ON p.from_key = e.user_key
+JOIN persons s ON s.person = coalesce(p.person, e.user_key)
+GROUP BY s.person_id;
 
 -- The widest table of a task (a row per touch of the window): its columns are only those the
 -- queries read; the credit key is made from channel and campaign where it is needed.

@@ -23,8 +23,10 @@ import {
 } from '#lake/lake-tables.ts';
 
 const LAKE_TABLES: readonly LakeTable[] = ['events', 'identities', 'refunds', 'conversions', 'visitors'];
+/** The tables an appended part writes (the indexes wait for the day's whole build). */
+const APPENDED_TABLES: readonly LakeTable[] = ['events', 'identities', 'refunds'];
 /** How each table's files are sorted: journeys read contiguously; the others by what they are looked up by. */
-const ORDER: Readonly<Record<LakeTable, string>> = {
+export const LAKE_ORDER: Readonly<Record<LakeTable, string>> = {
   events: 'user_key NULLS LAST, ts, event_id',
   identities: 'from_key, ts, event_id',
   refunds: 'refund_of, ts, event_id',
@@ -119,7 +121,7 @@ export async function appendToLakeDay(
   deps: LakeBuildDeps,
 ): Promise<DayBuild> {
   const build = await buildFrom(date, [...new Set(keys)].sort(), deps, newPartName());
-  for (const table of LAKE_TABLES) {
+  for (const table of APPENDED_TABLES) {
     const parts = (await deps.lakeStore.listParts(table, date)).filter((p) => p.part !== '0');
     if (parts.length > MERGE_PARTS_AFTER) await mergeParts(table, date, parts, deps);
   }
@@ -141,7 +143,7 @@ async function mergeParts(
   const source = `read_parquet(${literalList(files)}, union_by_name = true)`;
   try {
     await deps.engine.run(
-      `COPY (${mergedRows(table, source)} ORDER BY ${ORDER[table]}) TO ${literal(out)} (FORMAT parquet, COMPRESSION zstd)`,
+      `COPY (${mergedRows(table, source)} ORDER BY ${LAKE_ORDER[table]}) TO ${literal(out)} (FORMAT parquet, COMPRESSION zstd)`,
     );
     await deps.lakeStore.putPartition(table, date, out, newPartName());
   } finally {
@@ -154,11 +156,9 @@ async function mergeParts(
   );
 }
 
-/** The rows of a table's parts merged: one per event id (the same rule as compute's), per link, per visitor. */
+/** The rows of a table's parts merged: one per event id (the same rule as compute's), one of each link. */
 function mergedRows(table: LakeTable, source: string): string {
   if (table === 'identities') return `SELECT DISTINCT * FROM ${source}`;
-  if (table === 'visitors')
-    return `SELECT user_key, min(first_ts) AS first_ts FROM ${source} GROUP BY user_key`;
   return `SELECT * FROM ${source} QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY ${LATEST_COPY_FIRST}) = 1`;
 }
 
@@ -218,7 +218,6 @@ async function buildFrom(
   deps: LakeBuildDeps,
   part: string,
 ): Promise<DayBuild> {
-  const builtAt = new Date().toISOString();
   const winners = new Map<string, StoredEvent>();
   const skipped: SkippedRaw[] = [];
   let copies = 0;
@@ -242,7 +241,7 @@ async function buildFrom(
   }
   const rows: NormalisedEvent[] = [];
   const links: IdentityLink[] = [];
-  const refunds: RefundLink[] = [];
+  const refunds: Array<Omit<RefundLink, 'builtAt'>> = [];
   const conversions: ConversionEntry[] = [];
   const firstViews = new Map<string, number>();
   for (const stored of winners.values()) {
@@ -250,7 +249,7 @@ async function buildFrom(
     rows.push(row);
     if (row.refundOf) {
       const { eventId, refundOf, valueMicros, ts, receivedAt } = row;
-      refunds.push({ eventId, refundOf, valueMicros, ts, receivedAt, builtAt });
+      refunds.push({ eventId, refundOf, valueMicros, ts, receivedAt });
     } else if (row.type === 'conversion' && !row.bot) {
       const { eventId, userKey, ts, receivedAt } = row;
       conversions.push({ eventId, userKey, ts, receivedAt });
@@ -274,10 +273,14 @@ async function buildFrom(
   deps.eventClassifier.assignVisits(rows, part === '0' ? undefined : await lastVisits(date, rows, deps));
   await writeTable(deps, 'events', date, part, rows, EVENT_COLUMNS);
   await writeTable(deps, 'identities', date, part, links, IDENTITY_COLUMNS);
-  await writeTable(deps, 'refunds', date, part, refunds, REFUND_COLUMNS);
-  await writeTable(deps, 'conversions', date, part, conversions, CONVERSION_COLUMNS);
-  const visitors = [...firstViews].map(([userKey, firstTs]) => ({ userKey, firstTs }));
-  await writeTable(deps, 'visitors', date, part, visitors, VISITOR_COLUMNS);
+  await writeTable(deps, 'refunds', date, part, await stampRefunds(date, refunds, deps), REFUND_COLUMNS);
+  // The indexes are read for days before a job's range and window, which are built whole by then
+  // (a job compacts its settled days first): an appended part, the freshness path, skips them.
+  if (part === '0') {
+    await writeTable(deps, 'conversions', date, part, conversions, CONVERSION_COLUMNS);
+    const visitors = [...firstViews].map(([userKey, firstTs]) => ({ userKey, firstTs }));
+    await writeTable(deps, 'visitors', date, part, visitors, VISITOR_COLUMNS);
+  }
   return {
     date,
     objects: keys.length,
@@ -286,6 +289,40 @@ async function buildFrom(
     links: links.length,
     skipped,
   };
+}
+
+/**
+ * The refunds with the time they were first built: a refund the day's files already hold (same
+ * refunded id and value) keeps its stamp, so rebuilding a day (a compaction, a replay) does not
+ * make its conversions' days look late again; a new one is stamped now, just before it is written.
+ */
+async function stampRefunds(
+  date: string,
+  refunds: ReadonlyArray<Omit<RefundLink, 'builtAt'>>,
+  deps: LakeBuildDeps,
+): Promise<RefundLink[]> {
+  if (refunds.length === 0) return [];
+  const files = await deps.lakeStore.fetchPartitions('refunds', [date]);
+  const source = `read_parquet(${literalList(files)}, union_by_name = true)`;
+  const held = new Map<string, string>();
+  // Files written before refunds were stamped have no built_at column.
+  const columns =
+    files.length > 0
+      ? await deps.engine.all<{ column_name: string }>(`DESCRIBE SELECT * FROM ${source}`)
+      : [];
+  if (columns.some((c) => c.column_name === 'built_at')) {
+    const rows = await deps.engine.all<{ key: string; built_at: string }>(
+      `SELECT concat_ws(chr(31), event_id, refund_of, coalesce(value_micros::VARCHAR, '')) AS key,
+              min(built_at) AS built_at
+       FROM ${source} WHERE built_at IS NOT NULL GROUP BY ALL`,
+    );
+    for (const row of rows) held.set(row.key, row.built_at);
+  }
+  const now = new Date().toISOString();
+  return refunds.map((r) => ({
+    ...r,
+    builtAt: held.get([r.eventId, r.refundOf, r.valueMicros ?? ''].join('\u001f')) ?? now,
+  }));
 }
 
 async function writeTable<T>(
@@ -303,7 +340,7 @@ async function writeTable<T>(
   }
   const file = deps.engine.scratchFile('parquet');
   try {
-    await deps.engine.writeParquet(rows, columns, file, ORDER[table]);
+    await deps.engine.writeParquet(rows, columns, file, LAKE_ORDER[table]);
     await deps.lakeStore.putPartition(table, date, file, part);
   } finally {
     await rm(file, { force: true });

@@ -82,9 +82,10 @@ export interface ComputeSession {
 }
 
 /**
- * Fetches the lake partitions of the range widened by the lookback, opens the engine on them
- * (`lake_events`, `lake_identities`, `lake_refunds`, `lake_conversions`, `lake_visitors`, `local_days`) and gives the parameters of one task. The caller
- * closes the engine. Shared by computeBucket and the compute profile (bench/compute-profile.ts).
+ * Fetches the lake partitions of the range widened by the lookback (events), of every day
+ * (identities, refunds) and of every day up to the window (the conversion and visitor indexes),
+ * opens the engine on them (`lake_events`, `lake_identities`, `lake_refunds`, `lake_conversions`,
+ * `lake_visitors`, `local_days`) and gives the parameters of one task. The caller closes the engine. Shared by computeBucket and the compute profile (bench/compute-profile.ts).
  */
 export async function openComputeSession(
   range: ComputeRange,
@@ -110,8 +111,9 @@ export async function openComputeSession(
     deps.lakeStore.fetchPartitions('events', utcDates),
     deps.lakeStore.fetchPartitions('identities'),
     deps.lakeStore.fetchPartitions('refunds'),
-    deps.lakeStore.fetchPartitions('conversions'),
-    deps.lakeStore.fetchPartitions('visitors'),
+    // Only the days up to the window's first: the window's own are read in full.
+    deps.lakeStore.fetchPartitions('conversions', { through: utcDates[0] as string }),
+    deps.lakeStore.fetchPartitions('visitors', { through: utcDates[0] as string }),
   ]);
   const engine = await deps.openEngine();
   try {

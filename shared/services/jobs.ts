@@ -47,6 +47,13 @@ export interface JobPlan {
   readonly buckets: ReadonlyArray<{ readonly bucket: number; readonly buckets: number }>;
 }
 
+/** What a map step leaves for the reduce: its partial's key, the events it read, when it read the lake. */
+export interface MapOutput {
+  readonly key: string;
+  readonly events: number;
+  readonly readAt?: string;
+}
+
 /** What a build step reports: small, so a year of them fits in a state payload. */
 export interface BuildSummary {
   readonly date: string;
@@ -78,9 +85,14 @@ export const jobSteps = {
     const days = job.kind === 'replay' ? utcDays : await settledDays(utcDays, deps);
     const buckets = Array.from({ length: deps.buckets }, (_, bucket) => ({ bucket, buckets: deps.buckets }));
     const startedAt = job.startedAt ?? new Date().toISOString();
-    const from = await refundedFrom(job, deps);
+    // Netting late refunds is worth a wider job, never a failed one: without it, the job's range.
+    const from = await refundedFrom(job, deps).catch((error: unknown) => {
+      logger.warn('late refunds not looked up; computing the job range only', { jobId: job.jobId, error });
+      return job.from;
+    });
+    const { computedFrom: _earlier, ...asked } = job;
     await deps.jobStore.put({
-      ...job,
+      ...asked,
       status: 'running',
       startedAt,
       ...(from < job.from ? { computedFrom: from } : {}),
@@ -108,27 +120,26 @@ export const jobSteps = {
     bucket: number,
     buckets: number,
     deps: JobDeps,
-  ): Promise<{ key: string; events: number }> {
+  ): Promise<MapOutput> {
+    // Before the lake is listed: what was built after this instant may not be in the partial.
+    const readAt = new Date().toISOString();
     const { partial, events } = await computeBucket(plan, bucket, buckets, deps);
     const key = await deps.partials.put(plan.jobId, bucket, partial);
     await deps.jobStore.advance(plan.jobId, 1);
-    return { key, events };
+    return { key, events, readAt };
   },
 
   async reduce(
     plan: Pick<JobPlan, 'jobId' | 'kind' | 'from' | 'to'>,
-    outputs: ReadonlyArray<{ readonly key: string; readonly events: number }>,
+    outputs: readonly MapOutput[],
     built: readonly BuildSummary[],
     deps: JobDeps,
   ): Promise<Job> {
     const partials = await Promise.all(outputs.map((output) => deps.partials.get(output.key)));
     const job = (await deps.jobStore.get(plan.jobId)) ?? newJob(plan.kind, plan.from, plan.to);
-    const days = await reduceBuckets(
-      partials,
-      plan,
-      dayVersion(plan.jobId, job.startedAt ?? job.createdAt),
-      deps,
-    );
+    // The days hold what the earliest bucket read (a map's output of an older version has no time).
+    const readAt = outputs.map((o) => o.readAt ?? job.startedAt ?? job.createdAt).sort()[0] ?? job.createdAt;
+    const days = await reduceBuckets(partials, plan, dayVersion(plan.jobId, readAt), deps);
     const done: Job = {
       ...job,
       jobId: plan.jobId,

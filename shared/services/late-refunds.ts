@@ -1,30 +1,34 @@
-import { addDays, localDate, startOfDay } from '#domain/dates.ts';
-import { versionStartedAt } from '#domain/jobs.ts';
-import { MAX_RANGE_DAYS } from '#http/query-params.ts';
+import { logger } from '#adapters/observability.ts';
+import { addDays, localDate, MAX_RANGE_DAYS, startOfDay } from '#domain/dates.ts';
+import { versionReadAt } from '#domain/jobs.ts';
 import { CONVERSION_COLUMNS, LATEST_COPY_FIRST, REFUND_COLUMNS } from '#lake/lake-tables.ts';
 import { type ComputeDeps, type ComputeRange, registerTable } from './compute.ts';
 
 /**
- * A refund built this long before a job started may have been written after the job read the
- * lake: a build runs at most a Lambda's 15 minutes.
+ * A refund stamped this long before a job read the lake may still have been written after it: the
+ * stamp is taken just before the refunds file is written (a few seconds), and clocks of two
+ * functions may differ a little.
  */
-const BUILD_MARGIN_MS = 15 * 60_000;
+const BUILD_MARGIN_MS = 5 * 60_000;
 
 /**
  * The first day a compute of `range` must cover so that every refund is netted: `range.from`, or
- * the earliest day before it whose conversions have a refund built since that day was stored (its
- * version's start, less {@link BUILD_MARGIN_MS}), at most {@link MAX_RANGE_DAYS} back from `range.to`.
- * A refund usually comes days or weeks after its purchase, when the purchase's day has left the
- * window the schedule computes; the day computed again nets it, and then no longer widens a plan.
- * Days never computed, and days stored before versions carried their start, are left as they are.
- * Reads every refund and conversion index partition (a small share of the lake) and the versions
- * items of the refunded days.
+ * the earliest day before it whose conversions have a refund built since that day was stored (the
+ * time its version read the lake, less {@link BUILD_MARGIN_MS}): at most `lateRefundDays` before
+ * `range.from`, and {@link MAX_RANGE_DAYS} back from `range.to`. A refund usually comes days or
+ * weeks after its purchase, when the purchase's day has left the window the schedule computes; the
+ * day computed again nets it, and then no longer widens a plan. Late days further back are logged
+ * (a compute over them nets them). Days never computed, and days stored before versions carried
+ * their time, are left as they are. Reads every refund and conversion index partition (a small
+ * share of the lake) and the versions items of the refunded days.
  */
 export async function refundedFrom(
   range: ComputeRange,
   deps: Pick<ComputeDeps, 'lakeStore' | 'dayStore' | 'config' | 'openEngine'>,
 ): Promise<string> {
-  const earliest = addDays(range.to, 1 - MAX_RANGE_DAYS);
+  const cap = addDays(range.from, -deps.config.lateRefundDays);
+  const longest = addDays(range.to, 1 - MAX_RANGE_DAYS);
+  const earliest = cap > longest ? cap : longest;
   if (range.from <= earliest) return range.from;
   const [refundFiles, conversionFiles] = await Promise.all([
     deps.lakeStore.fetchPartitions('refunds'),
@@ -46,9 +50,9 @@ export async function refundedFrom(
        JOIN (SELECT event_id, ts FROM lake_conversions
              QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY ${LATEST_COPY_FIRST}) = 1) c
          ON c.event_id = r.refund_of
-       WHERE c.ts >= $lo AND c.ts < $hi
+       WHERE c.ts < $hi
        GROUP BY c.ts`,
-      { lo: startOfDay(earliest, timeZone), hi: startOfDay(range.from, timeZone) },
+      { hi: startOfDay(range.from, timeZone) },
     );
   } finally {
     await engine.close();
@@ -60,10 +64,18 @@ export async function refundedFrom(
   }
   const versions = await deps.dayStore.readVersions([...lastBuilt.keys()]);
   let from = range.from;
+  const beyond: string[] = [];
   for (const [day, built] of lastBuilt) {
     const version = versions.get(day);
-    const stored = version === undefined ? undefined : versionStartedAt(version);
-    if (stored !== undefined && built >= stored - BUILD_MARGIN_MS && day < from) from = day;
+    const stored = version === undefined ? undefined : versionReadAt(version);
+    if (stored === undefined || built < stored - BUILD_MARGIN_MS) continue;
+    if (day < earliest) beyond.push(day);
+    else if (day < from) from = day;
+  }
+  if (beyond.length > 0) {
+    logger.warn('refunds of conversions older than lateRefundDays are netted by a compute over their days', {
+      days: beyond.sort(),
+    });
   }
   return from;
 }

@@ -79,7 +79,7 @@ export interface VisitCell {
 export interface VisitorCell {
   /** People with a page view. */
   all?: string;
-  /** Of those, people without a page view in the lookback before. */
+  /** Of those, people whose first page view ever is on the day. */
   new?: string;
 }
 export const VISITOR_KINDS = ['all', 'new'] as const;

@@ -9,7 +9,7 @@ export interface VisitorsResult {
   to: string;
   /** People with a page view in the range. */
   visitors: number;
-  /** Of those, people without a page view in the lookback before their first of the range. */
+  /** Of those, people whose first page view ever is in the range. */
   newVisitors: number;
   returningVisitors: number;
   /** Visits with a page view (the sender's session, else 30 minutes of inactivity). */

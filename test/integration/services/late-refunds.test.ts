@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createIngestHandler } from '#functions/ingest/handler.ts';
 import { createInProcessRunner, jobDepsOf } from '#functions/jobs/handler.ts';
 import { createQueryHandler } from '#functions/query/handler.ts';
@@ -60,10 +60,10 @@ const ingest = async (events: unknown[]) => {
   expect(bodyOf(answer)).toMatchObject({ accepted: events.length, rejected: [] });
 };
 
-/** Runs a job to its end and gives its record; `startedAt` stands for a run later than now. */
-const run = async (kind: 'compute' | 'replay', range: { from: string; to: string }, startedAt?: string) => {
+/** Runs a job to its end and gives its record. */
+const run = async (kind: 'compute' | 'replay', range: { from: string; to: string }) => {
   const runner = createInProcessRunner(stack.pipeline);
-  const job = { ...newJob(kind, range.from, range.to), ...(startedAt ? { startedAt } : {}) };
+  const job = newJob(kind, range.from, range.to);
   await runner.start(job);
   await runner.idle();
   const done = await stack.pipeline.results.get(job.jobId);
@@ -98,24 +98,37 @@ describe('a refund that comes after its conversion has left the schedule window'
   });
   afterAll(() => stack.close());
 
-  it('widens the next compute to the conversion day once, then no more', async () => {
+  it('widens the next compute to the conversion day once, then no more, bounded by lateRefundDays', async () => {
     expect(await purchaseValue()).toBe(150); // 100 + 50
     // ann returns 40 of her order three weeks later; the refund's day gets into the lake.
     await ingest([refund('late-refund-1', 'ann', 'late-order-1', 40, `${REFUND_DAY}T12:00:00Z`)]);
     await run('replay', { from: REFUND_DAY, to: REFUND_DAY });
-    // The replay planned before it built the refund's day, so May 4 still holds the whole value.
+    // The replay computed only May 25, so May 4 still holds the whole value.
     expect(await purchaseValue()).toBe(150);
-    // The next scheduled window (an hour later) computes from May 4: 150 − 40 = 110.
-    expect(await refundedFrom(WINDOW, jobDepsOf(stack.pipeline))).toBe(PURCHASE_DAY);
-    const widened = await run('compute', WINDOW, new Date(Date.now() + 3_600_000).toISOString());
-    expect(widened).toMatchObject({ from: WINDOW.from, computedFrom: PURCHASE_DAY, stats: { days: 23 } }); // May 4…26
-    expect(await purchaseValue()).toBe(110);
-    // May 4 is now stored by a job that started well after the refund was built: later windows
-    // stay as they are.
-    const next = await run('compute', WINDOW, new Date(Date.now() + 7_200_000).toISOString());
-    expect(next?.computedFrom).toBeUndefined();
-    expect(next?.stats?.days).toBe(7);
-    expect(await purchaseValue()).toBe(110);
+    const deps = jobDepsOf(stack.pipeline);
+    // May 4 is 16 days before the window: a deployment that reaches back 10 days leaves it.
+    expect(await refundedFrom(WINDOW, { ...deps, config: { ...deps.config, lateRefundDays: 10 } })).toBe(
+      WINDOW.from,
+    );
+    expect(await refundedFrom(WINDOW, deps)).toBe(PURCHASE_DAY);
+    // Later runs of the schedule, more than the 5-minute margin after the refund was written.
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 6 * 60_000 });
+    try {
+      // The next window computes from May 4: 150 − 40 = 110.
+      const widened = await run('compute', WINDOW);
+      expect(widened).toMatchObject({ from: WINDOW.from, computedFrom: PURCHASE_DAY, stats: { days: 23 } }); // May 4…26
+      expect(await purchaseValue()).toBe(110);
+      // May 4 is now stored from a read of the lake after the refund: later windows stay as they are.
+      const next = await run('compute', WINDOW);
+      expect(next?.computedFrom).toBeUndefined();
+      expect(next?.stats?.days).toBe(7);
+      // Rebuilding the refund's day keeps its stamp, so it does not look new again.
+      await run('replay', { from: REFUND_DAY, to: REFUND_DAY });
+      expect(await refundedFrom(WINDOW, deps)).toBe(WINDOW.from);
+      expect(await purchaseValue()).toBe(110);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('never widens to a day never computed, nor past the longest range a job takes', async () => {
@@ -131,5 +144,23 @@ describe('a refund that comes after its conversion has left the schedule window'
     expect(await refundedFrom({ from: '2026-05-21', to: '2026-05-27' }, deps)).toBe('2026-05-21');
     // A range already 400 days long is never made longer.
     expect(await refundedFrom({ from: '2025-04-23', to: '2026-05-27' }, deps)).toBe('2025-04-23');
+  });
+
+  it('computes the job range alone when the refunds cannot be looked up', async () => {
+    const deps = jobDepsOf(stack.pipeline);
+    const lake = deps.lakeStore;
+    const failing = {
+      ...deps,
+      lakeStore: {
+        putPartition: lake.putPartition.bind(lake),
+        listParts: lake.listParts.bind(lake),
+        deleteParts: lake.deleteParts.bind(lake),
+        fetchPartitions: async () => {
+          throw new Error('the lake store could not be reached');
+        },
+      },
+    };
+    const plan = await jobSteps.plan(newJob('compute', WINDOW.from, WINDOW.to), failing);
+    expect(plan.from).toBe(WINDOW.from);
   });
 });

@@ -222,6 +222,23 @@ describe('mergeSketches', () => {
     expect(mergeSketches([sketchOfHashes([7n]), fewDense])).toBe(expected);
     expect(estimateUsers(mergeSketches([fewDense, sketchOfHashes([7n])]))).toBe(1);
   });
+
+  it('counts distinct hashes, not set registers, before a union of exact sketches goes dense', () => {
+    // 300 distinct hashes in only 10 registers (index r, low bits k + 1): fewer than 257 registers
+    // are set, yet the union holds 300 users, so it must go dense.
+    const crowded = Array.from(
+      { length: 300 },
+      (_, n) => (BigInt(n % 10) << 52n) | BigInt(Math.floor(n / 10) + 1),
+    );
+    const [first, second] = [sketchOfHashes(crowded.slice(0, 150)), sketchOfHashes(crowded.slice(150))];
+    expect(mergeSketches([first, second])).toBe(sketchOfHashes(crowded));
+    expect(mergeSketches([first, second])).toMatch(/^D/);
+    expect(estimateUnion([first, second])).toBe(estimateUsers(sketchOfHashes(crowded)));
+    // 600 hashes given, 200 distinct: the union stays exact.
+    const same = sketchOfHashes(pool.slice(0, 200));
+    expect(mergeSketches([same, same, same])).toBe(same);
+    expect(estimateUnion([same, same, sketchOfHashes(pool.slice(150, 200))])).toBe(200);
+  });
 });
 
 describe('estimateUsers', () => {
