@@ -29,6 +29,7 @@ describe('attributionConfigSchema: defaults', () => {
       sources: {},
       surveyAnswers: {},
       scheduleWindowDays: 7,
+      lateRefundDays: 90,
       webhooks: {},
       writeKeys: [],
       cors: { allowedOrigins: [] },
