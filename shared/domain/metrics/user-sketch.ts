@@ -89,29 +89,9 @@ function hexBefore(sketch: string, a: number, b: number): boolean {
 
 /** Validates a sketch read back from storage: either form, strictly canonical. */
 export const userSketchSchema = z.string().superRefine((sketch, context) => {
-  const problem = problemOf(sketch);
+  const problem = sketchProblem(sketch);
   if (problem !== undefined) context.addIssue({ code: 'custom', message: problem });
 });
-
-/**
- * Sketches already found canonical. The check is a pure function of the string, and a query
- * checks every sketch it reads back and then again where it merges or counts it (a third of the
- * e-mail funnel's work over 30 days): remembered, the second check is a set lookup. Bounded:
- * cleared when full, so a long-lived process holds at most this many.
- */
-const CHECKED = new Set<string>();
-const CHECKED_MAX = 32_768;
-
-/** {@link sketchProblem}, remembering the sketches that have none. */
-function problemOf(sketch: string): string | undefined {
-  if (CHECKED.has(sketch)) return undefined;
-  const problem = sketchProblem(sketch);
-  if (problem === undefined) {
-    if (CHECKED.size >= CHECKED_MAX) CHECKED.clear();
-    CHECKED.add(sketch);
-  }
-  return problem;
-}
 
 /**
  * The 64-bit hash under which a user is counted: the first 8 bytes of MD5 of the UTF-8 key, read
@@ -423,6 +403,6 @@ function checkHash(hash: bigint): void {
 }
 
 function checkSketch(sketch: string): void {
-  const problem = problemOf(sketch);
+  const problem = sketchProblem(sketch);
   if (problem !== undefined) throw new RangeError(`not a user sketch: ${problem}`);
 }
