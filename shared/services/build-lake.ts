@@ -21,6 +21,7 @@ import {
   type RefundLink,
   VISITOR_COLUMNS,
 } from '#lake/lake-tables.ts';
+import { registerTable } from './compute.ts';
 
 const LAKE_TABLES: readonly LakeTable[] = ['events', 'identities', 'refunds', 'conversions', 'visitors'];
 /** The tables an appended part writes (the indexes wait for the day's whole build). */
@@ -244,16 +245,19 @@ async function buildFrom(
   const refunds: Array<Omit<RefundLink, 'builtAt'>> = [];
   const conversions: ConversionEntry[] = [];
   const firstViews = new Map<string, number>();
+  // The indexes are read for days before a job's range and window, which are built whole by then
+  // (a job compacts its settled days first): an appended part, the freshness path, skips them.
+  const whole = part === '0';
   for (const stored of winners.values()) {
     const row = deps.eventClassifier.classify(stored);
     rows.push(row);
     if (row.refundOf) {
       const { eventId, refundOf, valueMicros, ts, receivedAt } = row;
       refunds.push({ eventId, refundOf, valueMicros, ts, receivedAt });
-    } else if (row.type === 'conversion' && !row.bot) {
+    } else if (whole && row.type === 'conversion' && !row.bot) {
       const { eventId, userKey, ts, receivedAt } = row;
       conversions.push({ eventId, userKey, ts, receivedAt });
-    } else if (row.type === 'page_view' && !row.bot && row.userKey) {
+    } else if (whole && row.type === 'page_view' && !row.bot && row.userKey) {
       firstViews.set(row.userKey, Math.min(firstViews.get(row.userKey) ?? row.ts, row.ts));
     }
     const { userId, anonymousId } = stored.event;
@@ -274,9 +278,7 @@ async function buildFrom(
   await writeTable(deps, 'events', date, part, rows, EVENT_COLUMNS);
   await writeTable(deps, 'identities', date, part, links, IDENTITY_COLUMNS);
   await writeTable(deps, 'refunds', date, part, await stampRefunds(date, refunds, deps), REFUND_COLUMNS);
-  // The indexes are read for days before a job's range and window, which are built whole by then
-  // (a job compacts its settled days first): an appended part, the freshness path, skips them.
-  if (part === '0') {
+  if (whole) {
     await writeTable(deps, 'conversions', date, part, conversions, CONVERSION_COLUMNS);
     const visitors = [...firstViews].map(([userKey, firstTs]) => ({ userKey, firstTs }));
     await writeTable(deps, 'visitors', date, part, visitors, VISITOR_COLUMNS);
@@ -302,22 +304,19 @@ async function stampRefunds(
   deps: LakeBuildDeps,
 ): Promise<RefundLink[]> {
   if (refunds.length === 0) return [];
-  const files = await deps.lakeStore.fetchPartitions('refunds', [date]);
-  const source = `read_parquet(${literalList(files)}, union_by_name = true)`;
-  const held = new Map<string, string>();
-  // Files written before refunds were stamped have no built_at column.
-  const columns =
-    files.length > 0
-      ? await deps.engine.all<{ column_name: string }>(`DESCRIBE SELECT * FROM ${source}`)
-      : [];
-  if (columns.some((c) => c.column_name === 'built_at')) {
-    const rows = await deps.engine.all<{ key: string; built_at: string }>(
-      `SELECT concat_ws(chr(31), event_id, refund_of, coalesce(value_micros::VARCHAR, '')) AS key,
-              min(built_at) AS built_at
-       FROM ${source} WHERE built_at IS NOT NULL GROUP BY ALL`,
-    );
-    for (const row of rows) held.set(row.key, row.built_at);
-  }
+  // A file written before refunds were stamped reads built_at as NULL.
+  await registerTable(
+    deps.engine,
+    'day_refunds',
+    REFUND_COLUMNS,
+    await deps.lakeStore.fetchPartitions('refunds', [date]),
+  );
+  const rows = await deps.engine.all<{ key: string; built_at: string }>(
+    `SELECT concat_ws(chr(31), event_id, refund_of, coalesce(value_micros::VARCHAR, '')) AS key,
+            min(built_at) AS built_at
+     FROM day_refunds WHERE built_at IS NOT NULL GROUP BY ALL`,
+  );
+  const held = new Map(rows.map((row) => [row.key, row.built_at]));
   const now = new Date().toISOString();
   return refunds.map((r) => ({
     ...r,

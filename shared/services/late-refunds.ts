@@ -30,11 +30,11 @@ export async function refundedFrom(
   const longest = addDays(range.to, 1 - MAX_RANGE_DAYS);
   const earliest = cap > longest ? cap : longest;
   if (range.from <= earliest) return range.from;
-  const [refundFiles, conversionFiles] = await Promise.all([
-    deps.lakeStore.fetchPartitions('refunds'),
-    deps.lakeStore.fetchPartitions('conversions'),
-  ]);
-  if (refundFiles.length === 0 || conversionFiles.length === 0) return range.from;
+  // Most plans of a young or refund-free lake stop here, before the conversion index is listed.
+  const refundFiles = await deps.lakeStore.fetchPartitions('refunds');
+  if (refundFiles.length === 0) return range.from;
+  const conversionFiles = await deps.lakeStore.fetchPartitions('conversions');
+  if (conversionFiles.length === 0) return range.from;
   const { timeZone } = deps.config;
   const engine = await deps.openEngine();
   let rows: Array<{ ts: bigint; built_at: string }>;
