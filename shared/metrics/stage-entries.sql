@@ -29,8 +29,9 @@ entries AS (
 ),
 waits AS (
   SELECT e.day, e.stage, e.channel, e.person_id, e.ts, min(p.first_ts) AS since
-  FROM entries e
-  JOIN person_days p ON p.person_id = e.person_id AND p.stage = e.previous_stage
+  FROM person_days p
+  JOIN entries e -- the hash table on the entries, a sixth of the person-days (joins build on their right side)
+    ON p.person_id = e.person_id AND p.stage = e.previous_stage
     AND p.first_ts <= e.ts AND p.last_ts >= e.ts - $lookback_ms
   GROUP BY ALL
 )

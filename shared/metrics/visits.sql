@@ -5,5 +5,5 @@
 SELECT day, count(*) AS visits, sum(pages) AS page_views, count(*) FILTER (WHERE pages = 1) AS bounces,
        sum(last_ts - first_ts) AS visit_ms
 FROM page_visits
-WHERE visit_id IS NOT NULL AND day BETWEEN $from AND $to
+WHERE visit IS NOT NULL AND day BETWEEN $from AND $to
 GROUP BY day;

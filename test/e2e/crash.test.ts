@@ -10,12 +10,12 @@ import { TEST_CONFIG_PATH } from '../support/stack.ts';
 
 /**
  * kill -9 at random moments: the local runtime (`local/main.ts`, as `npm start` runs it) is
- * killed 20 times while 100,000 events are sent in batches of 500 and started again on the same
+ * killed 20 times while 60,000 events are sent in batches of 500 and started again on the same
  * data folder; a batch without a 202 is sent again (at least once, as any sender does). In the
- * end every event is counted exactly once: 100,000 paid-search page views (half of them on a day
- * ten days back, a backfill) are 100,000 touches.
+ * end every event is counted exactly once: 60,000 paid-search page views (half of them on a day
+ * ten days back, a backfill) are 60,000 touches.
  */
-const EVENTS = 100_000;
+const EVENTS = 60_000;
 const BATCH = 500;
 const KILLS = 20;
 const KEY = 'crash-test-key-0123456789';
@@ -109,7 +109,7 @@ describe('the local runtime killed at random moments', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('counts every accepted event exactly once after 20 kill -9 and restarts during a 100k-event send', async () => {
+  it('counts every accepted event exactly once after 20 kill -9 and restarts during a 60k-event send', async () => {
     port = await freePort();
     await start();
     const random = seededRandom(SEED);
