@@ -5,6 +5,7 @@ import {
   estimateUnion,
   estimateUsers,
   mergeSketches,
+  type UserSketch,
 } from '../metrics/user-sketch.ts';
 import { rate } from '../rates.ts';
 import type { JourneyPartial } from './journey-day.ts';
@@ -33,9 +34,9 @@ export function cartAbandonment(
   partial: JourneyPartial,
   props: { readonly from: string; readonly to: string },
 ): CartResult {
-  const adds: string[] = [];
-  const checkouts: string[] = [];
-  const purchases: string[] = [];
+  const adds: UserSketch[] = [];
+  const checkouts: UserSketch[] = [];
+  const purchases: UserSketch[] = [];
   for (const date of datesBetween(props.from, props.to)) {
     const cart = Object.hasOwn(partial.days, date) ? partial.days[date]?.cart : undefined;
     if (!cart) continue;

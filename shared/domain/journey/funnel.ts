@@ -3,7 +3,13 @@ import { datesBetween } from '../dates.ts';
 import { STAGES, type Stage } from '../event-schema.ts';
 import type { MetricsPartial } from '../metrics/partial.ts';
 import { pushTo } from '../metrics/partial.ts';
-import { EMPTY_SKETCH, estimateOverlap, estimateUsers, mergeSketches } from '../metrics/user-sketch.ts';
+import {
+  EMPTY_SKETCH,
+  estimateOverlap,
+  estimateUsers,
+  mergeSketches,
+  type UserSketch,
+} from '../metrics/user-sketch.ts';
 import { rate } from '../rates.ts';
 import type { JourneyPartial } from './journey-day.ts';
 
@@ -35,7 +41,7 @@ export function funnel(
   journey: JourneyPartial,
   props: { readonly from: string; readonly to: string; readonly channel?: ChannelId | undefined },
 ): FunnelResult {
-  const sketches = new Map<Stage, string[]>();
+  const sketches = new Map<Stage, UserSketch[]>();
   const waits = new Map<Stage, Map<number, number>>();
   for (const date of datesBetween(props.from, props.to)) {
     const day = Object.hasOwn(metrics.days, date) ? metrics.days[date] : undefined;
@@ -60,15 +66,15 @@ export function funnel(
     from: props.from,
     to: props.to,
     stages: STAGES.map((stage, i) => {
-      const users = estimateUsers(people[i] as string);
-      const previous = i === 0 ? undefined : (people[i - 1] as string);
+      const users = estimateUsers(people[i] as UserSketch);
+      const previous = i === 0 ? undefined : (people[i - 1] as UserSketch);
       return {
         stage,
         users,
         fromPrevious:
           previous === undefined
             ? null
-            : rate(estimateOverlap(previous, people[i] as string), estimateUsers(previous)),
+            : rate(estimateOverlap(previous, people[i] as UserSketch), estimateUsers(previous)),
         medianDaysFromPrevious: medianOf(waits.get(stage)),
       };
     }),

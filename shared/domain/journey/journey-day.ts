@@ -3,7 +3,7 @@ import { type ChannelId, channelIdSchema } from '../channel-ids.ts';
 import { calendarDateSchema } from '../dates.ts';
 import { EMAIL_ACTIONS, type EmailAction, STAGES, type Stage, stageSchema } from '../event-schema.ts';
 import { byCodeUnit, CHANNEL_RANK, dataRecord, orderedKeys, pushTo } from '../metrics/partial.ts';
-import { EMPTY_SKETCH, mergeSketches, userSketchSchema } from '../metrics/user-sketch.ts';
+import { EMPTY_SKETCH, mergeSketches, type UserSketch, userSketchSchema } from '../metrics/user-sketch.ts';
 
 /**
  * The journey analytics' share of a stored day (README: Journey analytics): mergeable like the
@@ -16,7 +16,7 @@ import { EMPTY_SKETCH, mergeSketches, userSketchSchema } from '../metrics/user-s
  */
 
 /** Distinct recipients of one e-mail campaign per action, as user sketches (user-sketch.ts). */
-export type EmailCell = Partial<Record<EmailAction, string>>;
+export type EmailCell = Partial<Record<EmailAction, UserSketch>>;
 
 /** The counts of the e-mail funnel, each a number of distinct recipients per campaign, summed. */
 export interface EmailCounts {
@@ -57,11 +57,11 @@ export type NpsAnswer = [userHash: string, ts: number, score: number, channel: C
 /** Users of a day's cart funnel, as user sketches. */
 export interface CartCell {
   /** Users who added something to a cart. */
-  adds?: string;
+  adds?: UserSketch;
   /** Users who started a checkout. */
-  checkouts?: string;
+  checkouts?: UserSketch;
   /** Users who bought (a `purchase` conversion) at or after an add of theirs within the lookback. */
-  purchases?: string;
+  purchases?: UserSketch;
 }
 export const CART_KINDS = ['adds', 'checkouts', 'purchases'] as const;
 
@@ -78,9 +78,9 @@ export interface VisitCell {
 /** A day's visitors, as user sketches. */
 export interface VisitorCell {
   /** People with a page view. */
-  all?: string;
+  all?: UserSketch;
   /** Of those, people whose first page view ever is on the day. */
-  new?: string;
+  new?: UserSketch;
 }
 export const VISITOR_KINDS = ['all', 'new'] as const;
 
@@ -273,7 +273,7 @@ export function emptyAdCell(): AdCell {
 
 /** Merges journey days (of one date from several buckets, or of consecutive days) into a new one. */
 export function mergeJourneyDays(parts: readonly JourneyDay[]): JourneyDay {
-  const email = new Map<string, Map<EmailAction, string[]>>();
+  const email = new Map<string, Map<EmailAction, UserSketch[]>>();
   for (const part of parts) {
     for (const [campaign, cell] of Object.entries(part.email)) {
       let actions = email.get(campaign);
@@ -281,15 +281,15 @@ export function mergeJourneyDays(parts: readonly JourneyDay[]): JourneyDay {
         actions = new Map();
         email.set(campaign, actions);
       }
-      for (const [action, sketch] of Object.entries(cell) as Array<[EmailAction, string]>) {
+      for (const [action, sketch] of Object.entries(cell) as Array<[EmailAction, UserSketch]>) {
         pushTo(actions, action, sketch);
       }
     }
   }
   const emailEntries: Array<[string, EmailCell]> = [];
   for (const campaign of [...email.keys()].sort(byCodeUnit)) {
-    const actions = email.get(campaign) as Map<EmailAction, string[]>;
-    const cell: Array<[EmailAction, string]> = [];
+    const actions = email.get(campaign) as Map<EmailAction, UserSketch[]>;
+    const cell: Array<[EmailAction, UserSketch]> = [];
     for (const action of EMAIL_ACTIONS) {
       const sketches = actions.get(action);
       if (!sketches) continue;

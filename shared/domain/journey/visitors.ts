@@ -1,5 +1,5 @@
 import { datesBetween } from '../dates.ts';
-import { EMPTY_SKETCH, estimateUnion } from '../metrics/user-sketch.ts';
+import { EMPTY_SKETCH, estimateUnion, type UserSketch } from '../metrics/user-sketch.ts';
 import { rate } from '../rates.ts';
 import type { JourneyPartial } from './journey-day.ts';
 
@@ -31,8 +31,8 @@ export function visitorsSummary(
   partial: JourneyPartial,
   props: { readonly from: string; readonly to: string },
 ): VisitorsResult {
-  const all: string[] = [];
-  const fresh: string[] = [];
+  const all: UserSketch[] = [];
+  const fresh: UserSketch[] = [];
   let visits = 0;
   let pageViews = 0;
   let bounces = 0;

@@ -5,7 +5,7 @@ import { STAGES } from '../event-schema.ts';
 import { money, rate } from '../rates.ts';
 import type { DayPartial, MetricsPartial, ReferralCategory } from './partial.ts';
 import { byCodeUnit, CHANNEL_RANK, pickCategory, referralVisitsOf } from './partial.ts';
-import { estimateUnion } from './user-sketch.ts';
+import { estimateUnion, type UserSketch } from './user-sketch.ts';
 
 /**
  * The reduce-side finalisers: turn the merged day partials of a date range into the four metric
@@ -255,7 +255,7 @@ export function cpaByStage(partial: MetricsPartial, props: CpaByStageProps): Cpa
   }
   const stages = STAGES.map((stage): StageCostRow => {
     let events = 0;
-    const sketches: string[] = [];
+    const sketches: UserSketch[] = [];
     for (const day of days) {
       const cells = day.stages[stage];
       if (!cells) continue;

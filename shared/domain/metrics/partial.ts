@@ -3,7 +3,7 @@ import type { ChannelId } from '../channel-ids.ts';
 import { CHANNEL_IDS, channelIdSchema } from '../channel-ids.ts';
 import type { Stage } from '../event-schema.ts';
 import { STAGES, stageSchema } from '../event-schema.ts';
-import { EMPTY_SKETCH, mergeSketches, userSketchSchema } from './user-sketch.ts';
+import { EMPTY_SKETCH, mergeSketches, type UserSketch, userSketchSchema } from './user-sketch.ts';
 
 /**
  * Mergeable metric aggregates (docs/architecture.md, data flow: results per day, finalised at query time).
@@ -28,7 +28,7 @@ export interface StageCell {
   /** Events, weighted by `count`. */
   events: number;
   /** A sketch of the users behind the events (events without a user add none): see user-sketch.ts. */
-  users: string;
+  users: UserSketch;
 }
 
 /** Referral visits and last-touch conversions of one referring domain on one day. */
@@ -232,7 +232,7 @@ function mergeDays(parts: readonly DayPartial[]): DayPartial {
   }
   const stages: Array<[Stage, Partial<Record<ChannelId, StageCell>>]> = [];
   for (const stage of STAGES) {
-    const cells = new Map<string, { events: number; users: string[] }>();
+    const cells = new Map<string, { events: number; users: UserSketch[] }>();
     for (const part of parts) {
       for (const [channel, cell] of Object.entries(part.stages[stage] ?? {})) {
         const sum = cells.get(channel);

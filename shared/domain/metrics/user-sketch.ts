@@ -25,7 +25,7 @@ export const EXACT_LIMIT = 256;
 /** Register-index bits: m = 2¹² registers. */
 export const SKETCH_PRECISION = 12;
 /** The sketch of no users. */
-export const EMPTY_SKETCH = 'E';
+export const EMPTY_SKETCH = 'E' as UserSketch;
 
 const REGISTERS = 1 << SKETCH_PRECISION;
 /** Bits of a hash below the register index; a rank is 1 + their leading zeros, so 1..53. */
@@ -87,11 +87,31 @@ function hexBefore(sketch: string, a: number, b: number): boolean {
   return false;
 }
 
-/** Validates a sketch read back from storage: either form, strictly canonical. */
-export const userSketchSchema = z.string().superRefine((sketch, context) => {
+/**
+ * Validates a sketch read back from storage: either form, strictly canonical. What it passes is a
+ * {@link UserSketch}, so the functions that read sketches do not check them again (a query reads
+ * hundreds of thousands of hashes, and the check is a pass over each).
+ */
+export const userSketchSchema = z
+  .string()
+  .superRefine((sketch, context) => {
+    const problem = sketchProblem(sketch);
+    if (problem !== undefined) context.addIssue({ code: 'custom', message: problem });
+  })
+  .brand<'UserSketch'>();
+/** A string known to be a sketch: checked by {@link userSketchSchema} or {@link toUserSketch}, or made here. */
+export type UserSketch = z.infer<typeof userSketchSchema>;
+
+/**
+ * The string as a sketch, checked.
+ *
+ * @throws RangeError when it is not one.
+ */
+export function toUserSketch(sketch: string): UserSketch {
   const problem = sketchProblem(sketch);
-  if (problem !== undefined) context.addIssue({ code: 'custom', message: problem });
-});
+  if (problem !== undefined) throw new RangeError(`not a user sketch: ${problem}`);
+  return sketch as UserSketch;
+}
 
 /**
  * The 64-bit hash under which a user is counted: the first 8 bytes of MD5 of the UTF-8 key, read
@@ -122,7 +142,7 @@ export function computeRegister(hash: bigint): Register {
  *
  * @throws RangeError when a hash is not an unsigned 64-bit integer.
  */
-export function sketchOfHashes(hashes: Iterable<bigint>): string {
+export function sketchOfHashes(hashes: Iterable<bigint>): UserSketch {
   const union = new SketchUnion();
   for (const h of hashes) {
     checkHash(h);
@@ -137,8 +157,8 @@ export function sketchOfHashes(hashes: Iterable<bigint>): string {
  *
  * @throws RangeError when `registers` is not 4096 characters '0'..'e'.
  */
-export function denseSketchOfRegisters(registers: string): string {
-  const sketch = `D${registers}`;
+export function denseSketchOfRegisters(registers: string): UserSketch {
+  const sketch = `D${registers}` as UserSketch;
   if (!DENSE_PATTERN.test(sketch)) {
     throw new RangeError(`registers must be ${REGISTERS} characters '0'..'e' (got ${registers.length})`);
   }
@@ -150,34 +170,26 @@ export function denseSketchOfRegisters(registers: string): string {
  * the union holds at most {@link EXACT_LIMIT} hashes; otherwise every input goes dense and
  * registers take their maximum. The result depends only on the set of inputs, not their order or
  * grouping (and `mergeSketches([s]) === s`).
- *
- * @throws RangeError when an input is not a sketch.
  */
-export function mergeSketches(sketches: Iterable<string>): string {
+export function mergeSketches(sketches: Iterable<UserSketch>): UserSketch {
   const list = [...sketches];
-  if (list.length === 1) {
-    checkSketch(list[0] as string);
-    return list[0] as string;
-  }
+  if (list.length === 1) return list[0] as UserSketch;
   return unionOf(list).toSketch();
 }
 
 /**
  * Distinct users behind the union of the sketches: `estimateUsers(mergeSketches(sketches))`,
  * without spelling the union out as a sketch and reading it back.
- *
- * @throws RangeError when an input is not a sketch.
  */
-export function estimateUnion(sketches: Iterable<string>): number {
+export function estimateUnion(sketches: Iterable<UserSketch>): number {
   const list = [...sketches];
-  if (list.length === 1) return estimateUsers(list[0] as string);
+  if (list.length === 1) return estimateUsers(list[0] as UserSketch);
   return unionOf(list).estimate();
 }
 
-function unionOf(sketches: readonly string[]): SketchUnion {
+function unionOf(sketches: readonly UserSketch[]): SketchUnion {
   const union = new SketchUnion();
   for (const sketch of sketches) {
-    checkSketch(sketch);
     if (sketch.startsWith('D')) union.addRegisters(sketch);
     else union.addExact(sketch);
   }
@@ -190,11 +202,8 @@ function unionOf(sketches: readonly string[]): SketchUnion {
  * registers are still zero. 64-bit hashes need no large-range correction. Rounded to an integer.
  * Just above that switch (≈ 10–12 thousand users) the raw estimate runs ≈ 2% high, the known bias of
  * plain HyperLogLog there; elsewhere the error is ≈ 1.6% standard.
- *
- * @throws RangeError when `sketch` is not a sketch.
  */
-export function estimateUsers(sketch: string): number {
-  checkSketch(sketch);
+export function estimateUsers(sketch: UserSketch): number {
   if (!sketch.startsWith('D')) return (sketch.length - 1) / HASH_HEX;
   let sum = 0;
   let zeros = 0;
@@ -219,7 +228,7 @@ function estimateFrom(sum: number, zeros: number): number {
  * stays exact; from HyperLogLog estimates otherwise, so its error is that of the union's estimate
  * (≈1.6% of |A ∪ B|, large next to a small overlap). Clamped to 0…min(|A|, |B|).
  */
-export function estimateOverlap(a: string, b: string): number {
+export function estimateOverlap(a: UserSketch, b: UserSketch): number {
   const left = estimateUsers(a);
   const right = estimateUsers(b);
   const both = left + right - estimateUnion([a, b]);
@@ -318,10 +327,11 @@ class SketchUnion {
     return estimateFrom(sum, zeros);
   }
 
-  toSketch(): string {
+  toSketch(): UserSketch {
     this.#settle();
-    if (this.#registers) return `D${String.fromCharCode(...this.#registers.map((rank) => rank + RANK_ZERO))}`;
-    return `E${[...(this.#hashes ?? [])].sort().join('')}`;
+    if (this.#registers)
+      return `D${String.fromCharCode(...this.#registers.map((rank) => rank + RANK_ZERO))}` as UserSketch;
+    return `E${[...(this.#hashes ?? [])].sort().join('')}` as UserSketch;
   }
 
   /** Adds the pending exact sketches: to the set while the union may stay exact, else as registers. */
@@ -400,9 +410,4 @@ function checkHash(hash: bigint): void {
   if (typeof hash !== 'bigint' || hash < 0n || hash > MAX_HASH) {
     throw new RangeError(`a user hash is an unsigned 64-bit integer (got ${String(hash)})`);
   }
-}
-
-function checkSketch(sketch: string): void {
-  const problem = sketchProblem(sketch);
-  if (problem !== undefined) throw new RangeError(`not a user sketch: ${problem}`);
 }

@@ -8,7 +8,13 @@ import {
   MAX_PATH_STEPS,
   mergeJourneyDays,
 } from '#domain/journey/journey-day.ts';
-import { estimateUsers, hashUserKey, sketchOfHashes } from '#domain/metrics/user-sketch.ts';
+import {
+  EMPTY_SKETCH,
+  estimateUsers,
+  hashUserKey,
+  sketchOfHashes,
+  type UserSketch,
+} from '#domain/metrics/user-sketch.ts';
 import { mergeStored } from '../../../support/stored-days.ts';
 
 const users = (...keys: string[]) => sketchOfHashes(keys.map(hashUserKey));
@@ -56,7 +62,7 @@ describe('journey days', () => {
     expect(Object.keys(merged.email)).toEqual(['__proto__', 'z']);
     // sent: {a, b} ∪ {b, c} = 3 recipients; actions keep their funnel order (sent before open).
     expect(Object.keys(merged.email.z ?? {})).toEqual(['sent', 'open']);
-    expect(estimateUsers(merged.email.z?.sent ?? 'E')).toBe(3);
+    expect(estimateUsers(merged.email.z?.sent ?? EMPTY_SKETCH)).toBe(3);
     expect(merged.ads.platform.meta).toEqual({
       impressions: 7,
       clicks: 1,
@@ -73,7 +79,7 @@ describe('journey days', () => {
   });
 
   it('keeps NPS answers in single days only: a block merges the cart sketches and drops the answers', () => {
-    const day = (nps: Array<[string, number, number, 'direct']>, adds: string) => ({
+    const day = (nps: Array<[string, number, number, 'direct']>, adds: UserSketch) => ({
       ...emptyDayResult(),
       journey: { ...emptyDayResult().journey, nps, cart: { adds } },
     });
@@ -86,7 +92,7 @@ describe('journey days', () => {
     // The people section (NPS answers, cohort conversions) is stored in days only.
     expect(block.people).toBeUndefined();
     // adds {a} ∪ {a, b} = 2 users.
-    expect(estimateUsers(block.journey?.cart.adds ?? 'E')).toBe(2);
+    expect(estimateUsers(block.journey?.cart.adds ?? EMPTY_SKETCH)).toBe(2);
   });
 
   it('keeps the 1,000 converting paths with the most conversions and the 1,000 others with the most journeys', () => {
