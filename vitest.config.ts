@@ -4,9 +4,6 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
-    // Most files wait on embedded servers, child processes and Chromium: three at a time keep two
-    // cores busy (vitest's default on two cores is one file at a time: 9.5 min here against 7.3).
-    maxWorkers: 3,
     // Set-up starts embedded servers and runtimes; on a loaded shared machine that can take a minute.
     hookTimeout: 180_000,
     // Handlers log every request; tests read results, not logs.
