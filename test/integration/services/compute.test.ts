@@ -37,9 +37,10 @@ describe('compute over the lake', () => {
   });
   afterAll(() => stack.close());
 
-  it('gives identical partials whether persons are split into 1, 2 or 8 buckets', async () => {
+  it('gives identical partials whether persons are split into 1 or 3 buckets', async () => {
     const bySegments = [];
-    for (const total of [1, 2, 8]) {
+    // Random journeys over 2 to 8 buckets: test/integration/metrics/attribution-properties.test.ts.
+    for (const total of [1, 3]) {
       const parts = [];
       for (let bucket = 0; bucket < total; bucket++)
         parts.push((await computeBucket(RANGE, bucket, total, deps())).partial);
@@ -51,7 +52,6 @@ describe('compute over the lake', () => {
       );
     }
     expect(bySegments[1]).toBe(bySegments[0]);
-    expect(bySegments[2]).toBe(bySegments[0]);
   });
 
   it('stores one partial per day, and a re-run with the same data stores the same partials', async () => {
@@ -61,7 +61,7 @@ describe('compute over the lake', () => {
     // Every section holds every day.
     for (const parts of Object.values(before))
       expect([...parts.keys()]).toEqual(datesBetween(RANGE.from, RANGE.to));
-    await computeRange(RANGE, 'v2', 5, deps());
+    await computeRange(RANGE, 'v2', 2, deps());
     expect(await storedDays()).toEqual(before);
   });
 
