@@ -99,19 +99,8 @@ export const userSketchSchema = z
     if (problem !== undefined) context.addIssue({ code: 'custom', message: problem });
   })
   .brand<'UserSketch'>();
-/** A string known to be a sketch: checked by {@link userSketchSchema} or {@link toUserSketch}, or made here. */
+/** A string known to be a sketch: checked by {@link userSketchSchema}, or made here. */
 export type UserSketch = z.infer<typeof userSketchSchema>;
-
-/**
- * The string as a sketch, checked.
- *
- * @throws RangeError when it is not one.
- */
-export function toUserSketch(sketch: string): UserSketch {
-  const problem = sketchProblem(sketch);
-  if (problem !== undefined) throw new RangeError(`not a user sketch: ${problem}`);
-  return sketch as UserSketch;
-}
 
 /**
  * The 64-bit hash under which a user is counted: the first 8 bytes of MD5 of the UTF-8 key, read
