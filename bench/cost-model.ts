@@ -4,10 +4,13 @@
  * lake built by the load function (appended parts, a whole-day build per closed day), scheduled compute in Step Functions, results in
  * DynamoDB. Pure: run.ts passes the measurements in; this returns the table and the lines.
  */
+import { bucketsFor } from '#domain/compute-window.ts';
 import { MERGE_PARTS_AFTER } from '#services/build-lake.ts';
 
-/** /tmp of the engine functions (their `ephemeralStorageSize`), which holds the lake cache. */
-const ENGINE_TMP_GIB = 4;
+/** /tmp of the compute function (its `ephemeralStorageSize`), which holds the lake cache. */
+const COMPUTE_TMP_GIB = 10;
+/** /tmp every function has without paying for it. */
+const FREE_TMP_GIB = 0.5;
 
 /** A published price and where it comes from. */
 export interface Price {
@@ -31,6 +34,12 @@ export const PRICES = {
     usd: 0.0000166667,
     unit: 'Lambda duration, x86_64 (load and compute: the DuckDB binding is x86_64)',
     source: 'AWS Lambda pricing page (first 6 billion GB-s a month)',
+  },
+  lambdaEphemeralGbSecond: {
+    quoted: '$0.0000000309 per GB-s',
+    usd: 0.0000000309,
+    unit: 'Lambda ephemeral storage beyond the free 512 MB (compute: 10 GiB)',
+    source: 'AWS Lambda pricing page',
   },
   lambdaRequest: {
     quoted: '$0.20 per 1M requests',
@@ -395,8 +404,8 @@ export function costModel(inputs: CostInputs, scenario: Scenario): CostResult {
   const runs = scenario.computeRunsPerDay * DAYS_PER_MONTH;
   const windowEvents =
     eventsPerDay * (scenario.computeRunsPerDay > 0 ? inputs.scheduleWindowDays + inputs.lookbackDays : 0);
-  const measuredMax = Math.max(...inputs.computeMap.map((p) => p.events));
-  const buckets = Math.max(1, Math.ceil(windowEvents / measuredMax));
+  // As the deployment's default (`computeBuckets: auto`) picks them, from the window's lake bytes.
+  const buckets = bucketsFor('auto', windowEvents * inputs.lakeBytesPerEvent);
   const fit = computeFit(inputs);
   const perEvent = fit.msPerEvent;
   const bucketMs =
@@ -404,14 +413,18 @@ export function costModel(inputs: CostInputs, scenario: Scenario): CostResult {
     windowEvents * perEvent * (inputs.computeScanShare + (1 - inputs.computeScanShare) / buckets);
   const reduceMs = inputs.reduceMs30 * (inputs.scheduleWindowDays / 30);
   const planMs = 300;
-  const computeGbS = runs * ((buckets * bucketMs + reduceMs + planMs) / 1000) * MEMORY_GB.compute;
+  const computeSeconds = runs * ((buckets * bucketMs + reduceMs + planMs) / 1000);
+  const computeGbS = computeSeconds * MEMORY_GB.compute;
+  const tmpGbS = computeSeconds * (COMPUTE_TMP_GIB - FREE_TMP_GIB);
   const invocations = runs * (buckets + 2);
   line(
-    'Lambda compute (x86_64, 3,008 MB)',
+    'Lambda compute (x86_64, 3,008 MB, 10 GiB /tmp)',
     'plan + map per bucket + reduce',
     `${runs} runs × (${buckets} × ${fmt(bucketMs / 1000, 1)} s + reduce ${fmt(reduceMs / 1000, 1)} s + plan ${planMs / 1000} s); window ${inputs.scheduleWindowDays} + ${inputs.lookbackDays} days = ${fmt(windowEvents)} events`,
-    `${fmt(invocations)} req, ${fmt(computeGbS)} GB-s`,
-    invocations * PRICES.lambdaRequest.usd + computeGbS * PRICES.lambdaX86GbSecond.usd,
+    `${fmt(invocations)} req, ${fmt(computeGbS)} GB-s, ${fmt(tmpGbS)} GB-s of /tmp`,
+    invocations * PRICES.lambdaRequest.usd +
+      computeGbS * PRICES.lambdaX86GbSecond.usd +
+      tmpGbS * PRICES.lambdaEphemeralGbSecond.usd,
   );
   const windowDays = inputs.scheduleWindowDays + inputs.lookbackDays;
   // The small tables (identities, refunds, conversions, visitors) of every lake day are listed on
@@ -483,13 +496,9 @@ export function costModel(inputs: CostInputs, scenario: Scenario): CostResult {
       `a compute bucket takes ${fmt(bucketMs / 1000)} s, beyond the ${COMPUTE_TIMEOUT_S / 60}-minute timeout`,
     );
   const cacheGb = (windowEvents * inputs.lakeBytesPerEvent) / 1024 ** 3;
-  if (cacheGb > ENGINE_TMP_GIB)
+  if (cacheGb > COMPUTE_TMP_GIB)
     breaks.push(
-      `each compute bucket fetches the whole window's Parquet (${fmt(cacheGb, 1)} GB) into /tmp, beyond the ${ENGINE_TMP_GIB} GiB the engine functions get (cdk/lib/attribution-function.ts)`,
-    );
-  if (buckets > 1)
-    breaks.push(
-      `needs \`computeBuckets\` = ${buckets} (default 1); every bucket still reads the whole window`,
+      `each compute bucket fetches the whole window's Parquet (${fmt(cacheGb, 1)} GB) into /tmp, beyond the ${COMPUTE_TMP_GIB} GiB the compute function gets (cdk/lib/pipeline-stack.ts)`,
     );
   const storagePerMillionMonth =
     ((inputs.rawBytesPerEvent + inputs.lakeBytesPerEvent) * 1e6 * PRICES.s3StorageGbMonth.usd) / 1024 ** 3;
@@ -540,7 +549,7 @@ export function costModelMarkdown(inputs: CostInputs): CostSection {
     out.push(`| ${price.quoted} | ${price.unit} | ${price.source} |`);
   out.push('');
   out.push(
-    `Assumptions: events arrive evenly over the month in ${inputs.batchEvents}-event batches, one raw object each, each on the UTC day it happened; ${base.computeRunsPerDay} scheduled compute runs a day over the ${inputs.scheduleWindowDays}-day schedule window with the ${inputs.lookbackDays}-day lookback (the deploy default is hourly: see the sensitivity table); one compute bucket per ${fmt(Math.max(...inputs.computeMap.map((p) => p.events)))} events of the window (the largest size measured here) — the deployment's \`computeBuckets\` must be set to that, its default is 1; a year of lake partitions (each compute task lists the identities, refunds, conversions and visitors of every day and fetches the ones that changed since the last run); ${fmt(base.queriesPerMonth)} queries a month. Durations are this machine's (x86_64), billed as they are. The load function is simulated day by day from the measured builder cost: ${fmt(inputs.loadFixedMs)} ms per build + ${fmt(inputs.loadCpuMsPerEvent * 1000, 1)} µs of CPU per event built (one vCPU at 1,769 MB) + ${inputs.s3GetLatencyMs} ms per raw object read (assumed S3 first-byte latency), an invocation 30 s after the first waiting message, one at a time; each invocation appends the objects of its batch as a part, more than ${MERGE_PARTS_AFTER} parts are merged (${fmt(MERGE_CPU_MS_PER_EVENT * 1000, 1)} µs per row of the day so far, an assumption: see cost-model.ts), and each day is built whole once, after it ends. Left out: CloudWatch Logs and metrics, data transfer, KMS, Secrets Manager, the free tiers.`,
+    `Assumptions: events arrive evenly over the month in ${inputs.batchEvents}-event batches, one raw object each, each on the UTC day it happened; ${base.computeRunsPerDay} scheduled compute runs a day over the ${inputs.scheduleWindowDays}-day schedule window with the ${inputs.lookbackDays}-day lookback (the deploy default is hourly: see the sensitivity table); the compute buckets the deployment's default \`computeBuckets: auto\` picks (one per 430 MB of the window's events Parquet: about 10M events at ${fmt(inputs.lakeBytesPerEvent, 1)} bytes each; the largest bucket measured here holds ${fmt(Math.max(...inputs.computeMap.map((p) => p.events)))}), each reading the whole window; a year of lake partitions (each compute task lists the identities, refunds, conversions and visitors of every day and fetches the ones that changed since the last run); ${fmt(base.queriesPerMonth)} queries a month. Durations are this machine's (x86_64), billed as they are. The load function is simulated day by day from the measured builder cost: ${fmt(inputs.loadFixedMs)} ms per build + ${fmt(inputs.loadCpuMsPerEvent * 1000, 1)} µs of CPU per event built (one vCPU at 1,769 MB) + ${inputs.s3GetLatencyMs} ms per raw object read (assumed S3 first-byte latency), an invocation 30 s after the first waiting message, one at a time; each invocation appends the objects of its batch as a part, more than ${MERGE_PARTS_AFTER} parts are merged (${fmt(MERGE_CPU_MS_PER_EVENT * 1000, 1)} µs per row of the day so far, an assumption: see cost-model.ts), and each day is built whole once, after it ends. Left out: CloudWatch Logs and metrics, data transfer, KMS, Secrets Manager, the free tiers.`,
   );
   out.push('');
   for (const { scenario, result } of scenarios) {

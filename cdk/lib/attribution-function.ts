@@ -20,6 +20,8 @@ export interface AttributionFunctionProps {
    * binary that ran the tests is the binary deployed.
    */
   readonly engine?: boolean;
+  /** /tmp of an engine function (fetched lake partitions, DuckDB's spill files); 4 GiB by default. */
+  readonly ephemeralStorage?: Size;
   /** The attribution config file, copied into the asset as CONFIG_FILE_NAME (not into the environment). */
   readonly configFile?: string;
 }
@@ -57,7 +59,7 @@ export class AttributionFunction extends NodejsFunction {
       architecture: props.engine ? lambda.Architecture.X86_64 : lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 1024,
       // Fetched lake partitions and DuckDB's spill files live in /tmp.
-      ...(props.engine ? { ephemeralStorageSize: Size.mebibytes(4096) } : {}),
+      ...(props.engine ? { ephemeralStorageSize: props.ephemeralStorage ?? Size.mebibytes(4096) } : {}),
       timeout: props.timeout ?? Duration.seconds(29),
       tracing: lambda.Tracing.ACTIVE,
       loggingFormat: lambda.LoggingFormat.JSON,

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
+import { computeBucketsSchema } from '../../shared/domain/compute-window.ts';
 import { attributionConfigSchema } from '../../shared/domain/config.ts';
 import { isSecretReference } from '../../shared/domain/secret-references.ts';
 import { toFieldIssues } from '../../shared/domain/zod-issues.ts';
@@ -28,9 +29,9 @@ export const deploySettingsSchema = z.strictObject({
   alertsSchedule: z.string().min(6).default('cron(0 6 * * ? *)'),
   /**
    * Hash buckets of persons a compute is split into, one Map iteration (a compute Lambda running
-   * DuckDB over whole journeys) each: 1 until one Lambda's 15 minutes or memory no longer suffice.
+   * DuckDB over whole journeys) each: `auto` (one per about 10M events of the window) or a number.
    */
-  computeBuckets: z.int().min(1).max(100).default(1),
+  computeBuckets: computeBucketsSchema.default('auto'),
   /** Version 1's scan segments: accepted so older files deploy, and ignored (see computeBuckets). */
   scanSegments: z.int().min(1).optional(),
   logRetentionDays: z.int().min(1).max(3653).default(30),

@@ -3,6 +3,7 @@ import {
   CfnOutput,
   Duration,
   Names,
+  Size,
   Stack,
   type StackProps,
   Validations,
@@ -123,6 +124,9 @@ export class PipelineStack extends Stack {
     const compute = fn('compute', {
       memorySize: 3008,
       timeout: Duration.minutes(15),
+      // Each bucket task caches the whole window's events: the most Lambda gives (about 230M
+      // events of window at the builder's 42.9 bytes each; BENCHMARKS.md, cost).
+      ephemeralStorage: Size.gibibytes(10),
       environment: { ...engineEnvironment, DUCKDB_MEMORY_LIMIT: '2GB' },
     });
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { computeBucketsSchema } from '#domain/compute-window.ts';
 import { ValidationError } from '#domain/errors.ts';
 import { toFieldIssues } from '#domain/zod-issues.ts';
 
@@ -27,7 +28,7 @@ export const envSchema = z.object({
   /** The compute state machine; jobs start it when set, and run in-process otherwise. */
   STATE_MACHINE_ARN: z.string().startsWith('arn:').optional(),
   /** Hash buckets of persons one compute run is split into (each a task over whole journeys). */
-  COMPUTE_BUCKETS: z.coerce.number().int().min(1).max(1000).default(1),
+  COMPUTE_BUCKETS: computeBucketsSchema.default('auto'),
   /** DuckDB worker threads (default: one per core) and memory limit before it spills to disk. */
   DUCKDB_THREADS: z.coerce.number().int().min(1).max(64).optional(),
   DUCKDB_MEMORY_LIMIT: z

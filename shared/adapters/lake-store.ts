@@ -19,6 +19,8 @@ import { LAKE_PREFIX, type LakeTable, lakeDayPrefix, lakePartitionKey } from '#l
 export interface LakePart {
   readonly part: string;
   readonly lastModified: Date;
+  /** Bytes of the file. */
+  readonly size: number;
 }
 
 /** The lake: Parquet partitions by table and UTC day, built from the raw zone. */
@@ -27,6 +29,8 @@ export interface LakeStore {
   putPartition(table: LakeTable, date: string, file: string, part?: string): Promise<void>;
   /** The files of a day's partition. */
   listParts(table: LakeTable, date: string): Promise<LakePart[]>;
+  /** Bytes of the table's partitions of the UTC days `from`…`to`, listed at once (not a request per day). */
+  sizeOfDays(table: LakeTable, from: string, to: string): Promise<number>;
   deleteParts(table: LakeTable, date: string, parts: readonly string[]): Promise<void>;
   /**
    * Local paths of every file of the partitions of `dates`: the days listed, those up to and
@@ -51,6 +55,7 @@ interface ListedObject {
   readonly key: string;
   readonly lastModified: Date;
   readonly etag: string | undefined;
+  readonly size: number;
 }
 
 /**
@@ -90,7 +95,19 @@ export class S3LakeStore implements LakeStore {
     return (await this.#list(prefix)).map((object) => ({
       part: object.key.slice(`${prefix}part-`.length, -'.parquet'.length),
       lastModified: object.lastModified,
+      size: object.size,
     }));
+  }
+
+  async sizeOfDays(table: LakeTable, from: string, to: string): Promise<number> {
+    // Keys sort by day, so one listing from the first day's folder on covers the range.
+    const last = lakeDayPrefix(table, to);
+    const objects = await this.#list(
+      `${LAKE_PREFIX}${table}/`,
+      lakeDayPrefix(table, from),
+      (key) => key > last && !key.startsWith(last),
+    );
+    return objects.reduce((sum, object) => sum + object.size, 0);
   }
 
   async deleteParts(table: LakeTable, date: string, parts: readonly string[]): Promise<void> {
@@ -131,24 +148,39 @@ export class S3LakeStore implements LakeStore {
     return paths.filter((path): path is string => path !== undefined);
   }
 
-  /** The Parquet files under a prefix, in key order. */
-  async #list(prefix: string): Promise<ListedObject[]> {
+  /**
+   * The Parquet files under a prefix, in key order: those after `startAfter` when given, up to the
+   * first key `past` says is beyond what is wanted.
+   */
+  async #list(prefix: string, startAfter?: string, past?: (key: string) => boolean): Promise<ListedObject[]> {
     const objects: ListedObject[] = [];
     let token: string | undefined;
     do {
       const page = await this.#client
-        .send(new ListObjectsV2Command({ Bucket: this.#bucket, Prefix: prefix, ContinuationToken: token }))
+        .send(
+          new ListObjectsV2Command({
+            Bucket: this.#bucket,
+            Prefix: prefix,
+            ContinuationToken: token,
+            ...(startAfter ? { StartAfter: startAfter } : {}),
+          }),
+        )
         .catch(rethrowUnavailable);
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
       for (const object of page.Contents ?? []) {
+        if (object.Key && past?.(object.Key)) {
+          token = undefined;
+          break;
+        }
         if (object.Key?.endsWith('.parquet')) {
           objects.push({
             key: object.Key,
             lastModified: object.LastModified ?? new Date(0),
             etag: object.ETag,
+            size: object.Size ?? 0,
           });
         }
       }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
     return objects.sort((a, b) => (a.key < b.key ? -1 : 1));
   }

@@ -6,8 +6,9 @@ import type { SpendStore } from '#adapters/spend-store.ts';
 import { addAttributionSpend, CREDIT_UNIT, mergeAttribution } from '#domain/attribution/index.ts';
 import { CHANNEL_IDS } from '#domain/channel-ids.ts';
 import { type ComputeRows, foldComputeRows } from '#domain/compute-rows.ts';
+import { computeWindow } from '#domain/compute-window.ts';
 import type { AttributionConfig } from '#domain/config.ts';
-import { addDays, DAY_MS, datesBetween, startOfDay } from '#domain/dates.ts';
+import { DAY_MS, datesBetween } from '#domain/dates.ts';
 import { type ComputePartial, emptyDayResult, type StoredDay, toStoredDay } from '#domain/day-result.ts';
 import { addAdSpend } from '#domain/journey/ads.ts';
 import { MAX_PATH_STEPS, mergeJourneyPartials } from '#domain/journey/journey-day.ts';
@@ -94,17 +95,7 @@ export async function openComputeSession(
   deps: Pick<ComputeDeps, 'lakeStore' | 'config' | 'openEngine'>,
 ): Promise<ComputeSession> {
   const { timeZone, lookbackDays, timeDecayHalfLifeDays } = deps.config;
-  // Journeys reach back lookbackDays × 24 h; across a daylight-saving change that can start
-  // before local midnight lookbackDays earlier.
-  const lo = Math.min(
-    startOfDay(addDays(range.from, -lookbackDays), timeZone),
-    startOfDay(range.from, timeZone) - lookbackDays * DAY_MS,
-  );
-  const hi = startOfDay(addDays(range.to, 1), timeZone) - 1;
-  const utcDates = datesBetween(
-    new Date(lo).toISOString().slice(0, 10),
-    new Date(hi).toISOString().slice(0, 10),
-  );
+  const { lo, hi, utcDates } = computeWindow(range, deps.config);
   // Identity links and refunds of every day: either can change events long before them; and
   // every day's conversions and visitors, so a first conversion or page view is a first ever.
   const [eventFiles, identityFiles, refundFiles, conversionFiles, visitorFiles] = await Promise.all([

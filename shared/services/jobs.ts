@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { logger, MetricUnit, metrics } from '#adapters/observability.ts';
 import type { PartialStore } from '#adapters/partial-store.ts';
 import type { JobStore } from '#adapters/results-store.ts';
+import { bucketsFor, type ComputeBuckets, computeWindow } from '#domain/compute-window.ts';
 import { addDays, datesBetween, localDate } from '#domain/dates.ts';
 import type { ComputePartial } from '#domain/day-result.ts';
 import { dayVersion, type Job } from '#domain/jobs.ts';
@@ -65,7 +66,8 @@ export interface BuildSummary {
 export interface JobDeps extends ComputeDeps, Omit<LakeBuildDeps, 'engine'> {
   readonly jobStore: JobStore;
   readonly partials: PartialStore<ComputePartial>;
-  readonly buckets: number;
+  /** Hash buckets of persons per compute, or `auto`: sized by the window's lake files. */
+  readonly buckets: ComputeBuckets;
 }
 
 /**
@@ -83,13 +85,14 @@ export const jobSteps = {
     const utcDays = datesBetween(addDays(job.from, -1), addDays(job.to, 1));
     // A compute also compacts the days of its range that stopped receiving appended parts.
     const days = job.kind === 'replay' ? utcDays : await settledDays(utcDays, deps);
-    const buckets = Array.from({ length: deps.buckets }, (_, bucket) => ({ bucket, buckets: deps.buckets }));
     const startedAt = job.startedAt ?? new Date().toISOString();
     // Netting late refunds is worth a wider job, never a failed one: without it, the job's range.
     const from = await refundedFrom(job, deps).catch((error: unknown) => {
       logger.warn('late refunds not looked up; computing the job range only', { jobId: job.jobId, error });
       return job.from;
     });
+    const count = bucketsFor(deps.buckets, await windowBytes({ from, to: job.to }, deps));
+    const buckets = Array.from({ length: count }, (_, bucket) => ({ bucket, buckets: count }));
     const { computedFrom: _earlier, ...asked } = job;
     await deps.jobStore.put({
       ...asked,
@@ -228,4 +231,14 @@ export class InProcessJobRunner implements JobRunner {
         );
     }
   }
+}
+
+/** Bytes of the events Parquet a compute of `range` reads; not listed when the bucket count is fixed. */
+async function windowBytes(
+  range: { readonly from: string; readonly to: string },
+  deps: Pick<JobDeps, 'buckets' | 'lakeStore' | 'config'>,
+): Promise<number> {
+  if (deps.buckets !== 'auto') return 0;
+  const { utcDates } = computeWindow(range, deps.config);
+  return deps.lakeStore.sizeOfDays('events', utcDates[0] as string, utcDates.at(-1) as string);
 }

@@ -194,6 +194,16 @@ describe('the CDK app', () => {
     }
   });
 
+  it('gives the compute function the largest /tmp Lambda has (each bucket caches the window) and sizes its buckets by the window', () => {
+    const functions = Object.entries(pipeline.findResources('AWS::Lambda::Function'));
+    const storage = Object.fromEntries(
+      functions.map(([id, f]) => [id.replace(/Function.*$/, ''), f.Properties.EphemeralStorage?.Size]),
+    );
+    expect(storage).toMatchObject({ Compute: 10240, Load: 4096 });
+    const [, compute] = functions.find(([id]) => id.startsWith('ComputeFunction')) ?? [];
+    expect(compute?.Properties.Environment.Variables.COMPUTE_BUCKETS).toBe('auto');
+  });
+
   it('serves every route of the runtime route table, and sends what none matches to the query function', () => {
     const routes = Object.values(pipeline.findResources('AWS::ApiGatewayV2::Route'));
     const routeKeys = routes.map((r) => r.Properties.RouteKey).sort();

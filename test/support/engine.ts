@@ -83,6 +83,7 @@ export async function computeLakeRows(
       putPartition: async () => undefined,
       listParts: async () => [],
       deleteParts: async () => undefined,
+      sizeOfDays: async () => 0,
       fetchPartitions: async (table) => {
         if (table === 'events') return events.length > 0 ? [eventsFile] : [];
         if (table === 'refunds') return refunds.length > 0 ? [refundsFile] : [];

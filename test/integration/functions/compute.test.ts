@@ -1,13 +1,14 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { metrics } from '#adapters/observability.ts';
+import { AUTO_BUCKET_BYTES, computeWindow } from '#domain/compute-window.ts';
 import { addDays, datesBetween, localDate } from '#domain/dates.ts';
 import type { Job } from '#domain/jobs.ts';
 import { createComputeHandler } from '#functions/compute/handler.ts';
 import { createIngestHandler } from '#functions/ingest/handler.ts';
 import { jobDepsOf } from '#functions/jobs/handler.ts';
 import { localDocumentClient } from '#local/servers.ts';
-import type { JobPlan } from '#services/jobs.ts';
+import { type JobPlan, jobSteps, newJob } from '#services/jobs.ts';
 import { RANGE, SCENARIO_EVENTS } from '../../fixtures/scenario.ts';
 import { computeRange } from '../../support/engine.ts';
 import { injectFault } from '../../support/faults.ts';
@@ -30,6 +31,22 @@ describe('the job state machine tasks (compute function)', () => {
       status: 'running',
       progress: { done: 0, total: 3 + 1 },
     });
+  });
+
+  it('plans one bucket under `auto` while the window holds less than a bucket of lake', async () => {
+    await createIngestHandler(stack.pipeline)(
+      apiEvent({ path: '/v1/events', body: { events: SCENARIO_EVENTS } }),
+      testContext(),
+    );
+    const deps = { ...jobDepsOf(stack.pipeline), buckets: 'auto' as const };
+    for (const date of datesBetween(addDays(RANGE.from, -1), addDays(RANGE.to, 1)))
+      await jobSteps.build('replay-20260101T000000-0000cafe', date, deps);
+    const { utcDates } = computeWindow(RANGE, stack.pipeline.config);
+    const bytes = await deps.lakeStore.sizeOfDays('events', utcDates[0] as string, utcDates.at(-1) as string);
+    expect(bytes).toBeGreaterThan(0);
+    expect(bytes).toBeLessThan(AUTO_BUCKET_BYTES);
+    const plan = await jobSteps.plan(newJob('compute', RANGE.from, RANGE.to), deps);
+    expect(plan.buckets).toEqual([{ bucket: 0, buckets: 1 }]);
   });
 
   it('runs plan, build per day, map per bucket and reduce as the state machine does, storing what a whole run stores', async () => {

@@ -155,6 +155,7 @@ describe('a refund that comes after its conversion has left the schedule window'
         putPartition: lake.putPartition.bind(lake),
         listParts: lake.listParts.bind(lake),
         deleteParts: lake.deleteParts.bind(lake),
+        sizeOfDays: lake.sizeOfDays.bind(lake),
         fetchPartitions: async () => {
           throw new Error('the lake store could not be reached');
         },
