@@ -6,14 +6,18 @@
  * 2. the lake builder over all of it (bench/lake-build-task.ts), then its profile on a sample of days
  *    (bench/lake-profile.ts);
  * 3. compute over the last 30 days (30-day lookback: the whole lake) and the hand-written SQL, on 1M;
- * 4. the lake scaled to 10M (bench/replicate.ts), and compute and SQL again.
+ * 4. the lake scaled to 10M (bench/replicate.ts), and compute and SQL again;
+ * 5. that lake scaled again (to about 120M, the window of 100M events a month), and one bucket of
+ *    the many `auto` would split it into (bench/bucket-task.ts).
  *
  * Every measured step runs in its own child process; this one only serves S3 and DynamoDB.
  */
 import { join } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { bucketsFor } from '#domain/compute-window.ts';
 import { createIngestHandler } from '#functions/ingest/handler.ts';
 import type { BaselineTaskInput, BaselineTaskResult } from './baseline-task.ts';
+import type { BucketTaskInput, BucketTaskResult } from './bucket-task.ts';
 import type { ComputeProfileInput, ComputeProfileResult } from './compute-profile.ts';
 import type { ComputeTaskInput, ComputeTaskResult } from './compute-task.ts';
 import type { LakeBuildInput, LakeBuildResult } from './lake-build-task.ts';
@@ -38,6 +42,17 @@ export interface ComputeBenchInput {
   readonly copies: number;
   readonly campaigns: number;
   readonly profileDays: number;
+  /** Copies of the 10M lake for the scale step (0: no scale step). */
+  readonly scaleCopies: number;
+}
+
+/** One bucket of many over the lake scaled again: what a large deployment's Map task does. */
+export interface ComputeScale {
+  readonly windowEvents: number;
+  readonly buckets: number;
+  readonly lakeBytes: number;
+  readonly replicateMs: number;
+  readonly task: ChildReport<BucketTaskResult>;
 }
 
 export interface ComputeRun {
@@ -73,6 +88,7 @@ export interface ComputeBenchResult {
   readonly runs: readonly ComputeRun[];
   /** computeBucket's statements one by one, on the largest lake (warm cache). */
   readonly computeProfile: ChildReport<ComputeProfileResult>;
+  readonly scale?: ComputeScale;
 }
 
 const FROM = '2026-06-01';
@@ -201,6 +217,26 @@ try {
     ...window,
   } satisfies ComputeProfileInput);
 
+  let scale: ComputeScale | undefined;
+  if (input.scaleCopies > 0) {
+    process.stderr.write(`compute: scaling the lake ×${input.scaleCopies} again...\n`);
+    const { ms } = await replicateLake(pipeline, dates, input.scaleCopies);
+    const events = runs.at(-1)?.events ?? 0;
+    const windowEvents = events * input.scaleCopies;
+    // The replicated files repeat their rows, so they compress far better than the builder's:
+    // the buckets are those `auto` picks for the builder's bytes per event at this size.
+    const builderBytesPerEvent = lakeBytes / build.events;
+    const buckets = bucketsFor('auto', windowEvents * builderBytesPerEvent);
+    process.stderr.write(`compute: bucket 0 of ${buckets} over ${windowEvents} events...\n`);
+    const task = await runChild<ChildReport<BucketTaskResult>>('bucket-task.ts', {
+      endpoints,
+      workDir: work('compute-scale'),
+      ...window,
+      buckets,
+    } satisfies BucketTaskInput);
+    scale = { windowEvents, buckets, lakeBytes: await prefixBytes('lake/v1/events/'), replicateMs: ms, task };
+  }
+
   const result: ComputeBenchResult = {
     dataset: {
       lines: dataset.lines,
@@ -221,6 +257,7 @@ try {
     lake10Bytes,
     runs,
     computeProfile,
+    ...(scale ? { scale } : {}),
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 } finally {

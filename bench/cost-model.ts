@@ -151,6 +151,16 @@ export interface CostInputs {
    * deduplicating the whole window before the bucket filter), from 1 bucket vs bucket 0 of 2.
    */
   readonly computeScanShare: number;
+  /**
+   * Compute: one bucket of many over a window far larger than one bucket (cold fetch + compute),
+   * as measured; what a bucket of a window past the largest single bucket is scaled from.
+   */
+  readonly computeScale?: {
+    readonly windowEvents: number;
+    readonly buckets: number;
+    readonly ms: number;
+    readonly peakRssMb: number;
+  };
   /** Compute: the reduce step over a 30-day range, ms. */
   readonly reduceMs30: number;
   /** Gzip bytes of one day's stored result (events/day of the measurement given). */
@@ -408,9 +418,16 @@ export function costModel(inputs: CostInputs, scenario: Scenario): CostResult {
   const buckets = bucketsFor('auto', windowEvents * inputs.lakeBytesPerEvent);
   const fit = computeFit(inputs);
   const perEvent = fit.msPerEvent;
-  const bucketMs =
+  const modelMs =
     fit.fixedMs +
     windowEvents * perEvent * (inputs.computeScanShare + (1 - inputs.computeScanShare) / buckets);
+  // Past the largest single bucket measured, the model above (linear in the window) fell 3× short
+  // of the bucket measured over a 120M-event window: the larger of the two, that one scaled in
+  // proportion to the window.
+  const scale = inputs.computeScale;
+  const measuredMax = Math.max(...inputs.computeMap.map((p) => p.events));
+  const scaledMs = scale && windowEvents > measuredMax ? (scale.ms * windowEvents) / scale.windowEvents : 0;
+  const bucketMs = Math.max(modelMs, scaledMs);
   const reduceMs = inputs.reduceMs30 * (inputs.scheduleWindowDays / 30);
   const planMs = 300;
   const computeSeconds = runs * ((buckets * bucketMs + reduceMs + planMs) / 1000);
@@ -496,6 +513,10 @@ export function costModel(inputs: CostInputs, scenario: Scenario): CostResult {
       `a compute bucket takes ${fmt(bucketMs / 1000)} s, beyond the ${COMPUTE_TIMEOUT_S / 60}-minute timeout`,
     );
   const cacheGb = (windowEvents * inputs.lakeBytesPerEvent) / 1024 ** 3;
+  if (scaledMs > 0 && scale && scale.peakRssMb > MEMORY_GB.compute * 1024)
+    breaks.push(
+      `a bucket task over a window of ${fmt(scale.windowEvents)} events (bucket 0 of ${scale.buckets}) peaked at ${fmt(scale.peakRssMb)} MB here, beyond the compute function's ${fmt(MEMORY_GB.compute * 1024)} MB`,
+    );
   if (cacheGb > COMPUTE_TMP_GIB)
     breaks.push(
       `each compute bucket fetches the whole window's Parquet (${fmt(cacheGb, 1)} GB) into /tmp, beyond the ${COMPUTE_TMP_GIB} GiB the compute function gets (cdk/lib/pipeline-stack.ts)`,
@@ -549,7 +570,7 @@ export function costModelMarkdown(inputs: CostInputs): CostSection {
     out.push(`| ${price.quoted} | ${price.unit} | ${price.source} |`);
   out.push('');
   out.push(
-    `Assumptions: events arrive evenly over the month in ${inputs.batchEvents}-event batches, one raw object each, each on the UTC day it happened; ${base.computeRunsPerDay} scheduled compute runs a day over the ${inputs.scheduleWindowDays}-day schedule window with the ${inputs.lookbackDays}-day lookback (the deploy default is hourly: see the sensitivity table); the compute buckets the deployment's default \`computeBuckets: auto\` picks (one per 430 MB of the window's events Parquet: about 10M events at ${fmt(inputs.lakeBytesPerEvent, 1)} bytes each; the largest bucket measured here holds ${fmt(Math.max(...inputs.computeMap.map((p) => p.events)))}), each reading the whole window; a year of lake partitions (each compute task lists the identities, refunds, conversions and visitors of every day and fetches the ones that changed since the last run); ${fmt(base.queriesPerMonth)} queries a month. Durations are this machine's (x86_64), billed as they are. The load function is simulated day by day from the measured builder cost: ${fmt(inputs.loadFixedMs)} ms per build + ${fmt(inputs.loadCpuMsPerEvent * 1000, 1)} µs of CPU per event built (one vCPU at 1,769 MB) + ${inputs.s3GetLatencyMs} ms per raw object read (assumed S3 first-byte latency), an invocation 30 s after the first waiting message, one at a time; each invocation appends the objects of its batch as a part, more than ${MERGE_PARTS_AFTER} parts are merged (${fmt(MERGE_CPU_MS_PER_EVENT * 1000, 1)} µs per row of the day so far, an assumption: see cost-model.ts), and each day is built whole once, after it ends. Left out: CloudWatch Logs and metrics, data transfer, KMS, Secrets Manager, the free tiers.`,
+    `Assumptions: events arrive evenly over the month in ${inputs.batchEvents}-event batches, one raw object each, each on the UTC day it happened; ${base.computeRunsPerDay} scheduled compute runs a day over the ${inputs.scheduleWindowDays}-day schedule window with the ${inputs.lookbackDays}-day lookback (the deploy default is hourly: see the sensitivity table); the compute buckets the deployment's default \`computeBuckets: auto\` picks (one per 430 MB of the window's events Parquet: about 10M events at ${fmt(inputs.lakeBytesPerEvent, 1)} bytes each; the largest bucket measured here holds ${fmt(Math.max(...inputs.computeMap.map((p) => p.events)))}), each reading the whole window; ${inputs.computeScale ? `a bucket of a larger window takes the larger of the linear model and the bucket measured over ${fmt(inputs.computeScale.windowEvents)} events (bucket 0 of ${inputs.computeScale.buckets}: ${fmt(inputs.computeScale.ms / 1000, 1)} s), scaled in proportion to the window;` : ''} a year of lake partitions (each compute task lists the identities, refunds, conversions and visitors of every day and fetches the ones that changed since the last run); ${fmt(base.queriesPerMonth)} queries a month. Durations are this machine's (x86_64), billed as they are. The load function is simulated day by day from the measured builder cost: ${fmt(inputs.loadFixedMs)} ms per build + ${fmt(inputs.loadCpuMsPerEvent * 1000, 1)} µs of CPU per event built (one vCPU at 1,769 MB) + ${inputs.s3GetLatencyMs} ms per raw object read (assumed S3 first-byte latency), an invocation 30 s after the first waiting message, one at a time; each invocation appends the objects of its batch as a part, more than ${MERGE_PARTS_AFTER} parts are merged (${fmt(MERGE_CPU_MS_PER_EVENT * 1000, 1)} µs per row of the day so far, an assumption: see cost-model.ts), and each day is built whole once, after it ends. Left out: CloudWatch Logs and metrics, data transfer, KMS, Secrets Manager, the free tiers.`,
   );
   out.push('');
   for (const { scenario, result } of scenarios) {

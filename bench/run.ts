@@ -26,6 +26,7 @@ const env = (name: string, fallback: number) => Number(process.env[name] ?? fall
 const SIZES = {
   computeEvents: env('BENCH_COMPUTE_EVENTS', 1_000_000),
   copies: env('BENCH_COPIES', 10),
+  scaleCopies: env('BENCH_SCALE_COPIES', 12),
   campaigns: env('BENCH_CAMPAIGNS', 3000),
   profileDays: env('BENCH_PROFILE_DAYS', 12),
   queryEvents: env('BENCH_QUERY_EVENTS', 1_000_000),
@@ -72,6 +73,7 @@ if (wanted('compute')) {
       copies: SIZES.copies,
       campaigns: SIZES.campaigns,
       profileDays: SIZES.profileDays,
+      scaleCopies: SIZES.scaleCopies,
     } satisfies ComputeBenchInput),
   );
   save();
@@ -252,6 +254,16 @@ if (compute && query && ten) {
               (2 * c10.halfBucketMs - median([...c10.computeWarmMs])) / median([...c10.computeWarmMs]),
             ),
           ),
+    ...(compute.scale
+      ? {
+          computeScale: {
+            windowEvents: compute.scale.windowEvents,
+            buckets: compute.scale.buckets,
+            ms: compute.scale.task.fetchMs + compute.scale.task.computeMs,
+            peakRssMb: compute.scale.task.maxRssMb,
+          },
+        }
+      : {}),
     reduceMs30: c10.reduceMs,
     dayResultBytes: [
       ...(c1 ? [{ eventsPerDay: dayEvents(c1.events, 60), bytes: c1.dayResultGzipBytes.median }] : []),
@@ -330,6 +342,14 @@ if (compute) {
       const warm = median([...last.computeWarmMs]);
       say(
         `Bucket 0 of 2 takes ${msf(last.halfBucketMs)} against ${msf(warm)} for the one bucket: ${fmt(((2 * last.halfBucketMs - warm) / warm) * 100)}% of a bucket's work is repeated by every bucket (each reads, resolves and deduplicates the whole window before \`window-events.sql\` keeps its persons), so splitting into B buckets costs about ${fmt((2 * last.halfBucketMs) / warm, 2)}× the one-bucket work at B = 2.`,
+      );
+      say();
+    }
+    const scale = compute.scale;
+    if (scale) {
+      const t = scale.task;
+      say(
+        `**One bucket of many over a large window** (bench/bucket-task.ts): the 10M lake repeated ${SIZES.scaleCopies}× again (${fmt(scale.windowEvents)} events in the window, about that of 100M events a month; ${fmt(scale.lakeBytes / 1024 ** 2)} MB of events Parquet, replicated in ${fmt(scale.replicateMs / 1000)} s), bucket 0 of the ${scale.buckets} that \`computeBuckets: auto\` picks for the builder's ${fmt(compute.lakeBytes / compute.build.events, 1)} bytes per event: cold fetch ${msf(t.fetchMs)}, compute **${fmt(t.computeMs / 1000, 1)} s** for its ${fmt(t.bucketEvents)} events, peak RSS **${fmt(t.maxRssMb)} MB** (the compute function has 3,008 MB), work folder (lake cache + DuckDB spill, /tmp on Lambda) at most ${fmt(t.peakWorkDirMb)} MB. Every bucket reads, resolves and deduplicates the whole window first, and at this size that spills.`,
       );
       say();
     }

@@ -1,0 +1,62 @@
+/**
+ * Child process: one bucket of many over a large window, as a compute Map task runs it (DuckDB
+ * memory limit 2GB, as deployed): the cold fetch of the window's partitions, then
+ * `computeBucket(range, 0, buckets)` once. The work folder (lake cache and DuckDB's spill files,
+ * what /tmp holds on Lambda) is measured every 2 s.
+ */
+import { execFileSync } from 'node:child_process';
+import { computeWindow } from '#domain/compute-window.ts';
+import { computeBucket } from '#services/compute.ts';
+import { benchPipeline, childInput, type Endpoints, report } from './support.ts';
+
+export interface BucketTaskInput {
+  readonly endpoints: Endpoints;
+  readonly workDir: string;
+  readonly from: string;
+  readonly to: string;
+  readonly buckets: number;
+}
+
+export interface BucketTaskResult {
+  readonly fetchMs: number;
+  readonly computeMs: number;
+  /** Events of the bucket (its persons' and, in bucket 0, those without a person). */
+  readonly bucketEvents: number;
+  /** The largest the work folder grew to, in MB (du -sm). */
+  readonly peakWorkDirMb: number;
+}
+
+const input = childInput<BucketTaskInput>();
+const pipeline = benchPipeline({
+  endpoints: input.endpoints,
+  workDir: input.workDir,
+  duckdbMemoryLimit: '2GB',
+});
+const range = { from: input.from, to: input.to };
+const { utcDates } = computeWindow(range, pipeline.config);
+let started = performance.now();
+await pipeline.lakeStore.fetchPartitions('events', utcDates);
+await pipeline.lakeStore.fetchPartitions('identities');
+const fetchMs = performance.now() - started;
+let peakWorkDirMb = 0;
+const sample = () => {
+  let out: string;
+  try {
+    out = execFileSync('du', ['-sm', input.workDir], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+  } catch (error) {
+    // A spill file removed while du walks the folder: du still printed the total.
+    out = String((error as { stdout?: string }).stdout ?? '');
+  }
+  const size = Number(out.split('\t')[0]);
+  if (Number.isFinite(size)) peakWorkDirMb = Math.max(peakWorkDirMb, size);
+};
+const timer = setInterval(sample, 2000);
+started = performance.now();
+const bucket = await computeBucket(range, 0, input.buckets, pipeline);
+const computeMs = performance.now() - started;
+clearInterval(timer);
+sample();
+report({ fetchMs, computeMs, bucketEvents: bucket.events, peakWorkDirMb } satisfies BucketTaskResult);
