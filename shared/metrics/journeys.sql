@@ -25,7 +25,6 @@ CREATE OR REPLACE TEMP TABLE seen_before AS
 WITH persons AS (
   SELECT k.person_id, coalesce(p.person, k.user_key) AS person
   FROM user_keys k LEFT JOIN people p ON p.from_key = k.user_key
-  WHERE k.bucket = {{bucket}}
 ),
 earlier AS (
   SELECT user_key, false AS converted FROM lake_visitors WHERE first_ts < $lo

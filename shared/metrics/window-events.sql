@@ -17,16 +17,19 @@ SELECT file_index, file_row_number FROM lake_events
 WHERE hash(event_id) IN (SELECT hash(event_id) FROM lake_events GROUP BY ALL HAVING count(*) > 1)
 QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY {{latest_copy_first}}) > 1;
 
--- The person of every user key and its hash, once per key instead of once per event (MD5 is
--- costly); the bucket is taken in UBIGINT, as HUGEINT arithmetic is several times slower. The
--- statements after this one know a person by a number (person_id): joins and windows over
--- integers are several times faster than over text.
+-- The user keys of this task's persons, each with its person and the person's hash, once per key
+-- instead of once per event (MD5 is costly); the bucket is taken in UBIGINT, as HUGEINT
+-- arithmetic is several times slower. Only this bucket's keys are kept: every read of ev joins
+-- them, and with many buckets over a large window all the window's keys would be a hash table
+-- too large for memory in every task. The statements after this one know a person by a number
+-- (person_id): joins and windows over integers are several times faster than over text.
 CREATE OR REPLACE TEMP TABLE user_keys AS
-SELECT user_key, dense_rank() OVER (ORDER BY person)::INTEGER AS person_id, {{user_hash}} AS user_hash,
-       {{user_hash}} % $buckets::UBIGINT AS bucket
-FROM (SELECT k.user_key, coalesce(p.person, k.user_key) AS person
-      FROM (SELECT DISTINCT user_key FROM lake_events WHERE user_key IS NOT NULL) k
-      LEFT JOIN people p ON p.from_key = k.user_key);
+SELECT user_key, dense_rank() OVER (ORDER BY person)::INTEGER AS person_id, user_hash
+FROM (SELECT user_key, person, {{user_hash}} AS user_hash
+      FROM (SELECT k.user_key, coalesce(p.person, k.user_key) AS person
+            FROM (SELECT DISTINCT user_key FROM lake_events WHERE user_key IS NOT NULL) k
+            LEFT JOIN people p ON p.from_key = k.user_key))
+WHERE user_hash % $buckets::UBIGINT = {{bucket}};
 
 CREATE OR REPLACE TEMP VIEW ev AS
 SELECT e.event_id, e.type, e.ts, e.count, e.channel, e.stage, e.touch,
@@ -38,7 +41,8 @@ FROM lake_events e
 ANTI JOIN superseded s ON s.file_index = e.file_index AND s.file_row_number = e.file_row_number
 LEFT JOIN user_keys k ON k.user_key = e.user_key
 JOIN local_days l ON l.bucket = floor(e.ts / 900000)::BIGINT
-WHERE e.ts BETWEEN {{lo}} AND {{hi}} AND NOT coalesce(e.bot, false) AND coalesce(k.bucket, 0) = {{bucket}};
+WHERE e.ts BETWEEN {{lo}} AND {{hi}} AND NOT coalesce(e.bot, false)
+  AND (k.person_id IS NOT NULL OR (e.user_key IS NULL AND {{bucket}} = 0));
 
 -- The window's carts, e-mails, surveys and shares: fewer than its page views and ad events (about
 -- a seventh of the bench's window, e-mails most of it), and read by six queries. Kept once in a
