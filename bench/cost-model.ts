@@ -4,7 +4,7 @@
  * lake built by the load function (appended parts, a whole-day build per closed day), scheduled compute in Step Functions, results in
  * DynamoDB. Pure: run.ts passes the measurements in; this returns the table and the lines.
  */
-import { bucketsFor } from '#domain/compute-window.ts';
+import { AUTO_BUCKET_BYTES, bucketsFor, EVENTS_PARQUET_BYTES } from '#domain/compute-buckets.ts';
 import { MERGE_PARTS_AFTER } from '#services/build-lake.ts';
 
 /** /tmp of the compute function (its `ephemeralStorageSize`), which holds the lake cache. */
@@ -415,15 +415,15 @@ export function costModel(inputs: CostInputs, scenario: Scenario): CostResult {
   const windowEvents =
     eventsPerDay * (scenario.computeRunsPerDay > 0 ? inputs.scheduleWindowDays + inputs.lookbackDays : 0);
   // As the deployment's default (`computeBuckets: auto`) picks them, from the window's lake bytes.
-  const buckets = bucketsFor('auto', windowEvents * inputs.lakeBytesPerEvent);
+  const buckets = bucketsFor('auto', windowEvents * EVENTS_PARQUET_BYTES);
   const fit = computeFit(inputs);
   const perEvent = fit.msPerEvent;
   const modelMs =
     fit.fixedMs +
     windowEvents * perEvent * (inputs.computeScanShare + (1 - inputs.computeScanShare) / buckets);
-  // Past the largest single bucket measured, the model above (linear in the window) fell 3× short
-  // of the bucket measured over a 120M-event window: the larger of the two, that one scaled in
-  // proportion to the window.
+  // Past the largest single bucket measured, the model above is linear in the window while DuckDB
+  // spills at these sizes: the larger of the model and the bucket measured over a large window,
+  // scaled in proportion to the window.
   const scale = inputs.computeScale;
   const measuredMax = Math.max(...inputs.computeMap.map((p) => p.events));
   const scaledMs = scale && windowEvents > measuredMax ? (scale.ms * windowEvents) / scale.windowEvents : 0;
@@ -446,14 +446,15 @@ export function costModel(inputs: CostInputs, scenario: Scenario): CostResult {
   const windowDays = inputs.scheduleWindowDays + inputs.lookbackDays;
   // The small tables (identities, refunds, conversions, visitors) of every lake day are listed on
   // each run, and only those that changed since (today's, and a day compacted) are fetched: the
-  // listed ETag of the others is the cached one. The plan does the same for refunds and conversions.
+  // listed ETag of the others is the cached one. The plan does the same for refunds and conversions,
+  // and lists the window's events files once more to size the buckets (one page of 1,000 keys).
   const smallLists = Math.ceil(scenario.lakeDays / 1000);
   const computeGets = runs * (buckets * (windowDays + SMALL_TABLES * CHANGED_DAYS + 1) + 2 * CHANGED_DAYS);
-  const computePuts = runs * (buckets * (windowDays + SMALL_TABLES * smallLists + 1) + 2 * smallLists);
+  const computePuts = runs * (buckets * (windowDays + SMALL_TABLES * smallLists + 1) + 2 * smallLists + 1);
   line(
     'S3',
     'compute: LIST + GET lake partitions (the small tables of every day listed, changed ones fetched), partials',
-    `per bucket: ${windowDays} event days (LIST + GET) + ${SMALL_TABLES} tables × (${smallLists} LIST of ${scenario.lakeDays} days + ${CHANGED_DAYS} changed GET) + partial PUT/GET; plan: 2 tables`,
+    `per bucket: ${windowDays} event days (LIST + GET) + ${SMALL_TABLES} tables × (${smallLists} LIST of ${scenario.lakeDays} days + ${CHANGED_DAYS} changed GET) + partial PUT/GET; plan: 2 tables + the window's events`,
     `${fmt(computeGets)} GET, ${fmt(computePuts)} LIST/PUT`,
     computeGets * PRICES.s3Get.usd + computePuts * PRICES.s3Put.usd,
   );
@@ -570,7 +571,7 @@ export function costModelMarkdown(inputs: CostInputs): CostSection {
     out.push(`| ${price.quoted} | ${price.unit} | ${price.source} |`);
   out.push('');
   out.push(
-    `Assumptions: events arrive evenly over the month in ${inputs.batchEvents}-event batches, one raw object each, each on the UTC day it happened; ${base.computeRunsPerDay} scheduled compute runs a day over the ${inputs.scheduleWindowDays}-day schedule window with the ${inputs.lookbackDays}-day lookback (the deploy default is hourly: see the sensitivity table); the compute buckets the deployment's default \`computeBuckets: auto\` picks (one per 430 MB of the window's events Parquet: about 10M events at ${fmt(inputs.lakeBytesPerEvent, 1)} bytes each; the largest bucket measured here holds ${fmt(Math.max(...inputs.computeMap.map((p) => p.events)))}), each reading the whole window; ${inputs.computeScale ? `a bucket of a larger window takes the larger of the linear model and the bucket measured over ${fmt(inputs.computeScale.windowEvents)} events (bucket 0 of ${inputs.computeScale.buckets}: ${fmt(inputs.computeScale.ms / 1000, 1)} s), scaled in proportion to the window;` : ''} a year of lake partitions (each compute task lists the identities, refunds, conversions and visitors of every day and fetches the ones that changed since the last run); ${fmt(base.queriesPerMonth)} queries a month. Durations are this machine's (x86_64), billed as they are. The load function is simulated day by day from the measured builder cost: ${fmt(inputs.loadFixedMs)} ms per build + ${fmt(inputs.loadCpuMsPerEvent * 1000, 1)} µs of CPU per event built (one vCPU at 1,769 MB) + ${inputs.s3GetLatencyMs} ms per raw object read (assumed S3 first-byte latency), an invocation 30 s after the first waiting message, one at a time; each invocation appends the objects of its batch as a part, more than ${MERGE_PARTS_AFTER} parts are merged (${fmt(MERGE_CPU_MS_PER_EVENT * 1000, 1)} µs per row of the day so far, an assumption: see cost-model.ts), and each day is built whole once, after it ends. Left out: CloudWatch Logs and metrics, data transfer, KMS, Secrets Manager, the free tiers.`,
+    `Assumptions: events arrive evenly over the month in ${inputs.batchEvents}-event batches, one raw object each, each on the UTC day it happened; ${base.computeRunsPerDay} scheduled compute runs a day over the ${inputs.scheduleWindowDays}-day schedule window with the ${inputs.lookbackDays}-day lookback (the deploy default is hourly: see the sensitivity table); the compute buckets the deployment's default \`computeBuckets: auto\` picks (one per ${fmt(AUTO_BUCKET_BYTES / 1e6)} MB of the window's events Parquet: 10M events at the builder's ${EVENTS_PARQUET_BYTES} bytes each; the largest single bucket measured here holds ${fmt(Math.max(...inputs.computeMap.map((p) => p.events)))}), each reading the whole window; ${inputs.computeScale ? `a bucket of a larger window takes the larger of the linear model and the bucket measured over ${fmt(inputs.computeScale.windowEvents)} events (bucket 0 of ${inputs.computeScale.buckets}: ${fmt(inputs.computeScale.ms / 1000, 1)} s), scaled in proportion to the window;` : ''} a year of lake partitions (each compute task lists the identities, refunds, conversions and visitors of every day and fetches the ones that changed since the last run); ${fmt(base.queriesPerMonth)} queries a month. Durations are this machine's (x86_64), billed as they are. The load function is simulated day by day from the measured builder cost: ${fmt(inputs.loadFixedMs)} ms per build + ${fmt(inputs.loadCpuMsPerEvent * 1000, 1)} µs of CPU per event built (one vCPU at 1,769 MB) + ${inputs.s3GetLatencyMs} ms per raw object read (assumed S3 first-byte latency), an invocation 30 s after the first waiting message, one at a time; each invocation appends the objects of its batch as a part, more than ${MERGE_PARTS_AFTER} parts are merged (${fmt(MERGE_CPU_MS_PER_EVENT * 1000, 1)} µs per row of the day so far, an assumption: see cost-model.ts), and each day is built whole once, after it ends. Left out: CloudWatch Logs and metrics, data transfer, KMS, Secrets Manager, the free tiers.`,
   );
   out.push('');
   for (const { scenario, result } of scenarios) {

@@ -349,7 +349,7 @@ if (compute) {
     if (scale) {
       const t = scale.task;
       say(
-        `**One bucket of many over a large window** (bench/bucket-task.ts): the 10M lake repeated ${SIZES.scaleCopies}× again (${fmt(scale.windowEvents)} events in the window; ${fmt(scale.lakeBytes / 1024 ** 2)} MB of events Parquet, replicated in ${fmt(scale.replicateMs / 1000)} s), bucket 0 of the ${scale.buckets} that \`computeBuckets: auto\` picks for the builder's ${fmt(compute.lakeBytes / compute.build.events, 1)} bytes per event: cold fetch ${msf(t.fetchMs)}, compute **${fmt(t.computeMs / 1000, 1)} s** for its ${fmt(t.bucketEvents)} events, peak RSS **${fmt(t.maxRssMb)} MB** (the compute function has 3,008 MB), work folder (/tmp on Lambda) at most ${fmt(t.peakWorkDirMb)} MB: the lake cache and DuckDB's spill files. Every bucket reads, resolves and deduplicates the whole window before keeping its persons.`,
+        `**One bucket of many over a large window** (bench/bucket-task.ts): the 10M lake repeated ${SIZES.scaleCopies}× again (${fmt(scale.windowEvents)} events in the window; ${fmt(scale.lakeBytes / 1024 ** 2)} MB of events Parquet, replicated in ${fmt(scale.replicateMs / 1000)} s), bucket 0 of ${scale.buckets} (about 10M events each, as \`computeBuckets: auto\` sizes them for the builder's Parquet): cold fetch ${msf(t.fetchMs)}, compute **${fmt(t.computeMs / 1000, 1)} s** for its ${fmt(t.bucketEvents)} events, peak RSS **${fmt(t.maxRssMb)} MB** (the compute function has 3,008 MB), work folder (/tmp on Lambda) at most ${fmt(t.peakWorkDirMb)} MB: the lake cache and DuckDB's spill files. Every bucket reads, resolves and deduplicates the whole window before keeping its persons.`,
       );
       say();
     }

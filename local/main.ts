@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { logger } from '#adapters/observability.ts';
-import { computeBucketsSchema } from '#domain/compute-window.ts';
+import { computeBucketsSchema } from '#domain/compute-buckets.ts';
 import { AppError } from '#domain/errors.ts';
 import { runDemo } from './demo.ts';
 import { startLocalRuntime } from './runtime.ts';
@@ -44,7 +44,7 @@ async function main(): Promise<void> {
     port: env.PORT,
     apiKey: env.LOCAL_API_KEY,
     computeIntervalSeconds: env.COMPUTE_INTERVAL_SECONDS,
-    buckets: env.COMPUTE_BUCKETS,
+    computeBuckets: env.COMPUTE_BUCKETS,
   });
   console.log(`attribution pipeline listening on ${runtime.url} (ready in ${Date.now() - started} ms)`);
   console.log(`  data folder: ${resolve(env.DATA_DIR)}`);

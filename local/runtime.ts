@@ -10,7 +10,7 @@ import { hashApiKey, type KeyScope } from '#adapters/key-store.ts';
 import { logger } from '#adapters/observability.ts';
 import { createPipeline, type Pipeline } from '#adapters/pipeline.ts';
 import { createSnsCertificateSource, createSnsSubscriptionConfirmer } from '#adapters/sns-http.ts';
-import type { ComputeBuckets } from '#domain/compute-window.ts';
+import type { ComputeBuckets } from '#domain/compute-buckets.ts';
 import type { AttributionConfig } from '#domain/config.ts';
 import { addDays, calendarDateSchema, localDate } from '#domain/dates.ts';
 import { createSesWebhook } from '#domain/webhooks/ses.ts';
@@ -43,7 +43,7 @@ export interface LocalRuntimeProps {
   readonly computeIntervalSeconds?: number;
   /** Recompute the days a lake refresh touched, as soon as it is done (default on). */
   readonly computeOnLoad?: boolean;
-  readonly buckets?: ComputeBuckets;
+  readonly computeBuckets?: ComputeBuckets;
   /** Wraps the SDK clients the handlers use (fault injection in tests). */
   readonly wrapClients?: (clients: { s3: S3Client; dynamo: DynamoDBDocumentClient }) => {
     s3: S3Client;
@@ -252,7 +252,7 @@ export interface LocalPipelineProps {
   readonly config: AttributionConfig;
   readonly configPath: string;
   readonly hashSecret: string;
-  readonly buckets?: ComputeBuckets;
+  readonly computeBuckets?: ComputeBuckets;
   readonly wrapClients?: LocalRuntimeProps['wrapClients'];
 }
 
@@ -262,7 +262,7 @@ export function createLocalPipeline(props: LocalPipelineProps): Pipeline {
     ...LOCAL_NAMES,
     ATTRIBUTION_CONFIG: props.configPath,
     PII_HASH_SECRET: props.hashSecret,
-    COMPUTE_BUCKETS: String(props.buckets ?? 'auto'),
+    COMPUTE_BUCKETS: String(props.computeBuckets ?? 'auto'),
     LAKE_CACHE_DIR: join(props.dataDir, 'lake-cache'),
     S3_FORCE_PATH_STYLE: 'true',
   });

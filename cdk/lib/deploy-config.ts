@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
-import { computeBucketsSchema } from '../../shared/domain/compute-window.ts';
+import { computeBucketsSchema } from '../../shared/domain/compute-buckets.ts';
 import { attributionConfigSchema } from '../../shared/domain/config.ts';
 import { isSecretReference } from '../../shared/domain/secret-references.ts';
 import { toFieldIssues } from '../../shared/domain/zod-issues.ts';
@@ -29,7 +29,8 @@ export const deploySettingsSchema = z.strictObject({
   alertsSchedule: z.string().min(6).default('cron(0 6 * * ? *)'),
   /**
    * Hash buckets of persons a compute is split into, one Map iteration (a compute Lambda running
-   * DuckDB over whole journeys) each: `auto` (one per about 10M events of the window) or a number.
+   * DuckDB over whole journeys) each: `auto` (one per 400 MB of the window's events Parquet, about
+   * 10M events) or a number.
    */
   computeBuckets: computeBucketsSchema.default('auto'),
   /** Version 1's scan segments: accepted so older files deploy, and ignored (see computeBuckets). */

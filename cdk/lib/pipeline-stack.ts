@@ -124,8 +124,8 @@ export class PipelineStack extends Stack {
     const compute = fn('compute', {
       memorySize: 3008,
       timeout: Duration.minutes(15),
-      // Each bucket task caches the whole window's events: the most Lambda gives (about 230M
-      // events of window at the builder's 42.9 bytes each; BENCHMARKS.md, cost).
+      // Each bucket task caches the whole window's events and DuckDB spills beside them: the most
+      // Lambda gives, about 200M events of window (docs/decisions.md, compute buckets).
       ephemeralStorage: Size.gibibytes(10),
       environment: { ...engineEnvironment, DUCKDB_MEMORY_LIMIT: '2GB' },
     });

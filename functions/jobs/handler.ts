@@ -71,7 +71,7 @@ export function jobDepsOf(pipeline: Pipeline): JobDeps {
       bucket: pipeline.env.RAW_BUCKET,
       schema: computePartialSchema,
     }),
-    buckets: pipeline.env.COMPUTE_BUCKETS,
+    computeBuckets: pipeline.env.COMPUTE_BUCKETS,
   };
 }
 

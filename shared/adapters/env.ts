@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { computeBucketsSchema } from '#domain/compute-window.ts';
+import { computeBucketsSchema } from '#domain/compute-buckets.ts';
 import { ValidationError } from '#domain/errors.ts';
 import { toFieldIssues } from '#domain/zod-issues.ts';
 
@@ -27,7 +27,10 @@ export const envSchema = z.object({
   BOOTSTRAP_API_KEY_SECRET_ARN: z.string().startsWith('arn:').optional(),
   /** The compute state machine; jobs start it when set, and run in-process otherwise. */
   STATE_MACHINE_ARN: z.string().startsWith('arn:').optional(),
-  /** Hash buckets of persons one compute run is split into (each a task over whole journeys). */
+  /**
+   * Hash buckets of persons one compute run is split into (each a task over whole journeys): `auto`
+   * sizes them by the window's events Parquet (domain/compute-buckets.ts), a number fixes them.
+   */
   COMPUTE_BUCKETS: computeBucketsSchema.default('auto'),
   /** DuckDB worker threads (default: one per core) and memory limit before it spills to disk. */
   DUCKDB_THREADS: z.coerce.number().int().min(1).max(64).optional(),

@@ -19,8 +19,6 @@ import { LAKE_PREFIX, type LakeTable, lakeDayPrefix, lakePartitionKey } from '#l
 export interface LakePart {
   readonly part: string;
   readonly lastModified: Date;
-  /** Bytes of the file. */
-  readonly size: number;
 }
 
 /** The lake: Parquet partitions by table and UTC day, built from the raw zone. */
@@ -95,7 +93,6 @@ export class S3LakeStore implements LakeStore {
     return (await this.#list(prefix)).map((object) => ({
       part: object.key.slice(`${prefix}part-`.length, -'.parquet'.length),
       lastModified: object.lastModified,
-      size: object.size,
     }));
   }
 

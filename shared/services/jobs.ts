@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { logger, MetricUnit, metrics } from '#adapters/observability.ts';
 import type { PartialStore } from '#adapters/partial-store.ts';
 import type { JobStore } from '#adapters/results-store.ts';
-import { bucketsFor, type ComputeBuckets, computeWindow } from '#domain/compute-window.ts';
+import { bucketsFor, type ComputeBuckets } from '#domain/compute-buckets.ts';
+import { computeWindow } from '#domain/compute-window.ts';
 import { addDays, datesBetween, localDate } from '#domain/dates.ts';
 import type { ComputePartial } from '#domain/day-result.ts';
 import { dayVersion, type Job } from '#domain/jobs.ts';
@@ -67,7 +68,7 @@ export interface JobDeps extends ComputeDeps, Omit<LakeBuildDeps, 'engine'> {
   readonly jobStore: JobStore;
   readonly partials: PartialStore<ComputePartial>;
   /** Hash buckets of persons per compute, or `auto`: sized by the window's lake files. */
-  readonly buckets: ComputeBuckets;
+  readonly computeBuckets: ComputeBuckets;
 }
 
 /**
@@ -79,7 +80,7 @@ export const jobSteps = {
   /** Marks the job running and says what it will do. */
   async plan(
     job: Job,
-    deps: Pick<JobDeps, 'jobStore' | 'buckets' | 'lakeStore' | 'dayStore' | 'config' | 'openEngine'>,
+    deps: Pick<JobDeps, 'jobStore' | 'computeBuckets' | 'lakeStore' | 'dayStore' | 'config' | 'openEngine'>,
   ): Promise<JobPlan> {
     // Raw partitions are UTC days: a local day can reach into the UTC day on either side.
     const utcDays = datesBetween(addDays(job.from, -1), addDays(job.to, 1));
@@ -91,8 +92,11 @@ export const jobSteps = {
       logger.warn('late refunds not looked up; computing the job range only', { jobId: job.jobId, error });
       return job.from;
     });
-    const count = bucketsFor(deps.buckets, await windowBytes({ from, to: job.to }, deps));
-    const buckets = Array.from({ length: count }, (_, bucket) => ({ bucket, buckets: count }));
+    const bucketCount =
+      deps.computeBuckets === 'auto'
+        ? bucketsFor('auto', await windowBytes({ from, to: job.to }, deps))
+        : deps.computeBuckets;
+    const buckets = Array.from({ length: bucketCount }, (_, bucket) => ({ bucket, buckets: bucketCount }));
     const { computedFrom: _earlier, ...asked } = job;
     await deps.jobStore.put({
       ...asked,
@@ -233,12 +237,11 @@ export class InProcessJobRunner implements JobRunner {
   }
 }
 
-/** Bytes of the events Parquet a compute of `range` reads; not listed when the bucket count is fixed. */
+/** Bytes of the events Parquet a compute of `range` reads. */
 async function windowBytes(
   range: { readonly from: string; readonly to: string },
-  deps: Pick<JobDeps, 'buckets' | 'lakeStore' | 'config'>,
+  deps: Pick<JobDeps, 'lakeStore' | 'config'>,
 ): Promise<number> {
-  if (deps.buckets !== 'auto') return 0;
   const { utcDates } = computeWindow(range, deps.config);
   return deps.lakeStore.sizeOfDays('events', utcDates[0] as string, utcDates.at(-1) as string);
 }

@@ -39,7 +39,7 @@ export async function startTestStack(configPath = TEST_CONFIG_PATH): Promise<Tes
       config,
       configPath,
       hashSecret: HASH_SECRET,
-      buckets: 3,
+      computeBuckets: 3,
       wrapClients,
     });
   const pipeline = build();

@@ -1,7 +1,8 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { metrics } from '#adapters/observability.ts';
-import { AUTO_BUCKET_BYTES, computeWindow } from '#domain/compute-window.ts';
+import { AUTO_BUCKET_BYTES } from '#domain/compute-buckets.ts';
+import { computeWindow } from '#domain/compute-window.ts';
 import { addDays, datesBetween, localDate } from '#domain/dates.ts';
 import type { Job } from '#domain/jobs.ts';
 import { createComputeHandler } from '#functions/compute/handler.ts';
@@ -38,7 +39,7 @@ describe('the job state machine tasks (compute function)', () => {
       apiEvent({ path: '/v1/events', body: { events: SCENARIO_EVENTS } }),
       testContext(),
     );
-    const deps = { ...jobDepsOf(stack.pipeline), buckets: 'auto' as const };
+    const deps = { ...jobDepsOf(stack.pipeline), computeBuckets: 'auto' as const };
     for (const date of datesBetween(addDays(RANGE.from, -1), addDays(RANGE.to, 1)))
       await jobSteps.build('replay-20260101T000000-0000cafe', date, deps);
     const { utcDates } = computeWindow(RANGE, stack.pipeline.config);

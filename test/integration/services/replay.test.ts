@@ -56,7 +56,7 @@ function withConfig(change: (config: AttributionConfig) => AttributionConfig): P
     config,
     configPath: TEST_CONFIG_PATH,
     hashSecret: HASH_SECRET,
-    buckets: 2,
+    computeBuckets: 2,
   });
 }
 
