@@ -43,7 +43,7 @@ for (let run = 0; run < input.runs; run++) {
   const events = await pipeline.lakeStore.fetchPartitions('events', dates);
   const identities = await pipeline.lakeStore.fetchPartitions('identities');
   const engine = await DuckDbSession.open({
-    memoryLimit: input.memoryLimit ?? '2GB',
+    memoryLimit: input.memoryLimit ?? '1.5GB',
     tempDirectory: `${input.workDir}/duckdb`,
   });
   try {

@@ -1,6 +1,6 @@
 /**
  * Child process: one bucket of many over a large window, as a compute Map task runs it (DuckDB
- * memory limit 2GB, as deployed): the cold fetch of the window's partitions, then
+ * memory limit 1.5GB, as deployed): the cold fetch of the window's partitions, then
  * `computeBucket(range, 0, buckets)` once. The work folder (lake cache and DuckDB's spill files,
  * what /tmp holds on Lambda) is measured every 2 s.
  */
@@ -31,7 +31,7 @@ const input = childInput<BucketTaskInput>();
 const pipeline = benchPipeline({
   endpoints: input.endpoints,
   workDir: input.workDir,
-  duckdbMemoryLimit: '2GB',
+  duckdbMemoryLimit: '1.5GB',
 });
 const range = { from: input.from, to: input.to };
 const { utcDates } = computeWindow(range, pipeline.config);

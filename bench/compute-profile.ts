@@ -24,7 +24,7 @@ const input = childInput<ComputeProfileInput>();
 const pipeline = benchPipeline({
   endpoints: input.endpoints,
   workDir: input.workDir,
-  duckdbMemoryLimit: input.memoryLimit ?? '2GB',
+  duckdbMemoryLimit: input.memoryLimit ?? '1.5GB',
 });
 const range = { from: input.from, to: input.to };
 const statements: Array<{ name: string; ms: number; rows?: number }> = [];

@@ -1,6 +1,6 @@
 /**
  * Child process: one compute over the lake in the embedded S3 of the parent, as the compute
- * function runs it (3,008 MB, DuckDB memory limit 2GB): `computeBucket` for one bucket (cold
+ * function runs it (3,008 MB, DuckDB memory limit 1.5GB): `computeBucket` for one bucket (cold
  * lake cache first, then warm), `reduceBuckets` into the results table, the day results read back
  * as a query reads them, and every query-time finaliser, Markov and Shapley included.
  */
@@ -58,7 +58,7 @@ const input = childInput<ComputeTaskInput>();
 const pipeline = benchPipeline({
   endpoints: input.endpoints,
   workDir: input.workDir,
-  duckdbMemoryLimit: input.memoryLimit ?? '2GB',
+  duckdbMemoryLimit: input.memoryLimit ?? '1.5GB',
 });
 const range = { from: input.from, to: input.to };
 const { lookbackDays } = pipeline.config;

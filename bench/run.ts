@@ -305,7 +305,7 @@ if (compute) {
   );
   say();
   say(
-    `Measured in a child process with the compute function's settings (DuckDB memory limit ${ten?.compute.duckdbMemoryLimit ?? '2GB'}, ${ten?.compute.duckdbThreads ?? '?'} threads = the cores here; the deployed function has 3,008 MB and 2 vCPUs). "Warm" is computeBucket with the lake cache filled (each call still revalidates every partition with a conditional GET and opens a fresh DuckDB); "first" is the first computeBucket of the process after the cold fetch. The yardstick is bench/baseline-task.ts: the same files through the same lake cache, a fresh DuckDB, one CREATE TABLE of the window's events with persons resolved, channel share on touches and last touch by an ASOF JOIN — both sets of answers must agree with the pipeline's.`,
+    `Measured in a child process with the compute function's settings (DuckDB memory limit ${ten?.compute.duckdbMemoryLimit ?? '1.5GB'}, ${ten?.compute.duckdbThreads ?? '?'} threads = the cores here; the deployed function has 3,008 MB and 2 vCPUs). "Warm" is computeBucket with the lake cache filled (each call still revalidates every partition with a conditional GET and opens a fresh DuckDB); "first" is the first computeBucket of the process after the cold fetch. The yardstick is bench/baseline-task.ts: the same files through the same lake cache, a fresh DuckDB, one CREATE TABLE of the window's events with persons resolved, channel share on touches and last touch by an ASOF JOIN — both sets of answers must agree with the pipeline's.`,
   );
   say();
   say(

@@ -47,7 +47,7 @@ export interface PipelineOptions {
   readonly endpoints: Endpoints;
   /** Lake cache, DuckDB scratch. */
   readonly workDir: string;
-  /** As deployed: 2GB for compute (3,008 MB function), 1GB for load (1,769 MB). */
+  /** As deployed: 1.5GB for compute (3,008 MB function), 1GB for load (1,769 MB). */
   readonly duckdbMemoryLimit?: string;
   readonly duckdbThreads?: number;
 }
