@@ -14,7 +14,7 @@
  */
 import { join } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { bucketsFor, EVENTS_PARQUET_BYTES } from '#domain/compute-buckets.ts';
+import { autoBuckets, EVENTS_PARQUET_BYTES } from '#domain/compute-buckets.ts';
 import { createIngestHandler } from '#functions/ingest/handler.ts';
 import type { BaselineTaskInput, BaselineTaskResult } from './baseline-task.ts';
 import type { BucketTaskInput, BucketTaskResult } from './bucket-task.ts';
@@ -225,7 +225,7 @@ try {
     const windowEvents = events * input.scaleCopies;
     // The replicated files repeat their rows, so they compress far better than the builder's:
     // the buckets are those `auto` picks for the builder's bytes per event at this size.
-    const buckets = bucketsFor('auto', windowEvents * EVENTS_PARQUET_BYTES);
+    const buckets = autoBuckets(windowEvents * EVENTS_PARQUET_BYTES);
     process.stderr.write(`compute: bucket 0 of ${buckets} over ${windowEvents} events...\n`);
     const task = await runChild<ChildReport<BucketTaskResult>>('bucket-task.ts', {
       endpoints,

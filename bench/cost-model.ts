@@ -4,7 +4,7 @@
  * lake built by the load function (appended parts, a whole-day build per closed day), scheduled compute in Step Functions, results in
  * DynamoDB. Pure: run.ts passes the measurements in; this returns the table and the lines.
  */
-import { AUTO_BUCKET_BYTES, bucketsFor, EVENTS_PARQUET_BYTES } from '#domain/compute-buckets.ts';
+import { AUTO_BUCKET_BYTES, autoBuckets, EVENTS_PARQUET_BYTES } from '#domain/compute-buckets.ts';
 import { MERGE_PARTS_AFTER } from '#services/build-lake.ts';
 
 /** /tmp of the compute function (its `ephemeralStorageSize`), which holds the lake cache. */
@@ -415,7 +415,7 @@ export function costModel(inputs: CostInputs, scenario: Scenario): CostResult {
   const windowEvents =
     eventsPerDay * (scenario.computeRunsPerDay > 0 ? inputs.scheduleWindowDays + inputs.lookbackDays : 0);
   // As the deployment's default (`computeBuckets: auto`) picks them, from the window's lake bytes.
-  const buckets = bucketsFor('auto', windowEvents * EVENTS_PARQUET_BYTES);
+  const buckets = autoBuckets(windowEvents * EVENTS_PARQUET_BYTES);
   const fit = computeFit(inputs);
   const perEvent = fit.msPerEvent;
   const modelMs =

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { logger } from '#adapters/observability.ts';
-import { computeBucketsSchema } from '#domain/compute-buckets.ts';
+import { computeBucketsVariableSchema } from '#domain/compute-buckets.ts';
 import { AppError } from '#domain/errors.ts';
 import { runDemo } from './demo.ts';
 import { startLocalRuntime } from './runtime.ts';
@@ -16,7 +16,7 @@ const localEnvSchema = z.object({
   ATTRIBUTION_CONFIG: z.string().default('attribution.config.json'),
   LOCAL_API_KEY: z.string().min(8).optional(),
   COMPUTE_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(60),
-  COMPUTE_BUCKETS: computeBucketsSchema.default('auto'),
+  COMPUTE_BUCKETS: computeBucketsVariableSchema.default('auto'),
 });
 
 async function main(): Promise<void> {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { computeBucketsSchema } from '#domain/compute-buckets.ts';
+import { computeBucketsVariableSchema } from '#domain/compute-buckets.ts';
 import { ValidationError } from '#domain/errors.ts';
 import { toFieldIssues } from '#domain/zod-issues.ts';
 
@@ -31,7 +31,7 @@ export const envSchema = z.object({
    * Hash buckets of persons one compute run is split into (each a task over whole journeys): `auto`
    * sizes them by the window's events Parquet (domain/compute-buckets.ts), a number fixes them.
    */
-  COMPUTE_BUCKETS: computeBucketsSchema.default('auto'),
+  COMPUTE_BUCKETS: computeBucketsVariableSchema.default('auto'),
   /** DuckDB worker threads (default: one per core) and memory limit before it spills to disk. */
   DUCKDB_THREADS: z.coerce.number().int().min(1).max(64).optional(),
   DUCKDB_MEMORY_LIMIT: z

@@ -2,13 +2,15 @@ import { z } from 'zod';
 
 /**
  * How many hash buckets of persons a compute is split into: `auto` (by the window's lake size:
- * {@link bucketsFor}) or a number; as a setting (`deploy.computeBuckets`, `COMPUTE_BUCKETS`).
+ * {@link autoBuckets}) or a whole number; `deploy.computeBuckets` in the JSON config.
  */
-export const computeBucketsSchema = z.union([
-  z.literal('auto'),
-  z.coerce.number<string | number>().int().min(1).max(100),
-]);
+export const computeBucketsSchema = z.union([z.literal('auto'), z.int().min(1).max(100)]);
 export type ComputeBuckets = z.output<typeof computeBucketsSchema>;
+/** The same setting as an environment variable's text (`COMPUTE_BUCKETS`). */
+export const computeBucketsVariableSchema = z
+  .string()
+  .transform((text) => (text === 'auto' ? text : Number(text)))
+  .pipe(computeBucketsSchema);
 
 /** Events one bucket task takes under `auto`: the largest single bucket measured (BENCHMARKS.md: 9,971,840). */
 export const AUTO_BUCKET_EVENTS = 10_000_000;
@@ -25,8 +27,7 @@ export const AUTO_BUCKET_BYTES = AUTO_BUCKET_EVENTS * EVENTS_PARQUET_BYTES;
  */
 export const MAX_AUTO_BUCKETS = 40;
 
-/** The buckets of a compute whose window holds `windowBytes` of events Parquet. */
-export function bucketsFor(setting: ComputeBuckets, windowBytes: number): number {
-  if (setting !== 'auto') return setting;
+/** The buckets `auto` gives a compute whose window holds `windowBytes` of events Parquet. */
+export function autoBuckets(windowBytes: number): number {
   return Math.min(MAX_AUTO_BUCKETS, Math.max(1, Math.ceil(windowBytes / AUTO_BUCKET_BYTES)));
 }

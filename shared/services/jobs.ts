@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { logger, MetricUnit, metrics } from '#adapters/observability.ts';
 import type { PartialStore } from '#adapters/partial-store.ts';
 import type { JobStore } from '#adapters/results-store.ts';
-import { bucketsFor, type ComputeBuckets } from '#domain/compute-buckets.ts';
+import { autoBuckets, type ComputeBuckets } from '#domain/compute-buckets.ts';
 import { computeWindow } from '#domain/compute-window.ts';
 import { addDays, datesBetween, localDate } from '#domain/dates.ts';
 import type { ComputePartial } from '#domain/day-result.ts';
@@ -94,7 +94,7 @@ export const jobSteps = {
     });
     const bucketCount =
       deps.computeBuckets === 'auto'
-        ? bucketsFor('auto', await windowBytes({ from, to: job.to }, deps))
+        ? autoBuckets(await windowBytes({ from, to: job.to }, deps))
         : deps.computeBuckets;
     const buckets = Array.from({ length: bucketCount }, (_, bucket) => ({ bucket, buckets: bucketCount }));
     const { computedFrom: _earlier, ...asked } = job;
