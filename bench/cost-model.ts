@@ -4,7 +4,13 @@
  * lake built by the load function (appended parts, a whole-day build per closed day), scheduled compute in Step Functions, results in
  * DynamoDB. Pure: run.ts passes the measurements in; this returns the table and the lines.
  */
-import { AUTO_BUCKET_BYTES, autoBuckets, EVENTS_PARQUET_BYTES } from '#domain/compute-buckets.ts';
+import {
+  AUTO_BUCKET_BYTES,
+  autoBuckets,
+  EVENTS_PARQUET_BYTES,
+  windowFits,
+  workBytesFor,
+} from '#domain/compute-buckets.ts';
 import { MERGE_PARTS_AFTER } from '#services/build-lake.ts';
 
 /** /tmp of the compute function (its `ephemeralStorageSize`), which holds the lake cache. */
@@ -518,9 +524,11 @@ export function costModel(inputs: CostInputs, scenario: Scenario): CostResult {
     breaks.push(
       `a bucket task over a window of ${fmt(scale.windowEvents)} events (bucket 0 of ${scale.buckets}) peaked at ${fmt(scale.peakRssMb)} MB here, beyond the compute function's ${fmt(MEMORY_GB.compute * 1024)} MB`,
     );
-  if (cacheGb > COMPUTE_TMP_GIB)
+  // The plan's own rule: a window whose cache and spill would not fit the work folder is refused.
+  const windowBytes = windowEvents * EVENTS_PARQUET_BYTES;
+  if (!windowFits(windowBytes, COMPUTE_TMP_GIB * 1024 ** 3))
     breaks.push(
-      `each compute bucket fetches the whole window's Parquet (${fmt(cacheGb, 1)} GB) into /tmp, beyond the ${COMPUTE_TMP_GIB} GiB the compute function gets (cdk/lib/pipeline-stack.ts)`,
+      `each compute bucket caches the whole window's events (${fmt(windowBytes / 1e9, 1)} GB) and spills beside it (${fmt(workBytesFor(windowBytes) / 1e9, 1)} GB in all), beyond what the ${COMPUTE_TMP_GIB} GiB of /tmp the compute function gets allow, so its plan refuses the window (shared/domain/compute-buckets.ts)`,
     );
   const storagePerMillionMonth =
     ((inputs.rawBytesPerEvent + inputs.lakeBytesPerEvent) * 1e6 * PRICES.s3StorageGbMonth.usd) / 1024 ** 3;

@@ -61,6 +61,9 @@ export interface PipelineStackProps extends StackProps {
   readonly storage: StorageStack;
 }
 
+/** The compute function's /tmp: every bucket task caches the whole window there. */
+const COMPUTE_WORK_FOLDER = Size.gibibytes(10);
+
 /** The stateless part: functions, HTTP API, load queue consumer, compute state machine, schedule, alarms. */
 export class PipelineStack extends Stack {
   readonly stateMachine: sfn.StateMachine;
@@ -125,11 +128,15 @@ export class PipelineStack extends Stack {
       memorySize: 3008,
       timeout: Duration.minutes(15),
       // Each bucket task caches the whole window's events and DuckDB spills beside them: the most
-      // Lambda gives, about 200M events of window (docs/decisions.md, compute buckets).
-      ephemeralStorage: Size.gibibytes(10),
-      // 1.5GB, not 2GB: a bucket of a 123M-event window peaked at 2.9–3.2 GB RSS with 2GB, at the
-      // function's 3,008 MB, and at 2.4 GB with 1.5GB (10% slower; one 10M bucket unchanged).
-      environment: { ...engineEnvironment, DUCKDB_MEMORY_LIMIT: '1.5GB' },
+      // Lambda gives, about 170M events of window; a plan refuses a larger one (COMPUTE_WORK_FOLDER_BYTES).
+      ephemeralStorage: COMPUTE_WORK_FOLDER,
+      environment: {
+        ...engineEnvironment,
+        // 1.5GB, not 2GB: a bucket of a 123M-event window peaked at 2.9–3.2 GB RSS with 2GB, at the
+        // function's 3,008 MB, and at 2.4 GB with 1.5GB (10% slower; one 10M bucket unchanged).
+        DUCKDB_MEMORY_LIMIT: '1.5GB',
+        COMPUTE_WORK_FOLDER_BYTES: String(COMPUTE_WORK_FOLDER.toBytes()),
+      },
     });
 
     // Large batches: each day named in a batch is rebuilt once, however many objects it got.

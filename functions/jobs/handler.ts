@@ -72,6 +72,7 @@ export function jobDepsOf(pipeline: Pipeline): JobDeps {
       schema: computePartialSchema,
     }),
     computeBuckets: pipeline.env.COMPUTE_BUCKETS,
+    computeWorkFolderBytes: pipeline.env.COMPUTE_WORK_FOLDER_BYTES,
   };
 }
 

@@ -32,6 +32,11 @@ export const envSchema = z.object({
    * sizes them by the window's events Parquet (domain/compute-buckets.ts), a number fixes them.
    */
   COMPUTE_BUCKETS: computeBucketsVariableSchema.default('auto'),
+  /**
+   * Bytes of the compute function's work folder (/tmp): a plan refuses a window whose cache and
+   * spill would not fit (domain/compute-buckets.ts). Unset (the local runtime): no limit.
+   */
+  COMPUTE_WORK_FOLDER_BYTES: z.coerce.number().int().positive().optional(),
   /** DuckDB worker threads (default: one per core) and memory limit before it spills to disk. */
   DUCKDB_THREADS: z.coerce.number().int().min(1).max(64).optional(),
   DUCKDB_MEMORY_LIMIT: z

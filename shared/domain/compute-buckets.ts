@@ -23,9 +23,32 @@ export const EVENTS_PARQUET_BYTES = 40;
 export const AUTO_BUCKET_BYTES = AUTO_BUCKET_EVENTS * EVENTS_PARQUET_BYTES;
 /**
  * The most buckets `auto` picks (the state machine runs 20 at once). Each bucket task still caches
- * the whole window in its /tmp (10 GiB on AWS), which bounds the window first, at about 20.
+ * the whole window in its /tmp (10 GiB on AWS), which bounds the window first ({@link windowFits}:
+ * about 17 buckets' worth).
  */
 export const MAX_AUTO_BUCKETS = 40;
+
+/**
+ * What DuckDB spilled per event of the window beside the lake cache, in the one large-window
+ * bucket measured (BENCHMARKS.md: about 1.9 GB beside a 0.96 GB cache for 119,662,080 events):
+ * the whole-window reads (dedupe, keys) spill by rows, not by bytes.
+ */
+export const SPILL_BYTES_PER_EVENT = 16;
+/** The part of a task's work folder a window may fill; the rest is headroom for what was not measured. */
+export const WORK_FOLDER_SHARE = 0.9;
+
+/**
+ * Bytes a compute task's work folder needs for a window of `windowBytes` events Parquet: the
+ * cached window, and DuckDB's spill for its rows (at the builder's bytes per event).
+ */
+export function workBytesFor(windowBytes: number): number {
+  return Math.ceil(windowBytes * (1 + SPILL_BYTES_PER_EVENT / EVENTS_PARQUET_BYTES));
+}
+
+/** Whether a window of `windowBytes` events Parquet fits a task whose work folder holds `workFolderBytes`. */
+export function windowFits(windowBytes: number, workFolderBytes: number): boolean {
+  return workBytesFor(windowBytes) <= workFolderBytes * WORK_FOLDER_SHARE;
+}
 
 /** The buckets `auto` gives a compute whose window holds `windowBytes` of events Parquet. */
 export function autoBuckets(windowBytes: number): number {

@@ -2,10 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { logger, MetricUnit, metrics } from '#adapters/observability.ts';
 import type { PartialStore } from '#adapters/partial-store.ts';
 import type { JobStore } from '#adapters/results-store.ts';
-import { autoBuckets, type ComputeBuckets } from '#domain/compute-buckets.ts';
+import {
+  autoBuckets,
+  type ComputeBuckets,
+  WORK_FOLDER_SHARE,
+  windowFits,
+  workBytesFor,
+} from '#domain/compute-buckets.ts';
 import { computeWindow } from '#domain/compute-window.ts';
 import { addDays, datesBetween, localDate } from '#domain/dates.ts';
 import type { ComputePartial } from '#domain/day-result.ts';
+import { ValidationError } from '#domain/errors.ts';
 import { dayVersion, type Job } from '#domain/jobs.ts';
 import { checkRange } from '#http/query-params.ts';
 import { buildLakeDay, type LakeBuildDeps, settledDays } from './build-lake.ts';
@@ -69,6 +76,8 @@ export interface JobDeps extends ComputeDeps, Omit<LakeBuildDeps, 'engine'> {
   readonly partials: PartialStore<ComputePartial>;
   /** Hash buckets of persons per compute, or `auto`: sized by the window's lake files. */
   readonly computeBuckets: ComputeBuckets;
+  /** The compute task's work folder (/tmp on AWS): a window that would not fit is refused at plan. */
+  readonly computeWorkFolderBytes?: number;
 }
 
 /**
@@ -80,7 +89,16 @@ export const jobSteps = {
   /** Marks the job running and says what it will do. */
   async plan(
     job: Job,
-    deps: Pick<JobDeps, 'jobStore' | 'computeBuckets' | 'lakeStore' | 'dayStore' | 'config' | 'openEngine'>,
+    deps: Pick<
+      JobDeps,
+      | 'jobStore'
+      | 'computeBuckets'
+      | 'computeWorkFolderBytes'
+      | 'lakeStore'
+      | 'dayStore'
+      | 'config'
+      | 'openEngine'
+    >,
   ): Promise<JobPlan> {
     // Raw partitions are UTC days: a local day can reach into the UTC day on either side.
     const utcDays = datesBetween(addDays(job.from, -1), addDays(job.to, 1));
@@ -92,10 +110,18 @@ export const jobSteps = {
       logger.warn('late refunds not looked up; computing the job range only', { jobId: job.jobId, error });
       return job.from;
     });
-    const bucketCount =
-      deps.computeBuckets === 'auto'
-        ? autoBuckets(await windowBytes({ from, to: job.to }, deps))
-        : deps.computeBuckets;
+    const sized = deps.computeBuckets === 'auto' || deps.computeWorkFolderBytes !== undefined;
+    const bytes = sized ? await windowBytes({ from, to: job.to }, deps) : 0;
+    // Every bucket task caches the whole window: one too large would fail minutes in, out of disk.
+    if (deps.computeWorkFolderBytes !== undefined && !windowFits(bytes, deps.computeWorkFolderBytes)) {
+      throw new ValidationError(
+        `the window of ${from}..${job.to} with its ${deps.config.lookbackDays}-day lookback holds ${gigabytes(bytes)} of lake events; ` +
+          `each compute task caches all of it and spills beside it, about ${gigabytes(workBytesFor(bytes))}, ` +
+          `more than its ${gigabytes(deps.computeWorkFolderBytes * WORK_FOLDER_SHARE)} of work folder allows: ` +
+          'compute a shorter range, or lower lookbackDays or scheduleWindowDays',
+      );
+    }
+    const bucketCount = deps.computeBuckets === 'auto' ? autoBuckets(bytes) : deps.computeBuckets;
     const buckets = Array.from({ length: bucketCount }, (_, bucket) => ({ bucket, buckets: bucketCount }));
     const { computedFrom: _earlier, ...asked } = job;
     await deps.jobStore.put({
@@ -244,4 +270,8 @@ async function windowBytes(
 ): Promise<number> {
   const { utcDates } = computeWindow(range, deps.config);
   return deps.lakeStore.sizeOfDays('events', utcDates[0] as string, utcDates.at(-1) as string);
+}
+
+function gigabytes(bytes: number): string {
+  return `${(bytes / 1e9).toFixed(1)} GB`;
 }

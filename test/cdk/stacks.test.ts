@@ -202,6 +202,8 @@ describe('the CDK app', () => {
     expect(storage).toMatchObject({ Compute: 10240, Load: 4096 });
     const [, compute] = functions.find(([id]) => id.startsWith('ComputeFunction')) ?? [];
     expect(compute?.Properties.Environment.Variables.COMPUTE_BUCKETS).toBe('auto');
+    // Its plan refuses a window that would not fit those 10 GiB.
+    expect(compute?.Properties.Environment.Variables.COMPUTE_WORK_FOLDER_BYTES).toBe(String(10 * 1024 ** 3));
   });
 
   it('serves every route of the runtime route table, and sends what none matches to the query function', () => {

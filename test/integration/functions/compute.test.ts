@@ -9,7 +9,7 @@ import { createComputeHandler } from '#functions/compute/handler.ts';
 import { createIngestHandler } from '#functions/ingest/handler.ts';
 import { jobDepsOf } from '#functions/jobs/handler.ts';
 import { localDocumentClient } from '#local/servers.ts';
-import { type JobPlan, jobSteps, newJob } from '#services/jobs.ts';
+import { InProcessJobRunner, type JobPlan, jobSteps, newJob } from '#services/jobs.ts';
 import { RANGE, SCENARIO_EVENTS } from '../../fixtures/scenario.ts';
 import { computeRange } from '../../support/engine.ts';
 import { injectFault } from '../../support/faults.ts';
@@ -48,6 +48,46 @@ describe('the job state machine tasks (compute function)', () => {
     expect(bytes).toBeLessThan(AUTO_BUCKET_BYTES);
     const plan = await jobSteps.plan(newJob('compute', RANGE.from, RANGE.to), deps);
     expect(plan.buckets).toEqual([{ bucket: 0, buckets: 1 }]);
+  });
+
+  it('refuses at plan, with the sizes and what to change, a window whose cache and spill would not fit the work folder', async () => {
+    await createIngestHandler(stack.pipeline)(
+      apiEvent({ path: '/v1/events', body: { events: SCENARIO_EVENTS } }),
+      testContext(),
+    );
+    const built = { ...jobDepsOf(stack.pipeline), computeBuckets: 2 };
+    for (const date of datesBetween(addDays(RANGE.from, -1), addDays(RANGE.to, 1)))
+      await jobSteps.build('replay-20260101T000000-0000f00d', date, built);
+    const { utcDates } = computeWindow(RANGE, stack.pipeline.config);
+    const bytes = await built.lakeStore.sizeOfDays(
+      'events',
+      utcDates[0] as string,
+      utcDates.at(-1) as string,
+    );
+    // The window needs bytes × 1.4 of work folder (windowFits), of which 90% may be used.
+    const enough = Math.ceil((bytes * 1.4) / 0.9) + 1;
+    const fits = await jobSteps.plan(newJob('compute', RANGE.from, RANGE.to), {
+      ...built,
+      computeWorkFolderBytes: enough,
+    });
+    expect(fits.buckets).toHaveLength(2);
+
+    const tooSmall = { ...built, computeWorkFolderBytes: Math.floor(bytes / 0.9) };
+    const job = newJob('compute', RANGE.from, RANGE.to);
+    await expect(jobSteps.plan(job, tooSmall)).rejects.toMatchObject({
+      statusCode: 400,
+      message: expect.stringMatching(
+        /holds 0\.0 GB of lake events; .* more than its 0\.0 GB of work folder allows: compute a shorter range/,
+      ),
+    });
+    // Run as a job, it ends `failed` with that reason instead of failing minutes in, out of disk.
+    const runner = new InProcessJobRunner(tooSmall);
+    await runner.start(job);
+    await runner.idle();
+    expect(await stack.pipeline.results.get(job.jobId)).toMatchObject({
+      status: 'failed',
+      error: expect.stringContaining('lower lookbackDays or scheduleWindowDays'),
+    });
   });
 
   it('runs plan, build per day, map per bucket and reduce as the state machine does, storing what a whole run stores', async () => {

@@ -6,6 +6,8 @@ import {
   computeBucketsVariableSchema,
   EVENTS_PARQUET_BYTES,
   MAX_AUTO_BUCKETS,
+  windowFits,
+  workBytesFor,
 } from '#domain/compute-buckets.ts';
 
 describe('autoBuckets', () => {
@@ -39,5 +41,19 @@ describe('computeBucketsVariableSchema', () => {
     expect(computeBucketsVariableSchema.safeParse('').success).toBe(false);
     expect(computeBucketsVariableSchema.safeParse('four').success).toBe(false);
     expect(computeBucketsVariableSchema.safeParse('1.5').success).toBe(false);
+  });
+});
+
+describe('windowFits', () => {
+  it('counts the cached window and 16 bytes of spill per event (at 40 bytes per event) against 90% of the work folder', () => {
+    // 40 B of Parquet per event + 16 B of spill per event: 1.4 bytes of work per byte of window.
+    expect(workBytesFor(1_000_000_000)).toBe(1_400_000_000);
+    const tenGiB = 10 * 1024 ** 3;
+    // 90% of 10 GiB = 9,663,676,416 B of work → at most 6,902,626,011 B of window (÷ 1.4), about
+    // 172M events at 40 B: the cost model's 100M-events-a-month window (123,333,333 events) fits.
+    expect(windowFits(123_333_333 * EVENTS_PARQUET_BYTES, tenGiB)).toBe(true);
+    expect(windowFits(6_902_626_011, tenGiB)).toBe(true);
+    expect(windowFits(6_902_626_012, tenGiB)).toBe(false);
+    expect(windowFits(0, 1)).toBe(true);
   });
 });
