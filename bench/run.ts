@@ -33,12 +33,14 @@ const SIZES = {
   queryCampaigns: env('BENCH_QUERY_CAMPAIGNS', 5000),
   queryRepeats: env('BENCH_QUERY_REPEATS', 7),
   freshnessEvents: env('BENCH_FRESHNESS_EVENTS', 1_000_000),
+  freshnessRuns: env('BENCH_FRESHNESS_RUNS', 3),
 };
 
 interface Results {
   compute?: ComputeBenchResult;
   query?: QueryBenchResult;
-  freshness?: ChildReport<FreshnessResult>;
+  /** The median run of the freshness runs, with every run. */
+  freshness?: ChildReport<FreshnessResult> & { readonly runs?: ReadonlyArray<ChildReport<FreshnessResult>> };
   bundles?: BundleFigures[];
   startedAt?: string;
   seconds?: Record<string, number>;
@@ -91,17 +93,29 @@ if (wanted('query')) {
   save();
 }
 if (wanted('freshness')) {
-  results.freshness = await section('freshness', () =>
-    runChild<ChildReport<FreshnessResult>>(
-      'freshness.ts',
-      {
-        events: SIZES.freshnessEvents,
-        senders: 4,
-        timeoutMs: 300_000,
-      } satisfies FreshnessInput,
-      process.env.BENCH_FRESHNESS_AS_IS ? {} : { NODE_OPTIONS: '--openssl-legacy-provider' },
-    ),
-  );
+  results.freshness = await section('freshness', async () => {
+    // One run is one measurement on a shared machine: the figure is the median of a few, each a fresh runtime.
+    const runs: Array<ChildReport<FreshnessResult>> = [];
+    for (let run = 0; run < SIZES.freshnessRuns; run++) {
+      runs.push(
+        await runChild<ChildReport<FreshnessResult>>(
+          'freshness.ts',
+          {
+            events: SIZES.freshnessEvents,
+            senders: 4,
+            timeoutMs: 300_000,
+          } satisfies FreshnessInput,
+          process.env.BENCH_FRESHNESS_AS_IS ? {} : { NODE_OPTIONS: '--openssl-legacy-provider' },
+        ),
+      );
+    }
+    // A run never counted in full sorts last.
+    const ranked = [...runs].sort(
+      (a, b) => (a.freshnessMs ?? Number.POSITIVE_INFINITY) - (b.freshnessMs ?? Number.POSITIVE_INFINITY),
+    );
+    const median = ranked[Math.floor((ranked.length - 1) / 2)] as ChildReport<FreshnessResult>;
+    return { ...median, runs };
+  });
   save();
 }
 if (wanted('bundles')) {
@@ -196,9 +210,11 @@ if (freshness) {
   summary.push([
     `freshness, ${fmt(freshness.events)} events over HTTP (4 senders), last 202 → all counted`,
     '≤ 30 s',
-    freshness.freshnessMs === undefined
-      ? `not counted ${s(300_000, 0)} after the last 202`
-      : s(freshness.freshnessMs, 1),
+    `${
+      freshness.freshnessMs === undefined
+        ? `not counted ${s(300_000, 0)} after the last 202`
+        : s(freshness.freshnessMs, 1)
+    }${freshness.runs && freshness.runs.length > 1 ? ` (median of ${freshness.runs.length} runs: ${freshness.runs.map((r) => (r.freshnessMs === undefined ? 'not counted' : s(r.freshnessMs, 1))).join(', ')})` : ''}`,
     pass(freshness.freshnessMs !== undefined && freshness.freshnessMs <= 30_000),
   ]);
 }
@@ -457,15 +473,22 @@ if (freshness) {
     '| sent | send time | ingest rate | slowest 202 | retried sends | touches counted at the last 202 | **last 202 → all counted** | load messages dead-lettered | peak RSS (runtime + senders) |',
   );
   say('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
-  say(
-    `| ${fmt(f.sender.sent)} (${fmt(f.sender.duplicates)} repeats within a batch) | ${s(f.sendMs, 1)} | ${fmt(f.sender.sent / (f.sendMs / 1000))} events/s | ${fmt(f.sender.slowestMs)} ms | ${fmt(f.sender.retries)} ${
-      Object.keys(f.sender.errors).length > 0
-        ? `(${Object.entries(f.sender.errors)
-            .map(([k, v]) => `${k} ${v}`)
-            .join(', ')})`
-        : ''
-    } | ${fmt((f.touchesAtLastAck / f.expectedTouches) * 100)}% | **${f.freshnessMs === undefined ? `not within ${s(300_000, 0)} (${fmt((f.touchesAtEnd / f.expectedTouches) * 100)}% counted)` : s(f.freshnessMs, 1)}** | ${fmt(f.deadLetters)} | ${mbf(f.maxRssMb)} |`,
-  );
+  for (const r of f.runs ?? [f]) {
+    say(
+      `| ${fmt(r.sender.sent)} (${fmt(r.sender.duplicates)} repeats within a batch) | ${s(r.sendMs, 1)} | ${fmt(r.sender.sent / (r.sendMs / 1000))} events/s | ${fmt(r.sender.slowestMs)} ms | ${fmt(r.sender.retries)} ${
+        Object.keys(r.sender.errors).length > 0
+          ? `(${Object.entries(r.sender.errors)
+              .map(([k, v]) => `${k} ${v}`)
+              .join(', ')})`
+          : ''
+      } | ${fmt((r.touchesAtLastAck / r.expectedTouches) * 100)}% | ${r.freshnessMs === undefined ? `not within ${s(300_000, 0)} (${fmt((r.touchesAtEnd / r.expectedTouches) * 100)}% counted)` : s(r.freshnessMs, 1)} | ${fmt(r.deadLetters)} | ${mbf(r.maxRssMb)} |`,
+    );
+  }
+  say();
+  if (f.runs && f.runs.length > 1)
+    say(
+      `${f.runs.length} runs, one after another, each a fresh process and runtime; the figure is their median, **${f.freshnessMs === undefined ? 'not counted' : s(f.freshnessMs, 1)}**, and the rest of this section is that run's.`,
+    );
   say();
   if (f.afterLastAck.length > 0)
     say(
