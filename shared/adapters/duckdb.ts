@@ -7,6 +7,8 @@ import { finished } from 'node:stream/promises';
 import type { DuckDBConnection, DuckDBInstance, DuckDBValue } from '@duckdb/node-api';
 import type { LakeColumn } from '#lake/lake-tables.ts';
 
+type DuckDbApi = typeof import('@duckdb/node-api');
+
 export interface DuckDbProps {
   /** Worker threads; DuckDB's default is one per core. */
   readonly threads?: number;
@@ -24,8 +26,15 @@ export class DuckDbSession {
   readonly #connection: DuckDBConnection;
   readonly #instance: DuckDBInstance;
   readonly #scratch: string;
+  readonly #api: DuckDbApi;
 
-  private constructor(instance: DuckDBInstance, connection: DuckDBConnection, scratch: string) {
+  private constructor(
+    api: DuckDbApi,
+    instance: DuckDBInstance,
+    connection: DuckDBConnection,
+    scratch: string,
+  ) {
+    this.#api = api;
     this.#instance = instance;
     this.#connection = connection;
     this.#scratch = scratch;
@@ -38,9 +47,19 @@ export class DuckDbSession {
     if (props.threads) options.threads = String(props.threads);
     if (props.memoryLimit) options.memory_limit = props.memoryLimit;
     // Loaded on first use: only the engine functions ship the native binding.
-    const { DuckDBInstance } = await import('@duckdb/node-api');
-    const instance = await DuckDBInstance.create(':memory:', options);
-    return new DuckDbSession(instance, await instance.connect(), scratch);
+    const api = await import('@duckdb/node-api');
+    const instance = await api.DuckDBInstance.create(':memory:', options);
+    return new DuckDbSession(api, instance, await instance.connect(), scratch);
+  }
+
+  /**
+   * Texts as one `VARCHAR[]` statement parameter (`$name`): 125,000 keys bound this way took
+   * 0.5 s where the same list written into the SQL as literals took DuckDB 3.6 s to parse. The
+   * type is inferred from the items, so the list must not be empty.
+   */
+  textList(texts: readonly string[]): DuckDBValue {
+    if (texts.length === 0) throw new Error('textList needs at least one text (its type comes from them)');
+    return this.#api.listValue([...texts]);
   }
 
   /** A fresh file name in this session's scratch folder. */

@@ -202,8 +202,9 @@ async function lastVisits(
     `SELECT user_key, arg_max(visit_id, ts) AS visit_id, max(ts) AS ts
      FROM read_parquet(${literalList(files)}, union_by_name = true)
      WHERE type IN ('page_view', 'conversion') AND visit_id IS NOT NULL
-       AND user_key IN (SELECT unnest(${literalList(keys)}))
+       AND user_key IN (SELECT unnest($keys))
      GROUP BY user_key`,
+    { keys: deps.engine.textList(keys) },
   );
   return new Map(found.map((row) => [row.user_key, { visitId: row.visit_id, ts: Number(row.ts) }]));
 }
