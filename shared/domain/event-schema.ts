@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { channelIdSchema } from './channel-ids.ts';
 import { isRealTimestamp } from './dates.ts';
+import { unfaithfulValue } from './json-value.ts';
 
 /** Limits of `POST /v1/events` (README: Sending data, Configuration). */
 export const MAX_EVENTS_PER_BATCH = 500;
@@ -8,6 +9,9 @@ const EARLIEST_EVENT_MS = Date.parse('2000-01-01T00:00:00Z');
 const LATEST_EVENT_MS = Date.parse('2100-01-01T00:00:00Z');
 export const MAX_BATCH_BYTES = 1_000_000;
 const MAX_PROPERTIES_BYTES = 8_192;
+/** Deepest nesting of objects and arrays in `properties`: every reader of it walks it recursively. */
+const MAX_PROPERTIES_DEPTH = 32;
+export const MAX_URL_LENGTH = 4096;
 
 export const EVENT_TYPES = [
   'ad_impression',
@@ -49,8 +53,29 @@ export type CartAction = (typeof CART_ACTIONS)[number];
 /** A lone UTF-16 surrogate: no UTF-8 encoding exists for it, so no file could hold it. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const wellFormed = (value: string) => !LONE_SURROGATE.test(value);
-const text = (max: number) =>
+/** Trimmed, non-empty text of at most `max` UTF-16 units that any file or table can hold. */
+export const wellFormedText = (max: number) =>
   z.string().trim().min(1).max(max).refine(wellFormed, 'must be valid Unicode (it holds a lone surrogate)');
+const text = wellFormedText;
+
+/** At most `max` UTF-16 units, never half a surrogate pair (the schema counts units). */
+export function clipText(value: string | undefined, max: number): string | undefined {
+  if (value === undefined || value.length <= max) return value;
+  const cut = value.slice(0, max);
+  return (/[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut).trim() || undefined;
+}
+/**
+ * Text kept in lower case, limited after lowering: lower case can be longer (`İ` becomes two
+ * units), and the stored line is checked again when the lake is built.
+ */
+const lowerText = (max: number) =>
+  z
+    .string()
+    .trim()
+    .toLowerCase()
+    .min(1)
+    .max(max)
+    .refine(wellFormed, 'must be valid Unicode (it holds a lone surrogate)');
 const timestamp = z.iso
   .datetime({
     offset: true,
@@ -63,7 +88,9 @@ const timestamp = z.iso
     const ts = Date.parse(value);
     return ts >= EARLIEST_EVENT_MS && ts < LATEST_EVENT_MS;
   }, 'must be between 2000-01-01 and 2099-12-31');
-const webUrl = z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).max(4096);
+const webUrl = z
+  .url({ protocol: /^https?$/, message: 'must be an http(s) URL' })
+  .max(MAX_URL_LENGTH, `must be at most ${MAX_URL_LENGTH} characters`);
 export const currencySchema = z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD');
 
 /**
@@ -111,36 +138,9 @@ const propertiesSchema = z
       ctx.addIssue({ code: 'custom', message: `must be at most ${MAX_PROPERTIES_BYTES} bytes as JSON` });
       return;
     }
-    const path = findUnsafeNumber(value, []);
-    if (path) {
-      ctx.addIssue({
-        code: 'custom',
-        path,
-        message: 'is an integer beyond ±2^53, which JSON numbers cannot hold exactly; send it as a string',
-      });
-    }
+    const issue = unfaithfulValue(value, { maxDepth: MAX_PROPERTIES_DEPTH, safeIntegers: true });
+    if (issue) ctx.addIssue({ code: 'custom', ...issue });
   });
-
-/** The path of the first integer-valued number that is not a safe integer, if any. */
-function findUnsafeNumber(value: unknown, path: Array<string | number>): Array<string | number> | undefined {
-  if (typeof value === 'number') {
-    return Number.isInteger(value) && !Number.isSafeInteger(value) ? path : undefined;
-  }
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const found = findUnsafeNumber(value[i], [...path, i]);
-      if (found) return found;
-    }
-    return undefined;
-  }
-  if (value && typeof value === 'object') {
-    for (const [key, inner] of Object.entries(value)) {
-      const found = findUnsafeNumber(inner, [...path, key]);
-      if (found) return found;
-    }
-  }
-  return undefined;
-}
 
 const common = {
   eventId: z.string().min(1).max(128).refine(wellFormed, 'must be valid Unicode (it holds a lone surrogate)'),
@@ -161,7 +161,7 @@ const count = z.int().min(1).max(1_000_000_000).default(1);
 
 const adFields = {
   ...common,
-  platform: text(64).toLowerCase(),
+  platform: lowerText(64),
   campaign: text(256),
   adGroup: text(256).optional(),
   creative: text(256).optional(),
@@ -183,7 +183,7 @@ export const searchSchema = z.object({
   ...common,
   query: text(512).optional(),
   brand: text(100).optional(),
-  engine: text(64).toLowerCase().optional(),
+  engine: lowerText(64).optional(),
   count,
   position: z.number().finite().min(0).max(1000).optional(),
 });
@@ -242,7 +242,7 @@ export const shareSchema = z.object({
   type: z.literal('share'),
   ...common,
   url: webUrl.optional(),
-  network: text(64).toLowerCase().optional(),
+  network: lowerText(64).optional(),
 });
 
 /**

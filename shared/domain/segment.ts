@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { AttributionConfig } from './config.ts';
+import { clipText as clip, MAX_URL_LENGTH } from './event-schema.ts';
 
 /**
  * The Segment HTTP Tracking API (also spoken by RudderStack): message shapes and their mapping to
@@ -37,10 +38,20 @@ const contextText = z.preprocess(
   (value) => (typeof value === 'string' && value.trim() === '' ? undefined : value),
   z.string().trim().optional(),
 );
-/** An id; `null` and `""` mean none (analytics.js sends `userId: null`, RudderStack `userId: ""`). */
+/**
+ * An id; `null` and blank text mean none (analytics.js sends `userId: null`, RudderStack
+ * `userId: ""`). A number is taken as its digits only while JSON holds it exactly.
+ */
 const id = z.preprocess(
-  (value) => (value === null || value === '' ? undefined : value),
-  z.union([z.string().trim().min(1).max(256), z.number().transform(String)]).optional(),
+  (value) => (value === null || (typeof value === 'string' && value.trim() === '') ? undefined : value),
+  z
+    .union([z.string().trim().min(1).max(256), z.number()])
+    .refine(
+      (value) => typeof value !== 'number' || !Number.isInteger(value) || Number.isSafeInteger(value),
+      'is an integer beyond ±2^53, which JSON numbers cannot hold exactly; send it as a string',
+    )
+    .transform(String)
+    .optional(),
 );
 
 /** One message; fields we do not use pass through to the archive untouched. */
@@ -56,7 +67,18 @@ export const segmentMessageSchema = z.looseObject({
   previousId: id,
   event: z.string().trim().min(1).max(200).optional(),
   name: contextText,
-  properties: z.record(z.string(), z.unknown()).optional(),
+  properties: z
+    .record(z.string(), z.unknown())
+    // The order id becomes the conversion's event id: a rounded one would merge two orders.
+    .refine(
+      (p) =>
+        typeof p.order_id !== 'number' || !Number.isInteger(p.order_id) || Number.isSafeInteger(p.order_id),
+      {
+        path: ['order_id'],
+        message: 'is an integer beyond ±2^53, which JSON numbers cannot hold exactly; send it as a string',
+      },
+    )
+    .optional(),
   traits: z.record(z.string(), z.unknown()).optional(),
   context: z
     .looseObject({
@@ -169,7 +191,7 @@ export function mapSegmentMessage(
     ...config.stages.advocacy,
   ]);
   const common = {
-    eventId: eventIdOf(message),
+    eventId: eventIdOf(message, arrival.receivedAt),
     occurredAt: occurredAtOf(message, arrival),
     ...(message.userId === undefined ? {} : { userId: message.userId }),
     ...(message.anonymousId === undefined ? {} : { anonymousId: message.anonymousId }),
@@ -234,7 +256,8 @@ export function mapSegmentMessage(
     };
   }
   if (message.type === 'page') {
-    const url = stringOf(properties.url) ?? message.context?.page?.url;
+    // A page's address longer than an event holds is cut there (the page view still counts).
+    const url = clipUrl(stringOf(properties.url) ?? message.context?.page?.url);
     // SDKs write placeholders for "no referrer" (RudderStack: `$direct`): only a web URL is one.
     const referrer = [stringOf(properties.referrer), message.context?.page?.referrer].find(isWebUrl);
     return {
@@ -252,7 +275,10 @@ function occurredAtOf(message: SegmentMessage, arrival: SegmentArrival): string 
   // A message cannot have been sent before it happened: a negative delay is the client's clock.
   const corrected =
     sentAt === undefined ? client : Date.parse(arrival.receivedAt) - Math.max(0, sentAt - client);
-  return new Date(corrected).toISOString();
+  // Clocks far off can correct past what a date holds: the client's time is then kept, and the
+  // event schema refuses it by its years, naming the field.
+  const when = new Date(corrected);
+  return (Number.isNaN(when.getTime()) ? new Date(client) : when).toISOString();
 }
 
 /** UTM from `context.campaign`, each value clipped to the 256 characters an event's utm holds. */
@@ -279,7 +305,8 @@ function toMsOrUndefined(value: string | undefined): number | undefined {
 }
 
 function numberOf(value: unknown): number | undefined {
-  const n = typeof value === 'string' ? Number(value) : value;
+  // Blank text is no number (`Number("")` is 0): it must not hide `total` or `value` behind it.
+  const n = typeof value === 'string' ? (value.trim() === '' ? undefined : Number(value)) : value;
   return typeof n === 'number' && Number.isFinite(n) && n >= 0 ? n : undefined;
 }
 
@@ -292,31 +319,37 @@ function idText(value: unknown): string | undefined {
   return typeof value === 'number' && Number.isFinite(value) ? String(value) : stringOf(value);
 }
 
-/** At most `max` UTF-16 units, never half a surrogate pair (the event schema counts units). */
-function clip(value: string | undefined, max: number): string | undefined {
-  if (value === undefined || value.length <= max) return value;
-  const cut = value.slice(0, max);
-  return (/[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut).trim() || undefined;
-}
-
 function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
 }
 
 /** A referrer worth keeping: a web URL the event schema can hold. */
 function isWebUrl(value: string | undefined): value is string {
-  return value !== undefined && value.length <= 4096 && /^https?:\/\//i.test(value) && URL.canParse(value);
+  return (
+    value !== undefined &&
+    value.length <= MAX_URL_LENGTH &&
+    /^https?:\/\//i.test(value) &&
+    URL.canParse(value)
+  );
+}
+
+/** A URL cut to the length an event holds, when what is left is still a URL. */
+function clipUrl(value: string | undefined): string | undefined {
+  if (value === undefined || value.length <= MAX_URL_LENGTH) return value;
+  const cut = clip(value, MAX_URL_LENGTH);
+  return cut !== undefined && URL.canParse(cut) ? cut : value;
 }
 
 /**
  * The message id, or for a message without one a hash of its content, so a client's retry of
- * the same message is still recognised.
+ * the same message is still recognised. A message without a time of its own also hashes the UTC
+ * day it arrived: the same page view sent again tomorrow is another visit, not a retry.
  */
-export function eventIdOf(message: SegmentMessage): string {
-  return (
-    message.messageId ??
-    `segment:${createHash('sha256').update(JSON.stringify(message)).digest('hex').slice(0, 40)}`
-  );
+export function eventIdOf(message: SegmentMessage, receivedAt: string): string {
+  if (message.messageId !== undefined) return message.messageId;
+  const timed = message.timestamp !== undefined || message.originalTimestamp !== undefined;
+  const content = JSON.stringify(message) + (timed ? '' : `@${receivedAt.slice(0, 10)}`);
+  return `segment:${createHash('sha256').update(content).digest('hex').slice(0, 40)}`;
 }
 
 /**
@@ -332,7 +365,7 @@ export function identityLinkOf(
   if (userId === undefined || (anonymousId === undefined && !alias)) return undefined;
   return {
     type: 'identify',
-    eventId: eventIdOf(message),
+    eventId: eventIdOf(message, receivedAt),
     occurredAt: receivedAt,
     userId,
     ...(alias ? { previousId } : { anonymousId }),

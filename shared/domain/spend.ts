@@ -3,13 +3,13 @@ import { channelIdSchema } from './channel-ids.ts';
 import type { ChannelClassifier } from './channels.ts';
 import { calendarDateSchema } from './dates.ts';
 
-import { currencySchema, MAX_AMOUNT, NETWORKS } from './event-schema.ts';
+import { currencySchema, MAX_AMOUNT, NETWORKS, wellFormedText } from './event-schema.ts';
 import type { SpendRow } from './normalised-event.ts';
 import { parseOrThrow } from './zod-issues.ts';
 
 export const MAX_SPEND_ROWS = 5_000;
 
-const label = (max: number) => z.string().trim().min(1).max(max);
+const label = wellFormedText;
 /** Google Ads sends 64-bit integers as strings; beyond 2⁵³ they would not stay exact. */
 const integerLike = z.union([
   z.int().min(0).max(Number.MAX_SAFE_INTEGER),
@@ -59,7 +59,14 @@ const GOOGLE_CHANNEL_TYPES: Readonly<Record<string, (typeof NETWORKS)[number] | 
 };
 const googleAdsRowSchema = z.object({
   campaign: z.object({
-    id: z.union([z.string(), z.number()]).optional(),
+    // The campaign when it has no name: a key of the spend table, so bounded like a name.
+    id: z
+      .union([label(256), z.number()])
+      .refine(
+        (id) => typeof id !== 'number' || (Number.isSafeInteger(id) && id >= 0),
+        'must be a whole number from 0 to 2^53 − 1, or text',
+      )
+      .optional(),
     name: label(256).optional(),
     advertisingChannelType: z.string().optional(),
   }),

@@ -1,5 +1,6 @@
 import { gunzipSync } from 'node:zlib';
 import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '#domain/errors.ts';
+import { parseJsonBytes } from '#domain/json-value.ts';
 import type { HttpEvent } from './types.ts';
 
 export interface ReadBodyProps {
@@ -42,28 +43,7 @@ export function readJsonBody(event: HttpEvent, props: ReadBodyProps): unknown {
   if (type && !props.anyContentType && !/^application\/([\w.+-]*\+)?json\b|^text\/plain\b/.test(type)) {
     throw new UnsupportedMediaTypeError(`content type ${type} is not supported; send application/json`);
   }
-  const bytes = readBody(event, props);
-  const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
-  try {
-    return JSON.parse(text.decode(bytes));
-  } catch (error) {
-    throw new ValidationError('the body is not valid JSON', {
-      cause: error,
-      issues: [
-        {
-          path: '(body)',
-          // Only where: V8's message quotes the body, which may hold personal data.
-          message: error instanceof TypeError ? 'not valid UTF-8' : jsonErrorPlace(error as Error),
-        },
-      ],
-    });
-  }
-}
-
-function jsonErrorPlace(error: Error): string {
-  const position = /position (\d+)/.exec(error.message)?.[1];
-  if (position) return `not valid JSON at position ${position}`;
-  return /end of JSON input/.test(error.message) ? 'not valid JSON: it ends too early' : 'not valid JSON';
+  return parseJsonBytes(readBody(event, props));
 }
 
 /** The user name of an `Authorization: Basic` header (how SDKs send a write key), if any. */

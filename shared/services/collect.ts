@@ -2,6 +2,7 @@ import type { KeyStore } from '#adapters/key-store.ts';
 import type { RawStore } from '#adapters/raw-store.ts';
 import type { AttributionConfig } from '#domain/config.ts';
 import { ForbiddenError, InternalError, UnauthorizedError } from '#domain/errors.ts';
+import { unfaithfulValue } from '#domain/json-value.ts';
 import { isOriginAllowed } from '#domain/origins.ts';
 import { type PrivacyRefusal, privacyRefusalOf, scrubPersonalData } from '#domain/privacy.ts';
 import {
@@ -13,6 +14,12 @@ import {
 import { hashEmail } from '#domain/stored-event.ts';
 import { toFieldIssues } from '#domain/zod-issues.ts';
 import { type RejectedEvent, takeInEvents } from './intake.ts';
+
+/**
+ * Deepest nesting of a message: its properties may nest 32 levels (the event schema's limit) under
+ * a few of the message's own. Deeper would overflow the scrubber's recursion.
+ */
+const MAX_MESSAGE_DEPTH = 40;
 
 export interface CollectDeps {
   readonly rawStore: RawStore;
@@ -108,6 +115,14 @@ export async function collectMessages(request: CollectRequest, deps: CollectDeps
       rejected.push({
         index,
         errors: [{ path: '(message)', message: `must be at most ${MAX_MESSAGE_BYTES} bytes` }],
+      });
+      return;
+    }
+    const nesting = unfaithfulValue(candidate, { maxDepth: MAX_MESSAGE_DEPTH, safeIntegers: false });
+    if (nesting) {
+      rejected.push({
+        index,
+        errors: [{ path: nesting.path.join('.') || '(message)', message: nesting.message }],
       });
       return;
     }

@@ -1,6 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { z } from 'zod';
-import { MethodNotAllowedError, UnauthorizedError, ValidationError } from '../errors.ts';
+import { MethodNotAllowedError, UnauthorizedError } from '../errors.ts';
+import { clipText } from '../event-schema.ts';
+import { parseJsonBytes } from '../json-value.ts';
 import { REPLAY_WINDOW_MS, type WebhookOutcome, type WebhookRequest } from './types.ts';
 
 /**
@@ -71,20 +73,9 @@ export function requirePost(request: WebhookRequest, provider: string): void {
   }
 }
 
-/**
- * The body parsed as JSON (a 400 when it is not). Integers too large for a double keep their
- * digits as a string (ad platforms send 64-bit ids as JSON numbers).
- */
+/** The body parsed as JSON (a 400 naming it when it is not), 64-bit integers kept as digits. */
 export function parseJsonBody(rawBody: Buffer): unknown {
-  try {
-    return JSON.parse(rawBody.toString('utf8'), (_key, value: unknown, context?: { source?: string }) =>
-      typeof value === 'number' && Number.isInteger(value) && !Number.isSafeInteger(value) && context?.source
-        ? context.source
-        : value,
-    );
-  } catch (error) {
-    throw new ValidationError('the body is not valid JSON', { cause: error });
-  }
+  return parseJsonBytes(rawBody, { keepLargeIntegers: true });
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
@@ -96,7 +87,7 @@ export function textOf(value: unknown, max = 256): string | undefined {
   const text = typeof value === 'number' && Number.isFinite(value) ? String(value) : value;
   if (typeof text !== 'string') return undefined;
   const trimmed = text.trim();
-  return trimmed === '' ? undefined : trimmed.slice(0, max);
+  return trimmed === '' ? undefined : clipText(trimmed, max);
 }
 
 /** An http(s) URL the event schema accepts, or undefined (a mailto: link is not a web click). */

@@ -143,7 +143,10 @@ export function handleMailgun(request: WebhookRequest, secrets: MailgunSecrets, 
   verifyMailgun(body, secrets, now);
   const record = body as Record<string, unknown>;
   const data = record['event-data'];
-  if (!isRecord(data)) throw new ValidationError('the Mailgun body has no event-data object');
+  if (!isRecord(data))
+    throw new ValidationError('the Mailgun body has no event-data object', {
+      issues: [{ path: 'event-data', message: 'must be an object' }],
+    });
   const token = String((record.signature as Record<string, unknown>).token);
   const event = mapMailgunEvent(data, token, now);
   return { events: event ? [event] : [], replayKey: `mailgun:${token}` };

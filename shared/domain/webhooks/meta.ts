@@ -119,7 +119,10 @@ export function mapMetaLead(
 
 /** The lead conversions of a verified notification. */
 export function mapMetaPayload(payload: unknown, now: number): Record<string, unknown>[] {
-  if (!isRecord(payload)) throw new ValidationError('the Meta body must be a JSON object');
+  if (!isRecord(payload))
+    throw new ValidationError('the Meta body must be a JSON object', {
+      issues: [{ path: '(body)', message: 'must be a JSON object' }],
+    });
   if (payload.object !== 'page' || !Array.isArray(payload.entry)) return [];
   const events: Record<string, unknown>[] = [];
   for (const entry of payload.entry) {

@@ -162,7 +162,10 @@ export function handleSendgrid(
   requirePost(request, 'SendGrid');
   verifySendgrid(request, secrets, now);
   const body = parseJsonBody(request.rawBody);
-  if (!Array.isArray(body)) throw new ValidationError('the SendGrid body must be a JSON array of events');
+  if (!Array.isArray(body))
+    throw new ValidationError('the SendGrid body must be a JSON array of events', {
+      issues: [{ path: '(body)', message: 'must be a JSON array of events' }],
+    });
   const events: Record<string, unknown>[] = [];
   for (const item of body) {
     if (!isRecord(item)) continue;

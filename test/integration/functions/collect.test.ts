@@ -281,6 +281,32 @@ describe('the Segment-compatible routes', () => {
     expect(bodyOf(result)).toMatchObject({ accepted: 1, rejected: [{ index: 1 }] });
   });
 
+  it('rejects a message nested 2,000 levels deep (10 KB, under every size limit) by its index, naming where', async () => {
+    // Serialisable, but the e-mail scrubber walks messages recursively: the depth is refused first.
+    const deep = `${'{"a":'.repeat(2_000)}{}${'}'.repeat(2_000)}`;
+    const rawBody = `{"batch":[{"type":"track","messageId":"seg-ok","userId":"u6","event":"lead"},{"type":"track","messageId":"seg-nested","userId":"u6","event":"lead","properties":${deep}}]}`;
+    const result = await collect(
+      apiEvent({ path: '/v1/batch', rawBody, key: null, headers: { authorization: basic(WRITE_KEY) } }),
+      testContext('collect'),
+    );
+    expect(result.statusCode).toBe(200);
+    // The message is depth 0, properties 1, then `a` keys: the object at depth 40 is refused.
+    expect(bodyOf(result)).toMatchObject({
+      accepted: 1,
+      rejected: [
+        {
+          index: 1,
+          errors: [
+            {
+              path: `properties.${Array(39).fill('a').join('.')}`,
+              message: 'nests objects and arrays deeper than 40 levels',
+            },
+          ],
+        },
+      ],
+    });
+  });
+
   it('answers a body that is not a batch with 400 naming the field', async () => {
     const result = await post('/v1/batch', { messages: [] });
     expect(result.statusCode).toBe(400);

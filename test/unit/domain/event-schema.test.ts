@@ -197,6 +197,12 @@ describe('eventSchema: valid events', () => {
     });
   });
 
+  it('limits the lower-cased platform, which can be longer than what was sent (İ is two units lowered)', () => {
+    // 'İ'.toLowerCase() is 'i̇' (2 UTF-16 units): 40 of them are 80 units lowered, past 64.
+    expect(pathsOf({ ...minimal.ad_click, platform: 'İ'.repeat(40) })).toEqual(['platform']);
+    expect(pathsOf({ ...minimal.ad_click, platform: 'İ'.repeat(32) })).toEqual([]);
+  });
+
   it('lower-cases the ad platform and the search engine', () => {
     const ad = eventSchema.parse({ ...minimal.ad_impression, platform: 'Google_Ads' });
     const search = eventSchema.parse(full.search);
@@ -422,6 +428,37 @@ describe('eventSchema: properties', () => {
   it('rejects properties that are an array, not an object', () => {
     expect(pathsOf({ ...minimal.page_view, properties: ['a'] })).toEqual(['properties']);
   });
+
+  it('takes 32 levels of nesting and refuses the 33rd, naming its path', () => {
+    // properties (depth 0) > a (1) > … : `nest(n)` puts an object at depth n under `a` keys.
+    const nest = (levels: number): Record<string, unknown> => {
+      let value: Record<string, unknown> = {};
+      for (let i = 0; i < levels; i++) value = { a: value };
+      return value;
+    };
+    expect(issuesOf({ ...minimal.page_view, properties: nest(31) })).toEqual([]);
+    expect(issuesOf({ ...minimal.page_view, properties: nest(32) })).toEqual([
+      {
+        path: `properties.${Array(32).fill('a').join('.')}`,
+        message: 'nests objects and arrays deeper than 32 levels',
+      },
+    ]);
+  });
+
+  it('refuses 3,600 nested arrays (7.2 KB, under the size limit) with a 4xx issue, not a stack overflow', () => {
+    const properties = JSON.parse(`{"x":${'['.repeat(3600)}${']'.repeat(3600)}}`);
+    expect(pathsOf({ ...minimal.page_view, properties })).toEqual([`properties.x${'.0'.repeat(31)}`]);
+  });
+
+  it('names the first unsafe integer in document order', () => {
+    const properties = { list: [1, 2 ** 53, 3], later: 2 ** 60 };
+    expect(issuesOf({ ...minimal.page_view, properties })).toEqual([
+      {
+        path: 'properties.list.1',
+        message: 'is an integer beyond ±2^53, which JSON numbers cannot hold exactly; send it as a string',
+      },
+    ]);
+  });
 });
 
 describe('eventSchema: URLs', () => {
@@ -443,6 +480,13 @@ describe('eventSchema: URLs', () => {
     ]);
     expect(pathsOf({ ...minimal.ad_click, url: 'ftp://acme.example/' })).toEqual(['url']);
     expect(pathsOf({ ...minimal.email, url: 'file:///etc/passwd' })).toEqual(['url']);
+  });
+
+  it('says what is wrong with a URL too long to keep: its length, not its scheme', () => {
+    const url = `https://acme.example/?q=${'a'.repeat(4096)}`;
+    expect(issuesOf({ ...minimal.page_view, url })).toEqual([
+      { path: 'url', message: 'must be at most 4096 characters' },
+    ]);
   });
 
   it('accepts http and https', () => {

@@ -230,6 +230,17 @@ describe('normaliseSpendBody: Google Ads rows as-is', () => {
     expect(none?.campaign).toBe('(none)');
   });
 
+  it('bounds a campaign id like a name: blank, 257 characters or a lone surrogate are refused at its path', () => {
+    // The id names the campaign of the row, which is part of the spend table's key (1 KB at most).
+    expect(pathsOf([googleRow({ id: '  ' }, { costMicros: '1' })])).toEqual(['rows.0.campaign.id']);
+    expect(pathsOf([googleRow({ id: 'x'.repeat(257) }, { costMicros: '1' })])).toEqual([
+      'rows.0.campaign.id',
+    ]);
+    expect(pathsOf([googleRow({ id: 'c\ud800' }, { costMicros: '1' })])).toEqual(['rows.0.campaign.id']);
+    expect(pathsOf([googleRow({ id: 2 ** 60 }, { costMicros: '1' })])).toEqual(['rows.0.campaign.id']);
+    expect(spend([googleRow({ id: 'x'.repeat(256) }, { costMicros: '1' })])[0]?.campaign).toHaveLength(256);
+  });
+
   it('rejects an impossible segments.date at that path', () => {
     expect(pathsOf([googleRow({ name: 'C' }, { costMicros: '1' }, '2026-02-29')])).toEqual([
       'rows.0.segments.date',

@@ -215,4 +215,64 @@ describe('SendGrid mapping', () => {
     expect(first).not.toHaveProperty('url');
     expect(eventSchema.safeParse(first).success).toBe(true);
   });
+
+  it('cuts a long category before an emoji, never through it, so the event stays valid', () => {
+    // 255 letters then 🎉 (two UTF-16 units): a cut at 256 units would keep half of the emoji.
+    const category = `${'a'.repeat(255)}🎉 spring sale`;
+    const body = JSON.stringify([
+      {
+        email: 'a@example.com',
+        timestamp: NOW_S,
+        event: 'open',
+        sg_event_id: 'long-1',
+        category: [category],
+      },
+    ]);
+    const [event] = handleSendgrid(signedRequest(body), secrets, NOW).events;
+    expect(event?.campaign).toBe('a'.repeat(255));
+    expect(eventSchema.safeParse(event).success).toBe(true);
+  });
+
+  it('names the body when it is not valid JSON, not UTF-8, or not an array', () => {
+    // Signed over the bytes as sent (the timestamp's, then the body's).
+    const signed = (body: Buffer) => {
+      const request = signedRequest('');
+      const timestamp = String(NOW_S);
+      const signature = sign('sha256', Buffer.concat([Buffer.from(timestamp), body]), privateKey).toString(
+        'base64',
+      );
+      return {
+        ...request,
+        rawBody: body,
+        headers: { ...request.headers, 'x-twilio-email-event-webhook-signature': signature },
+      };
+    };
+    const statusAndIssues = (body: Buffer) => {
+      try {
+        handleSendgrid(signed(body), secrets, NOW);
+        return { status: 200 };
+      } catch (error) {
+        const { statusCode, issues } = error as { statusCode?: number; issues?: unknown };
+        return { status: statusCode, issues };
+      }
+    };
+    expect(statusAndIssues(Buffer.from('[{"event":'))).toEqual({
+      status: 400,
+      issues: [{ path: '(body)', message: 'not valid JSON: it ends too early' }],
+    });
+    // "a" FF FE "b" inside a string: bytes no UTF-8 text holds.
+    const badUtf8 = Buffer.concat([
+      Buffer.from('[{"event":"open","email":"a'),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('@x.com"}]'),
+    ]);
+    expect(statusAndIssues(badUtf8)).toEqual({
+      status: 400,
+      issues: [{ path: '(body)', message: 'not valid UTF-8' }],
+    });
+    expect(statusAndIssues(Buffer.from('{"event":"open"}'))).toEqual({
+      status: 400,
+      issues: [{ path: '(body)', message: 'must be a JSON array of events' }],
+    });
+  });
 });
