@@ -67,6 +67,12 @@ async function main(): Promise<number> {
     console.error(`unknown command ${command}\n${USAGE}`);
     return 2;
   }
+  const stallSeconds = Number(values['stall-seconds'] ?? 300);
+  if (!Number.isFinite(stallSeconds) || stallSeconds <= 0) {
+    // NaN would never compare as stalled: the CLI would follow a stuck job for ever.
+    console.error(`--stall-seconds must be a positive number of seconds\n${USAGE}`);
+    return 2;
+  }
   const key = values.key || localKey(command, values.url, resolve(values['data-dir']));
   if (!key) {
     console.error(
@@ -88,7 +94,7 @@ async function main(): Promise<number> {
       const started = Date.now();
       const job = await api.runJob(command, range, {
         pollMs: 500,
-        stallMs: Number(values['stall-seconds'] ?? 300) * 1000,
+        stallMs: stallSeconds * 1000,
         onStatus: (current) =>
           console.error(
             `${command} job ${current.jobId}: ${current.status}${current.progress ? ` ${current.progress.done}/${current.progress.total} steps` : ''} (${((Date.now() - started) / 1000).toFixed(1)} s)`,

@@ -124,7 +124,11 @@ export class ApiClient {
     let last: string | undefined;
     let movedAt = Date.now();
     for (;;) {
-      const job = await this.request<Job>('GET', `/v1/jobs/${jobId}`);
+      const job = await this.#pollJob(jobId, movedAt, stallMs);
+      if (!job) {
+        await new Promise((resolve) => setTimeout(resolve, pollMs));
+        continue;
+      }
       const state = `${job.status} ${job.progress?.done ?? 0}/${job.progress?.total ?? 0}`;
       if (state !== last) {
         onStatus?.(job);
@@ -139,6 +143,23 @@ export class ApiClient {
         );
       }
       await new Promise((resolve) => setTimeout(resolve, pollMs));
+    }
+  }
+
+  /**
+   * One look at a job; undefined when the API could not say this time (throttled, busy, or not
+   * yet showing a job it has just taken), which is a reason to look again while the job is
+   * inside its stall allowance, not to give up on it.
+   */
+  async #pollJob(jobId: string, movedAt: number, stallMs: number): Promise<Job | undefined> {
+    try {
+      return await this.request<Job>('GET', `/v1/jobs/${jobId}`);
+    } catch (error) {
+      // An API that cannot be reached at all is reported at once: there is nothing to wait for.
+      const passing =
+        error instanceof ApiError && (error.status === 404 || error.status === 429 || error.status >= 500);
+      if (passing && Date.now() - movedAt <= stallMs) return undefined;
+      throw error;
     }
   }
 }

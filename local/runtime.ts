@@ -119,10 +119,17 @@ export async function startLocalRuntime(props: LocalRuntimeProps): Promise<Local
       while (pending && !closing) {
         const range = pending;
         pending = undefined;
-        const job = newJob('compute', range.from, range.to);
-        await jobs.start(job);
-        await jobs.idle();
-        if ((await pipeline.results.get(job.jobId))?.status === 'succeeded') failures = 0;
+        let succeeded = false;
+        try {
+          const job = newJob('compute', range.from, range.to);
+          await jobs.start(job);
+          await jobs.idle();
+          succeeded = (await pipeline.results.get(job.jobId))?.status === 'succeeded';
+        } catch (error) {
+          // The store failing to take or show the job owes the range as much as a failed job.
+          logger.warn('compute after load could not be started or read; trying again', { error });
+        }
+        if (succeeded) failures = 0;
         else {
           pending = widen(pending, range);
           await waitBeforeRetry(++failures);
@@ -179,24 +186,31 @@ export async function startLocalRuntime(props: LocalRuntimeProps): Promise<Local
 
   const interval = (props.computeIntervalSeconds ?? 0) * 1000;
   let scheduled = Promise.resolve();
+  // A tick while the last scheduled compute is still queued or running is skipped: a compute
+  // longer than the interval must not pile up jobs that API jobs would then wait behind.
+  let scheduledBusy = false;
   // The daily KPI check runs with the first scheduled compute of each day, for the day before.
   let alertsChecked: string | undefined;
   const timer =
     interval > 0
       ? setInterval(() => {
-          scheduled = scheduled
-            .then(async () => {
-              await queue.idle();
-              const window = defaultWindow(config);
-              await jobs.start(newJob('compute', window.from, window.to));
-              const yesterday = addDays(localDate(Date.now(), config.timeZone), -1);
-              if (alertsChecked === yesterday) return;
-              await jobs.idle();
-              await checkAlerts(yesterday, { ...pipeline, publisher: pipeline.alertPublisher });
-              alertsChecked = yesterday;
-            })
+          if (scheduledBusy) return;
+          scheduledBusy = true;
+          scheduled = (async () => {
+            await queue.idle();
+            const window = defaultWindow(config);
+            await jobs.start(newJob('compute', window.from, window.to));
+            await jobs.idle();
+            const yesterday = addDays(localDate(Date.now(), config.timeZone), -1);
+            if (alertsChecked === yesterday) return;
+            await checkAlerts(yesterday, { ...pipeline, publisher: pipeline.alertPublisher });
+            alertsChecked = yesterday;
+          })()
             // One failed run must not stop the schedule (or the process).
-            .catch((error: unknown) => logger.error('scheduled compute failed to start', { error }));
+            .catch((error: unknown) => logger.error('scheduled compute failed to start', { error }))
+            .finally(() => {
+              scheduledBusy = false;
+            });
         }, interval)
       : undefined;
 

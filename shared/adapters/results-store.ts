@@ -450,7 +450,12 @@ export class DynamoResultsStore<T extends object> implements DayPartialStore<T>,
 
   async get(jobId: string): Promise<Job | undefined> {
     const result = await this.#props.client.send(
-      new GetCommand({ TableName: this.#props.table, Key: { pk: `job#${jobId}`, sk: 'job' } }),
+      // Strongly consistent: a client polls the job it has just started.
+      new GetCommand({
+        TableName: this.#props.table,
+        Key: { pk: `job#${jobId}`, sk: 'job' },
+        ConsistentRead: true,
+      }),
     );
     if (!result.Item) return undefined;
     const { pk: _pk, sk: _sk, ...job } = result.Item;

@@ -41,10 +41,25 @@ export function isValidTimeZone(timeZone: string): boolean {
 /** The longest range one query or job may span, in days. */
 export const MAX_RANGE_DAYS = 400;
 
+/**
+ * Dates a boundary takes: wide enough for any question about events (2000–2099), narrow enough
+ * that a range and its lookback never leave the four-digit years `YYYY-MM-DD` holds (past 9999
+ * a day's ISO string gains a sign and stops sorting, and a walk over the days never ends).
+ */
+const FIRST_DATE = '1970-01-01';
+const LAST_DATE = '2999-12-31';
+
 /** A real calendar date written `YYYY-MM-DD`, for every boundary that takes one. */
 export const calendarDateSchema = z
   .string()
-  .refine((value) => isCalendarDate(value), 'must be a real date written YYYY-MM-DD');
+  .refine((value) => isCalendarDate(value), {
+    message: 'must be a real date written YYYY-MM-DD',
+    abort: true,
+  })
+  .refine(
+    (value) => value >= FIRST_DATE && value <= LAST_DATE,
+    `must be a date from ${FIRST_DATE} to ${LAST_DATE}`,
+  );
 
 /** Whether `value` is a real calendar date written `YYYY-MM-DD` (rejects 2026-02-30). */
 export function isCalendarDate(value: string): boolean {

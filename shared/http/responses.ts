@@ -38,7 +38,12 @@ export function csvResponse(
   header: readonly string[],
   rows: readonly unknown[][],
 ): HttpResult {
-  const body = stringify([header, ...rows.map((row) => row.map(toCell))], { record_delimiter: '\r\n' });
+  // csv-stringify quotes a cell holding the whole record delimiter (CRLF) only; a lone CR or LF
+  // inside a cell must be quoted too, or readers split the row there (RFC 4180).
+  const body = stringify([header, ...rows.map((row) => row.map(toCell))], {
+    record_delimiter: '\r\n',
+    quoted_match: /[\r\n]/,
+  });
   return {
     statusCode: 200,
     headers: {

@@ -89,6 +89,20 @@ describe('the attribution CLI against the local runtime', () => {
     expect(result.stdout).toContain('  line 5: occurredAt:');
   });
 
+  it('reads the first line of an NDJSON file that starts with a byte order mark', async () => {
+    const file = join(dir, 'bom.ndjson');
+    const event = {
+      eventId: 'bom-1',
+      type: 'page_view',
+      occurredAt: '2026-03-01T10:00:00Z',
+      userId: 'x',
+      url: 'https://acme.example/',
+    };
+    writeFileSync(file, `\uFEFF${JSON.stringify(event)}\n`);
+    const result = await cli('send', file);
+    expect(result.stdout).toContain('sent 1 events: 1 accepted');
+  });
+
   it('refuses a CSV of events with a misspelt column, naming the nearest known one, and sends nothing', async () => {
     // Dropped without a word, these two columns would have left a referral visit direct.
     const file = join(dir, 'typos.csv');
@@ -263,6 +277,20 @@ describe('the attribution CLI against the local runtime', () => {
       env: { ...process.env, ATTRIBUTION_KEY: '' },
     });
     expect(result.stdout).toContain('usage: attribution <command>');
+  });
+
+  it('takes a --stall-seconds that is not a positive number as a usage error (exit 2)', async () => {
+    // `5m` would be NaN seconds, and a job compared with NaN never stalls: the CLI would wait for ever.
+    for (const value of ['5m', '0', '=-3']) {
+      // `=-3` is glued on, as a value that starts with a dash is otherwise read as an option.
+      const args = value.startsWith('=') ? [`--stall-seconds${value}`] : ['--stall-seconds', value];
+      const result = await run(process.execPath, ['cli/main.ts', 'compute', ...args], {
+        encoding: 'utf8',
+        env: { ...process.env, ATTRIBUTION_KEY: 'k' },
+      }).catch((error: { stderr: string; code: number }) => error);
+      expect((result as { code?: number }).code).toBe(2);
+      expect(result.stderr).toContain('--stall-seconds must be a positive number of seconds');
+    }
   });
 
   it('takes an unknown option as a usage error (exit 2), not a crash', async () => {

@@ -6,7 +6,7 @@ import { ApiClient, ApiError } from '#local/api-client.ts';
 let server: Server;
 let url: string;
 /** What the fake jobs API answers for GET /v1/jobs/{jobId}, in turn (the last one repeats). */
-let answers: object[] = [];
+let answers: Array<object | number> = [];
 
 describe('following a job from the CLI', () => {
   beforeAll(async () => {
@@ -17,7 +17,14 @@ describe('following a job from the CLI', () => {
         response.end(JSON.stringify({ jobId: 'replay-20260101T000000-0000abcd' }));
         return;
       }
-      response.end(JSON.stringify(answers.length > 1 ? answers.shift() : answers[0]));
+      const answer = answers.length > 1 ? answers.shift() : answers[0];
+      // A number is a status code to answer with (a 503 of a busy API, a 404 of a lagging read).
+      if (typeof answer === 'number') {
+        response.statusCode = answer;
+        response.end(JSON.stringify({ error: { code: 'x', message: `status ${answer}` } }));
+        return;
+      }
+      response.end(JSON.stringify(answer));
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -54,6 +61,26 @@ describe('following a job from the CLI', () => {
     expect(done.status).toBe('succeeded');
     // The repeated "running 1" is not reported twice.
     expect(seen).toEqual(['queued 0', 'running 1', 'running 2', 'succeeded 3']);
+  });
+
+  it('looks again after a 404, 429 or 5xx while polling, instead of giving up on a healthy job', async () => {
+    answers = [404, job('running', 1), 429, 503, job('succeeded', 3)];
+    const done = await new ApiClient({ url, key: 'k' }).runJob('replay', {}, { pollMs: 1 });
+    expect(done.status).toBe('succeeded');
+  });
+
+  it('reports a client error while polling at once', async () => {
+    answers = [403];
+    await expect(new ApiClient({ url, key: 'k' }).runJob('replay', {}, { pollMs: 1 })).rejects.toThrow(
+      /HTTP 403/,
+    );
+  });
+
+  it('gives up on a job the API keeps failing to show once the stall allowance has passed', async () => {
+    answers = [503];
+    await expect(
+      new ApiClient({ url, key: 'k' }).runJob('replay', {}, { pollMs: 5, stallMs: 50 }),
+    ).rejects.toThrow(/HTTP 503/);
   });
 
   it('gives up with a clear message when the job stops moving', async () => {

@@ -34,6 +34,9 @@ describe('query and jobs handlers', () => {
   it.each([
     ['an impossible date', '/v1/metrics/channel-share', { from: '2026-02-30', to: '2026-03-01' }, 'from'],
     ['from after to', '/v1/metrics/channel-share', { from: '2026-03-02', to: '2026-03-01' }, 'from'],
+    // Year 9999 once walked past the calendar: the series route never answered, the others 500.
+    ['a date in year 9999', '/v1/metrics/series', { metric: 'visitors', to: '9999-12-31' }, 'to'],
+    ['a range in year 9999', '/v1/metrics/channel-share', { from: '9999-12-01', to: '9999-12-31' }, 'from'],
     ['a range over 400 days', '/v1/metrics/channel-share', { from: '2025-01-01', to: '2026-03-01' }, 'to'],
     ['an unknown basis', '/v1/metrics/channel-share', { basis: 'clicks' }, 'basis'],
     ['a misspelt parameter', '/v1/metrics/channel-share', { bassis: 'touches' }, ''],

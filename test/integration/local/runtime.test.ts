@@ -65,6 +65,30 @@ describe('the local runtime computing after a load', () => {
     expect({ total, failuresLeft: faults.times }).toEqual({ total: 12, failuresLeft: 0 });
   }, 60_000);
 
+  it('keeps the range owed when the store fails to take the compute job, and tries again', async () => {
+    const { runtime: started, api } = await startWithFailingComputes({ times: 0 });
+    // Storing the next compute job fails twice: the range must stay owed, not be dropped.
+    const faults: FaultPlan = {
+      commands: ['PutCommand', 'PutItemCommand'],
+      times: 2,
+      matching: (input) => JSON.stringify(input.Item ?? {}).includes('"job#'),
+    };
+    injectFault(started.servers.dynamo, faults);
+    await api.request('POST', '/v1/events', {
+      events: EVENTS.map((event) => ({ ...event, eventId: `${event.eventId}-again`, userId: 'user-9' })),
+    });
+    let total = -1;
+    for (let waited = 0; waited < 30_000 && total !== 2 * EVENTS.length; waited += 200) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const share = await api.request<{ total: number }>(
+        'GET',
+        `/v1/metrics/channel-share?basis=touches&from=${today}&to=${today}`,
+      );
+      total = share.total;
+    }
+    expect({ total, failuresLeft: faults.times }).toEqual({ total: 24, failuresLeft: 0 });
+  }, 60_000);
+
   it('stops trying when closed, and keeps the range owed on disk for the next start', async () => {
     // Every compute fails: wait until the first has, then close while its retry waits.
     const always = 1_000_000;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   addDays,
+  calendarDateSchema,
   DAY_MS,
   datesBetween,
   daysBetween,
@@ -195,6 +196,28 @@ describe('isCalendarDate', () => {
     ['2026-01-01T00:00:00Z', 'a timestamp is not a date'],
   ])('rejects %s (%s)', (date) => {
     expect(isCalendarDate(date)).toBe(false);
+  });
+});
+
+describe('calendarDateSchema', () => {
+  const messagesOf = (date: string) => {
+    const parsed = calendarDateSchema.safeParse(date);
+    return parsed.success ? [] : parsed.error.issues.map((issue) => issue.message);
+  };
+
+  it('takes 1970-01-01 through 2999-12-31', () => {
+    expect(messagesOf('1970-01-01')).toEqual([]);
+    expect(messagesOf('2999-12-31')).toEqual([]);
+  });
+
+  it('refuses years a walk over the days could not leave (9999-12-31 + 1 day is +010000-01-01)', () => {
+    expect(addDays('9999-12-31', 1)).toBe('+010000-01');
+    expect(messagesOf('9999-12-31')).toEqual(['must be a date from 1970-01-01 to 2999-12-31']);
+    expect(messagesOf('1969-12-31')).toEqual(['must be a date from 1970-01-01 to 2999-12-31']);
+  });
+
+  it('says only that a non-date is not a date', () => {
+    expect(messagesOf('2026-02-30')).toEqual(['must be a real date written YYYY-MM-DD']);
   });
 });
 
