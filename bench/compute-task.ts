@@ -100,6 +100,7 @@ const [, reduceMs] = await time(() =>
   reduceBuckets([bucket.partial, ...others.map((o) => o.partial)], range, `bench-${Date.now()}`, {
     spendStore: pipeline.spendStore,
     dayStore: pipeline.results,
+    config: pipeline.config,
   }),
 );
 const [days, readBackMs] = await time(() => pipeline.results.readRange(range.from, range.to, { largest: 1 }));

@@ -5,7 +5,7 @@ import { createPipelineFromEnvironment, type Pipeline } from '#adapters/pipeline
 import type { Alert } from '#domain/alerts.ts';
 import { addDays, calendarDateSchema, localDate } from '#domain/dates.ts';
 import { ServiceUnavailableError } from '#domain/errors.ts';
-import { JOB_KINDS, type Job, jobIdForExecution, jobIdSchema } from '#domain/jobs.ts';
+import { failureReason, JOB_KINDS, type Job, jobIdForExecution, jobIdSchema } from '#domain/jobs.ts';
 import { parseOrThrow } from '#domain/zod-issues.ts';
 import { jobDepsOf } from '#functions/jobs/handler.ts';
 import { toAppError } from '#http/middleware.ts';
@@ -117,7 +117,7 @@ export function createComputeHandler(pipeline: Pipeline) {
       }
       case 'fail':
         return task.state.jobId
-          ? jobSteps.fail(task.state.jobId, describe(task.state.error), deps)
+          ? jobSteps.fail(task.state.jobId, failureReason(task.state.error), deps)
           : undefined;
     }
   };
@@ -148,15 +148,6 @@ function parseInput(input: string | undefined): { jobId?: unknown } {
   } catch {
     return {};
   }
-}
-
-/** The message of a Step Functions error object (`{ Error, Cause }`) or anything else. */
-function describe(error: unknown): string {
-  if (error && typeof error === 'object' && 'Error' in error) {
-    const { Error: name, Cause: cause } = error as { Error?: unknown; Cause?: unknown };
-    return `${String(name)}: ${String(cause ?? '')}`.slice(0, 1000);
-  }
-  return String(error).slice(0, 1000);
 }
 
 export const handler = lambdaEntry(async () => createComputeHandler(await createPipelineFromEnvironment()));

@@ -1,26 +1,19 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
 import { lambdaEntry, tracer } from '#adapters/observability.ts';
 import { S3PartialStore } from '#adapters/partial-store.ts';
 import { createPipelineFromEnvironment, type Pipeline } from '#adapters/pipeline.ts';
 import { StepFunctionsJobRunner } from '#adapters/step-functions-runner.ts';
-import { calendarDateSchema } from '#domain/dates.ts';
 import { computePartialSchema } from '#domain/day-result.ts';
 import { NotFoundError } from '#domain/errors.ts';
 import { jobIdSchema } from '#domain/jobs.ts';
 import { parseOrThrow } from '#domain/zod-issues.ts';
+import { computeBodySchema, replayBodySchema } from '#http/api-schemas.ts';
 import { apiKeyAuth, httpErrorHandler } from '#http/middleware.ts';
 import { readJsonBody } from '#http/request.ts';
 import { jsonResponse } from '#http/responses.ts';
 import type { HttpEvent, HttpResult } from '#http/types.ts';
 import { defaultWindow, InProcessJobRunner, type JobDeps, type JobRunner, newJob } from '#services/jobs.ts';
-
-const computeBodySchema = z.strictObject({
-  from: calendarDateSchema.optional(),
-  to: calendarDateSchema.optional(),
-});
-const replayBodySchema = z.strictObject({ from: calendarDateSchema, to: calendarDateSchema });
 
 export interface JobsHandlerProps {
   readonly pipeline: Pipeline;

@@ -5,7 +5,7 @@ import { createPipelineFromEnvironment, type Pipeline } from '#adapters/pipeline
 import { attribute, compareModels, MODELS } from '#domain/attribution/index.ts';
 import { intervalsOf } from '#domain/dates.ts';
 import { type ComputePartial, type StoredSection, toComputePartial } from '#domain/day-result.ts';
-import { NotFoundError } from '#domain/errors.ts';
+import { NotFoundError, ValidationError } from '#domain/errors.ts';
 import { adsRates } from '#domain/journey/ads.ts';
 import { cartAbandonment } from '#domain/journey/cart.ts';
 import { cohorts } from '#domain/journey/cohorts.ts';
@@ -456,14 +456,48 @@ const ROUTES: Readonly<Record<string, MetricRoute>> = {
   },
 };
 
+/**
+ * What a Lambda may return to API Gateway: 6 MB of invocation response, which holds the result
+ * as JSON (its body escaped once more). Less a margin for the gateway's own envelope.
+ */
+const MAX_RESPONSE_BYTES = 6 * 1024 * 1024 - 16 * 1024;
+
+/**
+ * An answer too large to return would reach the caller as the gateway's bare 5xx: it is refused
+ * with a 400 that says how large it was and how to ask for less.
+ */
+function refuseOversized(result: HttpResult, maxBytes: number): HttpResult {
+  const bytes = Buffer.byteLength(JSON.stringify(result), 'utf8');
+  if (bytes <= maxBytes) return result;
+  const size = (n: number) =>
+    n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MB` : `${Math.ceil(n / 1024)} KB`;
+  throw new ValidationError(
+    `the answer is ${size(bytes)}, more than the ${size(maxBytes)} a response holds`,
+    {
+      issues: [
+        {
+          path: '(query)',
+          message: 'ask for less: a shorter range (from, to), a coarser groupBy, or a smaller limit',
+        },
+      ],
+    },
+  );
+}
+
 /** The read side: `/v1/metrics/*` and `/v1/attribution*` (JSON or CSV), and `/v1/health`. */
-export function createQueryHandler(pipeline: Pipeline) {
+export interface QueryHandlerProps {
+  /** The largest answer returned (tests lower it); {@link MAX_RESPONSE_BYTES} by default. */
+  readonly maxResponseBytes?: number;
+}
+
+export function createQueryHandler(pipeline: Pipeline, props: QueryHandlerProps = {}) {
+  const maxBytes = props.maxResponseBytes ?? MAX_RESPONSE_BYTES;
   return middy<HttpEvent, HttpResult, Error, Context>(async (event: HttpEvent) => {
     const route = ROUTES[event.routeKey];
     // API Gateway's `$default` route brings every unmatched request here, for our own 404 shape.
     if (!route)
       throw new NotFoundError(`no route for ${event.requestContext?.http?.method} ${event.rawPath}`);
-    return route(event, pipeline);
+    return refuseOversized(await route(event, pipeline), maxBytes);
   })
     .use(httpErrorHandler())
     .use(

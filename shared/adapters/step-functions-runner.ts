@@ -1,5 +1,5 @@
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import type { Job } from '#domain/jobs.ts';
+import { failureReason, type Job } from '#domain/jobs.ts';
 import type { JobStore } from './results-store.ts';
 
 export interface StepFunctionsJobRunnerProps {
@@ -35,7 +35,7 @@ export class StepFunctionsJobRunner {
         ...job,
         status: 'failed',
         finishedAt: new Date().toISOString(),
-        error: (error as Error).message,
+        error: failureReason(error),
       });
       throw error;
     }

@@ -1,5 +1,10 @@
 import type { HeuristicModel } from './attribution/models.ts';
-import { AttributionDayAccumulator, type AttributionPartial, KEY_SEPARATOR } from './attribution/partial.ts';
+import {
+  AttributionDayAccumulator,
+  type AttributionPartial,
+  KEY_SEPARATOR,
+  mergeAttribution,
+} from './attribution/partial.ts';
 import type { ChannelId } from './channel-ids.ts';
 import type { ComputePartial } from './day-result.ts';
 import type { EmailAction, Stage } from './event-schema.ts';
@@ -18,18 +23,19 @@ import {
   type VisitorCell,
 } from './journey/journey-day.ts';
 import {
-  boundReferrals,
-  boundVoices,
+  boundMetricsDays,
   CHANNEL_RANK,
   type DayPartial,
   emptyDay,
   type MetricsPartial,
+  mergeAll,
   orderedKeys,
   pickCategory,
   putOwn,
   type ReferralCategory,
   type ReferralCell,
   recordOf,
+  referralRecord,
   type StageCell,
 } from './metrics/partial.ts';
 import { denseSketchOfRegisters, sketchOfHashes } from './metrics/user-sketch.ts';
@@ -154,11 +160,28 @@ interface MetricsDay {
  * (9·10⁹ currency units in micros), and past that still correct to 15 significant digits, so a
  * large revenue never fails a job.
  */
-export function foldComputeRows(rows: ComputeRows, voicesKept: readonly string[]): ComputePartial {
+export function foldComputeRows(rows: ComputeRows): ComputePartial {
   return {
-    metrics: foldMetrics(rows, voicesKept),
+    metrics: foldMetrics(rows),
     attribution: foldAttribution(rows),
     journey: foldJourney(rows),
+  };
+}
+
+/**
+ * The partials of a compute's buckets as one: sums and sketches merged, then each day's largest
+ * share-of-voice names (the configured ones always: `voicesKept`), referring domains, paths and
+ * survey answers kept and the rest summed apart. Buckets are not cut, so which entries a day
+ * keeps does not depend on how its persons were split.
+ */
+export function mergeBucketPartials(
+  partials: readonly ComputePartial[],
+  voicesKept: readonly string[],
+): ComputePartial {
+  return {
+    metrics: boundMetricsDays(mergeAll(partials.map((p) => p.metrics)), voicesKept),
+    attribution: mergeAttribution(partials.map((p) => p.attribution)),
+    journey: mergeJourneyPartials(partials.map((p) => p.journey)),
   };
 }
 
@@ -260,10 +283,11 @@ function foldJourney(rows: ComputeRows): JourneyPartial {
   }
   for (const row of rows.cartUsers) dayOf(row.day).cart[row.k1 as keyof CartCell] = sketchOf(row);
   // Through the merge, for the canonical form (ordered keys, actions in order, no empty cells).
-  return mergeJourneyPartials([{ days: Object.fromEntries(days) }]);
+  // Not cut to the stored top paths: that is taken once the buckets are merged (reduce).
+  return mergeJourneyPartials([{ days: Object.fromEntries(days) }], { bound: false });
 }
 
-function foldMetrics(rows: ComputeRows, voicesKept: readonly string[]): MetricsPartial {
+function foldMetrics(rows: ComputeRows): MetricsPartial {
   const days = new Map<string, MetricsDay>();
   const dayOf = (date: string): MetricsDay => {
     let day = days.get(date);
@@ -318,8 +342,10 @@ function foldMetrics(rows: ComputeRows, voicesKept: readonly string[]): MetricsP
     partial.touches = recordOf(day.touches, CHANNEL_RANK) as DayPartial['touches'];
     partial.conversions = recordOf(day.conversions, CHANNEL_RANK) as DayPartial['conversions'];
     partial.valueMicros = recordOf(day.valueMicros, CHANNEL_RANK) as DayPartial['valueMicros'];
-    Object.assign(partial, boundVoices({ ads: recordOf(day.ads), search: recordOf(day.search) }, voicesKept));
-    Object.assign(partial, boundReferrals(day.referrals));
+    // Uncut: a bucket holds some of the persons, and the day's largest names and domains are
+    // taken once its buckets are merged (boundMetricsDays in reduce).
+    partial.voices = { ads: recordOf(day.ads), search: recordOf(day.search) };
+    partial.referrals = referralRecord(day.referrals);
     const stages: Array<[Stage, Partial<Record<ChannelId, StageCell>>]> = [];
     for (const stage of STAGES) {
       const cells = day.stages.get(stage);

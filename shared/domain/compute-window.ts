@@ -5,6 +5,13 @@ export interface ComputeWindow {
   readonly lo: number;
   readonly hi: number;
   readonly utcDates: readonly string[];
+  /**
+   * The end of the lookback after the range (`hi` + lookbackDays): whether a journey without a
+   * conversion ended on a day of the range depends on the events up to it (journeys.sql).
+   */
+  readonly horizon: number;
+  /** The UTC days after `utcDates` that hold instants up to `horizon`. */
+  readonly laterUtcDates: readonly string[];
 }
 
 /**
@@ -27,5 +34,10 @@ export function computeWindow(
     new Date(lo).toISOString().slice(0, 10),
     new Date(hi).toISOString().slice(0, 10),
   );
-  return { lo, hi, utcDates };
+  const horizon = hi + lookbackDays * DAY_MS;
+  const laterUtcDates = datesBetween(
+    addDays(utcDates.at(-1) as string, 1),
+    new Date(horizon).toISOString().slice(0, 10),
+  );
+  return { lo, hi, utcDates, horizon, laterUtcDates };
 }

@@ -1,4 +1,15 @@
 import { z } from 'zod';
+import {
+  AppError,
+  ForbiddenError,
+  MethodNotAllowedError,
+  NotFoundError,
+  PayloadTooLargeError,
+  ServiceUnavailableError,
+  UnauthorizedError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+} from './errors.ts';
 
 export const JOB_KINDS = ['compute', 'replay'] as const;
 export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed'] as const;
@@ -51,4 +62,51 @@ export function versionReadAt(version: string): number | undefined {
   if (!match) return undefined;
   const [, y, mo, d, h, mi, sec, ms] = match.map(Number) as number[];
   return Date.UTC(y as number, (mo as number) - 1, d, h, mi, sec, ms);
+}
+
+/** Errors whose message is written for whoever reads the job (our own, naming no internals). */
+const SHOWN_ERRORS: ReadonlySet<string> = new Set(
+  [
+    ValidationError,
+    UnauthorizedError,
+    ForbiddenError,
+    NotFoundError,
+    MethodNotAllowedError,
+    PayloadTooLargeError,
+    UnsupportedMediaTypeError,
+    ServiceUnavailableError,
+  ].map((type) => type.name),
+);
+const lambdaErrorSchema = z.object({ errorType: z.string(), errorMessage: z.string() });
+
+/**
+ * Why a job failed, as `GET /v1/jobs/{jobId}` shows it, the same from either runner: the message
+ * of one of our errors meant to be read (a window too large, a store that stayed busy); for a
+ * Step Functions error, the message of the Lambda error in its cause when it is one of those, or
+ * the States error and its cause; anything else (an SDK, DuckDB or programming error, whose
+ * text may name tables, buckets or SQL) only by its name, the logs holding the rest. A Lambda
+ * error's cause is its JSON (`errorType`, `errorMessage`, `trace`): the stack is never kept.
+ */
+export function failureReason(error: unknown): string {
+  const internal = (name: string) => `internal error (${name}); the logs have the details`;
+  const reason = (): string => {
+    if (error instanceof AppError) return SHOWN_ERRORS.has(error.name) ? error.message : internal(error.name);
+    if (error && typeof error === 'object' && 'Error' in error) {
+      const { Error: name, Cause: cause } = error as { Error?: unknown; Cause?: unknown };
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(String(cause));
+      } catch {
+        parsed = undefined;
+      }
+      const lambda = lambdaErrorSchema.safeParse(parsed);
+      if (lambda.success)
+        return SHOWN_ERRORS.has(lambda.data.errorType)
+          ? lambda.data.errorMessage
+          : internal(lambda.data.errorType);
+      return cause ? `${String(name)}: ${String(cause)}` : String(name);
+    }
+    return internal(error instanceof Error ? error.name : typeof error);
+  };
+  return reason().slice(0, 1000);
 }

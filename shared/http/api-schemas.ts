@@ -413,6 +413,14 @@ export const webhookResponseSchema = z.object({
 
 export const spendResponseSchema = z.object({ upserted: z.int().min(0) });
 
+/** `POST /v1/jobs/compute`: a range; either end, or the whole body, may be left out. */
+export const computeBodySchema = z.strictObject({
+  from: calendarDateSchema.optional(),
+  to: calendarDateSchema.optional(),
+});
+/** `POST /v1/jobs/replay`: the range to rebuild, both ends. */
+export const replayBodySchema = z.strictObject({ from: calendarDateSchema, to: calendarDateSchema });
+
 export const jobStartedResponseSchema = z.object({
   jobId: z.string(),
   status: z.enum(JOB_STATUSES),
@@ -435,6 +443,12 @@ export const jobResponseSchema = z.object({
   startedAt: z.string().optional(),
   finishedAt: z.string().optional(),
   error: z.string().optional(),
+  progress: z
+    .object({ done: z.int().min(0), total: z.int().min(0) })
+    .optional()
+    .describe(
+      "steps done of all the job's steps: lake days to rebuild, then compute buckets, then the reduce",
+    ),
   stats: z.record(z.string(), z.number()).optional(),
 });
 

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { calendarDateSchema } from '#domain/dates.ts';
 import { eventSchema, MAX_EVENTS_PER_BATCH } from '#domain/event-schema.ts';
 import { SINGLE_MESSAGE_TYPES, segmentBatchSchema, segmentMessageSchema } from '#domain/segment.ts';
 import { spendBodySchema } from '#domain/spend.ts';
@@ -12,6 +11,7 @@ import {
   channelShareResponseSchema,
   cohortsResponseSchema,
   collectResponseSchema,
+  computeBodySchema,
   cpaByStageResponseSchema,
   createdKeyResponseSchema,
   createKeyBodySchema,
@@ -28,6 +28,7 @@ import {
   pathsResponseSchema,
   QUERY_SHAPES,
   referralTrafficResponseSchema,
+  replayBodySchema,
   revokedKeyResponseSchema,
   seriesResponseSchema,
   shareOfVoiceResponseSchema,
@@ -56,7 +57,6 @@ const json = (schema: z.ZodType, description: string) => ({
 });
 
 const eventsBody = z.object({ events: z.array(eventSchema).min(1).max(MAX_EVENTS_PER_BATCH) });
-const rangeBody = z.object({ from: calendarDateSchema.optional(), to: calendarDateSchema.optional() });
 
 interface Operation {
   readonly summary: string;
@@ -240,16 +240,16 @@ const OPERATIONS: Readonly<Record<string, Operation>> = {
   },
   'POST /v1/jobs/compute': {
     summary: 'Recompute a date range (default: the scheduled window ending today)',
-    body: { schema: rangeBody, description: 'The range' },
+    body: {
+      schema: computeBodySchema.optional(),
+      description: 'The range; without a body, the scheduled window ending today',
+    },
     ok: { status: 202, schema: jobStartedResponseSchema, description: 'Started' },
     security: 'query',
   },
   'POST /v1/jobs/replay': {
     summary: 'Re-load the raw zone for a date range (idempotent)',
-    body: {
-      schema: z.object({ from: calendarDateSchema, to: calendarDateSchema }),
-      description: 'The range',
-    },
+    body: { schema: replayBodySchema, description: 'The range' },
     ok: { status: 202, schema: jobStartedResponseSchema, description: 'Started' },
     security: 'query',
   },
@@ -316,7 +316,8 @@ export function openApiDocument(): JsonSchema {
       ? Object.entries({ ...rangeParams, ...shape }).map(([name, schema]) => ({
           name,
           in: 'query',
-          required: false,
+          // Required where leaving it out is refused (the series' metric), as the route checks it.
+          required: !(schema as z.ZodType).safeParse(undefined).success,
           schema: schemaOf(schema as z.ZodType, 'input'),
         }))
       : [];
@@ -333,7 +334,8 @@ export function openApiDocument(): JsonSchema {
       ...(operation.body
         ? {
             requestBody: {
-              required: true,
+              // A body its schema takes as absent (a compute of the default window) is optional.
+              required: !operation.body.schema.safeParse(undefined).success,
               description: operation.body.description,
               content: { 'application/json': { schema: schemaOf(operation.body.schema, 'input') } },
             },

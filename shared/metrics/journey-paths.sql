@@ -1,8 +1,8 @@
 -- Paths: the journeys the Markov model sees (markov-transitions.sql), each as its collapsed list
 -- of channels joined by '>' (consecutive same-channel touches are one step), its last
 -- MAX_PATH_STEPS steps kept (journey-day.ts): a converting journey per conversion, on its day,
--- with its conversions and value; a non-converting one per person's tail (null_journey), on the
--- day of its final touch. Conversions without a touch have no path.
+-- with its conversions and value; a non-converting one per journey that ended without one
+-- (null_journey), on the day of its final touch. Conversions without a touch have no path.
 -- An ordered string aggregation per journey held every journey's steps in memory at once (past
 -- DuckDB's limit at 10M events): instead each step is a channel code (its place in CHANNEL_IDS,
 -- 1…19: 5 bits) shifted by its place from the end, so a path is the bit_or of its steps, a
@@ -22,14 +22,14 @@ converting AS (
   GROUP BY day, conversion_id
 ),
 tail_steps AS (
-  SELECT final_day, person_id, list_position({{channel_ids}}, channel) AS code,
-         row_number() OVER (PARTITION BY person_id ORDER BY pos DESC) - 1 AS from_end
+  SELECT final_day, null_id, list_position({{channel_ids}}, channel) AS code,
+         row_number() OVER (PARTITION BY null_id ORDER BY pos DESC) - 1 AS from_end
   FROM null_journey WHERE previous_channel IS NULL OR previous_channel <> channel
 ),
 tails AS (
-  SELECT final_day, person_id, bit_or(code::HUGEINT << (5 * from_end)) AS path_code
+  SELECT final_day, null_id, bit_or(code::HUGEINT << (5 * from_end)) AS path_code
   FROM tail_steps WHERE from_end < {{max_path_steps}}
-  GROUP BY final_day, person_id
+  GROUP BY final_day, null_id
 ),
 counted AS (
   SELECT c.day, true AS converting, c.path_code, count(*) AS journeys, sum(j.conversions) AS conversions,

@@ -56,24 +56,55 @@ SELECT c.conversion_id, c.day, c.ts AS conversion_ts, c.count AS conversions,
 FROM tch t JOIN conv c -- the hash table on the conversions (joins build on their right side)
   ON t.person_id = c.person_id AND t.ts <= c.ts AND t.ts >= c.ts - $lookback_ms;
 
--- The non-converting journeys: a person's touches after their last conversion of the window, at
--- most lookback before the final one, for final touches on the days computed, in order (pos, from
--- 1); each on the local day of its final touch. Markov's paths to (null) and the paths report read
--- them. A narrow table made once for both: the ordering by (ts, event_id) is done here, once.
+-- The first touch or conversion of each of this task's persons after the window, up to lookback
+-- after it (lake_later: the days after the range that have begun): whether a journey without a
+-- conversion ended by then. Keys are resolved as the window's are; copies are not told apart
+-- (whether any event follows is all that is asked).
+CREATE OR REPLACE TEMP TABLE later AS
+WITH persons AS (
+  SELECT k.person_id, coalesce(p.person, k.user_key) AS person
+  FROM user_keys k LEFT JOIN people p ON p.from_key = k.user_key
+)
+SELECT s.person_id, min(e.ts) AS ts
+FROM lake_later e
+LEFT JOIN people p ON p.from_key = e.user_key
+JOIN persons s ON s.person = coalesce(p.person, e.user_key)
+WHERE e.ts > $hi AND e.ts <= $horizon AND NOT coalesce(e.bot, false)
+  AND ((e.touch AND e.type <> 'conversion') OR (e.type = 'conversion' AND e.refund_of IS NULL))
+GROUP BY s.person_id;
+
+-- The non-converting journeys: a journey ends without a conversion at a person's touch that is
+-- followed by no touch and no conversion within lookback (in the window or after it, up to the
+-- horizon); it holds the touches at most lookback before that final touch and after the
+-- person's last conversion before it, in order (pos, from 1), on the local day of the final
+-- touch, for final touches on the days computed. A day's journeys therefore depend only on events
+-- up to lookback after it, whatever range is computed; a person can have several. Markov's paths
+-- to (null) and the paths report read them. A narrow table made once for both: the ordering by
+-- (ts, event_id) is done here, once. Each journey is known by a number (null_id).
 CREATE OR REPLACE TEMP TABLE null_journey AS
-WITH null_after AS (
-  SELECT t.person_id, t.ts, t.event_id, t.day, t.channel
-  FROM tch t
-  LEFT JOIN (SELECT person_id, max(ts) AS ts FROM conversions WHERE person_id IS NOT NULL GROUP BY person_id) l
-    USING (person_id)
-  WHERE t.person_id IS NOT NULL AND (l.ts IS NULL OR t.ts > l.ts)
+WITH person_events AS (
+  SELECT person_id, ts, event_id, day, true AS touch FROM tch WHERE person_id IS NOT NULL
+  UNION ALL
+  SELECT person_id, ts, event_id, day, false FROM conversions WHERE person_id IS NOT NULL
+),
+ordered AS (
+  -- At one instant touches come first: a touch at a conversion's instant is that conversion's.
+  SELECT *, lead(ts) OVER w AS next_ts,
+         max(CASE WHEN NOT touch THEN ts END) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS last_conversion
+  FROM person_events
+  WINDOW w AS (PARTITION BY person_id ORDER BY ts, touch DESC, event_id)
 ),
 final_touch AS (
-  -- A person's final touch: every touch at its instant is on the same local day.
-  SELECT person_id, max(ts) AS final_ts, arg_max(day, ts) AS final_day FROM null_after GROUP BY person_id
+  SELECT o.person_id, o.ts AS final_ts, o.day AS final_day, o.last_conversion,
+         row_number() OVER ()::INTEGER AS null_id
+  FROM ordered o LEFT JOIN later l ON l.person_id = o.person_id
+  WHERE o.touch AND o.day BETWEEN $from AND $to
+    AND (coalesce(o.next_ts, l.ts) IS NULL OR coalesce(o.next_ts, l.ts) > o.ts + $lookback_ms)
 )
-SELECT n.person_id, f.final_day, n.channel, row_number() OVER w AS pos, lag(n.channel) OVER w AS previous_channel,
-       lead(n.ts) OVER w IS NULL AS last
-FROM null_after n JOIN final_touch f USING (person_id)
-WHERE f.final_day BETWEEN $from AND $to AND n.ts >= f.final_ts - $lookback_ms
-WINDOW w AS (PARTITION BY n.person_id ORDER BY n.ts, n.event_id);
+SELECT f.null_id, f.person_id, f.final_day, t.channel, row_number() OVER w AS pos,
+       lag(t.channel) OVER w AS previous_channel, lead(t.ts) OVER w IS NULL AS last
+FROM tch t
+JOIN final_touch f -- the hash table on the final touches (joins build on their right side)
+  ON t.person_id = f.person_id AND t.ts <= f.final_ts AND t.ts >= f.final_ts - $lookback_ms
+  AND (f.last_conversion IS NULL OR t.ts > f.last_conversion)
+WINDOW w AS (PARTITION BY f.null_id ORDER BY t.ts, t.event_id);

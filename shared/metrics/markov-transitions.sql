@@ -1,7 +1,7 @@
 -- Markov chain counts: the first-order transitions of every collapsed path (consecutive
 -- same-channel touches are one state). A converting path per conversion ends in (conversion)
--- on the conversion's day; a person's touches after their last conversion (at most lookback
--- before the final one) end in (null) on the day of that final touch.
+-- on the conversion's day; a journey that ended without a conversion (no touch or conversion
+-- within lookback after its final touch: journeys.sql) ends in (null) on the day of that touch.
 --
 -- A touch starts a new state when the touch before it in the path is on another channel, and that
 -- channel is the state it comes from; a path's last touch is in its last state. The null paths

@@ -3,16 +3,16 @@ import { type DuckDbSession, literalList } from '#adapters/duckdb.ts';
 import type { LakeStore } from '#adapters/lake-store.ts';
 import type { DayPartialStore } from '#adapters/results-store.ts';
 import type { SpendStore } from '#adapters/spend-store.ts';
-import { addAttributionSpend, CREDIT_UNIT, mergeAttribution } from '#domain/attribution/index.ts';
+import { addAttributionSpend, CREDIT_UNIT } from '#domain/attribution/index.ts';
 import { CHANNEL_IDS } from '#domain/channel-ids.ts';
-import { type ComputeRows, foldComputeRows } from '#domain/compute-rows.ts';
+import { type ComputeRows, foldComputeRows, mergeBucketPartials } from '#domain/compute-rows.ts';
 import { computeWindow } from '#domain/compute-window.ts';
 import type { AttributionConfig } from '#domain/config.ts';
 import { DAY_MS, datesBetween } from '#domain/dates.ts';
 import { type ComputePartial, emptyDayResult, type StoredDay, toStoredDay } from '#domain/day-result.ts';
 import { addAdSpend } from '#domain/journey/ads.ts';
-import { MAX_PATH_STEPS, mergeJourneyPartials } from '#domain/journey/journey-day.ts';
-import { addSpend, mergeAll } from '#domain/metrics/index.ts';
+import { MAX_PATH_STEPS } from '#domain/journey/journey-day.ts';
+import { addSpend } from '#domain/metrics/index.ts';
 import { EXACT_LIMIT, sqlRegisterIndex, sqlRegisterRank, sqlUserHash } from '#domain/metrics/user-sketch.ts';
 import {
   CONVERSION_COLUMNS,
@@ -85,7 +85,8 @@ export interface ComputeSession {
 /**
  * Fetches the lake partitions of the range widened by the lookback (events), of every day
  * (identities, refunds) and of every day up to the window (the conversion and visitor indexes),
- * opens the engine on them (`lake_events`, `lake_identities`, `lake_refunds`, `lake_conversions`,
+ * and of the lookback after the range (`lake_later`, for journeys.sql's horizon), opens the
+ * engine on them (`lake_events`, `lake_identities`, `lake_refunds`, `lake_conversions`,
  * `lake_visitors`, `local_days`) and gives the parameters of one task. The caller closes the engine. Shared by computeBucket and the compute profile (bench/compute-profile.ts).
  */
 export async function openComputeSession(
@@ -95,11 +96,16 @@ export async function openComputeSession(
   deps: Pick<ComputeDeps, 'lakeStore' | 'config' | 'openEngine'>,
 ): Promise<ComputeSession> {
   const { timeZone, lookbackDays, timeDecayHalfLifeDays } = deps.config;
-  const { lo, hi, utcDates } = computeWindow(range, deps.config);
+  const { lo, hi, utcDates, horizon, laterUtcDates } = computeWindow(range, deps.config);
+  // The days after the window up to its horizon, those that have begun: a range ending today
+  // (every scheduled compute) lists none.
+  const today = new Date().toISOString().slice(0, 10);
+  const laterDates = laterUtcDates.filter((date) => date <= today);
   // Identity links and refunds of every day: either can change events long before them; and
   // every day's conversions and visitors, so a first conversion or page view is a first ever.
-  const [eventFiles, identityFiles, refundFiles, conversionFiles, visitorFiles] = await Promise.all([
+  const [eventFiles, laterFiles, identityFiles, refundFiles, conversionFiles, visitorFiles] = await Promise.all([
     deps.lakeStore.fetchPartitions('events', utcDates),
+    laterDates.length > 0 ? deps.lakeStore.fetchPartitions('events', laterDates) : Promise.resolve([]),
     deps.lakeStore.fetchPartitions('identities'),
     deps.lakeStore.fetchPartitions('refunds'),
     // Only the days up to the window's first: the window's own are read in full.
@@ -115,6 +121,7 @@ export async function openComputeSession(
     // No query's answer depends on row order (every fold sorts), and keeping it costs memory.
     await engine.run('SET preserve_insertion_order = false');
     await registerTable(engine, 'lake_events', EVENT_COLUMNS, eventFiles);
+    await registerTable(engine, 'lake_later', EVENT_COLUMNS, laterFiles);
     await registerTable(engine, 'lake_identities', IDENTITY_COLUMNS, identityFiles);
     await registerTable(engine, 'lake_refunds', REFUND_COLUMNS, refundFiles);
     await registerTable(engine, 'lake_conversions', CONVERSION_COLUMNS, conversionFiles);
@@ -134,6 +141,7 @@ export async function openComputeSession(
     params: {
       lo,
       hi,
+      horizon,
       from: range.from,
       to: range.to,
       bucket,
@@ -189,9 +197,7 @@ export async function computeBucket(
     const [{ events } = { events: 0n }] = await engine.all<{ events: bigint }>(
       'SELECT count(*) AS events FROM ev',
     );
-    // Share of voice always lists the brand and competitors: a day never cuts them.
-    const voicesKept = [deps.config.brand.name, ...deps.config.competitors.map((c) => c.name)];
-    return { partial: foldComputeRows(rows as unknown as ComputeRows, voicesKept), events: Number(events) };
+    return { partial: foldComputeRows(rows as unknown as ComputeRows), events: Number(events) };
   } finally {
     await engine.close();
   }
@@ -205,12 +211,15 @@ export async function reduceBuckets(
   partials: readonly ComputePartial[],
   range: ComputeRange,
   version: string,
-  deps: Pick<ComputeDeps, 'spendStore' | 'dayStore'>,
+  deps: Pick<ComputeDeps, 'spendStore' | 'dayStore' | 'config'>,
 ): Promise<number> {
   const spend = await deps.spendStore.list(range.from, range.to);
-  const metrics = addSpend(mergeAll(partials.map((p) => p.metrics)), spend, range);
-  const attribution = addAttributionSpend(mergeAttribution(partials.map((p) => p.attribution)), spend, range);
-  const journey = addAdSpend(mergeJourneyPartials(partials.map((p) => p.journey)), spend, range);
+  // Share of voice always lists the brand and competitors: a day never cuts them.
+  const voicesKept = [deps.config.brand.name, ...deps.config.competitors.map((c) => c.name)];
+  const merged = mergeBucketPartials(partials, voicesKept);
+  const metrics = addSpend(merged.metrics, spend, range);
+  const attribution = addAttributionSpend(merged.attribution, spend, range);
+  const journey = addAdSpend(merged.journey, spend, range);
   const days = new Map<string, StoredDay>();
   for (const date of datesBetween(range.from, range.to)) {
     const empty = emptyDayResult();

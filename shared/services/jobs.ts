@@ -13,7 +13,7 @@ import { computeWindow } from '#domain/compute-window.ts';
 import { addDays, datesBetween, localDate } from '#domain/dates.ts';
 import type { ComputePartial } from '#domain/day-result.ts';
 import { ValidationError } from '#domain/errors.ts';
-import { dayVersion, type Job } from '#domain/jobs.ts';
+import { dayVersion, failureReason, type Job } from '#domain/jobs.ts';
 import { checkRange } from '#http/query-params.ts';
 import { buildLakeDay, type LakeBuildDeps, settledDays } from './build-lake.ts';
 import { type ComputeDeps, computeBucket, reduceBuckets } from './compute.ts';
@@ -255,7 +255,7 @@ export class InProcessJobRunner implements JobRunner {
     } catch (error) {
       logger.error('job failed', { jobId: job.jobId, error });
       await jobSteps
-        .fail(job.jobId, (error as Error).message, deps)
+        .fail(job.jobId, failureReason(error), deps)
         .catch((storeError: unknown) =>
           logger.error('cannot record job failure', { jobId: job.jobId, storeError }),
         );
@@ -263,13 +263,15 @@ export class InProcessJobRunner implements JobRunner {
   }
 }
 
-/** Bytes of the events Parquet a compute of `range` reads. */
+/** Bytes of the events Parquet a compute of `range` fetches. */
 async function windowBytes(
   range: { readonly from: string; readonly to: string },
   deps: Pick<JobDeps, 'lakeStore' | 'config'>,
 ): Promise<number> {
-  const { utcDates } = computeWindow(range, deps.config);
-  return deps.lakeStore.sizeOfDays('events', utcDates[0] as string, utcDates.at(-1) as string);
+  // The days after the window a compute also fetches, where they exist (journeys.sql's horizon).
+  const { utcDates, laterUtcDates } = computeWindow(range, deps.config);
+  const last = laterUtcDates.at(-1) ?? (utcDates.at(-1) as string);
+  return deps.lakeStore.sizeOfDays('events', utcDates[0] as string, last);
 }
 
 function gigabytes(bytes: number): string {

@@ -1,5 +1,6 @@
 import { DuckDbSession } from '#adapters/duckdb.ts';
 import type { LakeStore } from '#adapters/lake-store.ts';
+import { mergeBucketPartials } from '#domain/compute-rows.ts';
 import type { AttributionConfig } from '#domain/config.ts';
 import type { ComputePartial } from '#domain/day-result.ts';
 import type { NormalisedEvent } from '#domain/normalised-event.ts';
@@ -110,15 +111,8 @@ export async function computeLakeRows(
       });
       partials.push(partial);
     }
-    if (partials.length === 1) return partials[0] as ComputePartial;
-    const { mergeAll } = await import('#domain/metrics/index.ts');
-    const { mergeAttribution } = await import('#domain/attribution/index.ts');
-    const { mergeJourneyPartials } = await import('#domain/journey/journey-day.ts');
-    return {
-      metrics: mergeAll(partials.map((p) => p.metrics)),
-      attribution: mergeAttribution(partials.map((p) => p.attribution)),
-      journey: mergeJourneyPartials(partials.map((p) => p.journey)),
-    };
+    // As the reduce step merges them (and only then cuts each day to its stored top entries).
+    return mergeBucketPartials(partials, [config.brand.name]);
   } finally {
     await writer.close();
   }

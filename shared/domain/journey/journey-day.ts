@@ -272,7 +272,17 @@ export function emptyAdCell(): AdCell {
 }
 
 /** Merges journey days (of one date from several buckets, or of consecutive days) into a new one. */
-export function mergeJourneyDays(parts: readonly JourneyDay[]): JourneyDay {
+export interface MergeJourneyProps {
+  /**
+   * Keep the {@link MAX_PATHS} largest paths and answers (the stored form). A compute bucket's
+   * partial is not cut: the day's top is taken once its buckets are merged, so it does not
+   * depend on how persons were split.
+   */
+  readonly bound?: boolean;
+}
+
+export function mergeJourneyDays(parts: readonly JourneyDay[], props: MergeJourneyProps = {}): JourneyDay {
+  const limit = props.bound === false ? Number.POSITIVE_INFINITY : MAX_PATHS;
   const email = new Map<string, Map<EmailAction, UserSketch[]>>();
   for (const part of parts) {
     for (const [campaign, cell] of Object.entries(part.email)) {
@@ -351,13 +361,13 @@ export function mergeJourneyDays(parts: readonly JourneyDay[]): JourneyDay {
     visits,
     visitors,
     stageWaits,
-    ...boundPaths(parts),
+    ...boundPaths(parts, limit),
     conversionJourneys: {
       byTouches: sumHistograms(parts.map((part) => part.conversionJourneys.byTouches)),
       byDays: sumHistograms(parts.map((part) => part.conversionJourneys.byDays)),
       assists: sumAssists(parts),
     },
-    ...boundAnswers(parts),
+    ...boundAnswers(parts, limit),
     cohortConversions: parts
       .flatMap((part) => part.cohortConversions)
       // A first conversion sorts before another at the same instant (SQL ranks them by event id).
@@ -391,6 +401,7 @@ function unionEmailDays(parts: readonly JourneyDay[]): Record<string, EmailCount
 /** The survey answers of merged parts, the {@link MAX_PATHS} most given kept, the others summed. */
 function boundAnswers(
   parts: readonly JourneyDay[],
+  limit: number,
 ): Pick<JourneyDay, 'surveyAnswers' | 'otherSurveyAnswers'> {
   const sums = new Map<string, number>();
   let other = 0;
@@ -400,8 +411,8 @@ function boundAnswers(
     other += part.otherSurveyAnswers;
   }
   const ranked = [...sums].sort(([a, x], [b, y]) => y - x || byCodeUnit(a, b));
-  for (const [, n] of ranked.slice(MAX_PATHS)) other += n;
-  const kept = ranked.slice(0, MAX_PATHS).sort(([a], [b]) => byCodeUnit(a, b));
+  for (const [, n] of ranked.slice(limit)) other += n;
+  const kept = ranked.slice(0, limit).sort(([a], [b]) => byCodeUnit(a, b));
   return { surveyAnswers: Object.fromEntries(kept), otherSurveyAnswers: other };
 }
 
@@ -413,6 +424,7 @@ function boundAnswers(
  */
 function boundPaths(
   parts: readonly JourneyDay[],
+  limit: number,
 ): Pick<JourneyDay, 'convertingPaths' | 'otherPaths' | 'nonConvertingPaths' | 'otherNonConverting'> {
   const sums = new Map<string, PathCell>();
   const nulls = new Map<string, number>();
@@ -437,14 +449,14 @@ function boundPaths(
   const ranked = [...sums].sort(
     ([a, x], [b, y]) => y.conversions - x.conversions || y.journeys - x.journeys || byCodeUnit(a, b),
   );
-  for (const [, cell] of ranked.slice(MAX_PATHS)) addTo(otherPaths, cell);
+  for (const [, cell] of ranked.slice(limit)) addTo(otherPaths, cell);
   const rankedNulls = [...nulls].sort(([a, x], [b, y]) => y - x || byCodeUnit(a, b));
-  for (const [, n] of rankedNulls.slice(MAX_PATHS)) otherNonConverting += n;
+  for (const [, n] of rankedNulls.slice(limit)) otherNonConverting += n;
   const byKey = <T>(entries: Array<[string, T]>) => entries.sort(([a], [b]) => byCodeUnit(a, b));
   return {
-    convertingPaths: Object.fromEntries(byKey(ranked.slice(0, MAX_PATHS))),
+    convertingPaths: Object.fromEntries(byKey(ranked.slice(0, limit))),
     otherPaths,
-    nonConvertingPaths: Object.fromEntries(byKey(rankedNulls.slice(0, MAX_PATHS))),
+    nonConvertingPaths: Object.fromEntries(byKey(rankedNulls.slice(0, limit))),
     otherNonConverting,
   };
 }
@@ -500,14 +512,17 @@ export function sumAdCells(records: ReadonlyArray<Readonly<Record<string, AdCell
 }
 
 /** Merges journey partials day by day. */
-export function mergeJourneyPartials(list: readonly JourneyPartial[]): JourneyPartial {
+export function mergeJourneyPartials(
+  list: readonly JourneyPartial[],
+  props: MergeJourneyProps = {},
+): JourneyPartial {
   const byDay = new Map<string, JourneyDay[]>();
   for (const partial of list) {
     for (const [date, day] of Object.entries(partial.days)) pushTo(byDay, date, day);
   }
   const days: Array<[string, JourneyDay]> = [];
   for (const date of [...byDay.keys()].sort(byCodeUnit)) {
-    days.push([date, mergeJourneyDays(byDay.get(date) ?? [])]);
+    days.push([date, mergeJourneyDays(byDay.get(date) ?? [], props)]);
   }
   return { days: Object.fromEntries(days) };
 }

@@ -24,6 +24,7 @@ export type {
 export { channelShare, cpaByStage, referralTraffic, shareOfVoice } from './finalise.ts';
 export type { DayPartial, MetricsPartial, ReferralCategory, ReferralCell, StageCell } from './partial.ts';
 export {
+  boundMetricsDays,
   dayPartialSchema,
   emptyPartial,
   mergeAll,

@@ -311,6 +311,38 @@ export function boundReferrals(
   };
 }
 
+/**
+ * Every day of a merged partial in its stored form: the configured voices and the
+ * {@link MAX_VOICE_NAMES} largest others, the {@link MAX_REFERRAL_DOMAINS} largest referring
+ * domains, the rest summed apart. Taken after a compute's buckets are merged, so the cut sees each
+ * name's whole day and does not depend on how persons were split.
+ */
+export function boundMetricsDays(partial: MetricsPartial, voicesKept: readonly string[]): MetricsPartial {
+  const days: Record<string, DayPartial> = {};
+  for (const [date, day] of Object.entries(partial.days)) {
+    const { otherVoices: voicesBefore, otherReferrals: referralsBefore, ...rest } = day;
+    const voices = boundVoices(day.voices, voicesKept);
+    const referrals = boundReferrals(new Map(Object.entries(day.referrals)));
+    // What an earlier cut summed apart stays summed apart.
+    const otherVoices = {
+      ads: (voicesBefore?.ads ?? 0) + (voices.otherVoices?.ads ?? 0),
+      search: (voicesBefore?.search ?? 0) + (voices.otherVoices?.search ?? 0),
+    };
+    const otherReferrals = {
+      visits: (referralsBefore?.visits ?? 0) + (referrals.otherReferrals?.visits ?? 0),
+      conversions: (referralsBefore?.conversions ?? 0) + (referrals.otherReferrals?.conversions ?? 0),
+    };
+    putOwn(days, date, {
+      ...rest,
+      voices: voices.voices,
+      referrals: referrals.referrals,
+      ...(otherVoices.ads > 0 || otherVoices.search > 0 ? { otherVoices } : {}),
+      ...(otherReferrals.visits > 0 || otherReferrals.conversions > 0 ? { otherReferrals } : {}),
+    });
+  }
+  return { days };
+}
+
 /** A canonical record of the referral cells that hold something. */
 export function referralRecord(cells: ReadonlyMap<string, ReferralCell>): Record<string, ReferralCell> {
   const entries: Array<[string, ReferralCell]> = [];

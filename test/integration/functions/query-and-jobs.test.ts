@@ -54,6 +54,30 @@ describe('query and jobs handlers', () => {
     else expect(issues[0]?.message).toMatch(/bassis/);
   });
 
+  it('refuses an answer larger than a response may hold with a 400 saying how to ask for less', async () => {
+    // The limit is lowered to 1 KB here; deployed it is Lambda's 6 MB. The same request fits 1 MB.
+    const small = createQueryHandler(stack.pipeline, { maxResponseBytes: 1024 });
+    const params = { from: '2026-03-01', to: '2026-03-31' };
+    const event = apiEvent({
+      path: '/v1/metrics/series',
+      query: { metric: 'visitors', ...params },
+      key: QUERY_KEY,
+    });
+    const refused = await small(event, testContext('query'));
+    expect(refused.statusCode).toBe(400);
+    expect(bodyOf(refused)).toMatchObject({
+      error: {
+        message: expect.stringMatching(/^the answer is \d+ KB, more than the 1 KB a response holds$/),
+        issues: [{ path: '(query)' }],
+      },
+    });
+    const fits = await createQueryHandler(stack.pipeline, { maxResponseBytes: 1024 * 1024 })(
+      event,
+      testContext('query'),
+    );
+    expect(fits.statusCode).toBe(200);
+  });
+
   it('answers an uncomputed range with zeros, never a 500', async () => {
     const result = await metric('/v1/metrics/cpa-by-stage', { from: '2020-01-01', to: '2020-01-03' });
     expect(result.statusCode).toBe(200);

@@ -213,6 +213,45 @@ describe('attribution SQL: paths', () => {
     expect(day(partial, '2026-03-06').channelSets).toEqual({});
   });
 
+  it("decides a day's paths to null by the events up to lookback after it, whatever range is computed", async () => {
+    // bob: display 03-05, purchase 03-20 (15 days later, inside the 30-day lookback). The display
+    // belongs to the purchase's journey: no path to null on 03-05, whether 03-05 is computed alone
+    // (the schedule on 03-05 and again later) or with the purchase's day.
+    const events = [
+      touch('b1', 'u:bob', '2026-03-05T08:00:00Z', 'display'),
+      conversion('b2', 'u:bob', '2026-03-20T08:00:00Z'),
+    ];
+    const alone = await map(events, { ...PROPS, from: '2026-03-05', to: '2026-03-05' });
+    const whole = await map(events, { ...PROPS, from: '2026-03-05', to: '2026-03-20' });
+    expect(alone.days['2026-03-05']?.transitions ?? {}).toEqual({});
+    expect(whole.days['2026-03-05']?.transitions ?? {}).toEqual({});
+    expect(day(whole, '2026-03-20').transitions).toEqual({
+      [t('(start)', 'display')]: 1,
+      [t('display', '(conversion)')]: 1,
+    });
+  });
+
+  it('ends a journey without a conversion after lookback days with no touch, so one person can have two', async () => {
+    // erin: display 03-01, then email 04-15 (45 days later, past the 30-day lookback), never
+    // converts: two paths to null, start→display→null on 03-01 and start→email→null on 04-15;
+    // not one display→email path on 04-15 (the display is more than lookback before the email).
+    const partial = await map(
+      [
+        touch('e1', 'u:erin', '2026-03-01T08:00:00Z', 'display'),
+        touch('e2', 'u:erin', '2026-04-15T08:00:00Z', 'email'),
+      ],
+      { ...PROPS, from: '2026-03-01', to: '2026-04-30' },
+    );
+    expect(day(partial, '2026-03-01').transitions).toEqual({
+      [t('(start)', 'display')]: 1,
+      [t('display', '(null)')]: 1,
+    });
+    expect(day(partial, '2026-04-15').transitions).toEqual({
+      [t('(start)', 'email')]: 1,
+      [t('email', '(null)')]: 1,
+    });
+  });
+
   it('makes the touches after the last conversion a path to null, apart from the converting path', async () => {
     // carol: paid_search 03-09, converts 03-10, then email 03-12 and 03-13.
     // Converting path (03-10): start→PS→conv. Null path (03-13): start→email→null (email×2 collapsed).

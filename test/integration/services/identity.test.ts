@@ -155,4 +155,17 @@ describe('identity resolution in the compute SQL', () => {
     // visit by a:X → B → … end at the same key, so the visit is still the last touch.
     expect(await lastTouch(links)).toEqual([['referral', 1]]);
   });
+
+  it('resolves a key that leads into a cycle to the same person as the cycle, even when it sorts first', async () => {
+    // a:X → a:Y → u:B ⇄ u:C: the walk from a:X reaches a:Y, u:B and u:C; the cycle's smallest is
+    // u:B, which u:B and u:C resolve to. Taking the smallest key reached (a:Y, as a:Y < u:B) split
+    // the visit of a:X from B's purchase, which then counted as direct.
+    const links = [
+      link('a:X', 'a:Y', '2026-05-01T09:05:00Z', 'l1'),
+      link('a:Y', 'u:B', '2026-05-01T09:06:00Z', 'l2'),
+      link('u:B', 'u:C', '2026-05-01T09:07:00Z', 'l3'),
+      link('u:C', 'u:B', '2026-05-01T09:08:00Z', 'l4'),
+    ];
+    expect(await lastTouch(links)).toEqual([['referral', 1]]);
+  });
 });

@@ -49,4 +49,23 @@ describe('the OpenAPI document', () => {
       expect(JSON.stringify(events.requestBody)).toContain(`"${type}"`);
     }
   });
+
+  it('marks as required exactly what the routes refuse to go without', () => {
+    const doc = openApiDocument() as {
+      paths: Record<
+        string,
+        Record<
+          string,
+          { parameters: Array<{ name: string; required: boolean }>; requestBody?: { required: boolean } }
+        >
+      >;
+      components?: unknown;
+    };
+    const series = doc.paths['/v1/metrics/series']?.get;
+    expect(series?.parameters.filter((p) => p.required).map((p) => p.name)).toEqual(['metric']);
+    // A compute without a body runs the scheduled window; a replay needs its range.
+    expect(doc.paths['/v1/jobs/compute']?.post?.requestBody?.required).toBe(false);
+    expect(doc.paths['/v1/jobs/replay']?.post?.requestBody?.required).toBe(true);
+    expect(JSON.stringify(doc.paths['/v1/jobs/{jobId}']?.get)).toContain('"progress"');
+  });
 });
