@@ -103,15 +103,16 @@ export async function openComputeSession(
   const laterDates = laterUtcDates.filter((date) => date <= today);
   // Identity links and refunds of every day: either can change events long before them; and
   // every day's conversions and visitors, so a first conversion or page view is a first ever.
-  const [eventFiles, laterFiles, identityFiles, refundFiles, conversionFiles, visitorFiles] = await Promise.all([
-    deps.lakeStore.fetchPartitions('events', utcDates),
-    laterDates.length > 0 ? deps.lakeStore.fetchPartitions('events', laterDates) : Promise.resolve([]),
-    deps.lakeStore.fetchPartitions('identities'),
-    deps.lakeStore.fetchPartitions('refunds'),
-    // Only the days up to the window's first: the window's own are read in full.
-    deps.lakeStore.fetchPartitions('conversions', { through: utcDates[0] as string }),
-    deps.lakeStore.fetchPartitions('visitors', { through: utcDates[0] as string }),
-  ]);
+  const [eventFiles, laterFiles, identityFiles, refundFiles, conversionFiles, visitorFiles] =
+    await Promise.all([
+      deps.lakeStore.fetchPartitions('events', utcDates),
+      laterDates.length > 0 ? deps.lakeStore.fetchPartitions('events', laterDates) : Promise.resolve([]),
+      deps.lakeStore.fetchPartitions('identities'),
+      deps.lakeStore.fetchPartitions('refunds'),
+      // Only the days up to the window's first: the window's own are read in full.
+      deps.lakeStore.fetchPartitions('conversions', { through: utcDates[0] as string }),
+      deps.lakeStore.fetchPartitions('visitors', { through: utcDates[0] as string }),
+    ]);
   const engine = await deps.openEngine();
   try {
     // Every join builds its hash table on its right side, as written in the metric SQL: from its
