@@ -233,6 +233,8 @@ export async function startLocalRuntime(props: LocalRuntimeProps): Promise<Local
       closing = true;
       endRetryWait?.();
       await pumping;
+      // A scheduled run in progress ends (its job and its alert check) before the servers close.
+      await scheduled;
       await jobs.idle();
       queue.close();
       await servers.close();

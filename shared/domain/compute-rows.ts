@@ -18,15 +18,20 @@ import {
   emptyJourneyDay,
   type JourneyDay,
   type JourneyPartial,
+  MAX_PATHS,
   mergeJourneyPartials,
   type PathCell,
   type VisitorCell,
 } from './journey/journey-day.ts';
 import {
   boundMetricsDays,
+  boundReferrals,
+  boundVoices,
   CHANNEL_RANK,
   type DayPartial,
   emptyDay,
+  MAX_REFERRAL_DOMAINS,
+  MAX_VOICE_NAMES,
   type MetricsPartial,
   mergeAll,
   orderedKeys,
@@ -35,7 +40,6 @@ import {
   type ReferralCategory,
   type ReferralCell,
   recordOf,
-  referralRecord,
   type StageCell,
 } from './metrics/partial.ts';
 import { denseSketchOfRegisters, sketchOfHashes } from './metrics/user-sketch.ts';
@@ -160,13 +164,21 @@ interface MetricsDay {
  * (9·10⁹ currency units in micros), and past that still correct to 15 significant digits, so a
  * large revenue never fails a job.
  */
-export function foldComputeRows(rows: ComputeRows): ComputePartial {
+export function foldComputeRows(rows: ComputeRows, voicesKept: readonly string[]): ComputePartial {
   return {
-    metrics: foldMetrics(rows),
+    metrics: foldMetrics(rows, voicesKept),
     attribution: foldAttribution(rows),
     journey: foldJourney(rows),
   };
 }
+
+/**
+ * How many times the stored number of paths, answers, voices and referring domains a bucket's
+ * day keeps: names any sender may invent must not grow a partial without bound, and an entry
+ * must rank past 10,000th in a bucket yet within the day's 1,000 largest to be missed (a path
+ * of a few journeys spread evenly over many buckets).
+ */
+const BUCKET_KEEPS = 10;
 
 /**
  * The partials of a compute's buckets as one: sums and sketches merged, then each day's largest
@@ -283,11 +295,11 @@ function foldJourney(rows: ComputeRows): JourneyPartial {
   }
   for (const row of rows.cartUsers) dayOf(row.day).cart[row.k1 as keyof CartCell] = sketchOf(row);
   // Through the merge, for the canonical form (ordered keys, actions in order, no empty cells).
-  // Not cut to the stored top paths: that is taken once the buckets are merged (reduce).
-  return mergeJourneyPartials([{ days: Object.fromEntries(days) }], { bound: false });
+  // Cut only far past the stored top paths, which is taken once the buckets are merged (reduce).
+  return mergeJourneyPartials([{ days: Object.fromEntries(days) }], { limit: BUCKET_KEEPS * MAX_PATHS });
 }
 
-function foldMetrics(rows: ComputeRows): MetricsPartial {
+function foldMetrics(rows: ComputeRows, voicesKept: readonly string[]): MetricsPartial {
   const days = new Map<string, MetricsDay>();
   const dayOf = (date: string): MetricsDay => {
     let day = days.get(date);
@@ -342,10 +354,11 @@ function foldMetrics(rows: ComputeRows): MetricsPartial {
     partial.touches = recordOf(day.touches, CHANNEL_RANK) as DayPartial['touches'];
     partial.conversions = recordOf(day.conversions, CHANNEL_RANK) as DayPartial['conversions'];
     partial.valueMicros = recordOf(day.valueMicros, CHANNEL_RANK) as DayPartial['valueMicros'];
-    // Uncut: a bucket holds some of the persons, and the day's largest names and domains are
-    // taken once its buckets are merged (boundMetricsDays in reduce).
-    partial.voices = { ads: recordOf(day.ads), search: recordOf(day.search) };
-    partial.referrals = referralRecord(day.referrals);
+    // Cut only far past the stored top: a bucket holds some of the persons, and the day's
+    // largest names and domains are taken once its buckets are merged (boundMetricsDays).
+    const voices = { ads: recordOf(day.ads), search: recordOf(day.search) };
+    Object.assign(partial, boundVoices(voices, voicesKept, BUCKET_KEEPS * MAX_VOICE_NAMES));
+    Object.assign(partial, boundReferrals(day.referrals, BUCKET_KEEPS * MAX_REFERRAL_DOMAINS));
     const stages: Array<[Stage, Partial<Record<ChannelId, StageCell>>]> = [];
     for (const stage of STAGES) {
       const cells = day.stages.get(stage);

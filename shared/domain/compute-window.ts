@@ -10,7 +10,10 @@ export interface ComputeWindow {
    * conversion ended on a day of the range depends on the events up to it (journeys.sql).
    */
   readonly horizon: number;
-  /** The UTC days after `utcDates` that hold instants up to `horizon`. */
+  /**
+   * The UTC days that hold the instants after `hi` up to `horizon`: from the last of `utcDates`
+   * (its hours after `hi`, outside UTC) on.
+   */
   readonly laterUtcDates: readonly string[];
 }
 
@@ -35,9 +38,6 @@ export function computeWindow(
     new Date(hi).toISOString().slice(0, 10),
   );
   const horizon = hi + lookbackDays * DAY_MS;
-  const laterUtcDates = datesBetween(
-    addDays(utcDates.at(-1) as string, 1),
-    new Date(horizon).toISOString().slice(0, 10),
-  );
+  const laterUtcDates = datesBetween(utcDates.at(-1) as string, new Date(horizon).toISOString().slice(0, 10));
   return { lo, hi, utcDates, horizon, laterUtcDates };
 }

@@ -347,7 +347,10 @@ function clipUrl(value: string | undefined): string | undefined {
  */
 export function eventIdOf(message: SegmentMessage, receivedAt: string): string {
   if (message.messageId !== undefined) return message.messageId;
-  const timed = message.timestamp !== undefined || message.originalTimestamp !== undefined;
+  // Timed as occurredAtOf reads it: an empty or unreadable timestamp is no time.
+  const timed =
+    toMsOrUndefined(message.timestamp) !== undefined ||
+    toMsOrUndefined(message.originalTimestamp) !== undefined;
   const content = JSON.stringify(message) + (timed ? '' : `@${receivedAt.slice(0, 10)}`);
   return `segment:${createHash('sha256').update(content).digest('hex').slice(0, 40)}`;
 }

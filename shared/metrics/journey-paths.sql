@@ -22,14 +22,14 @@ converting AS (
   GROUP BY day, conversion_id
 ),
 tail_steps AS (
-  SELECT final_day, null_id, list_position({{channel_ids}}, channel) AS code,
-         row_number() OVER (PARTITION BY null_id ORDER BY pos DESC) - 1 AS from_end
+  SELECT final_day, person_id, final_ts, list_position({{channel_ids}}, channel) AS code,
+         row_number() OVER (PARTITION BY person_id, final_ts ORDER BY pos DESC) - 1 AS from_end
   FROM null_journey WHERE previous_channel IS NULL OR previous_channel <> channel
 ),
 tails AS (
-  SELECT final_day, null_id, bit_or(code::HUGEINT << (5 * from_end)) AS path_code
+  SELECT final_day, person_id, final_ts, bit_or(code::HUGEINT << (5 * from_end)) AS path_code
   FROM tail_steps WHERE from_end < {{max_path_steps}}
-  GROUP BY final_day, null_id
+  GROUP BY final_day, person_id, final_ts
 ),
 counted AS (
   SELECT c.day, true AS converting, c.path_code, count(*) AS journeys, sum(j.conversions) AS conversions,

@@ -28,5 +28,8 @@ resolved AS (
 -- The smallest key each key's walk reaches: looked up from the key a cycle's walk is at after 16
 -- hops (inside the cycle), so keys leading into a cycle resolve like the cycle's own members.
 reached AS (SELECT from_key, min(person) AS person FROM walk GROUP BY from_key)
-SELECT r.from_key, coalesce(r.person, least(r.far, c.person)) AS person
-FROM resolved r LEFT JOIN reached c ON c.from_key = r.far;
+SELECT r.from_key, coalesce(r.person, f.person, least(r.far, c.person)) AS person
+FROM resolved r
+LEFT JOIN reached c ON c.from_key = r.far
+-- A chain longer than 16 hops goes on from where it stopped: where that key's own walk ends.
+LEFT JOIN resolved f ON f.from_key = r.far;

@@ -38,6 +38,8 @@ export interface ComputeDeps {
   readonly config: AttributionConfig;
   /** Opens the engine for one task; the task closes it. */
   readonly openEngine: () => Promise<DuckDbSession>;
+  /** The UTC date of today (default: the clock's): days after it hold no events yet. */
+  readonly today?: string;
 }
 
 export interface BucketResult {
@@ -93,13 +95,13 @@ export async function openComputeSession(
   range: ComputeRange,
   bucket: number,
   buckets: number,
-  deps: Pick<ComputeDeps, 'lakeStore' | 'config' | 'openEngine'>,
+  deps: Pick<ComputeDeps, 'lakeStore' | 'config' | 'openEngine' | 'today'>,
 ): Promise<ComputeSession> {
   const { timeZone, lookbackDays, timeDecayHalfLifeDays } = deps.config;
   const { lo, hi, utcDates, horizon, laterUtcDates } = computeWindow(range, deps.config);
   // The days after the window up to its horizon, those that have begun: a range ending today
-  // (every scheduled compute) lists none.
-  const today = new Date().toISOString().slice(0, 10);
+  // (every scheduled compute) lists none but the window's last day, already fetched.
+  const today = deps.today ?? new Date().toISOString().slice(0, 10);
   const laterDates = laterUtcDates.filter((date) => date <= today);
   // Identity links and refunds of every day: either can change events long before them; and
   // every day's conversions and visitors, so a first conversion or page view is a first ever.
@@ -181,7 +183,7 @@ export async function computeBucket(
   range: ComputeRange,
   bucket: number,
   buckets: number,
-  deps: Pick<ComputeDeps, 'lakeStore' | 'config' | 'openEngine'>,
+  deps: Pick<ComputeDeps, 'lakeStore' | 'config' | 'openEngine' | 'today'>,
 ): Promise<BucketResult> {
   const { engine, params, fragments } = await openComputeSession(range, bucket, buckets, deps);
   try {
@@ -198,10 +200,18 @@ export async function computeBucket(
     const [{ events } = { events: 0n }] = await engine.all<{ events: bigint }>(
       'SELECT count(*) AS events FROM ev',
     );
-    return { partial: foldComputeRows(rows as unknown as ComputeRows), events: Number(events) };
+    return {
+      partial: foldComputeRows(rows as unknown as ComputeRows, voicesKeptOf(deps.config)),
+      events: Number(events),
+    };
   } finally {
     await engine.close();
   }
+}
+
+/** Share of voice always lists the brand and competitors: a day never cuts them. */
+function voicesKeptOf(config: Pick<AttributionConfig, 'brand' | 'competitors'>): string[] {
+  return [config.brand.name, ...config.competitors.map((c) => c.name)];
 }
 
 /**
@@ -215,9 +225,7 @@ export async function reduceBuckets(
   deps: Pick<ComputeDeps, 'spendStore' | 'dayStore' | 'config'>,
 ): Promise<number> {
   const spend = await deps.spendStore.list(range.from, range.to);
-  // Share of voice always lists the brand and competitors: a day never cuts them.
-  const voicesKept = [deps.config.brand.name, ...deps.config.competitors.map((c) => c.name)];
-  const merged = mergeBucketPartials(partials, voicesKept);
+  const merged = mergeBucketPartials(partials, voicesKeptOf(deps.config));
   const metrics = addSpend(merged.metrics, spend, range);
   const attribution = addAttributionSpend(merged.attribution, spend, range);
   const journey = addAdSpend(merged.journey, spend, range);

@@ -3,6 +3,7 @@ import type { LakeStore } from '#adapters/lake-store.ts';
 import { mergeBucketPartials } from '#domain/compute-rows.ts';
 import type { AttributionConfig } from '#domain/config.ts';
 import type { ComputePartial } from '#domain/day-result.ts';
+import { pushTo } from '#domain/metrics/partial.ts';
 import type { NormalisedEvent } from '#domain/normalised-event.ts';
 import {
   CONVERSION_COLUMNS,
@@ -39,10 +40,16 @@ export async function computeLakeRows(
 ): Promise<ComputePartial> {
   const writer = await DuckDbSession.open({ threads: 1 });
   try {
-    const eventsFile = writer.scratchFile('parquet');
+    // One events file per UTC day, as the lake holds them: a compute fetches only the days it asks for.
+    const eventFiles = new Map<string, string>();
+    const byDay = new Map<string, NormalisedEvent[]>();
+    for (const e of events) pushTo(byDay, new Date(e.ts).toISOString().slice(0, 10), e);
+    for (const [date, dayEvents] of byDay) {
+      const file = writer.scratchFile('parquet');
+      await writer.writeParquet(dayEvents, props.columns ?? EVENT_COLUMNS, file, 'user_key, ts, event_id');
+      eventFiles.set(date, file);
+    }
     const linksFile = writer.scratchFile('parquet');
-    if (events.length > 0)
-      await writer.writeParquet(events, props.columns ?? EVENT_COLUMNS, eventsFile, 'user_key, ts, event_id');
     const links = props.links ?? [];
     if (links.length > 0) await writer.writeParquet(links, IDENTITY_COLUMNS, linksFile, 'from_key');
     // The refunds table, as the lake builder derives it from the refund rows.
@@ -85,8 +92,12 @@ export async function computeLakeRows(
       listParts: async () => [],
       deleteParts: async () => undefined,
       sizeOfDays: async () => 0,
-      fetchPartitions: async (table) => {
-        if (table === 'events') return events.length > 0 ? [eventsFile] : [];
+      fetchPartitions: async (table, dates) => {
+        if (table === 'events')
+          return (Array.isArray(dates) ? (dates as string[]) : [...eventFiles.keys()]).flatMap((date) => {
+            const file = eventFiles.get(date);
+            return file ? [file] : [];
+          });
         if (table === 'refunds') return refunds.length > 0 ? [refundsFile] : [];
         if (table === 'conversions') return conversions.length > 0 ? [conversionsFile] : [];
         if (table === 'visitors') return visitors.length > 0 ? [visitorsFile] : [];
@@ -108,6 +119,8 @@ export async function computeLakeRows(
         lakeStore,
         config,
         openEngine: () => DuckDbSession.open({ threads: 1 }),
+        // Every day of these fixtures has begun, whatever the clock says.
+        today: '2099-12-31',
       });
       partials.push(partial);
     }

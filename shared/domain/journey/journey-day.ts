@@ -274,15 +274,14 @@ export function emptyAdCell(): AdCell {
 /** Merges journey days (of one date from several buckets, or of consecutive days) into a new one. */
 export interface MergeJourneyProps {
   /**
-   * Keep the {@link MAX_PATHS} largest paths and answers (the stored form). A compute bucket's
-   * partial is not cut: the day's top is taken once its buckets are merged, so it does not
-   * depend on how persons were split.
+   * Paths and survey answers kept per day, the largest (default {@link MAX_PATHS}, the stored
+   * form); the rest are summed apart.
    */
-  readonly bound?: boolean;
+  readonly limit?: number;
 }
 
 export function mergeJourneyDays(parts: readonly JourneyDay[], props: MergeJourneyProps = {}): JourneyDay {
-  const limit = props.bound === false ? Number.POSITIVE_INFINITY : MAX_PATHS;
+  const limit = props.limit ?? MAX_PATHS;
   const email = new Map<string, Map<EmailAction, UserSketch[]>>();
   for (const part of parts) {
     for (const [campaign, cell] of Object.entries(part.email)) {

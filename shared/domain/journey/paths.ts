@@ -36,7 +36,7 @@ export interface PathsResult {
 
 /**
  * The top paths of a range: converting ones (a journey per conversion), non-converting ones (a
- * person's touches after their last conversion), or both (a path's two kinds added up); most
+ * journey that ended without one: journeys.sql), or both (a path's two kinds added up); most
  * conversions first, then most journeys, then by path.
  */
 export function journeyPaths(

@@ -297,16 +297,17 @@ export const MAX_REFERRAL_DOMAINS = 1000;
  */
 export function boundReferrals(
   cells: ReadonlyMap<string, ReferralCell>,
+  limit = MAX_REFERRAL_DOMAINS,
 ): Pick<DayPartial, 'referrals' | 'otherReferrals'> {
-  if (cells.size <= MAX_REFERRAL_DOMAINS) return { referrals: referralRecord(cells) };
+  if (cells.size <= limit) return { referrals: referralRecord(cells) };
   const ranked = [...cells].sort(
     ([a, x], [b, y]) => y.visits - x.visits || y.conversions - x.conversions || byCodeUnit(a, b),
   );
-  const cut = ranked.slice(MAX_REFERRAL_DOMAINS);
+  const cut = ranked.slice(limit);
   const visits = cut.reduce((sum, [, cell]) => sum + cell.visits, 0);
   const conversions = cut.reduce((sum, [, cell]) => sum + cell.conversions, 0);
   return {
-    referrals: referralRecord(new Map(ranked.slice(0, MAX_REFERRAL_DOMAINS))),
+    referrals: referralRecord(new Map(ranked.slice(0, limit))),
     ...(visits > 0 || conversions > 0 ? { otherReferrals: { visits, conversions } } : {}),
   };
 }
@@ -385,16 +386,17 @@ export const MAX_VOICE_NAMES = 1000;
 export function boundVoices(
   voices: DayPartial['voices'],
   keep: readonly string[],
+  limit = MAX_VOICE_NAMES,
 ): Pick<DayPartial, 'voices' | 'otherVoices'> {
   const configured = new Set(keep.map((name) => name.toLowerCase()));
   const bound = (record: Record<string, number>): [Record<string, number>, number] => {
     const entries = Object.entries(record);
-    if (entries.length <= MAX_VOICE_NAMES) return [record, 0];
+    if (entries.length <= limit) return [record, 0];
     const kept = new Set(
       entries
         .filter(([name]) => !configured.has(name.toLowerCase()))
         .sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0))
-        .slice(0, MAX_VOICE_NAMES)
+        .slice(0, limit)
         .map(([name]) => name),
     );
     const keeps = (name: string) => kept.has(name) || configured.has(name.toLowerCase());

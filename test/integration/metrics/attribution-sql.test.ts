@@ -231,6 +231,21 @@ describe('attribution SQL: paths', () => {
     });
   });
 
+  it('sees the hours after the range on its last UTC day too, in a zone behind UTC', async () => {
+    // New York: display 03-05 23:00 (04:00Z on 03-06), purchase 03-06 10:00 (15:00Z on 03-06).
+    // A compute of 03-05 alone ends at 04:59:59Z on 03-06: the purchase is after it, on the same
+    // UTC day, and still makes the display part of its journey, not a path to null on 03-05.
+    const ny = { ...PROPS, timeZone: 'America/New_York', from: '2026-03-05', to: '2026-03-05' };
+    const partial = await map(
+      [
+        touch('n1', 'u:nina', '2026-03-06T04:00:00Z', 'display'),
+        conversion('n2', 'u:nina', '2026-03-06T15:00:00Z'),
+      ],
+      ny,
+    );
+    expect(partial.days['2026-03-05']?.transitions ?? {}).toEqual({});
+  });
+
   it('ends a journey without a conversion after lookback days with no touch, so one person can have two', async () => {
     // erin: display 03-01, then email 04-15 (45 days later, past the 30-day lookback), never
     // converts: two paths to null, start→display→null on 03-01 and start→email→null on 04-15;

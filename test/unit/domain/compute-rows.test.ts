@@ -76,7 +76,7 @@ function buckets(): [Partial<ComputeRows>, Partial<ComputeRows>] {
 }
 const merged = (parts: ReadonlyArray<Partial<ComputeRows>>) =>
   mergeBucketPartials(
-    parts.map((rows) => foldComputeRows({ ...NO_ROWS, ...rows })),
+    parts.map((rows) => foldComputeRows({ ...NO_ROWS, ...rows }, ['Acme'])),
     ['Acme'],
   );
 
