@@ -43,6 +43,20 @@ async function startWithFailingComputes(plan: Omit<FaultPlan, 'commands' | 'matc
   return { runtime, api, faults };
 }
 
+/** Today's touches as the API counts them, once they reach `expected` or 30 s have passed. */
+async function touchesCounted(api: ApiClient, expected: number): Promise<number> {
+  let total = -1;
+  for (let waited = 0; waited < 30_000 && total !== expected; waited += 200) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const share = await api.request<{ total: number }>(
+      'GET',
+      `/v1/metrics/channel-share?basis=touches&from=${today}&to=${today}`,
+    );
+    total = share.total;
+  }
+  return total;
+}
+
 describe('the local runtime computing after a load', () => {
   afterEach(async () => {
     await runtime?.close();
@@ -53,15 +67,7 @@ describe('the local runtime computing after a load', () => {
   it('tries a failed compute again until it succeeds, so loaded events are counted without a schedule', async () => {
     const { api, faults } = await startWithFailingComputes({ times: 2 });
     // The two failures wait 1 s and 2 s before the next try: well inside 30 s.
-    let total = -1;
-    for (let waited = 0; waited < 30_000 && total !== EVENTS.length; waited += 200) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      const share = await api.request<{ total: number }>(
-        'GET',
-        `/v1/metrics/channel-share?basis=touches&from=${today}&to=${today}`,
-      );
-      total = share.total;
-    }
+    const total = await touchesCounted(api, EVENTS.length);
     expect({ total, failuresLeft: faults.times }).toEqual({ total: 12, failuresLeft: 0 });
   }, 60_000);
 
@@ -77,15 +83,7 @@ describe('the local runtime computing after a load', () => {
     await api.request('POST', '/v1/events', {
       events: EVENTS.map((event) => ({ ...event, eventId: `${event.eventId}-again`, userId: 'user-9' })),
     });
-    let total = -1;
-    for (let waited = 0; waited < 30_000 && total !== 2 * EVENTS.length; waited += 200) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      const share = await api.request<{ total: number }>(
-        'GET',
-        `/v1/metrics/channel-share?basis=touches&from=${today}&to=${today}`,
-      );
-      total = share.total;
-    }
+    const total = await touchesCounted(api, 2 * EVENTS.length);
     expect({ total, failuresLeft: faults.times }).toEqual({ total: 24, failuresLeft: 0 });
   }, 60_000);
 
