@@ -28,28 +28,23 @@ export function readNdjson(text: string): EventFile {
   const events: EventLine[] = [];
   const skipped: SkippedLine[] = [];
   // A byte order mark (spreadsheet and Windows exports) is not part of the first line.
-  text
-    .replace(/^\uFEFF/, '')
-    .split('\n')
-    .forEach((raw, index) => {
-      const line = index + 1;
-      if (raw.trim() === '') return;
-      let value: unknown;
-      try {
-        value = JSON.parse(raw);
-      } catch (error) {
-        skipped.push({
-          line,
-          reason: `not JSON (${error instanceof Error ? error.message : String(error)})`,
-        });
-        return;
-      }
-      if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-        events.push({ line, event: value as Record<string, unknown> });
-      } else {
-        skipped.push({ line, reason: 'not a JSON object' });
-      }
-    });
+  const body = text.startsWith('\uFEFF') ? text.slice(1) : text;
+  body.split('\n').forEach((raw, index) => {
+    const line = index + 1;
+    if (raw.trim() === '') return;
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch (error) {
+      skipped.push({ line, reason: `not JSON (${error instanceof Error ? error.message : String(error)})` });
+      return;
+    }
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      events.push({ line, event: value as Record<string, unknown> });
+    } else {
+      skipped.push({ line, reason: 'not a JSON object' });
+    }
+  });
   return { events, skipped };
 }
 

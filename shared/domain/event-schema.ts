@@ -56,7 +56,6 @@ const wellFormed = (value: string) => !LONE_SURROGATE.test(value);
 /** Trimmed, non-empty text of at most `max` UTF-16 units that any file or table can hold. */
 export const wellFormedText = (max: number) =>
   z.string().trim().min(1).max(max).refine(wellFormed, 'must be valid Unicode (it holds a lone surrogate)');
-const text = wellFormedText;
 
 /** At most `max` UTF-16 units, never half a surrogate pair (the schema counts units). */
 export function clipText(value: string | undefined, max: number): string | undefined {
@@ -106,12 +105,12 @@ export const moneySchema = z.object({
 export type Money = z.infer<typeof moneySchema>;
 
 export const utmSchema = z.object({
-  source: text(256).optional(),
-  medium: text(256).optional(),
-  campaign: text(256).optional(),
-  term: text(256).optional(),
-  content: text(256).optional(),
-  id: text(256).optional(),
+  source: wellFormedText(256).optional(),
+  medium: wellFormedText(256).optional(),
+  campaign: wellFormedText(256).optional(),
+  term: wellFormedText(256).optional(),
+  content: wellFormedText(256).optional(),
+  id: wellFormedText(256).optional(),
 });
 export type Utm = z.infer<typeof utmSchema>;
 
@@ -145,16 +144,16 @@ const propertiesSchema = z
 const common = {
   eventId: z.string().min(1).max(128).refine(wellFormed, 'must be valid Unicode (it holds a lone surrogate)'),
   occurredAt: timestamp,
-  userId: text(256).optional(),
-  anonymousId: text(256).optional(),
+  userId: wellFormedText(256).optional(),
+  anonymousId: wellFormedText(256).optional(),
   utm: utmSchema.optional(),
   channel: channelIdSchema.optional(),
-  campaign: text(256).optional(),
+  campaign: wellFormedText(256).optional(),
   properties: propertiesSchema.optional(),
   /** The visit this event belongs to, when the sender keeps sessions (else visits follow inactivity). */
-  sessionId: text(256).optional(),
+  sessionId: wellFormedText(256).optional(),
   /** The browser's user agent, when a browser sent the event: the lake leaves out bots by it. */
-  userAgent: text(1024).optional(),
+  userAgent: wellFormedText(1024).optional(),
 };
 
 const count = z.int().min(1).max(1_000_000_000).default(1);
@@ -162,11 +161,11 @@ const count = z.int().min(1).max(1_000_000_000).default(1);
 const adFields = {
   ...common,
   platform: lowerText(64),
-  campaign: text(256),
-  adGroup: text(256).optional(),
-  creative: text(256).optional(),
+  campaign: wellFormedText(256),
+  adGroup: wellFormedText(256).optional(),
+  creative: wellFormedText(256).optional(),
   network: z.enum(NETWORKS).optional(),
-  brand: text(100).optional(),
+  brand: wellFormedText(100).optional(),
   count,
   cost: moneySchema.optional(),
 };
@@ -175,14 +174,14 @@ export const adImpressionSchema = z.object({ type: z.literal('ad_impression'), .
 export const adClickSchema = z.object({
   type: z.literal('ad_click'),
   ...adFields,
-  clickId: text(512).optional(),
+  clickId: wellFormedText(512).optional(),
   url: webUrl.optional(),
 });
 export const searchSchema = z.object({
   type: z.literal('search'),
   ...common,
-  query: text(512).optional(),
-  brand: text(100).optional(),
+  query: wellFormedText(512).optional(),
+  brand: wellFormedText(100).optional(),
   engine: lowerText(64).optional(),
   count,
   position: z.number().finite().min(0).max(1000).optional(),
@@ -197,14 +196,14 @@ export const emailSchema = z.object({
   type: z.literal('email'),
   ...common,
   action: z.enum(EMAIL_ACTIONS),
-  campaign: text(256),
+  campaign: wellFormedText(256),
   email: z.string().trim().pipe(z.email().max(320)).optional(),
   url: webUrl.optional(),
 });
 export const conversionSchema = z.object({
   type: z.literal('conversion'),
   ...common,
-  name: text(100),
+  name: wellFormedText(100),
   value: moneySchema.optional(),
   stage: stageSchema.optional(),
   /**
@@ -228,7 +227,7 @@ export const surveySchema = z.object({
   ...common,
   survey: z.enum(SURVEY_KINDS),
   score: z.number().finite().optional(),
-  answer: text(256).optional(),
+  answer: wellFormedText(256).optional(),
 });
 /** A cart change: `add` and `remove` of a product, `checkout` started; `value` of what changed. */
 export const cartSchema = z.object({
@@ -252,10 +251,10 @@ export const shareSchema = z.object({
 export const identifySchema = z.object({
   type: z.literal('identify'),
   ...common,
-  userId: text(256),
-  anonymousId: text(256).optional(),
+  userId: wellFormedText(256),
+  anonymousId: wellFormedText(256).optional(),
   /** A user id this user was known by before (Segment `alias`): both ids are one journey. */
-  previousId: text(256).optional(),
+  previousId: wellFormedText(256).optional(),
 });
 
 const eventUnion = z.discriminatedUnion('type', [

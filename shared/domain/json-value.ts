@@ -1,5 +1,14 @@
 import { ValidationError } from './errors.ts';
 
+/** Why an integer beyond ±2⁵³ is refused, wherever one is. */
+export const UNSAFE_INTEGER_MESSAGE =
+  'is an integer beyond ±2^53, which JSON numbers cannot hold exactly; send it as a string';
+
+/** An integer-valued number JSON parsing has already rounded (beyond ±2⁵³). */
+export function isUnsafeInteger(value: unknown): boolean {
+  return typeof value === 'number' && Number.isInteger(value) && !Number.isSafeInteger(value);
+}
+
 export interface UnfaithfulValueProps {
   /** Deepest nesting of objects and arrays allowed (the root is at depth 0). */
   readonly maxDepth: number;
@@ -21,11 +30,7 @@ export function unfaithfulValue(
   for (let next = stack.pop(); next; next = stack.pop()) {
     const { value, path } = next;
     if (typeof value === 'number') {
-      if (props.safeIntegers && Number.isInteger(value) && !Number.isSafeInteger(value))
-        return {
-          path,
-          message: 'is an integer beyond ±2^53, which JSON numbers cannot hold exactly; send it as a string',
-        };
+      if (props.safeIntegers && isUnsafeInteger(value)) return { path, message: UNSAFE_INTEGER_MESSAGE };
       continue;
     }
     if (!value || typeof value !== 'object') continue;
@@ -56,12 +61,7 @@ export function parseJsonBytes(bytes: Uint8Array, props: ParseJsonBytesProps = {
     const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
     return props.keepLargeIntegers
       ? JSON.parse(text, (_key, value: unknown, context?: { source?: string }) =>
-          typeof value === 'number' &&
-          Number.isInteger(value) &&
-          !Number.isSafeInteger(value) &&
-          context?.source
-            ? context.source
-            : value,
+          isUnsafeInteger(value) && context?.source ? context.source : value,
         )
       : JSON.parse(text);
   } catch (error) {

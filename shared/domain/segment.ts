@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { AttributionConfig } from './config.ts';
-import { clipText as clip, MAX_URL_LENGTH } from './event-schema.ts';
+import { clipText, MAX_URL_LENGTH } from './event-schema.ts';
+import { isUnsafeInteger, UNSAFE_INTEGER_MESSAGE } from './json-value.ts';
 
 /**
  * The Segment HTTP Tracking API (also spoken by RudderStack): message shapes and their mapping to
@@ -46,10 +47,7 @@ const id = z.preprocess(
   (value) => (value === null || (typeof value === 'string' && value.trim() === '') ? undefined : value),
   z
     .union([z.string().trim().min(1).max(256), z.number()])
-    .refine(
-      (value) => typeof value !== 'number' || !Number.isInteger(value) || Number.isSafeInteger(value),
-      'is an integer beyond ±2^53, which JSON numbers cannot hold exactly; send it as a string',
-    )
+    .refine((value) => !isUnsafeInteger(value), UNSAFE_INTEGER_MESSAGE)
     .transform(String)
     .optional(),
 );
@@ -70,14 +68,7 @@ export const segmentMessageSchema = z.looseObject({
   properties: z
     .record(z.string(), z.unknown())
     // The order id becomes the conversion's event id: a rounded one would merge two orders.
-    .refine(
-      (p) =>
-        typeof p.order_id !== 'number' || !Number.isInteger(p.order_id) || Number.isSafeInteger(p.order_id),
-      {
-        path: ['order_id'],
-        message: 'is an integer beyond ±2^53, which JSON numbers cannot hold exactly; send it as a string',
-      },
-    )
+    .refine((p) => !isUnsafeInteger(p.order_id), { path: ['order_id'], message: UNSAFE_INTEGER_MESSAGE })
     .optional(),
   traits: z.record(z.string(), z.unknown()).optional(),
   context: z
@@ -196,8 +187,8 @@ export function mapSegmentMessage(
     ...(message.userId === undefined ? {} : { userId: message.userId }),
     ...(message.anonymousId === undefined ? {} : { anonymousId: message.anonymousId }),
     ...utmOf(message),
-    ...optional('sessionId', clip(idText(message.context?.sessionId), 256)),
-    ...optional('userAgent', clip(stringOf(message.context?.userAgent) ?? browserUserAgent, 1024)),
+    ...optional('sessionId', clipText(idText(message.context?.sessionId), 256)),
+    ...optional('userAgent', clipText(stringOf(message.context?.userAgent) ?? browserUserAgent, 1024)),
   };
   const properties = message.properties ?? {};
   const currency =
@@ -205,7 +196,7 @@ export function mapSegmentMessage(
   const money = (amount: number | undefined) => (amount === undefined ? {} : { value: { amount, currency } });
   // An order is known by its order id, so a refund can name it and a re-sent order counts once.
   const order = idText(properties.order_id);
-  const orderId = order === undefined ? undefined : clip(`order:${order}`, 128);
+  const orderId = order === undefined ? undefined : clipText(`order:${order}`, 128);
   if (message.type === 'track' && message.event && conversions.has(message.event)) {
     const amount = numberOf(properties.revenue) ?? numberOf(properties.value);
     const eventId = orderId ?? common.eventId;
@@ -244,7 +235,7 @@ export function mapSegmentMessage(
   }
   if (ecommerce?.type === 'share') {
     const url = stringOf(properties.url);
-    const network = clip(stringOf(properties.share_via), 64);
+    const network = clipText(stringOf(properties.share_via), 64);
     return {
       kind: 'event',
       event: {
@@ -287,7 +278,7 @@ function utmOf(message: SegmentMessage): { utm?: Record<string, string> } {
   if (!campaign) return {};
   const utm: Record<string, string> = {};
   const put = (key: string, value: string | undefined) => {
-    const clipped = clip(value, 256);
+    const clipped = clipText(value, 256);
     if (clipped) utm[key] = clipped;
   };
   put('source', campaign.source);
@@ -336,7 +327,7 @@ function isWebUrl(value: string | undefined): value is string {
 /** A URL cut to the length an event holds, when what is left is still a URL. */
 function clipUrl(value: string | undefined): string | undefined {
   if (value === undefined || value.length <= MAX_URL_LENGTH) return value;
-  const cut = clip(value, MAX_URL_LENGTH);
+  const cut = clipText(value, MAX_URL_LENGTH);
   return cut !== undefined && URL.canParse(cut) ? cut : value;
 }
 

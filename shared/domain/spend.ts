@@ -9,7 +9,6 @@ import { parseOrThrow } from './zod-issues.ts';
 
 export const MAX_SPEND_ROWS = 5_000;
 
-const label = wellFormedText;
 /** Google Ads sends 64-bit integers as strings; beyond 2⁵³ they would not stay exact. */
 const integerLike = z.union([
   z.int().min(0).max(Number.MAX_SAFE_INTEGER),
@@ -25,9 +24,9 @@ const plainRowSchema = z
   .object({
     date: calendarDateSchema,
     channel: channelIdSchema.optional(),
-    platform: label(64).toLowerCase().optional(),
+    platform: wellFormedText(64).toLowerCase().optional(),
     network: z.enum(NETWORKS).optional(),
-    campaign: label(256).optional(),
+    campaign: wellFormedText(256).optional(),
     amount: z.number().finite().min(0).max(MAX_AMOUNT).optional(),
     costMicros: integerLike.optional(),
     currency: currencySchema,
@@ -61,13 +60,13 @@ const googleAdsRowSchema = z.object({
   campaign: z.object({
     // The campaign when it has no name: a key of the spend table, so bounded like a name.
     id: z
-      .union([label(256), z.number()])
+      .union([wellFormedText(256), z.number()])
       .refine(
         (id) => typeof id !== 'number' || (Number.isSafeInteger(id) && id >= 0),
         'must be a whole number from 0 to 2^53 − 1, or text',
       )
       .optional(),
-    name: label(256).optional(),
+    name: wellFormedText(256).optional(),
     advertisingChannelType: z.string().optional(),
   }),
   metrics: z.object({

@@ -100,15 +100,19 @@ export async function openComputeSession(
   const { timeZone, lookbackDays, timeDecayHalfLifeDays } = deps.config;
   const { lo, hi, utcDates, horizon, laterUtcDates } = computeWindow(range, deps.config);
   // The days after the window up to its horizon, those that have begun: a range ending today
-  // (every scheduled compute) lists none but the window's last day, already fetched.
+  // (every scheduled compute) has none but the window's last UTC day, which both tables read
+  // (its hours after the range), fetched once.
   const today = deps.today ?? new Date().toISOString().slice(0, 10);
-  const laterDates = laterUtcDates.filter((date) => date <= today);
+  const lastDay = utcDates.at(-1) as string;
+  const afterDates = laterUtcDates.filter((date) => date > lastDay && date <= today);
   // Identity links and refunds of every day: either can change events long before them; and
   // every day's conversions and visitors, so a first conversion or page view is a first ever.
-  const [eventFiles, laterFiles, identityFiles, refundFiles, conversionFiles, visitorFiles] =
+  const none = Promise.resolve([] as string[]);
+  const [windowFiles, lastDayFiles, afterFiles, identityFiles, refundFiles, conversionFiles, visitorFiles] =
     await Promise.all([
-      deps.lakeStore.fetchPartitions('events', utcDates),
-      laterDates.length > 0 ? deps.lakeStore.fetchPartitions('events', laterDates) : Promise.resolve([]),
+      deps.lakeStore.fetchPartitions('events', utcDates.slice(0, -1)),
+      deps.lakeStore.fetchPartitions('events', [lastDay]),
+      afterDates.length > 0 ? deps.lakeStore.fetchPartitions('events', afterDates) : none,
       deps.lakeStore.fetchPartitions('identities'),
       deps.lakeStore.fetchPartitions('refunds'),
       // Only the days up to the window's first: the window's own are read in full.
@@ -123,8 +127,8 @@ export async function openComputeSession(
     await engine.run("SET disabled_optimizers = 'build_side_probe_side'");
     // No query's answer depends on row order (every fold sorts), and keeping it costs memory.
     await engine.run('SET preserve_insertion_order = false');
-    await registerTable(engine, 'lake_events', EVENT_COLUMNS, eventFiles);
-    await registerTable(engine, 'lake_later', EVENT_COLUMNS, laterFiles);
+    await registerTable(engine, 'lake_events', EVENT_COLUMNS, [...windowFiles, ...lastDayFiles]);
+    await registerTable(engine, 'lake_later', EVENT_COLUMNS, [...lastDayFiles, ...afterFiles]);
     await registerTable(engine, 'lake_identities', IDENTITY_COLUMNS, identityFiles);
     await registerTable(engine, 'lake_refunds', REFUND_COLUMNS, refundFiles);
     await registerTable(engine, 'lake_conversions', CONVERSION_COLUMNS, conversionFiles);

@@ -271,7 +271,6 @@ export function emptyAdCell(): AdCell {
   return { impressions: 0, clicks: 0, costMicros: 0, spendMicros: 0, conversions: 0 };
 }
 
-/** Merges journey days (of one date from several buckets, or of consecutive days) into a new one. */
 export interface MergeJourneyProps {
   /**
    * Paths and survey answers kept per day, the largest (default {@link MAX_PATHS}, the stored
@@ -280,6 +279,7 @@ export interface MergeJourneyProps {
   readonly limit?: number;
 }
 
+/** Merges journey days (of one date from several buckets, or of consecutive days) into a new one. */
 export function mergeJourneyDays(parts: readonly JourneyDay[], props: MergeJourneyProps = {}): JourneyDay {
   const limit = props.limit ?? MAX_PATHS;
   const email = new Map<string, Map<EmailAction, UserSketch[]>>();
